@@ -1,0 +1,1 @@
+"""gunj functions: the engine shared by the Cloud Functions and the `gunj` command line."""

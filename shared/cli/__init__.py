@@ -1,0 +1,1 @@
+"""The `gunj` command line."""

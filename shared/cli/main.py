@@ -1,0 +1,43 @@
+"""The ``gunj`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from ..helm.errors import HelmError
+from ..localstack.processes import StartupError
+from ..localstack.tools import ProvisionError
+from . import local
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gunj",
+        description="Keep Prometheus, Grafana, Loki and Tempo on Kubernetes clusters in their "
+        "declared state.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    local.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if arguments.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = arguments.handler(arguments)
+    except (ProvisionError, StartupError, HelmError) as error:
+        print(f"gunj: {error}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

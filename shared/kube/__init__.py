@@ -1,0 +1,5 @@
+"""Access to target clusters through the official Kubernetes client."""
+
+from .access import ClusterAccess
+
+__all__ = ["ClusterAccess"]

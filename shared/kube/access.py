@@ -1,0 +1,53 @@
+"""One target cluster: an API client built from a kubeconfig (file or context), and the few
+namespace-level operations every part of the engine needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+
+@dataclass
+class ClusterAccess:
+    kubeconfig: Path | None = None
+    context: str | None = None
+    _api: client.ApiClient | None = field(default=None, init=False, repr=False)
+
+    @property
+    def api(self) -> client.ApiClient:
+        if self._api is None:
+            self._api = config.new_client_from_config(  # type: ignore[no-untyped-call]
+                config_file=str(self.kubeconfig) if self.kubeconfig else None, context=self.context
+            )
+        return self._api
+
+    @property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api)
+
+    @property
+    def apps(self) -> client.AppsV1Api:
+        return client.AppsV1Api(self.api)
+
+    def ensure_namespace(self, name: str, labels: dict[str, str] | None = None) -> None:
+        body = client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=labels or {}))
+        try:
+            self.core.create_namespace(body)
+        except ApiException as error:
+            if error.status != 409:
+                raise
+
+    def delete_namespace(self, name: str) -> None:
+        try:
+            self.core.delete_namespace(name)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+
+    def pods(self, namespace: str, selector: str = "") -> list[Any]:
+        items: list[Any] = self.core.list_namespaced_pod(namespace, label_selector=selector).items
+        return items

@@ -1,0 +1,300 @@
+"""The local Kubernetes cluster: a real API server, controller manager, scheduler and etcd, run by
+``kwokctl --runtime binary`` from the pinned binaries (nothing is downloaded), with kwok faking
+the nodes and the pod lifecycle.
+
+Starting reuses a running cluster, restarts a stopped one, and recreates one whose configuration
+(binaries, stages) changed. There is no storage provisioner, so the cluster keeps a pool of
+static PersistentVolumes that the real PV controller binds claims to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import paths, pins, stages
+from .processes import StartupError
+from .tools import Toolbox
+
+CLUSTER_NAME = "gunj"
+NODE_COUNT = 3
+STORAGE_CLASSES = ("", "standard")
+VOLUME_POOL_SIZE = 12
+VOLUME_CAPACITY = "100Gi"
+POOL_LABEL = "gunj.io/volume-pool"
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    name: str
+    running: bool
+    kubeconfig: Path
+    server: str | None
+    version: str | None
+    nodes_ready: int
+
+
+class LocalCluster:
+    def __init__(self, tools: Toolbox, stack: Path, name: str = CLUSTER_NAME) -> None:
+        self.tools = tools
+        self.name = name
+        self.workdir = stack / "kwok"
+        self.config_path = stack / "kwokctl.yaml"
+
+    # --- paths and commands ------------------------------------------------------------------
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.workdir / "clusters" / self.name / "kubeconfig.yaml"
+
+    def _env(self) -> dict[str, str]:
+        # kwokctl finds kubectl on PATH for some operations; give it the pinned one.
+        path = f"{self.tools.kubectl.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        return {**os.environ, "KWOK_WORKDIR": str(self.workdir), "PATH": path}
+
+    def kwokctl(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.tools.kwokctl), "--name", self.name, *args],
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def kubectl(
+        self, *args: str, stdin: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(self.tools.kubectl), "--kubeconfig", str(self.kubeconfig), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise StartupError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
+        return result
+
+    # --- configuration -----------------------------------------------------------------------
+
+    def _configuration(self) -> list[dict[str, Any]]:
+        tools = self.tools
+        options = {
+            "runtime": "binary",
+            "bindAddress": "127.0.0.1",
+            "kubeVersion": pins.KUBE_VERSION,
+            "etcdVersion": pins.ETCD.version,
+            "kwokVersion": pins.KWOK.version,
+            "kubeApiserverBinary": str(tools.kube_apiserver),
+            "kubeControllerManagerBinary": str(tools.kube_controller_manager),
+            "kubeSchedulerBinary": str(tools.kube_scheduler),
+            "kubectlBinary": str(tools.kubectl),
+            "etcdBinary": str(tools.etcd),
+            "kwokControllerBinary": str(tools.kwok),
+            "quietPull": True,
+        }
+        config = {
+            "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+            "kind": "KwokctlConfiguration",
+            "options": options,
+        }
+        return [config, *stages.all_stages(tools.kwokctl.parent)]
+
+    def _write_configuration(self) -> str:
+        """Write the kwokctl configuration; return its digest."""
+        documents = self._configuration()
+        text = yaml.safe_dump_all(documents, sort_keys=True)
+        self.config_path.parent.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(text)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def _digest_path(self) -> Path:
+        return self.workdir / f"{self.name}.config-digest"
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        return (self.workdir / "clusters" / self.name / "kwok.yaml").is_file()
+
+    def api_ready(self) -> bool:
+        if not self.kubeconfig.is_file():
+            return False
+        result = self.kubectl("get", "--raw", "/readyz", check=False)
+        return result.returncode == 0 and result.stdout.strip() == "ok"
+
+    def start(self, timeout: float = 180) -> ClusterStatus:
+        """Start the cluster, reusing it when it is running with the same configuration."""
+        digest = self._write_configuration()
+        recorded = self._digest_path.read_text() if self._digest_path.is_file() else None
+        if self.exists() and recorded != digest:
+            self.delete()
+        if not self.exists():
+            self._create(timeout)
+            self._digest_path.write_text(digest)
+        elif not self.api_ready():
+            result = self.kwokctl(
+                "start", "cluster", "--wait", f"{int(timeout)}s", timeout=timeout + 30
+            )
+            if result.returncode != 0:
+                raise StartupError(f"kwokctl start cluster failed: {result.stderr.strip()}")
+        self._wait_api(timeout)
+        self._ensure_nodes()
+        self._ensure_storage()
+        return self.status()
+
+    def _create(self, timeout: float) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        result = self.kwokctl(
+            "create",
+            "cluster",
+            "--config",
+            str(self.config_path),
+            "--wait",
+            f"{int(timeout)}s",
+            "--timeout",
+            f"{int(timeout)}s",
+            timeout=timeout + 60,
+        )
+        if result.returncode != 0:
+            raise StartupError(f"kwokctl create cluster failed:\n{result.stderr.strip()[-3000:]}")
+
+    def _wait_api(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.api_ready():
+                return
+            time.sleep(0.5)
+        raise StartupError(
+            f"the API server of cluster {self.name} is not ready after "
+            f"{timeout:.0f}s; logs under {self.workdir / 'clusters' / self.name}"
+        )
+
+    def stop(self) -> bool:
+        if not self.exists():
+            return False
+        result = self.kwokctl("stop", "cluster")
+        return result.returncode == 0
+
+    def delete(self) -> None:
+        self.kwokctl("delete", "cluster")
+        self._digest_path.unlink(missing_ok=True)
+
+    def status(self) -> ClusterStatus:
+        running = self.api_ready()
+        server = version = None
+        nodes_ready = 0
+        if running:
+            config = yaml.safe_load(self.kubeconfig.read_text())
+            server = config["clusters"][0]["cluster"]["server"]
+            raw = self.kubectl("get", "--raw", "/version").stdout
+            version = json.loads(raw)["gitVersion"]
+            nodes = json.loads(self.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+            nodes_ready = sum(
+                1
+                for node in nodes
+                for condition in node["status"].get("conditions", [])
+                if condition["type"] == "Ready" and condition["status"] == "True"
+            )
+        return ClusterStatus(self.name, running, self.kubeconfig, server, version, nodes_ready)
+
+    # --- nodes and storage -------------------------------------------------------------------
+
+    def _ensure_nodes(self, timeout: float = 60) -> None:
+        nodes = [_fake_node(f"{self.name}-node-{index}") for index in range(NODE_COUNT)]
+        self.kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(nodes))
+        self.kubectl("wait", "--for=condition=Ready", "node", "--all", f"--timeout={timeout}s")
+
+    def _ensure_storage(self) -> None:
+        storage_class = {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "standard"},
+            "provisioner": "kubernetes.io/no-provisioner",
+            "volumeBindingMode": "Immediate",
+            "reclaimPolicy": "Delete",
+        }
+        self.kubectl("apply", "-f", "-", stdin=yaml.safe_dump(storage_class))
+        self.replenish_volumes()
+
+    def replenish_volumes(self, per_class: int = VOLUME_POOL_SIZE) -> int:
+        """Keep ``per_class`` Available volumes in each storage class; drop released ones.
+
+        Released volumes are deleted rather than recycled: nothing could scrub them, and a
+        fresh volume is as cheap as an API object. Returns how many volumes were created.
+        """
+        listing = self.kubectl("get", "pv", "-l", POOL_LABEL, "-o", "json").stdout
+        volumes = json.loads(listing)["items"]
+        released = [
+            v["metadata"]["name"]
+            for v in volumes
+            if v["status"].get("phase") in {"Released", "Failed"}
+        ]
+        if released:
+            self.kubectl("delete", "pv", "--wait=false", *released)
+        created: list[dict[str, Any]] = []
+        for storage_class in STORAGE_CLASSES:
+            available = sum(
+                1
+                for v in volumes
+                if v["status"].get("phase") in {None, "Pending", "Available"}
+                and v["spec"].get("storageClassName", "") == storage_class
+            )
+            created += [_pool_volume(storage_class) for _ in range(per_class - available)]
+        if created:
+            self.kubectl("create", "-f", "-", stdin=yaml.safe_dump_all(created))
+        return len(created)
+
+
+def _fake_node(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            # kwokctl's controller manages nodes carrying this annotation.
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "type": "kwok",
+            },
+        },
+        "status": {
+            "allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+            "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+        },
+    }
+
+
+def _pool_volume(storage_class: str) -> dict[str, Any]:
+    suffix = os.urandom(4).hex()
+    name = f"pool-{storage_class or 'default'}-{suffix}"
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": name, "labels": {POOL_LABEL: "true"}},
+        "spec": {
+            "capacity": {"storage": VOLUME_CAPACITY},
+            "accessModes": ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"],
+            "persistentVolumeReclaimPolicy": "Retain",
+            "storageClassName": storage_class,
+            # Nothing mounts it: pods are faked by kwok. The path only satisfies validation.
+            "hostPath": {"path": f"/var/lib/gunj/volumes/{name}"},
+        },
+    }
+
+
+def default_cluster(tools: Toolbox) -> LocalCluster:
+    return LocalCluster(tools, paths.stack_dir("local"))

@@ -1,0 +1,109 @@
+"""The servers of the local stack besides the cluster: the Pub/Sub emulator, the HTTP chart
+repository and the OCI registry. Each binds 127.0.0.1 on its recorded port and is reused when
+already running.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from .chartrepo import PackagedChart
+from .processes import Daemon, http_ok
+from .tools import ProvisionError
+
+STARTUP_TIMEOUT = 60.0
+
+
+def start_pubsub_emulator(emulator: Path, folder: Path, port: int, project: str) -> Daemon:
+    daemon = Daemon("pubsub-emulator", folder)
+    if daemon.pid() is None:
+        daemon.start([str(emulator), "--host=127.0.0.1", f"--port={port}", f"--projects={project}"])
+    daemon.wait_until(
+        lambda: http_ok(f"http://127.0.0.1:{port}/"),
+        timeout=STARTUP_TIMEOUT,
+        what=f"Pub/Sub emulator on 127.0.0.1:{port}",
+    )
+    return daemon
+
+
+def start_chart_server(root: Path, folder: Path, port: int) -> Daemon:
+    daemon = Daemon("chart-server", folder)
+    if daemon.pid() is None:
+        daemon.start(
+            [
+                sys.executable,
+                "-m",
+                "shared.localstack.chartserver",
+                "--root",
+                str(root),
+                "--port",
+                str(port),
+            ]
+        )
+    daemon.wait_until(
+        lambda: http_ok(f"http://127.0.0.1:{port}/prometheus-community/index.yaml"),
+        timeout=STARTUP_TIMEOUT,
+        what=f"chart repository on 127.0.0.1:{port}",
+    )
+    return daemon
+
+
+def start_oci_registry(registry: Path, folder: Path, port: int) -> Daemon:
+    daemon = Daemon("oci-registry", folder)
+    if daemon.pid() is None:
+        config = {
+            "version": 0.1,
+            "log": {"level": "warn"},
+            "storage": {
+                "filesystem": {"rootdirectory": str(folder / "oci-data")},
+                "delete": {"enabled": True},
+            },
+            "http": {"addr": f"127.0.0.1:{port}"},
+        }
+        config_path = folder / "oci-registry.yaml"
+        folder.mkdir(parents=True, exist_ok=True)
+        config_path.write_text(yaml.safe_dump(config))
+        daemon.start([str(registry), "serve", str(config_path)])
+    daemon.wait_until(
+        lambda: http_ok(f"http://127.0.0.1:{port}/v2/"),
+        timeout=STARTUP_TIMEOUT,
+        what=f"OCI registry on 127.0.0.1:{port}",
+    )
+    return daemon
+
+
+def push_to_registry(
+    helm: Path,
+    port: int,
+    charts: list[PackagedChart],
+    *,
+    oci_paths: dict[str, str | None],
+    marker: Path,
+    digest: str,
+) -> None:
+    """Push every chart of a repository that has an OCI path; skip when already pushed."""
+    if marker.is_file() and marker.read_text() == digest:
+        return
+    for chart in charts:
+        oci_path = oci_paths.get(chart.repository)
+        if oci_path is None:
+            continue
+        result = subprocess.run(
+            [
+                str(helm),
+                "push",
+                str(chart.path),
+                f"oci://127.0.0.1:{port}/{oci_path}",
+                "--plain-http",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise ProvisionError(f"helm push {chart.name} {chart.version}: {result.stderr.strip()}")
+    marker.write_text(digest)

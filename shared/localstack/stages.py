@@ -1,0 +1,109 @@
+"""kwok Stages: how fake nodes and pods move through their lifecycle in the local cluster.
+
+Passing any Stage to kwokctl replaces all of its defaults, so the cluster gets kwok's own default
+stages (taken from the pinned kwok module when kwok is built) plus two of the project's: a Helm
+test pod (annotation ``helm.sh/hook: test``) succeeds once Running, or fails when it also carries
+``gunj.io/test-result: fail``. Pods that never become Ready are asked for with
+``gunj.io/never-ready: "true"``; kwok's pod-ready stage skips them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import pins
+
+TEST_RESULT_ANNOTATION = "gunj.io/test-result"
+NEVER_READY_ANNOTATION = "gunj.io/never-ready"
+
+
+def _terminated_status(phase: str, exit_code: int, reason: str) -> str:
+    return f"""\
+{{{{ $now := Now }}}}
+conditions:
+- lastTransitionTime: {{{{ $now | Quote }}}}
+  status: "False"
+  type: Ready
+- lastTransitionTime: {{{{ $now | Quote }}}}
+  status: "False"
+  type: ContainersReady
+containerStatuses:
+{{{{ range .spec.containers }}}}
+- image: {{{{ .image | Quote }}}}
+  name: {{{{ .name | Quote }}}}
+  ready: false
+  restartCount: 0
+  started: false
+  state:
+    terminated:
+      exitCode: {exit_code}
+      finishedAt: {{{{ $now | Quote }}}}
+      reason: {reason}
+      startedAt: {{{{ $now | Quote }}}}
+{{{{ end }}}}
+phase: {phase}
+"""
+
+
+def _helm_test_stage(name: str, outcome_operator: str, status: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "kwok.x-k8s.io/v1alpha1",
+        "kind": "Stage",
+        "metadata": {"name": name},
+        "spec": {
+            "resourceRef": {"apiGroup": "v1", "kind": "Pod"},
+            "selector": {
+                "matchExpressions": [
+                    {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+                    {"key": ".status.phase", "operator": "In", "values": ["Running"]},
+                    {
+                        "key": '.metadata.annotations["helm.sh/hook"]',
+                        "operator": "In",
+                        "values": ["test", "test-success"],
+                    },
+                    {
+                        "key": f'.metadata.annotations["{TEST_RESULT_ANNOTATION}"]',
+                        "operator": outcome_operator,
+                        "values": ["fail"],
+                    },
+                ],
+            },
+            "next": {"statusTemplate": status},
+        },
+    }
+
+
+def project_stages() -> list[dict[str, Any]]:
+    return [
+        _helm_test_stage(
+            "helm-test-succeed", "NotIn", _terminated_status("Succeeded", 0, "Completed")
+        ),
+        _helm_test_stage("helm-test-fail", "In", _terminated_status("Failed", 1, "Error")),
+    ]
+
+
+def _skip_never_ready(stage: dict[str, Any]) -> dict[str, Any]:
+    if stage["metadata"]["name"] == "pod-ready":
+        stage["spec"]["selector"]["matchExpressions"].append(
+            {
+                "key": f'.metadata.annotations["{NEVER_READY_ANNOTATION}"]',
+                "operator": "NotIn",
+                "values": ["true"],
+            }
+        )
+    return stage
+
+
+def kwok_default_stages(kwok_folder: Path) -> list[dict[str, Any]]:
+    """kwok's defaults, as kwokctl installs them when no Stage is given (copied at build)."""
+    return [
+        _skip_never_ready(yaml.safe_load((kwok_folder / relative).read_text()))
+        for _, relative in pins.KWOK.module_files
+    ]
+
+
+def all_stages(kwok_folder: Path) -> list[dict[str, Any]]:
+    return kwok_default_stages(kwok_folder) + project_stages()
