@@ -391,6 +391,11 @@ class HelmClient:
         with self._values_file(values or {}) as values_path:
             return self.run([*args, "--values", str(values_path)], secrets=secrets)
 
+    def show_chart(self, chart: ChartReference) -> dict[str, Any]:
+        """The chart's Chart.yaml, fetched from its repository or registry."""
+        data = yaml.safe_load(self.run(["show", "chart", *self._chart_flags(chart)]))
+        return dict(data or {})
+
     # --- tests -------------------------------------------------------------------------------
 
     def test(

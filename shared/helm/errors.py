@@ -121,8 +121,11 @@ def classify(stderr: str, command: Sequence[str] = ()) -> HelmError:
 
 
 def _last_error_line(stderr: str) -> str:
+    """Helm's final error, with the detail lines that follow it ("* Service x is invalid")."""
     lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("Error:")]
-    if errors:
-        return errors[-1].removeprefix("Error:").strip()
+    starts = [index for index, line in enumerate(lines) if line.startswith("Error:")]
+    if starts:
+        lines = lines[starts[-1] :]
+        lines[0] = lines[0].removeprefix("Error:").strip()
+        return " ".join(lines)
     return lines[-1] if lines else "helm failed without a message"

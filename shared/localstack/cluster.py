@@ -3,7 +3,7 @@
 the nodes and the pod lifecycle.
 
 Starting reuses a running cluster, restarts a stopped one, and recreates one whose configuration
-(binaries, stages) changed. There is no storage provisioner, so the cluster keeps a pool of
+(binaries, stages) changed. There is no storage provisioner: see :mod:`.volumes` for the pool of
 static PersistentVolumes that the real PV controller binds claims to.
 """
 
@@ -20,16 +20,13 @@ from typing import Any
 
 import yaml
 
-from . import paths, pins, stages
+from ..kube import ClusterAccess
+from . import paths, pins, stages, volumes
 from .processes import StartupError
 from .tools import Toolbox
 
 CLUSTER_NAME = "gunj"
 NODE_COUNT = 3
-STORAGE_CLASSES = ("", "standard")
-VOLUME_POOL_SIZE = 12
-VOLUME_CAPACITY = "100Gi"
-POOL_LABEL = "gunj.io/volume-pool"
 
 
 @dataclass(frozen=True)
@@ -216,44 +213,9 @@ class LocalCluster:
         self.kubectl("wait", "--for=condition=Ready", "node", "--all", f"--timeout={timeout}s")
 
     def _ensure_storage(self) -> None:
-        storage_class = {
-            "apiVersion": "storage.k8s.io/v1",
-            "kind": "StorageClass",
-            "metadata": {"name": "standard"},
-            "provisioner": "kubernetes.io/no-provisioner",
-            "volumeBindingMode": "Immediate",
-            "reclaimPolicy": "Delete",
-        }
-        self.kubectl("apply", "-f", "-", stdin=yaml.safe_dump(storage_class))
-        self.replenish_volumes()
-
-    def replenish_volumes(self, per_class: int = VOLUME_POOL_SIZE) -> int:
-        """Keep ``per_class`` Available volumes in each storage class; drop released ones.
-
-        Released volumes are deleted rather than recycled: nothing could scrub them, and a
-        fresh volume is as cheap as an API object. Returns how many volumes were created.
-        """
-        listing = self.kubectl("get", "pv", "-l", POOL_LABEL, "-o", "json").stdout
-        volumes = json.loads(listing)["items"]
-        released = [
-            v["metadata"]["name"]
-            for v in volumes
-            if v["status"].get("phase") in {"Released", "Failed"}
-        ]
-        if released:
-            self.kubectl("delete", "pv", "--wait=false", *released)
-        created: list[dict[str, Any]] = []
-        for storage_class in STORAGE_CLASSES:
-            available = sum(
-                1
-                for v in volumes
-                if v["status"].get("phase") in {None, "Pending", "Available"}
-                and v["spec"].get("storageClassName", "") == storage_class
-            )
-            created += [_pool_volume(storage_class) for _ in range(per_class - available)]
-        if created:
-            self.kubectl("create", "-f", "-", stdin=yaml.safe_dump_all(created))
-        return len(created)
+        access = ClusterAccess(self.kubeconfig)
+        volumes.ensure_storage_class(access)
+        volumes.replenish(access)
 
 
 def _fake_node(name: str) -> dict[str, Any]:
@@ -274,24 +236,6 @@ def _fake_node(name: str) -> dict[str, Any]:
         "status": {
             "allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
             "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"},
-        },
-    }
-
-
-def _pool_volume(storage_class: str) -> dict[str, Any]:
-    suffix = os.urandom(4).hex()
-    name = f"pool-{storage_class or 'default'}-{suffix}"
-    return {
-        "apiVersion": "v1",
-        "kind": "PersistentVolume",
-        "metadata": {"name": name, "labels": {POOL_LABEL: "true"}},
-        "spec": {
-            "capacity": {"storage": VOLUME_CAPACITY},
-            "accessModes": ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"],
-            "persistentVolumeReclaimPolicy": "Retain",
-            "storageClassName": storage_class,
-            # Nothing mounts it: pods are faked by kwok. The path only satisfies validation.
-            "hostPath": {"path": f"/var/lib/gunj/volumes/{name}"},
         },
     }
 

@@ -1,0 +1,104 @@
+"""Fixtures shared by every tier of the test suite.
+
+Tiers are folders (``tests/unit``, ``tests/helm``, ``tests/cluster``, ``tests/e2e``) and get the
+marker of the same name, so ``pytest -m unit`` runs only the fast tier. Tests that need the local
+stack get it from the session-wide ``local_stack`` fixture, which starts it or reuses a running
+one. Locally, a stack that cannot start skips those tests with the reason; under ``CI=true`` it
+fails them, and any skipped test fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.helm import HelmClient
+from shared.kube import ClusterAccess
+from shared.localstack import stack as localstack
+from shared.localstack import volumes
+from shared.localstack.processes import StartupError
+from shared.localstack.tools import ProvisionError
+
+TIERS = ("unit", "helm", "cluster", "e2e")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+HELM_MAJORS = (3, 4)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for tier in TIERS:
+            if tier in parts:
+                item.add_marker(getattr(pytest.mark, tier))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if IN_CI and skipped and exitstatus == 0:
+        # A skipped test is not a passing test.
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if reporter:
+            reporter.write_line(f"CI=true: {skipped} skipped test(s) fail the run", red=True)
+
+
+def unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"CI=true and the local stack is unavailable: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> localstack.Stack:
+    try:
+        return localstack.up()
+    except (ProvisionError, StartupError) as error:
+        unavailable(f"local stack could not start: {error}")
+        raise  # unreachable: unavailable() always raises
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(local_stack: localstack.Stack) -> Path:
+    return local_stack.kubeconfig
+
+
+@pytest.fixture(scope="session")
+def cluster(local_stack: localstack.Stack) -> ClusterAccess:
+    return ClusterAccess(local_stack.kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def pubsub_host(local_stack: localstack.Stack) -> str:
+    return local_stack.pubsub_host
+
+
+@pytest.fixture
+def namespace(request: pytest.FixtureRequest, cluster: ClusterAccess) -> Iterator[str]:
+    """A fresh namespace per test, deleted afterwards (without waiting for it to go)."""
+    stem = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"t-{stem}-{uuid.uuid4().hex[:6]}"
+    cluster.ensure_namespace(name, labels={"gunj.io/test": "true"})
+    # Claims bind to static volumes only: keep the pool full for this test.
+    volumes.replenish(cluster)
+    yield name
+    cluster.delete_namespace(name)
+
+
+@pytest.fixture(params=HELM_MAJORS, ids=[f"helm{major}" for major in HELM_MAJORS])
+def helm(
+    request: pytest.FixtureRequest,
+    local_stack: localstack.Stack,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> HelmClient:
+    """A Helm client per major version: tests using it run once with Helm 3, once with Helm 4."""
+    major: int = request.param
+    return HelmClient.for_path(
+        local_stack.helm[major],
+        home=tmp_path_factory.mktemp(f"helm{major}-home"),
+        plain_http_registries=frozenset({f"127.0.0.1:{local_stack.ports.oci}"}),
+    )
