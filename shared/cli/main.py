@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
 from ..helm.errors import HelmError
 from ..localstack.processes import StartupError
 from ..localstack.tools import ProvisionError
-from . import local
+from . import local, spec
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,11 +22,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     subparsers = parser.add_subparsers(dest="command", required=True)
+    spec.add_parsers(subparsers)
+    spec.add_schema_parser(subparsers)
     local.add_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Piped into head or less: stop quietly when the reader goes away.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if arguments.verbose else logging.WARNING,

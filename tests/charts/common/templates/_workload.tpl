@@ -2,7 +2,8 @@
 A Deployment or StatefulSet for one component of a test chart. Arguments (a dict):
   ctx, name, component, kind ("Deployment" | "StatefulSet"), replicas, image, args, ports
   (list of {name, port}), resources, nodeSelector, tolerations, affinity, envFrom, env,
-  configMap (mounted at /etc/config), volume ({enabled, size, storageClass, accessModes}).
+  configMap (mounted at /etc/config), volume ({enabled, size, storageClass, accessModes}),
+  secretMounts (list of {name, mountPath, secretName, readOnly}, as upstream's extraSecretMounts).
 A StatefulSet gets one claim per pod; a Deployment shares one claim named like the workload.
 */}}
 {{- define "common.workload" -}}
@@ -63,6 +64,11 @@ spec:
             {{- end }}
             - name: data
               mountPath: /data
+            {{- range .secretMounts }}
+            - name: {{ .name }}
+              mountPath: {{ .mountPath }}
+              readOnly: {{ .readOnly | default true }}
+            {{- end }}
       {{- with .nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}
@@ -88,6 +94,11 @@ spec:
         {{- else if not $volume.enabled }}
         - name: data
           emptyDir: {}
+        {{- end }}
+        {{- range .secretMounts }}
+        - name: {{ .name }}
+          secret:
+            secretName: {{ .secretName }}
         {{- end }}
   {{- if and $volume.enabled (eq .kind "StatefulSet") }}
   volumeClaimTemplates:

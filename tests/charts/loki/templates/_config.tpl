@@ -1,6 +1,8 @@
 {{- define "loki.config" -}}
 {{- $storage := .Values.loki.storage -}}
 auth_enabled: {{ .Values.loki.auth_enabled }}
+server:
+  {{- toYaml .Values.loki.server | nindent 2 }}
 common:
   replication_factor: {{ .Values.loki.commonConfig.replication_factor }}
   path_prefix: {{ .Values.loki.commonConfig.path_prefix }}

@@ -3,7 +3,9 @@
 {{- /* Like upstream, the chart reads the jaeger receiver's protocols: null breaks rendering. */ -}}
 {{- $jaeger := $tempo.receivers.jaeger.protocols -}}
 server:
-  http_listen_port: 3200
+  {{- toYaml $tempo.server | nindent 2 }}
+usage_report:
+  reporting_enabled: {{ $tempo.reportingEnabled }}
 distributor:
   receivers:
     {{- toYaml $tempo.receivers | nindent 4 }}

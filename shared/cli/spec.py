@@ -1,0 +1,154 @@
+"""``gunj validate`` and ``gunj plan``: check platform specs and show what would be installed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from ..values import crd
+from ..values.plan import ComponentPlan, plan_platform
+from ..values.problems import Problem
+from ..values.references import references
+from ..values.validation import (
+    InvalidPlatform,
+    Validation,
+    load_platform,
+    parse_documents,
+    validate,
+)
+
+
+def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = subparsers.add_parser("validate", help="check platform specs; list every problem")
+    check.add_argument("files", nargs="+", type=Path)
+    check.set_defaults(handler=run_validate)
+    plan = subparsers.add_parser(
+        "plan", help="show, per component, the chart, version and Helm values gunj would use"
+    )
+    plan.add_argument("file", type=Path)
+    plan.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not contact chart repositories: show version ranges as given",
+    )
+    plan.set_defaults(handler=run_plan)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError as error:
+        print(f"{path}: cannot read: {error.strerror}", file=sys.stderr)
+        return None
+
+
+def _print_problems(path: Path, heading: str, problems: list[Problem]) -> None:
+    print(f"{path}: {heading}")
+    for problem in problems:
+        print(f"  - {problem}")
+
+
+def _validate_text(text: str) -> Validation:
+    try:
+        documents = parse_documents(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return Validation(None, [Problem("", f"not valid YAML{where}")])
+    except ValueError:
+        return Validation(None, [Problem("", "not valid JSON")])
+    if len(documents) != 1:
+        return Validation(
+            None, [Problem("", f"expected one platform document, found {len(documents)}")]
+        )
+    return validate(documents[0])
+
+
+def run_validate(arguments: argparse.Namespace) -> int:
+    failed = False
+    for path in arguments.files:
+        text = _read(path)
+        if text is None:
+            failed = True
+            continue
+        result = _validate_text(text)
+        if result.ok:
+            print(f"{path}: valid")
+        else:
+            failed = True
+            count = len(result.problems)
+            _print_problems(path, f"{count} problem{'s' if count != 1 else ''}", result.problems)
+        if result.warnings:
+            _print_problems(path, "warnings", result.warnings)
+    return 1 if failed else 0
+
+
+def _print_plan(plan: ComponentPlan) -> None:
+    print(
+        f"{plan.component}: release {plan.release} in namespace {plan.namespace} ({plan.mode} mode)"
+    )
+    print(f"  chart:   {plan.chart} from {plan.repository}")
+    version = (
+        f"app version {plan.app_version}, chart within {plan.chart_version}"
+        if plan.app_version
+        else plan.chart_version
+    )
+    print(f"  version: {version} (the newest allowed is chosen at apply)")
+    refs = references(plan.spec)
+    if refs:
+        print("  references (never shown by value):")
+        for ref in refs:
+            print(f"    - {ref}")
+    print("  values:")
+    text = yaml.safe_dump(plan.values, sort_keys=False, default_flow_style=False)
+    print("\n".join(f"    {line}" for line in text.rstrip().splitlines()))
+
+
+def run_plan(arguments: argparse.Namespace) -> int:
+    if not arguments.offline:
+        print(
+            "gunj plan: resolving chart versions needs the repositories; use --offline to "
+            "show the plan with version ranges as given",
+            file=sys.stderr,
+        )
+        return 2
+    text = _read(arguments.file)
+    if text is None:
+        return 2
+    try:
+        platform = load_platform(text)
+    except InvalidPlatform as error:
+        _print_problems(arguments.file, "invalid", error.problems)
+        return 1
+    plans = plan_platform(platform)
+    if not plans:
+        print(f"{arguments.file}: no component is enabled")
+    for index, plan in enumerate(plans):
+        if index:
+            print()
+        _print_plan(plan)
+    return 0
+
+
+def add_schema_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    schema = subparsers.add_parser(
+        "schema", help="print (or --write) the CRD and the JSON schema generated from the model"
+    )
+    schema.add_argument(
+        "--write", action="store_true", help="regenerate the checked-in files in shared/values/crd/"
+    )
+    schema.add_argument("--json", action="store_true", help="print the JSON schema, not the CRD")
+    schema.set_defaults(handler=run_schema)
+
+
+def run_schema(arguments: argparse.Namespace) -> int:
+    if arguments.write:
+        folder = Path(crd.__file__).parent / "crd"
+        for path in crd.write_generated(folder):
+            print(f"wrote {path}")
+        return 0
+    print(crd.render_json_schema() if arguments.json else crd.render_crd(), end="")
+    return 0

@@ -1,0 +1,143 @@
+"""What gunj would ask Helm for, per component: release, chart, version and values.
+
+Values are built in layers, each winning over the ones before (Helm's merge rules, see
+:mod:`.merge`):
+
+1. gunj's defaults for the chart (``defaults/<component>.yaml``),
+2. the values derived from the spec (``build/``),
+3. ``valuesFrom`` Secrets and ConfigMaps, in order (read from the cluster at reconcile time),
+4. the component's free-form ``config``.
+
+Everything here is pure: the same platform gives the same plan, and nothing shared is modified.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from .build import DERIVERS, PlatformContext
+from .merge import Values, effective, merge_all, set_path
+from .names import release_name
+from .spec import ObservabilityPlatform
+from .spec.common import ComponentSpec, Mode, ValuesFrom
+
+DEFAULT_MODE_VARIABLE = "GUNJ_MANAGER_MODE"
+
+
+@dataclass(frozen=True)
+class UpstreamChart:
+    repository: str
+    chart: str
+    versions: str
+
+
+@functools.cache
+def _load_defaults(name: str) -> Any:
+    text = resources.files(__package__).joinpath("defaults", f"{name}.yaml").read_text()
+    return yaml.safe_load(text) or {}
+
+
+def default_values(component: str) -> Values:
+    """gunj's defaults for a component's chart (a fresh copy every call)."""
+    return copy.deepcopy(_load_defaults(component))
+
+
+def upstream_chart(component: str) -> UpstreamChart:
+    return UpstreamChart(**_load_defaults("charts")[component])
+
+
+@dataclass(frozen=True)
+class ComponentPlan:
+    component: str
+    release: str
+    namespace: str
+    mode: Mode
+    repository: str
+    chart: str
+    chart_version: str
+    """A version or range; the newest chart version it allows is installed."""
+    app_version: str | None
+    """When set, the newest chart version carrying this app version is installed."""
+    base_values: Values
+    """Layers 1 and 2: defaults and the values derived from the spec."""
+    values_from: tuple[ValuesFrom, ...]
+    config: Values
+    spec: ComponentSpec
+
+    @property
+    def values(self) -> Values:
+        """The values without the ``valuesFrom`` layer (all of them when there is none)."""
+        return merge_all(self.base_values, self.config)
+
+    def complete_values(self, values_from_layers: Sequence[Mapping[str, Any]]) -> Values:
+        """The values Helm gets, given the content of each ``valuesFrom`` entry, in order."""
+        return merge_all(self.base_values, *values_from_layers, self.config)
+
+
+def values_from_layer(reference: ValuesFrom, content: str) -> Values:
+    """The values one ``valuesFrom`` entry contributes, from the content of its key."""
+    if reference.target_path:
+        return set_path({}, reference.target_path, content)
+    loaded = yaml.safe_load(content) if content.strip() else {}
+    if not isinstance(loaded, Mapping):
+        raise ValueError(
+            f"{reference.kind} {reference.name} key {reference.key} does not hold "
+            "a YAML mapping of values (use targetPath for a single value)"
+        )
+    return dict(loaded)
+
+
+def resolve_mode(platform: ObservabilityPlatform, spec: ComponentSpec) -> Mode:
+    mode = spec.mode or platform.spec.global_.mode or os.environ.get(DEFAULT_MODE_VARIABLE)
+    return "native" if mode == "native" else "helm"
+
+
+def plan_component(
+    platform: ObservabilityPlatform, component: str, context: PlatformContext
+) -> ComponentPlan:
+    spec = platform.spec.component(component)
+    if spec is None:
+        raise KeyError(component)
+    upstream = upstream_chart(component)
+    source = spec.chart
+    base = merge_all(default_values(component), DERIVERS[component](spec, context))
+    return ComponentPlan(
+        component=component,
+        release=release_name(platform.metadata.name, component),
+        namespace=platform.metadata.namespace,
+        mode=resolve_mode(platform, spec),
+        repository=(source.repository if source and source.repository else upstream.repository),
+        chart=(source.name if source and source.name else upstream.chart),
+        chart_version=spec.chart_version or upstream.versions,
+        app_version=spec.version,
+        base_values=base,
+        values_from=tuple(spec.values_from),
+        config=copy.deepcopy(spec.config or {}),
+        spec=spec,
+    )
+
+
+def plan_platform(platform: ObservabilityPlatform) -> list[ComponentPlan]:
+    """Plans for the enabled components, in reconcile order (Grafana last: its datasources
+    point at the others, so it sees their final Service names)."""
+    plans: list[ComponentPlan] = []
+    context = PlatformContext.of(platform)
+    for component in platform.spec.enabled():
+        if component == "grafana":
+            loki = next((p for p in plans if p.component == "loki"), None)
+            gateway = (
+                bool(effective(loki.values).get("gateway", {}).get("enabled", True))
+                if loki
+                else True
+            )
+            context = PlatformContext.of(platform, loki_gateway=gateway)
+        plans.append(plan_component(platform, component, context))
+    return plans

@@ -1,0 +1,174 @@
+"""Rules that span fields of a parsed spec: what the types alone cannot say.
+
+Each rule returns problems (the spec is refused) or warnings (it is accepted, with a note).
+Component rules need only their component, so they also run when another part of the spec
+failed to parse: a person sees every problem at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .names import release_name_problem
+from .problems import Problem
+from .spec import GrafanaSpec, LokiSpec, ObservabilityPlatform, PrometheusSpec, TempoSpec
+from .spec.common import ComponentSpec
+
+
+@dataclass
+class Findings:
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def warning(self, path: str, message: str) -> None:
+        self.warnings.append(Problem(path, message))
+
+
+def check_prometheus(spec: PrometheusSpec, findings: Findings, base: str) -> None:
+    names: set[str] = set()
+    for index, remote in enumerate(spec.remote_write):
+        path = f"{base}.remoteWrite[{index}]"
+        if remote.basic_auth and remote.bearer_token_secret_ref:
+            findings.problem(path, "give basicAuth or bearerTokenSecretRef, not both")
+        if remote.name:
+            if remote.name in names:
+                findings.problem(f"{path}.name", "remote write names must be unique")
+            names.add(remote.name)
+    if spec.storage and not spec.storage.enabled and spec.storage.size:
+        findings.warning(f"{base}.storage.size", "has no effect while storage.enabled is false")
+
+
+def check_grafana(spec: GrafanaSpec, findings: Findings, base: str, others: set[str]) -> None:
+    generated = {"prometheus": "Prometheus", "loki": "Loki", "tempo": "Tempo"}
+    taken = {generated[c] for c in others if c in generated} if spec.datasources.generate else set()
+    defaults = 0
+    for index, source in enumerate(spec.datasources.extra):
+        path = f"{base}.datasources.extra[{index}]"
+        if source.name in taken:
+            findings.problem(
+                f"{path}.name",
+                "a datasource of this name exists already (generated or listed before)",
+            )
+        taken.add(source.name)
+        defaults += source.is_default
+    if defaults > 1:
+        findings.problem(f"{base}.datasources.extra", "at most one datasource can be the default")
+    if spec.admin_credentials is None:
+        findings.warning(
+            f"{base}.adminCredentials",
+            "not set: the chart generates a random admin password into a Secret of its own",
+        )
+    if spec.retention:
+        findings.warning(f"{base}.retention", "Grafana keeps no time series; ignored")
+    if not spec.persistence.enabled and spec.persistence.size:
+        findings.warning(
+            f"{base}.persistence.size", "has no effect while persistence.enabled is false"
+        )
+
+
+def check_loki(spec: LokiSpec, findings: Findings, base: str) -> None:
+    storage, mode = spec.storage, spec.deployment_mode
+    if storage.type != "filesystem" and not storage.bucket_names:
+        findings.problem(
+            f"{base}.storage.bucketNames",
+            f"required with storage.type {storage.type} (at least chunks)",
+        )
+    if storage.type == "filesystem":
+        if mode not in {"Monolithic", "SingleBinary"}:
+            findings.problem(
+                f"{base}.deploymentMode",
+                f"{mode} needs object storage: set storage.type to s3, gcs or azure",
+            )
+        elif (spec.replicas or 1) > 1:
+            findings.problem(
+                f"{base}.replicas",
+                "more than one Loki replica needs object "
+                "storage: set storage.type to s3, gcs or azure",
+            )
+        if storage.credentials_secret_ref:
+            findings.warning(
+                f"{base}.storage.credentialsSecretRef", "unused with filesystem storage"
+            )
+    if storage.s3 and storage.type != "s3":
+        findings.warning(f"{base}.storage.s3", f"ignored with storage.type {storage.type}")
+    if mode == "SimpleScalable":
+        findings.warning(
+            f"{base}.deploymentMode",
+            "SimpleScalable is deprecated and removed in Loki 4; use Monolithic or Distributed",
+        )
+    if mode == "SingleBinary":
+        findings.warning(
+            f"{base}.deploymentMode",
+            "SingleBinary is a deprecated name of Monolithic; it is treated as Monolithic",
+        )
+    starts = [period.from_ for period in spec.schema_config]
+    if starts != sorted(starts) or len(set(starts)) != len(starts):
+        findings.problem(f"{base}.schema", "periods must start on distinct dates, in order")
+
+
+def check_tempo(spec: TempoSpec, findings: Findings, base: str, others: set[str]) -> None:
+    receivers = spec.receivers
+    for name, enabled in (
+        ("otlpGrpc", receivers.otlp_grpc),
+        ("otlpHttp", receivers.otlp_http),
+        ("jaeger", receivers.jaeger),
+    ):
+        if not enabled:
+            findings.problem(
+                f"{base}.receivers.{name}",
+                "the Tempo chart always runs this "
+                "receiver (its Service ports read it); it cannot be turned off",
+            )
+    generator = spec.metrics_generator
+    if generator.enabled and not generator.remote_write_url and "prometheus" not in others:
+        findings.problem(
+            f"{base}.metricsGenerator.remoteWriteUrl",
+            "required when the platform has no Prometheus of its own",
+        )
+    if spec.storage.backend != "local" and not spec.storage.bucket:
+        findings.problem(
+            f"{base}.storage.bucket", f"required with storage.backend {spec.storage.backend}"
+        )
+    if (spec.replicas or 1) > 1 and spec.storage.backend == "local":
+        findings.problem(
+            f"{base}.replicas",
+            "more than one Tempo replica needs object "
+            "storage: set storage.backend to s3, gcs or azure",
+        )
+
+
+def check_component(
+    name: str, spec: ComponentSpec, findings: Findings, others: set[str], platform_name: str | None
+) -> None:
+    base = f"spec.{name}"
+    if not spec.enabled:
+        return
+    if platform_name and (problem := release_name_problem(platform_name, name)):
+        findings.problem("metadata.name", problem)
+    if isinstance(spec, PrometheusSpec):
+        check_prometheus(spec, findings, base)
+    elif isinstance(spec, GrafanaSpec):
+        check_grafana(spec, findings, base, others)
+    elif isinstance(spec, LokiSpec):
+        check_loki(spec, findings, base)
+    elif isinstance(spec, TempoSpec):
+        check_tempo(spec, findings, base, others)
+
+
+def check_platform(platform: ObservabilityPlatform) -> Findings:
+    findings = Findings()
+    enabled = set(platform.spec.enabled())
+    if not enabled:
+        findings.warning(
+            "spec",
+            "no component is enabled: everything gunj installed for this "
+            "platform will be uninstalled",
+        )
+    for name in ("prometheus", "grafana", "loki", "tempo"):
+        spec = platform.spec.component(name)
+        if spec is not None:
+            check_component(name, spec, findings, enabled - {name}, platform.metadata.name)
+    return findings

@@ -1,0 +1,128 @@
+"""What every component of a platform has: versions, chart source, scheduling, resources,
+tests, upgrade and remediation policy, values overrides."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ..types import (
+    AppVersion,
+    ChartVersion,
+    DataKey,
+    Duration,
+    LabelMap,
+    ObjectName,
+    Quantity,
+    RepositoryURL,
+    Timeout,
+    ValuesPath,
+)
+from .base import SpecModel
+
+Mode = Literal["helm", "native"]
+
+
+class SecretKeyRef(SpecModel):
+    """One key of a Secret in the platform's namespace."""
+
+    name: ObjectName
+    key: DataKey
+
+
+class SecretRef(SpecModel):
+    """A whole Secret in the platform's namespace (its keys become environment variables)."""
+
+    name: ObjectName
+
+
+class ChartSource(SpecModel):
+    """Where the component's chart comes from, instead of its upstream repository."""
+
+    repository: RepositoryURL | None = None
+    name: ObjectName | None = None
+    credentials_secret_ref: SecretRef | None = Field(
+        None, description="Secret with keys username and password for the repository"
+    )
+
+
+class ResourceList(SpecModel):
+    cpu: Quantity | None = None
+    memory: Quantity | None = None
+    ephemeral_storage: Quantity | None = Field(None, alias="ephemeral-storage")
+
+
+class Resources(SpecModel):
+    requests: ResourceList | None = None
+    limits: ResourceList | None = None
+
+
+class Volume(SpecModel):
+    """A persistent volume for the component's data."""
+
+    enabled: bool = True
+    size: Quantity | None = None
+    storage_class_name: ObjectName | None = None
+
+
+class Toleration(SpecModel):
+    key: str | None = None
+    operator: Literal["Exists", "Equal"] = "Equal"
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    toleration_seconds: int | None = None
+
+
+class ValuesFrom(SpecModel):
+    """Helm values taken from a Secret or ConfigMap of the platform's namespace at reconcile
+    time: the key's content is YAML merged at the root, or, with ``targetPath``, a single value
+    placed at that path."""
+
+    kind: Literal["Secret", "ConfigMap"]
+    name: ObjectName
+    key: DataKey = "values.yaml"
+    target_path: ValuesPath | None = None
+    optional: bool = False
+
+
+class Tests(SpecModel):
+    enabled: bool = True
+    timeout: Timeout = "5m"
+
+
+class UpgradePolicy(SpecModel):
+    auto: Literal["none", "patch", "minor"] = Field(
+        "none", description="which newer chart versions the scheduled check may apply itself"
+    )
+
+
+class Remediation(SpecModel):
+    retries: int = Field(3, ge=0, le=10)
+    strategy: Literal["rollback", "uninstall"] = "rollback"
+
+
+class ComponentSpec(SpecModel):
+    enabled: bool = True
+    version: AppVersion | None = Field(
+        None, description="app version, e.g. v3.14.0; resolved to the newest chart carrying it"
+    )
+    chart_version: ChartVersion | None = Field(
+        None, description="chart version or range, e.g. 29.27.0, ~29.27, >=12 <13"
+    )
+    mode: Mode | None = None
+    chart: ChartSource | None = None
+    replicas: int | None = Field(None, ge=0, le=100)
+    resources: Resources | None = None
+    retention: Duration | None = None
+    node_selector: LabelMap | None = None
+    tolerations: list[Toleration] | None = None
+    affinity: dict[str, Any] | None = None
+    config: dict[str, Any] | None = Field(
+        None, description="Helm values merged over everything gunj derives (wins over it)"
+    )
+    values_from: list[ValuesFrom] = Field(default_factory=list)
+    tests: Tests = Field(default_factory=Tests)
+    upgrade_policy: UpgradePolicy = Field(default_factory=UpgradePolicy)
+    remediation: Remediation = Field(default_factory=Remediation)
+    timeout: Timeout = "5m"

@@ -1,0 +1,231 @@
+"""Constrained scalar types of the platform spec.
+
+Every check raises a message of our own that says what is expected, and never repeats the value
+it was given: a misplaced secret must not come back in an error.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlparse
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
+
+from ..helm.versions import InvalidVersion, VersionConstraint, normalize_version
+
+
+def _matching(pattern: str, error_type: str, message: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise PydanticCustomError(error_type, message)
+        return value
+
+    return AfterValidator(check)
+
+
+# Kubernetes resource quantity: 500m, 2, 1.5Gi, 10G, 1e3.
+Quantity = Annotated[
+    str,
+    _matching(
+        r"[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?",
+        "quantity",
+        "not a Kubernetes quantity; use a number with an optional unit, e.g. 500m, 2, 10Gi",
+    ),
+]
+
+# Prometheus/Loki/Tempo durations: 15d, 12h30m, 744h, 90s.
+Duration = Annotated[
+    str,
+    _matching(
+        r"(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?(?<=[a-z])",
+        "duration",
+        "not a duration; use numbers with units y, w, d, h, m, s, ms, e.g. 15d, 12h, 30m",
+    ),
+]
+
+# Prometheus retention size: 512MB, 50GB.
+ByteSize = Annotated[
+    str,
+    _matching(
+        r"\d+(B|KB|MB|GB|TB|PB|EB)",
+        "byte_size",
+        "not a size; use a whole number and B, KB, MB, GB, TB, PB or EB, e.g. 50GB",
+    ),
+]
+
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def _go_duration(value: str) -> str:
+    if not value or _GO_DURATION_PART.sub("", value) != "" or go_duration_seconds(value) <= 0:
+        raise PydanticCustomError(
+            "timeout", "not a positive timeout; use numbers with units h, m, s, e.g. 5m, 90s, 1h30m"
+        )
+    return value
+
+
+def go_duration_seconds(value: str) -> float:
+    return sum(float(number) * _GO_UNITS[unit] for number, unit in _GO_DURATION_PART.findall(value))
+
+
+def to_timedelta(value: str) -> timedelta:
+    return timedelta(seconds=go_duration_seconds(value))
+
+
+# Go durations, as Helm's --timeout takes them: 5m, 300s, 1h30m.
+Timeout = Annotated[str, AfterValidator(_go_duration)]
+
+
+def _app_version(value: str) -> str:
+    try:
+        return normalize_version(value)
+    except InvalidVersion:
+        raise PydanticCustomError(
+            "version", "not a version; use the app version, e.g. v3.14.0 or 3.14.0"
+        ) from None
+
+
+# An app version; "v3.14.0" and "3.14.0" alike, kept normalized.
+AppVersion = Annotated[str, AfterValidator(_app_version)]
+
+
+def _constraint(value: str) -> str:
+    try:
+        VersionConstraint.parse(value)
+    except InvalidVersion:
+        raise PydanticCustomError(
+            "version_constraint",
+            "not a chart version or range; use e.g. 29.27.0, ~29.27, >=12 <13, ^2.0",
+        ) from None
+    return value.strip()
+
+
+ChartVersion = Annotated[str, AfterValidator(_constraint)]
+
+# RFC 1123 label: Kubernetes names of namespaces, Services, release name parts.
+DNSLabel = Annotated[
+    str,
+    _matching(
+        r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+        "dns_label",
+        "not a valid name; use at most 63 lowercase letters, digits and '-', "
+        "starting and ending with a letter or digit",
+    ),
+]
+
+# RFC 1123 subdomain: names of Secrets, ConfigMaps, storage classes.
+ObjectName = Annotated[
+    str,
+    _matching(
+        r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+        "object_name",
+        "not a valid Kubernetes object name; use lowercase letters, digits, '-' and '.'",
+    ),
+]
+
+# A key of a Secret or ConfigMap.
+DataKey = Annotated[
+    str,
+    _matching(
+        r"[-._a-zA-Z0-9]{1,253}",
+        "data_key",
+        "not a valid Secret or ConfigMap key; use letters, digits, '-', '_' and '.'",
+    ),
+]
+
+_LABEL_NAME = r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)"
+_LABEL_KEY = re.compile(
+    rf"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_LABEL_NAME}"
+)
+_LABEL_VALUE = re.compile(rf"{_LABEL_NAME}?")
+
+
+def _label_map(value: dict[str, str]) -> dict[str, str]:
+    for key, label in value.items():
+        if not _LABEL_KEY.fullmatch(key):
+            raise PydanticCustomError(
+                "label_key", "a key is not a valid label key (name or prefix/name, 63 characters)"
+            )
+        if not _LABEL_VALUE.fullmatch(label):
+            raise PydanticCustomError(
+                "label_value", "a value is not a valid label value (63 characters, alphanumeric)"
+            )
+    return value
+
+
+# Node selectors: Kubernetes labels.
+LabelMap = Annotated[dict[str, str], AfterValidator(_label_map)]
+
+# Metric labels (Prometheus external labels): names like [a-zA-Z_][a-zA-Z0-9_]*.
+_METRIC_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+def _metric_labels(value: dict[str, str]) -> dict[str, str]:
+    for key in value:
+        if not _METRIC_LABEL.fullmatch(key) or key.startswith("__"):
+            raise PydanticCustomError(
+                "metric_label",
+                "a label name is not valid for Prometheus; use letters, digits and '_', "
+                "not starting with a digit or '__'",
+            )
+    return value
+
+
+MetricLabels = Annotated[dict[str, str], AfterValidator(_metric_labels)]
+
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def _repository(value: str) -> str:
+    parsed = urlparse(value)
+    plain_local = parsed.scheme == "http" and parsed.hostname in _LOCAL_HOSTS
+    if (parsed.scheme not in {"https", "oci"} and not plain_local) or not parsed.netloc:
+        raise PydanticCustomError(
+            "repository",
+            "not a chart repository URL; use https://host/path or oci://host/path "
+            "(plain http only for localhost)",
+        )
+    if parsed.username or parsed.password:
+        raise PydanticCustomError(
+            "repository_credentials",
+            "credentials do not belong in the URL; use chart.credentialsSecretRef",
+        )
+    return value.rstrip("/")
+
+
+RepositoryURL = Annotated[str, AfterValidator(_repository)]
+
+
+def _http_url(value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise PydanticCustomError("url", "not an http(s) URL")
+    if parsed.username or parsed.password:
+        raise PydanticCustomError(
+            "url_credentials", "credentials do not belong in the URL; use a secret reference"
+        )
+    return value
+
+
+HttpURL = Annotated[str, AfterValidator(_http_url)]
+
+# A path into Helm values: dot-separated keys, "\." for a literal dot, [n] for a list index.
+_VALUES_PATH = re.compile(r"(?:[^.\[\]\\]|\\.)+(?:\[\d+\])*(?:\.(?:[^.\[\]\\]|\\.)+(?:\[\d+\])*)*")
+
+
+def _values_path(value: str) -> str:
+    if not _VALUES_PATH.fullmatch(value):
+        raise PydanticCustomError(
+            "values_path",
+            "not a values path; use dot-separated keys like server.remoteWrite[0].url",
+        )
+    return value
+
+
+ValuesPath = Annotated[str, AfterValidator(_values_path)]

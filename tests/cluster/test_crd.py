@@ -1,0 +1,69 @@
+"""The generated CRD is accepted by a real API server (which checks it is structural), and
+platform documents stored through it come back unchanged (nothing pruned)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+import yaml
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from shared.kube import ClusterAccess
+from shared.values import crd
+from tests.unit.test_values_validation import EXAMPLES
+
+
+@pytest.fixture(scope="module")
+def installed_crd(cluster: ClusterAccess) -> Iterator[None]:
+    extensions = client.ApiextensionsV1Api(cluster.api)
+    manifest = crd.crd_manifest()
+    try:
+        extensions.create_custom_resource_definition(manifest)
+    except ApiException as error:
+        if error.status != 409:
+            raise
+        current = extensions.read_custom_resource_definition(crd.CRD_NAME)
+        manifest["metadata"]["resourceVersion"] = current.metadata.resource_version
+        extensions.replace_custom_resource_definition(crd.CRD_NAME, manifest)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = extensions.read_custom_resource_definition(crd.CRD_NAME).status
+        if any(c.type == "Established" and c.status == "True" for c in status.conditions or []):
+            break
+        time.sleep(0.2)
+    yield
+
+
+@pytest.mark.parametrize("example", ["minimal.yaml", "production.yaml"])
+def test_example_round_trips_through_the_api_server(
+    example: str, installed_crd: None, cluster: ClusterAccess, namespace: str
+) -> None:
+    document = yaml.safe_load((EXAMPLES / example).read_text())
+    document["metadata"]["namespace"] = namespace
+    objects = client.CustomObjectsApi(cluster.api)
+
+    objects.create_namespaced_custom_object(crd.GROUP, crd.VERSION, namespace, crd.PLURAL, document)
+    stored = objects.get_namespaced_custom_object(
+        crd.GROUP, crd.VERSION, namespace, crd.PLURAL, document["metadata"]["name"]
+    )
+
+    assert stored["spec"] == document["spec"]
+
+
+def test_api_server_rejects_a_wrongly_typed_spec(
+    installed_crd: None, cluster: ClusterAccess, namespace: str
+) -> None:
+    document = yaml.safe_load((EXAMPLES / "minimal.yaml").read_text())
+    document["metadata"]["namespace"] = namespace
+    document["spec"]["prometheus"] = {"replicas": "many"}
+
+    with pytest.raises(ApiException) as raised:
+        client.CustomObjectsApi(cluster.api).create_namespaced_custom_object(
+            crd.GROUP, crd.VERSION, namespace, crd.PLURAL, document
+        )
+
+    assert raised.value.status == 422
+    assert "spec.prometheus.replicas" in raised.value.body
