@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from datetime import timedelta
 
 from ..helm import ChartReference, HelmClient, KubeTarget
@@ -46,7 +47,7 @@ def run(arguments: argparse.Namespace) -> int:
     if command == "env":
         running = stack.up()
         for key, value in running.environment().items():
-            print(f"export {key}={value}")
+            print(f"export {key}={shlex.quote(value)}")
         return 0
     return demo(arguments.helm)
 

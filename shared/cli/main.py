@@ -23,7 +23,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     subparsers = parser.add_subparsers(dest="command", required=True)
     spec.add_parsers(subparsers)
-    spec.add_schema_parser(subparsers)
     local.add_parser(subparsers)
     return parser
 

@@ -1,13 +1,21 @@
-"""``gunj validate`` and ``gunj plan``: check platform specs and show what would be installed."""
+"""``gunj validate``, ``gunj plan`` and ``gunj schema``: check platform specs, show what would be
+installed, and regenerate the CRD."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from ..cache import cache_root
+from ..helm.charts import ChartLibrary, ChartSource
+from ..helm.errors import HelmError
+from ..helm.index import ChartVersion
+from ..helm.repositories import RepositorySettings
+from ..helm.selection import Notice, incompatibilities, notices, select_version
 from ..values import crd
 from ..values.plan import ComponentPlan, plan_platform
 from ..values.problems import Problem
@@ -32,9 +40,18 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     plan.add_argument(
         "--offline",
         action="store_true",
-        help="do not contact chart repositories: show version ranges as given",
+        help="do not contact chart repositories: show version ranges as given (otherwise "
+        "versions are resolved through GUNJ_REPOSITORY_MIRRORS and GUNJ_ALLOWED_REPOSITORIES)",
     )
     plan.set_defaults(handler=run_plan)
+    schema = subparsers.add_parser(
+        "schema", help="print (or --write) the CRD and the JSON schema generated from the model"
+    )
+    schema.add_argument(
+        "--write", action="store_true", help="regenerate the checked-in files in shared/values/crd/"
+    )
+    schema.add_argument("--json", action="store_true", help="print the JSON schema, not the CRD")
+    schema.set_defaults(handler=run_schema)
 
 
 def _read(path: Path) -> str | None:
@@ -86,17 +103,46 @@ def run_validate(arguments: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _print_plan(plan: ComponentPlan) -> None:
+@dataclass(frozen=True)
+class Resolved:
+    version: ChartVersion
+    notices: list[Notice]
+
+
+def _resolve(plans: list[ComponentPlan]) -> dict[str, Resolved]:
+    """The chart version each plan gets, from its repository (through the configured mirrors)."""
+    library = ChartLibrary(RepositorySettings.from_environment(), cache_root())
+    resolved = {}
+    for plan in plans:
+        versions = library.versions(ChartSource(plan.repository, plan.chart))
+        chosen = select_version(
+            versions, constraint=plan.chart_version, app_version=plan.app_version
+        )
+        resolved[plan.component] = Resolved(
+            chosen, notices(plan.repository, versions, chosen.version)
+        )
+    return resolved
+
+
+def _print_plan(plan: ComponentPlan, resolved: Resolved | None) -> None:
     print(
         f"{plan.component}: release {plan.release} in namespace {plan.namespace} ({plan.mode} mode)"
     )
     print(f"  chart:   {plan.chart} from {plan.repository}")
-    version = (
+    wanted = (
         f"app version {plan.app_version}, chart within {plan.chart_version}"
         if plan.app_version
         else plan.chart_version
     )
-    print(f"  version: {version} (the newest allowed is chosen at apply)")
+    if resolved is None:
+        print(f"  version: {wanted} (the newest allowed is chosen at apply)")
+    else:
+        print(
+            f"  version: {resolved.version.version} (app {resolved.version.app_version}; "
+            f"the newest for {wanted})"
+        )
+        for notice in resolved.notices:
+            print(f"  {notice.kind}: {notice.message}")
     refs = references(plan.spec)
     if refs:
         print("  references (never shown by value):")
@@ -108,13 +154,6 @@ def _print_plan(plan: ComponentPlan) -> None:
 
 
 def run_plan(arguments: argparse.Namespace) -> int:
-    if not arguments.offline:
-        print(
-            "gunj plan: resolving chart versions needs the repositories; use --offline to "
-            "show the plan with version ranges as given",
-            file=sys.stderr,
-        )
-        return 2
     text = _read(arguments.file)
     if text is None:
         return 2
@@ -126,22 +165,21 @@ def run_plan(arguments: argparse.Namespace) -> int:
     plans = plan_platform(platform)
     if not plans:
         print(f"{arguments.file}: no component is enabled")
+    try:
+        resolved = {} if arguments.offline else _resolve(plans)
+    except HelmError as error:
+        print(f"gunj plan: {error}", file=sys.stderr)
+        return 1
     for index, plan in enumerate(plans):
         if index:
             print()
-        _print_plan(plan)
+        _print_plan(plan, resolved.get(plan.component))
+    if resolved:
+        charts = {component: r.version.version for component, r in resolved.items()}
+        kube = {component: r.version.kube_version for component, r in resolved.items()}
+        for problem in incompatibilities(charts, kube_versions=kube):
+            print(f"\nincompatible: {problem}")
     return 0
-
-
-def add_schema_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    schema = subparsers.add_parser(
-        "schema", help="print (or --write) the CRD and the JSON schema generated from the model"
-    )
-    schema.add_argument(
-        "--write", action="store_true", help="regenerate the checked-in files in shared/values/crd/"
-    )
-    schema.add_argument("--json", action="store_true", help="print the JSON schema, not the CRD")
-    schema.set_defaults(handler=run_schema)
 
 
 def run_schema(arguments: argparse.Namespace) -> int:

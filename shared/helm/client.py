@@ -94,7 +94,8 @@ class HelmClient:
 
     # --- plumbing ----------------------------------------------------------------------------
 
-    def _env(self) -> dict[str, str]:
+    def environment(self) -> dict[str, str]:
+        """The environment Helm runs in (its own cache and config homes, when set)."""
         env = {**os.environ, **self.extra_env}
         if self.home is not None:
             env["HELM_CACHE_HOME"] = str(self.home / "cache")
@@ -117,7 +118,7 @@ class HelmClient:
                 command,
                 capture_output=True,
                 text=True,
-                env=self._env(),
+                env=self.environment(),
                 timeout=(timeout + PROCESS_GRACE).total_seconds(),
                 check=False,
             )
@@ -366,7 +367,15 @@ class HelmClient:
         elif target is not None:
             args += target.flags()
         if include_all_states:
-            args.append("--all")
+            # Helm 4 dropped --all; the state flags mean the same to both majors.
+            args += [
+                "--deployed",
+                "--failed",
+                "--pending",
+                "--superseded",
+                "--uninstalling",
+                "--uninstalled",
+            ]
         if name_filter:
             args += ["--filter", name_filter]
         return [ListedRelease.model_validate(entry) for entry in self._json(args) or []]
@@ -425,7 +434,7 @@ class HelmClient:
         ]
         if message and all(outcome.passed for outcome in outcomes):
             # Helm failed although no pod reports failure (e.g. it timed out): not a pass.
-            outcomes.append(TestOutcome(name="helm test", phase="Failed"))
+            outcomes.append(TestOutcome(name="helm test", phase="Failed", pod=False))
         return TestRun(
             release=release, revision=status.revision, outcomes=outcomes, message=message
         )

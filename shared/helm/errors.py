@@ -58,6 +58,18 @@ class ResourceRejected(HelmError):
     """The API server refused an object of the release (invalid field, admission denial)."""
 
 
+class RepositoryNotAllowed(HelmError):
+    """The repository is not on the allow-list of this installation."""
+
+
+class RepositoryAuthFailed(HelmError):
+    """The repository refused the credentials (or asked for some and none were given)."""
+
+
+class InvalidIndex(HelmError):
+    """The repository answered, but not with a chart index Helm could read."""
+
+
 class ClusterUnreachable(HelmError):
     """The Kubernetes API server could not be reached."""
 

@@ -161,10 +161,14 @@ class ChartReference(_Model):
 class TestOutcome(_Model):
     """The result of one Helm test pod."""
 
+    __test__ = False  # not a pytest test class, despite its name
+
     name: str
     phase: str
     started_at: OptionalTime = None
     completed_at: OptionalTime = None
+    pod: bool = True
+    """False for an outcome Helm reported without a pod (e.g. it timed out)."""
 
     @property
     def passed(self) -> bool:
@@ -172,6 +176,8 @@ class TestOutcome(_Model):
 
 
 class TestRun(_Model):
+    __test__ = False  # not a pytest test class, despite its name
+
     release: str
     revision: int
     outcomes: list[TestOutcome]

@@ -6,17 +6,9 @@ outside the repository so a fresh clone reuses tools built once per machine.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-
-def cache_root() -> Path:
-    explicit = os.environ.get("GUNJ_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "gunj"
+from ..cache import cache_root
 
 
 def tools_dir() -> Path:

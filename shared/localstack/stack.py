@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..helm.repositories import known_repositories
 from . import chartrepo, paths, servers, tools
 from .cluster import ClusterStatus, LocalCluster
 from .processes import Daemon, free_port, port_open
@@ -42,6 +43,7 @@ class Stack:
     kubectl: Path
     ports: Ports
     charts: list[chartrepo.PackagedChart] = field(default_factory=list)
+    oci_paths: dict[str, str | None] = field(default_factory=dict)
     pubsub_project: str = PUBSUB_PROJECT
 
     @property
@@ -55,6 +57,18 @@ class Stack:
     def oci_url(self, path: str = "") -> str:
         return f"oci://127.0.0.1:{self.ports.oci}/{path}".rstrip("/")
 
+    def repository_mirrors(self) -> dict[str, str]:
+        """Upstream repositories mapped to the local ones that serve their test look-alikes,
+        so specs naming upstream charts run against the local stack unchanged."""
+        mirrors = {}
+        for name, known in known_repositories().items():
+            mirrors[known.url] = self.repository_url(name)
+        for repository, oci_path in self.oci_paths.items():
+            known_oci = known_repositories()[repository].oci
+            if oci_path and known_oci:
+                mirrors[known_oci] = self.oci_url(oci_path)
+        return mirrors
+
     def environment(self) -> dict[str, str]:
         return {
             "KUBECONFIG": str(self.kubeconfig),
@@ -62,6 +76,8 @@ class Stack:
             "PUBSUB_PROJECT_ID": self.pubsub_project,
             "GUNJ_CHART_REPOSITORY": f"http://127.0.0.1:{self.ports.charts}",
             "GUNJ_OCI_REGISTRY": self.oci_url(),
+            "GUNJ_REPOSITORY_MIRRORS": json.dumps(self.repository_mirrors()),
+            "GUNJ_PLAIN_HTTP_REGISTRIES": f"127.0.0.1:{self.ports.oci}",
         }
 
 
@@ -103,11 +119,12 @@ def up(name: str = DEFAULT_STACK, chart_sources: Path | None = None) -> Stack:
     servers.start_chart_server(repo_root, folder, ports.charts)
     servers.start_oci_registry(toolbox.docker_registry, folder, ports.oci)
     catalogue = chartrepo.Catalogue.load(sources / "catalogue.yaml")
+    oci_paths = {repository: spec.oci for repository, spec in catalogue.repositories.items()}
     servers.push_to_registry(
         toolbox.helm[3],
         ports.oci,
         charts,
-        oci_paths={repository: spec.oci for repository, spec in catalogue.repositories.items()},
+        oci_paths=oci_paths,
         marker=folder / "oci-data" / chartrepo.DIGEST_FILE,
         digest=chartrepo.sources_digest(sources),
     )
@@ -121,6 +138,7 @@ def up(name: str = DEFAULT_STACK, chart_sources: Path | None = None) -> Stack:
         kubectl=toolbox.kubectl,
         ports=ports,
         charts=charts,
+        oci_paths=oci_paths,
     )
     (folder / "state.json").write_text(
         json.dumps(

@@ -89,8 +89,8 @@ def values_from_layer(reference: ValuesFrom, content: str) -> Values:
     loaded = yaml.safe_load(content) if content.strip() else {}
     if not isinstance(loaded, Mapping):
         raise ValueError(
-            f"{reference.kind} {reference.name} key {reference.key} does not hold "
-            "a YAML mapping of values (use targetPath for a single value)"
+            f"{reference.describe()} does not hold a YAML mapping of values "
+            "(use targetPath for a single value)"
         )
     return dict(loaded)
 

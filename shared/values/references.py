@@ -33,8 +33,5 @@ def references(spec: ComponentSpec) -> list[str]:
             found.append(f"Secret {value} ({path})")
     for index, entry in enumerate(spec.values_from):
         target = f" -> {entry.target_path}" if entry.target_path else ""
-        found.append(
-            f"{entry.kind} {entry.name} key {entry.key}{target} "
-            f"(valuesFrom[{index}], read at apply)"
-        )
+        found.append(f"{entry.describe()}{target} (valuesFrom[{index}], read at apply)")
     return found

@@ -215,6 +215,23 @@ def _http_url(value: str) -> str:
 
 HttpURL = Annotated[str, AfterValidator(_http_url)]
 
+_GCP_SECRET = re.compile(
+    r"gcpsm://projects/[a-z0-9-]{4,30}/secrets/[A-Za-z0-9_-]{1,255}/versions/(latest|[1-9]\d*)"
+)
+
+
+def _gcp_secret(value: str) -> str:
+    if not _GCP_SECRET.fullmatch(value):
+        raise PydanticCustomError(
+            "gcp_secret",
+            "not a Secret Manager reference; use gcpsm://projects/P/secrets/S/versions/V "
+            "(V a number or latest)",
+        )
+    return value
+
+
+GoogleSecretURI = Annotated[str, AfterValidator(_gcp_secret)]
+
 # A path into Helm values: dot-separated keys, "\." for a literal dot, [n] for a list index.
 _VALUES_PATH = re.compile(r"(?:[^.\[\]\\]|\\.)+(?:\[\d+\])*(?:\.(?:[^.\[\]\\]|\\.)+(?:\[\d+\])*)*")
 

@@ -3,15 +3,17 @@ tests, upgrade and remediation policy, values overrides."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from ..types import (
     AppVersion,
     ChartVersion,
     DataKey,
     Duration,
+    GoogleSecretURI,
     LabelMap,
     ObjectName,
     Quantity,
@@ -75,15 +77,42 @@ class Toleration(SpecModel):
 
 
 class ValuesFrom(SpecModel):
-    """Helm values taken from a Secret or ConfigMap of the platform's namespace at reconcile
-    time: the key's content is YAML merged at the root, or, with ``targetPath``, a single value
-    placed at that path."""
+    """Helm values read at reconcile time from a Secret or ConfigMap of the platform's
+    namespace (``name``, ``key``) or a Google Secret Manager version (``uri``): the content is
+    YAML merged at the root, or, with ``targetPath``, a single value placed at that path."""
 
-    kind: Literal["Secret", "ConfigMap"]
-    name: ObjectName
+    kind: Literal["Secret", "ConfigMap", "GoogleSecretManager"]
+    name: ObjectName | None = None
     key: DataKey = "values.yaml"
+    uri: GoogleSecretURI | None = Field(
+        None, description="gcpsm://projects/P/secrets/S/versions/V (kind GoogleSecretManager)"
+    )
     target_path: ValuesPath | None = None
     optional: bool = False
+
+    @model_validator(mode="after")
+    def _source_named(self) -> Self:
+        if self.kind == "GoogleSecretManager" and (self.uri is None or self.name is not None):
+            raise PydanticCustomError(
+                "values_from_source", "kind GoogleSecretManager takes uri (and no name)"
+            )
+        if self.kind != "GoogleSecretManager" and (self.name is None or self.uri is not None):
+            raise PydanticCustomError(
+                "values_from_source", f"kind {self.kind} takes name (and no uri)"
+            )
+        return self
+
+    def describe(self) -> str:
+        if self.kind == "GoogleSecretManager":
+            return f"GoogleSecretManager {self.uri}"
+        return f"{self.kind} {self.name} key {self.key}"
+
+
+class Hooks(SpecModel):
+    enabled: bool = Field(True, description="false runs Helm with --no-hooks")
+    timeout: Timeout | None = Field(
+        None, description="time for the chart's hooks; Helm waits max(timeout, this)"
+    )
 
 
 class Tests(SpecModel):
@@ -123,6 +152,7 @@ class ComponentSpec(SpecModel):
     )
     values_from: list[ValuesFrom] = Field(default_factory=list)
     tests: Tests = Field(default_factory=Tests)
+    hooks: Hooks = Field(default_factory=Hooks)
     upgrade_policy: UpgradePolicy = Field(default_factory=UpgradePolicy)
     remediation: Remediation = Field(default_factory=Remediation)
     timeout: Timeout = "5m"

@@ -3,7 +3,8 @@ A Deployment or StatefulSet for one component of a test chart. Arguments (a dict
   ctx, name, component, kind ("Deployment" | "StatefulSet"), replicas, image, args, ports
   (list of {name, port}), resources, nodeSelector, tolerations, affinity, envFrom, env,
   configMap (mounted at /etc/config), volume ({enabled, size, storageClass, accessModes}),
-  secretMounts (list of {name, mountPath, secretName, readOnly}, as upstream's extraSecretMounts).
+  secretMounts (list of {name, mountPath, secretName, readOnly}, as upstream's extraSecretMounts),
+  podAnnotations.
 A StatefulSet gets one claim per pod; a Deployment shares one claim named like the workload.
 */}}
 {{- define "common.workload" -}}
@@ -26,10 +27,11 @@ spec:
     metadata:
       labels:
         {{- include "common.selectorLabels" . | nindent 8 }}
-      {{- with .configMap }}
       annotations:
-        checksum/config: {{ $.configChecksum | default "" | quote }}
-      {{- end }}
+        checksum/config: {{ .configChecksum | default "" | quote }}
+        {{- with .podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
     spec:
       containers:
         - name: {{ .component }}

@@ -1,0 +1,73 @@
+"""Running a release's Helm tests: each test pod's outcome, then the pods cleaned up.
+
+Helm records each test hook's last run on the release itself (which is how
+:mod:`.releases` knows whether a revision was tested); the pods are not needed after that, and
+left behind they would block the next run of a chart whose hooks keep their pods.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from kubernetes.client.exceptions import ApiException
+
+from ..kube import ClusterAccess
+from .client import HelmClient, KubeTarget
+from .models import TestOutcome
+
+
+@dataclass(frozen=True)
+class TestReport:
+    __test__ = False  # not a pytest test class, despite its name
+
+    release: str
+    revision: int
+    outcomes: tuple[TestOutcome, ...]
+    duration: timedelta
+    message: str
+    cleaned_up: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(outcome.passed for outcome in self.outcomes)
+
+    def summary(self) -> str:
+        if not self.outcomes:
+            return "no tests"
+        failed = [o.name for o in self.outcomes if not o.passed]
+        if not failed:
+            return f"{len(self.outcomes)} test(s) passed"
+        return f"{len(failed)} of {len(self.outcomes)} test(s) failed: {', '.join(failed)}"
+
+
+class ReleaseTester:
+    def __init__(self, helm: HelmClient, access: ClusterAccess) -> None:
+        self.helm = helm
+        self.access = access
+
+    def run(self, release: str, target: KubeTarget, timeout: timedelta) -> TestReport:
+        started = time.monotonic()
+        run = self.helm.test(release, target, timeout=timeout)
+        pods = [outcome.name for outcome in run.outcomes if outcome.pod]
+        cleaned = tuple(self._clean_up(target.namespace, pods))
+        return TestReport(
+            release=release,
+            revision=run.revision,
+            outcomes=tuple(run.outcomes),
+            duration=timedelta(seconds=time.monotonic() - started),
+            message=run.message,
+            cleaned_up=cleaned,
+        )
+
+    def _clean_up(self, namespace: str, pods: list[str]) -> list[str]:
+        deleted = []
+        for pod in pods:
+            try:
+                self.access.core.delete_namespaced_pod(pod, namespace, grace_period_seconds=0)
+                deleted.append(pod)
+            except ApiException as error:
+                if error.status != 404:  # a hook-delete-policy may have removed it already
+                    raise
+        return deleted

@@ -1,0 +1,193 @@
+"""Choosing chart versions: by range or app version, newest stable first, upgrade paths that
+never skip a major, compatibility between components, and charts that are deprecated or moved."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+import semver
+import yaml
+
+from .errors import ChartNotFound
+from .index import ChartVersion
+from .repositories import moved
+from .versions import InvalidVersion, VersionConstraint, is_prerelease, parse_version
+
+
+def _allowed(
+    constraint: VersionConstraint | None, version: semver.Version, include_prereleases: bool
+) -> bool:
+    if is_prerelease(version) and not include_prereleases:
+        return constraint is not None and constraint.allows(version)
+    if constraint is None:
+        return True
+    # Asked for prereleases: a prerelease counts when its release would be allowed.
+    return constraint.allows(version) or (
+        include_prereleases and constraint.allows(version.finalize_version())
+    )
+
+
+def select_version(
+    entries: Iterable[ChartVersion],
+    *,
+    constraint: str | None = None,
+    app_version: str | None = None,
+    include_prereleases: bool = False,
+    exclude: Iterable[str] = (),
+) -> ChartVersion:
+    """The newest version allowed by ``constraint`` (and carrying ``app_version``, if given),
+    leaving out ``exclude`` (quarantined versions) and, unless asked, prereleases."""
+    entries = list(entries)
+    parsed_constraint = VersionConstraint.parse(constraint) if constraint else None
+    wanted_app = parse_version(app_version) if app_version else None
+    excluded = {parse_version(v) for v in exclude}
+    candidates = []
+    for entry in entries:
+        version = parse_version(entry.version)
+        if version in excluded or not _allowed(parsed_constraint, version, include_prereleases):
+            continue
+        if wanted_app is not None:
+            try:
+                if parse_version(entry.app_version) != wanted_app:
+                    continue
+            except InvalidVersion:
+                continue
+        candidates.append((version, entry))
+    if candidates:
+        return max(candidates, key=lambda pair: pair[0])[1]
+    raise ChartNotFound(_nothing_matches(entries, constraint, app_version, excluded))
+
+
+def _nothing_matches(
+    entries: Sequence[ChartVersion],
+    constraint: str | None,
+    app_version: str | None,
+    excluded: set[semver.Version],
+) -> str:
+    name = entries[0].name if entries else "the chart"
+    wants = [f"within {constraint}"] if constraint else []
+    if app_version:
+        wants.append(f"with app version {app_version}")
+    newest = sorted((parse_version(e.version) for e in entries), reverse=True)[:3]
+    known = ", ".join(str(v) for v in newest) or "none"
+    note = f"; quarantined: {', '.join(str(v) for v in sorted(excluded))}" if excluded else ""
+    return f"no version of {name} {' and '.join(wants) or 'at all'} (newest: {known}){note}"
+
+
+def latest(entries: Iterable[ChartVersion], *, include_prereleases: bool = False) -> ChartVersion:
+    return select_version(entries, include_prereleases=include_prereleases)
+
+
+def upgrade_path(current: str, available: Iterable[str], target: str | None = None) -> list[str]:
+    """Versions to go through from ``current`` to ``target`` (default: the newest stable), one
+    major at a time: 27.5.0 to 29.27.0 is [28.<newest>, 29.27.0]."""
+    start = parse_version(current)
+    versions = sorted({parse_version(v) for v in available})
+    final = (
+        parse_version(target)
+        if target
+        else max((v for v in versions if not is_prerelease(v)), default=start)
+    )
+    if final <= start:
+        return []
+    path = []
+    for major in range(start.major + 1, final.major):
+        in_major = [v for v in versions if v.major == major and not is_prerelease(v)]
+        if in_major:  # a chart may have skipped a major number itself
+            path.append(str(max(in_major)))
+    path.append(str(final))
+    return path
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: Literal["deprecated", "moved"]
+    message: str
+
+
+def notices(repository: str, entries: Sequence[ChartVersion], version: str) -> list[Notice]:
+    """What a person should know about a chart version: deprecated, or moved elsewhere."""
+    found = []
+    chart = entries[0].name if entries else ""
+    entry = next((e for e in entries if e.version == version), None)
+    newest = max(entries, key=lambda e: parse_version(e.version), default=None)
+    if (entry and entry.deprecated) or (newest and newest.deprecated):
+        found.append(Notice("deprecated", f"chart {chart} in {repository} is deprecated"))
+    if chart and (move := moved(repository, chart)):
+        where = f"{move.to_url}" + (f" (oci: {move.to_oci}/{chart})" if move.to_oci else "")
+        found.append(
+            Notice(
+                "moved",
+                f"chart {chart} moved from {repository} to {where} on "
+                f"{move.since.isoformat()}; {move.note}",
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Rule:
+    component: str
+    charts: str
+    kubernetes: str | None
+    components: Mapping[str, str]
+    reason: str
+
+
+@functools.cache
+def compatibility_rules() -> tuple[Rule, ...]:
+    text = resources.files(__package__).joinpath("data", "compatibility.yaml").read_text()
+    rules = []
+    for raw in yaml.safe_load(text)["rules"]:
+        requires = raw.get("requires") or {}
+        rules.append(
+            Rule(
+                raw["component"],
+                raw["charts"],
+                requires.get("kubernetes"),
+                requires.get("components") or {},
+                raw["reason"],
+            )
+        )
+    return tuple(rules)
+
+
+def incompatibilities(
+    charts: Mapping[str, str],
+    kubernetes: str | None = None,
+    kube_versions: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Broken rules for a set of ``component: chart version`` (and the cluster's version).
+    ``kube_versions`` are the charts' own ``kubeVersion`` constraints, checked as well."""
+    problems = []
+    cluster = parse_version(kubernetes) if kubernetes else None
+    for component, constraint in (kube_versions or {}).items():
+        if cluster and constraint and not VersionConstraint.parse(constraint).allows(cluster):
+            problems.append(
+                f"{component} {charts.get(component, '')} needs Kubernetes "
+                f"{constraint}; the cluster runs {kubernetes}"
+            )
+    for rule in compatibility_rules():
+        version = charts.get(rule.component)
+        if version is None or not VersionConstraint.parse(rule.charts).allows(version):
+            continue
+        if (
+            cluster
+            and rule.kubernetes
+            and not VersionConstraint.parse(rule.kubernetes).allows(cluster)
+        ):
+            problems.append(
+                f"{rule.component} {version} needs Kubernetes {rule.kubernetes}: {rule.reason}"
+            )
+        for other, needed in rule.components.items():
+            have = charts.get(other)
+            if have is not None and not VersionConstraint.parse(needed).allows(have):
+                problems.append(
+                    f"{rule.component} {version} needs {other} chart {needed} "
+                    f"(planned: {have}): {rule.reason}"
+                )
+    return problems

@@ -1,0 +1,220 @@
+"""Choosing versions, upgrade paths, compatibility, mirrors and allow-lists, digests, and when a
+revision counts as tested: the decisions the Helm layer makes without running anything."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from shared.helm.digest import desired_digest
+from shared.helm.errors import ChartNotFound, RepositoryNotAllowed
+from shared.helm.hooks import hook_options
+from shared.helm.index import ChartVersion, parse_index
+from shared.helm.releases import passed_tests_since_deployed
+from shared.helm.repositories import RepositorySettings, moved
+from shared.helm.selection import incompatibilities, notices, select_version, upgrade_path
+from shared.values.spec import PrometheusSpec
+
+
+def entries(*pairs: tuple[str, str]) -> list[ChartVersion]:
+    return [ChartVersion(name="prometheus", version=v, app_version=a) for v, a in pairs]
+
+
+AVAILABLE = entries(
+    ("27.5.0", "v3.2.1"),
+    ("28.0.0", "v3.5.0"),
+    ("28.9.1", "v3.7.3"),
+    ("29.26.0", "v3.13.0"),
+    ("29.27.0", "v3.14.0"),
+    ("29.27.1", "v3.14.0"),
+    ("30.0.0-rc.1", "v3.16.0"),
+)
+
+
+def test_newest_chart_carrying_an_app_version_wins() -> None:
+    assert select_version(AVAILABLE, app_version="3.14.0").version == "29.27.1"
+    assert (
+        select_version(AVAILABLE, app_version="v3.14.0", exclude=["29.27.1"]).version == "29.27.0"
+    )
+
+
+def test_prereleases_only_when_asked_or_named() -> None:
+    assert select_version(AVAILABLE).version == "29.27.1"
+    assert select_version(AVAILABLE, include_prereleases=True).version == "30.0.0-rc.1"
+    assert select_version(AVAILABLE, constraint=">=30.0.0-0").version == "30.0.0-rc.1"
+
+
+def test_nothing_matching_says_what_exists() -> None:
+    with pytest.raises(ChartNotFound) as raised:
+        select_version(AVAILABLE, constraint="~31.0", exclude=["29.27.1"])
+
+    message = str(raised.value)
+    assert "within ~31.0" in message
+    assert "newest: 30.0.0-rc.1, 29.27.1, 29.27.0" in message
+    assert "quarantined: 29.27.1" in message
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "path"),
+    [
+        ("27.5.0", None, ["28.9.1", "29.27.1"]),
+        ("27.5.0", "29.26.0", ["28.9.1", "29.26.0"]),
+        ("28.0.0", "28.9.1", ["28.9.1"]),
+        ("29.27.1", None, []),
+        ("26.0.0", "29.27.0", ["27.5.0", "28.9.1", "29.27.0"]),
+    ],
+)
+def test_upgrade_paths_take_one_major_at_a_time(
+    current: str, target: str | None, path: list[str]
+) -> None:
+    assert upgrade_path(current, [e.version for e in AVAILABLE], target) == path
+
+
+def test_upgrade_path_goes_around_a_major_the_chart_never_released() -> None:
+    assert upgrade_path("1.0.0", ["1.0.0", "3.0.0", "3.1.0"]) == ["3.1.0"]
+
+
+def test_compatibility_rules_and_chart_kube_versions() -> None:
+    problems = incompatibilities(
+        {"tempo": "2.2.4", "prometheus": "27.5.0", "grafana": "12.11.1", "loki": "18.11.0"},
+        kubernetes="v1.26.3",
+        kube_versions={"prometheus": ">=1.28.0-0"},
+    )
+
+    assert len(problems) == 3
+    assert problems[0].startswith("prometheus 27.5.0 needs Kubernetes >=1.28.0-0")
+    assert any(p.startswith("loki 18.11.0 needs Kubernetes >=1.27.0-0") for p in problems)
+    assert any(p.startswith("tempo 2.2.4 needs prometheus chart >=28.0.0") for p in problems)
+    assert incompatibilities({"tempo": "2.2.4", "prometheus": "29.27.0"}, "v1.34.4") == []
+
+
+def test_moved_repository_names_the_new_home() -> None:
+    move = moved("https://grafana.github.io/helm-charts/", "loki")
+
+    assert move is not None
+    assert (move.to_name, move.since.isoformat()) == ("grafana-community", "2026-03-16")
+    assert moved("https://grafana.github.io/helm-charts", "mimir-distributed") is None
+    assert moved("https://grafana-community.github.io/helm-charts", "loki") is None
+
+
+def test_chart_deprecated_when_its_newest_version_is() -> None:
+    versions = [ChartVersion("old", "1.0.0"), ChartVersion("old", "1.1.0", deprecated=True)]
+
+    assert [n.kind for n in notices("https://charts.example", versions, "1.0.0")] == ["deprecated"]
+
+
+def test_mirrors_use_the_longest_matching_prefix() -> None:
+    settings = RepositorySettings.from_environment(
+        {
+            "GUNJ_REPOSITORY_MIRRORS": "https://charts.example=https://mirror.internal/all,"
+            "https://charts.example/special=https://mirror.internal/special,"
+            "oci://ghcr.io/org=oci://registry.internal/org"
+        }
+    )
+
+    assert settings.locate("https://charts.example/stable") == "https://mirror.internal/all/stable"
+    assert settings.locate("https://charts.example/special/") == "https://mirror.internal/special"
+    assert settings.locate("https://charts.examples") == "https://charts.examples"
+    assert settings.locate("oci://ghcr.io/org/charts") == "oci://registry.internal/org/charts"
+
+
+def test_allow_list_matches_whole_path_segments() -> None:
+    settings = RepositorySettings.from_environment(
+        {"GUNJ_ALLOWED_REPOSITORIES": "https://charts.example/approved, oci://ghcr.io/org"}
+    )
+
+    settings.check_allowed("https://charts.example/approved")
+    settings.check_allowed("oci://ghcr.io/org/charts")
+    for refused in (
+        "https://charts.example/approved-not",
+        "https://charts.example",
+        "oci://ghcr.io/other",
+    ):
+        with pytest.raises(RepositoryNotAllowed):
+            settings.check_allowed(refused)
+    RepositorySettings.from_environment({}).check_allowed("https://anything.example")
+
+
+def test_digest_covers_chart_version_and_values_only() -> None:
+    base = desired_digest("https://charts.example/", "tempo", "2.2.4", {"a": {"b": 1, "c": 2}})
+
+    assert base == desired_digest(
+        "https://charts.example", "tempo", "2.2.4", {"a": {"c": 2, "b": 1}}
+    )
+    assert len(base) == 48
+    assert base != desired_digest(
+        "https://charts.example", "tempo", "2.2.5", {"a": {"b": 1, "c": 2}}
+    )
+    assert base != desired_digest("https://charts.example", "tempo", "2.2.4", {"a": {"b": 1}})
+
+
+def _release(last_deployed: str, *runs: tuple[str, str]) -> dict[str, object]:
+    return {
+        "info": {"last_deployed": last_deployed},
+        "hooks": [
+            {
+                "name": f"t{i}",
+                "events": ["test"],
+                "last_run": {"started_at": started, "phase": phase},
+            }
+            for i, (started, phase) in enumerate(runs)
+        ],
+    }
+
+
+def test_a_revision_is_tested_by_runs_after_its_deployment_only() -> None:
+    deployed = "2026-11-24T06:00:00Z"
+
+    assert passed_tests_since_deployed(_release(deployed, ("2026-11-24T06:01:00Z", "Succeeded")))
+    assert not passed_tests_since_deployed(
+        _release(deployed, ("2026-11-24T05:59:00Z", "Succeeded"))
+    )
+    assert not passed_tests_since_deployed(
+        _release(
+            deployed, ("2026-11-24T06:01:00Z", "Succeeded"), ("2026-11-24T06:01:00Z", "Failed")
+        )
+    )
+    assert not passed_tests_since_deployed(_release(deployed, ("", "")))
+    assert passed_tests_since_deployed({"info": {"last_deployed": deployed}, "hooks": []})
+
+
+def test_hook_options_follow_the_spec() -> None:
+    assert hook_options(PrometheusSpec.model_validate({})).timeout == timedelta(minutes=5)
+    longer = hook_options(
+        PrometheusSpec.model_validate({"timeout": "1m", "hooks": {"timeout": "15m"}})
+    )
+    assert (longer.no_hooks, longer.timeout) == (False, timedelta(minutes=15))
+    off = hook_options(PrometheusSpec.model_validate({"hooks": {"enabled": False}}))
+    assert off.no_hooks
+
+
+def test_index_parsing_keeps_what_selection_needs() -> None:
+    index = parse_index(
+        "https://charts.example",
+        b"""
+apiVersion: v1
+entries:
+  tempo:
+    - version: 2.2.4
+      appVersion: 2.10.8
+      urls: [tempo-2.2.4.tgz]
+      digest: abc
+      kubeVersion: ">=1.25.0-0"
+    - version: not-a-version
+      urls: [x.tgz]
+""",
+    )
+
+    (entry,) = index.versions("tempo")
+    assert (entry.version, entry.app_version, entry.kube_version) == (
+        "2.2.4",
+        "2.10.8",
+        ">=1.25.0-0",
+    )
+    assert (
+        entry.download_url("https://charts.example/sub")
+        == "https://charts.example/sub/tempo-2.2.4.tgz"
+    )
+    with pytest.raises(ChartNotFound):
+        index.versions("loki")
