@@ -24,7 +24,7 @@ from shared.localstack import volumes
 from shared.localstack.processes import StartupError
 from shared.localstack.tools import ProvisionError
 
-TIERS = ("unit", "helm", "cluster", "e2e")
+TIERS = ("unit", "helm", "cluster", "e2e", "deploy")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 HELM_MAJORS = (3, 4)
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from ..helm.errors import HelmError
 from ..localstack.processes import StartupError
 from ..localstack.tools import ProvisionError
-from . import local, spec
+from . import local, package, spec
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     subparsers = parser.add_subparsers(dest="command", required=True)
     spec.add_parsers(subparsers)
+    package.add_parser(subparsers)
     local.add_parser(subparsers)
     return parser
 

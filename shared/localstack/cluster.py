@@ -22,10 +22,18 @@ import yaml
 
 from ..kube import ClusterAccess
 from . import paths, pins, stages, volumes
-from .processes import StartupError
+from .processes import StartupError, free_port, port_open
 from .tools import Toolbox
 
 CLUSTER_NAME = "gunj"
+CLUSTER_PORTS = (
+    "kubeApiserverPort",
+    "etcdPort",
+    "etcdPeerPort",
+    "kwokControllerPort",
+    "kubeControllerManagerPort",
+    "kubeSchedulerPort",
+)
 NODE_COUNT = 3
 
 
@@ -99,6 +107,7 @@ class LocalCluster:
             "etcdBinary": str(tools.etcd),
             "kwokControllerBinary": str(tools.kwok),
             "quietPull": True,
+            **self._ports(),
         }
         config = {
             "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
@@ -106,6 +115,32 @@ class LocalCluster:
             "options": options,
         }
         return [config, *stages.all_stages(tools.kwokctl.parent)]
+
+    @property
+    def _ports_path(self) -> Path:
+        return self.config_path.with_name("cluster-ports.json")
+
+    def _ports(self) -> dict[str, int]:
+        """The cluster's ports: chosen once from the ephemeral range and kept. kwokctl's own
+        choice starts from one fixed number, so two stacks on a machine would collide."""
+        if self._ports_path.is_file():
+            ports: dict[str, int] = json.loads(self._ports_path.read_text())
+            if set(ports) == set(CLUSTER_PORTS):
+                return ports
+        chosen = {option: free_port() for option in CLUSTER_PORTS}
+        self._ports_path.parent.mkdir(parents=True, exist_ok=True)
+        self._ports_path.write_text(json.dumps(chosen, indent=2))
+        return chosen
+
+    def _check_ports_free(self) -> None:
+        """Before starting a stopped cluster: its ports must not have been taken meanwhile."""
+        taken = {option: port for option, port in self._ports().items() if port_open(port)}
+        if taken:
+            listing = ", ".join(f"{port} ({option})" for option, port in sorted(taken.items()))
+            raise StartupError(
+                f"cluster {self.name} is stopped but its ports are in use by another program: "
+                f"{listing}. Stop that program, or delete {self.workdir} to start afresh."
+            )
 
     def _write_configuration(self) -> str:
         """Write the kwokctl configuration; return its digest."""
@@ -140,6 +175,7 @@ class LocalCluster:
             self._create(timeout)
             self._digest_path.write_text(digest)
         elif not self.api_ready():
+            self._check_ports_free()
             result = self.kwokctl(
                 "start", "cluster", "--wait", f"{int(timeout)}s", timeout=timeout + 30
             )
@@ -177,10 +213,16 @@ class LocalCluster:
             f"{timeout:.0f}s; logs under {self.workdir / 'clusters' / self.name}"
         )
 
-    def stop(self) -> bool:
+    def stop(self, timeout: float = 30) -> bool:
+        """Stop the cluster's processes and wait until their ports are released."""
         if not self.exists():
             return False
         result = self.kwokctl("stop", "cluster")
+        deadline = time.monotonic() + timeout
+        while any(port_open(port) for port in self._ports().values()):
+            if time.monotonic() > deadline:
+                raise StartupError(f"cluster {self.name} still listens {timeout:.0f}s after stop")
+            time.sleep(0.2)
         return result.returncode == 0
 
     def delete(self) -> None:

@@ -121,6 +121,19 @@ KWOK = GoBuildPin(
     ),
 )
 
+
+@dataclass(frozen=True)
+class PythonToolPin:
+    """A Python tool kept out of the project's environment (its dependencies would clash), in a
+    virtualenv of its own, installed with ``--require-hashes`` from ``locks/<name>.txt``."""
+
+    name: str
+    version: str
+    command: str
+
+
+CHECKOV = PythonToolPin(name="checkov", version="3.3.30", command="checkov")
+
 DOCKER_REGISTRY = DebPin(
     package="docker-registry",
     version="2.8.2+ds1-1",

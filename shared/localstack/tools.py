@@ -353,3 +353,79 @@ def provision() -> Toolbox:
         docker_registry=registry,
         pubsub_emulator=emulator,
     )
+
+
+# --- Python tools in virtualenvs of their own ----------------------------------------------------
+
+LOCKS = Path(__file__).parent / "locks"
+
+
+def lock_python_tool(pin: pins.PythonToolPin) -> Path:
+    """Resolve the tool's dependency tree and record every file's hash (run when a pin changes)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "report.json"
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--dry-run",
+                "--ignore-installed",
+                "--only-binary=:all:",
+                "--report",
+                str(report),
+                f"{pin.name}=={pin.version}",
+            ],
+            what=f"resolving {pin.name} {pin.version}",
+        )
+        resolved = json.loads(report.read_text())["install"]
+    lines = [
+        f"# {pin.name} {pin.version} and its dependencies; regenerate with "
+        f"tools.lock_python_tool(pins.{pin.name.upper()})"
+    ]
+    for item in sorted(resolved, key=lambda i: i["metadata"]["name"].lower()):
+        digest = item["download_info"]["archive_info"]["hashes"]["sha256"]
+        lines.append(
+            f"{item['metadata']['name'].lower()}=={item['metadata']['version']} "
+            f"--hash=sha256:{digest}"
+        )
+    LOCKS.mkdir(exist_ok=True)
+    lock = LOCKS / f"{pin.name}.txt"
+    lock.write_text("\n".join(lines) + "\n")
+    return lock
+
+
+def ensure_python_tool(pin: pins.PythonToolPin) -> Path:
+    """The tool's command, installed from its hash-checked lock into its own virtualenv. The
+    virtualenv is built in place (its scripts name their folder) and marked complete last: an
+    interrupted build is started over."""
+    lock = LOCKS / f"{pin.name}.txt"
+    key = hashlib.sha256(lock.read_bytes()).hexdigest()[:12]
+    folder = paths.tools_dir() / f"{pin.name}-{pin.version}-{key}"
+    command = folder / "bin" / pin.command
+    with _tool_lock(folder.name):
+        if (folder / ".complete").is_file() and command.is_file():
+            return command
+        started = time.monotonic()
+        if folder.exists():
+            shutil.rmtree(folder)
+        _run([sys.executable, "-m", "venv", str(folder)], what=f"creating a venv for {pin.name}")
+        _run(
+            [
+                str(folder / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--require-hashes",
+                "--no-deps",
+                "-r",
+                str(lock),
+            ],
+            what=f"installing {pin.name} {pin.version}",
+        )
+        (folder / ".complete").write_text(pin.version)
+        log.info("provisioned %s %s in %.0fs", pin.name, pin.version, time.monotonic() - started)
+    return command

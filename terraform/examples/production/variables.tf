@@ -1,0 +1,21 @@
+variable "project_id" {
+  description = "Google Cloud project to deploy gunj functions into."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the functions."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "clusters" {
+  description = "Clusters the functions manage (one kubeconfig secret each)."
+  type        = set(string)
+}
+
+variable "archives_dir" {
+  description = "Folder holding reconcile.zip, rollback.zip and upgrades.zip from `gunj package`."
+  type        = string
+  default     = "../../../dist"
+}

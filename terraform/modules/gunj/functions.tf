@@ -1,0 +1,106 @@
+resource "google_storage_bucket" "sources" {
+  project                     = var.project_id
+  name                        = "${var.project_id}-${var.name_prefix}-function-sources"
+  location                    = var.region
+  labels                      = local.labels
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  versioning {
+    enabled = true
+  }
+
+  dynamic "encryption" {
+    for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+    content {
+      default_kms_key_name = encryption.value
+    }
+  }
+
+  dynamic "logging" {
+    for_each = var.access_log_bucket == null ? [] : [var.access_log_bucket]
+    content {
+      log_bucket = logging.value
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      num_newer_versions = 5
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  # checkov:skip=CKV_GCP_62: access logging is optional (var.access_log_bucket); the bucket holds only function source archives
+}
+
+# Named by content: a new archive is a new object, which redeploys the function.
+resource "google_storage_bucket_object" "sources" {
+  for_each = local.functions
+
+  bucket = google_storage_bucket.sources.name
+  name   = "${each.key}-${filemd5(var.function_archives[each.key])}.zip"
+  source = var.function_archives[each.key]
+}
+
+resource "google_cloudfunctions2_function" "functions" {
+  for_each = local.functions
+
+  project     = var.project_id
+  location    = var.region
+  name        = "${var.name_prefix}-${each.key}"
+  description = "gunj ${each.key}: triggered by ${var.name_prefix}-${each.value.trigger}"
+  labels      = local.labels
+
+  build_config {
+    runtime         = "python311"
+    entry_point     = each.value.entry_point
+    service_account = google_service_account.builder.id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.sources.name
+        object = google_storage_bucket_object.sources[each.key].name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email            = google_service_account.functions[each.key].email
+    available_memory                 = var.function_memory
+    timeout_seconds                  = var.function_timeout_seconds
+    max_instance_count               = var.max_instances
+    max_instance_request_concurrency = 1
+    ingress_settings                 = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision   = true
+    environment_variables = {
+      GUNJ_CACHE_DIR             = "/tmp/gunj"
+      GUNJ_MANAGER_MODE          = var.manager_mode
+      GUNJ_PROJECT               = var.project_id
+      GUNJ_TOPIC_PREFIX          = var.name_prefix
+      GUNJ_SECRET_PREFIX         = var.name_prefix
+      GUNJ_REPOSITORY_MIRRORS    = jsonencode(var.repository_mirrors)
+      GUNJ_ALLOWED_REPOSITORIES  = join(",", var.allowed_repositories)
+      GUNJ_PLAIN_HTTP_REGISTRIES = ""
+    }
+  }
+
+  dynamic "event_trigger" {
+    for_each = local.use_push ? [] : [each.value.trigger]
+    content {
+      trigger_region        = var.region
+      event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
+      pubsub_topic          = google_pubsub_topic.topics[event_trigger.value].id
+      retry_policy          = "RETRY_POLICY_RETRY"
+      service_account_email = google_service_account.invokers[each.key].email
+    }
+  }
+
+  depends_on = [
+    google_project_service.apis,
+    google_project_iam_member.builder,
+    google_storage_bucket_iam_member.builder_source_reader,
+  ]
+}

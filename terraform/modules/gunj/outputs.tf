@@ -1,0 +1,42 @@
+output "topics" {
+  description = "Topic IDs by purpose (platform-specs, platform-alerts, upgrade-checks, platform-events, upgrade-reports)."
+  value       = { for name, topic in google_pubsub_topic.topics : name => topic.id }
+}
+
+output "dead_letter_topics" {
+  description = "Dead-letter topic ID of each trigger topic."
+  value       = { for name, topic in google_pubsub_topic.dead_letter : name => topic.id }
+}
+
+output "dead_letter_subscriptions" {
+  description = "Subscriptions keeping each trigger's dead letters, to inspect or replay them."
+  value       = { for name, subscription in google_pubsub_subscription.dead_letter_inbox : name => subscription.id }
+}
+
+output "functions" {
+  description = "Function name and URI of reconcile, rollback and upgrades."
+  value = { for name, function in google_cloudfunctions2_function.functions : name => {
+    name = function.name
+    uri  = function.service_config[0].uri
+  } }
+}
+
+output "service_accounts" {
+  description = "Email of each function's runtime identity."
+  value       = { for name, account in google_service_account.functions : name => account.email }
+}
+
+output "kubeconfig_secrets" {
+  description = "Secret Manager secret of each cluster's kubeconfig (add versions with gcloud)."
+  value       = { for c in var.clusters : c => google_secret_manager_secret.secrets["kubeconfig-${c}"].id }
+}
+
+output "alertmanager_token_secret" {
+  description = "Secret Manager secret of the token Alertmanager webhooks must carry."
+  value       = google_secret_manager_secret.secrets["alertmanager-token"].id
+}
+
+output "notification_channel" {
+  description = "Cloud Monitoring notification channel to add to alerting policies."
+  value       = google_monitoring_notification_channel.alerts.id
+}

@@ -1,0 +1,18 @@
+resource "google_cloud_scheduler_job" "upgrade_check" {
+  project     = var.project_id
+  region      = var.region
+  name        = "${var.name_prefix}-upgrade-check"
+  description = "Asks the upgrades function to look for safe chart upgrades."
+  schedule    = var.upgrade_check_schedule
+  time_zone   = var.time_zone
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.topics["upgrade-checks"].id
+    data       = base64encode(jsonencode({ trigger = "schedule" }))
+    attributes = {
+      source = "cloud-scheduler"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}

