@@ -22,6 +22,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ("reconcile", "rollback", "upgrades")
@@ -85,11 +86,12 @@ def runtime_requirements() -> list[str]:
     return requirements
 
 
-def lock() -> list[str]:
-    """Resolve the runtime dependencies to exact versions (pip's own resolver) and write them."""
+def resolve(requirements: list[str]) -> list[dict[str, Any]]:
+    """What pip would install for ``requirements`` (wheels only), from its installation report:
+    each package's metadata and the hash of the file it would download."""
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
-        subprocess.run(
+        result = subprocess.run(
             [
                 sys.executable,
                 "-m",
@@ -101,13 +103,23 @@ def lock() -> list[str]:
                 "--only-binary=:all:",
                 "--report",
                 str(report),
-                *runtime_requirements(),
+                *requirements,
             ],
-            check=True,
+            check=False,
             capture_output=True,
             text=True,
         )
-        resolved = json.loads(report.read_text())["install"]
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"pip could not resolve {' '.join(requirements)}: {result.stderr.strip()[-2000:]}"
+            )
+        resolved: list[dict[str, Any]] = json.loads(report.read_text())["install"]
+    return resolved
+
+
+def lock() -> list[str]:
+    """Resolve the runtime dependencies to exact versions (pip's own resolver) and write them."""
+    resolved = resolve(runtime_requirements())
     pins = sorted(
         f"{item['metadata']['name'].lower()}=={item['metadata']['version']}" for item in resolved
     )

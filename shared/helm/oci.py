@@ -116,14 +116,17 @@ class OciClient:
         key = (reference.host, reference.repository)
         with self._lock:
             token, expires = self._tokens.get(key, ("", 0.0))
-        authorization = f"Bearer {token}" if token and time.monotonic() < expires else None
-        response = get(
-            url,
-            headers=headers,
-            authorization=authorization,
-            allow=allow | {401},
-            timeout=self.timeout,
-        )
+
+        def attempt(authorization: str | None) -> Response:
+            return get(
+                url,
+                headers=headers,
+                authorization=authorization,
+                allow=allow | {401},
+                timeout=self.timeout,
+            )
+
+        response = attempt(f"Bearer {token}" if token and time.monotonic() < expires else None)
         if response.status != 401:
             return response
         challenge = response.headers.get("www-authenticate", "")
@@ -136,13 +139,7 @@ class OciClient:
             authorization = credentials.basic()
         else:
             raise RepositoryAuthFailed(f"{reference.url()}: the registry asks for credentials")
-        response = get(
-            url,
-            headers=headers,
-            authorization=authorization,
-            allow=allow | {401},
-            timeout=self.timeout,
-        )
+        response = attempt(authorization)
         if response.status == 401:
             raise RepositoryAuthFailed(f"{reference.url()}: the registry refused the credentials")
         return response

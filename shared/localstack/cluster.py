@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from ..kube import ClusterAccess
-from . import paths, pins, stages, volumes
+from . import pins, stages, volumes
 from .processes import StartupError, free_port, port_open
 from .tools import Toolbox
 
@@ -280,7 +280,3 @@ def _fake_node(name: str) -> dict[str, Any]:
             "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"},
         },
     }
-
-
-def default_cluster(tools: Toolbox) -> LocalCluster:
-    return LocalCluster(tools, paths.stack_dir("local"))

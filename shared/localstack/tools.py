@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import packaging
 from . import paths, pins
 
 log = logging.getLogger(__name__)
@@ -362,25 +363,7 @@ LOCKS = Path(__file__).parent / "locks"
 
 def lock_python_tool(pin: pins.PythonToolPin) -> Path:
     """Resolve the tool's dependency tree and record every file's hash (run when a pin changes)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        report = Path(scratch) / "report.json"
-        _run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--dry-run",
-                "--ignore-installed",
-                "--only-binary=:all:",
-                "--report",
-                str(report),
-                f"{pin.name}=={pin.version}",
-            ],
-            what=f"resolving {pin.name} {pin.version}",
-        )
-        resolved = json.loads(report.read_text())["install"]
+    resolved = packaging.resolve([f"{pin.name}=={pin.version}"])
     lines = [
         f"# {pin.name} {pin.version} and its dependencies; regenerate with "
         f"tools.lock_python_tool(pins.{pin.name.upper()})"
