@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..timestamps import parse_time
+
 PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 
 
@@ -43,15 +45,6 @@ class PubSubMessage:
 
 def _field(message: Mapping[str, Any], camel: str, snake: str) -> Any:
     return message.get(camel, message.get(snake))
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _topic(source: str | None) -> str | None:
@@ -84,7 +77,7 @@ def decode(attributes: Mapping[str, Any], data: Any) -> PubSubMessage:
         message_id=message_id,
         data=payload,
         attributes={str(k): str(v) for k, v in message_attributes.items()},
-        publish_time=_time(_field(message, "publishTime", "publish_time")),
+        publish_time=parse_time(_field(message, "publishTime", "publish_time")),
         topic=_topic(attributes.get("source")),
         subscription=data.get("subscription"),
     )

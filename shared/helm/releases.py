@@ -22,6 +22,7 @@ from typing import Any
 from kubernetes import client
 
 from ..kube import ClusterAccess
+from ..timestamps import parse_time
 from .models import ReleaseStatus
 
 DIGEST_LABEL = "gunj.io/desired"
@@ -64,15 +65,6 @@ def encode(release: dict[str, Any]) -> str:
     return base64.b64encode(helm_encoded).decode()
 
 
-def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _test_hooks(release: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         h
@@ -87,10 +79,10 @@ def passed_tests_since_deployed(release: dict[str, Any]) -> bool:
     hooks = _test_hooks(release)
     if not hooks:
         return True
-    deployed = _time((release.get("info") or {}).get("last_deployed"))
+    deployed = parse_time((release.get("info") or {}).get("last_deployed"))
     for hook in hooks:
         run = hook.get("last_run") or {}
-        started = _time(run.get("started_at"))
+        started = parse_time(run.get("started_at"))
         if run.get("phase") != "Succeeded" or started is None:
             return False
         if deployed and started < deployed:
@@ -163,7 +155,7 @@ class ReleaseStore:
             if current.status.pending or current.status is ReleaseStatus.UNINSTALLING
             else ReleaseState.FAILED,
         )
-        since = current.modified or _time((release.get("info") or {}).get("last_deployed"))
+        since = current.modified or parse_time((release.get("info") or {}).get("last_deployed"))
         return ObservedRelease(
             name=name,
             namespace=namespace,
@@ -209,7 +201,7 @@ class ReleaseStore:
         if not (current.status.pending or current.status is ReleaseStatus.UNINSTALLING):
             return None
         release = current.decode()
-        since = current.modified or _time((release.get("info") or {}).get("last_deployed"))
+        since = current.modified or parse_time((release.get("info") or {}).get("last_deployed"))
         if since is not None and now - since < older_than:
             return None
         age = f"{int((now - since).total_seconds())}s" if since else "an unknown time"

@@ -10,7 +10,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,19 @@ def format_path(location: Sequence[int | str]) -> str:
         else:
             path += f".{part}" if path else str(part)
     return path
+
+
+def walk(
+    node: Any, location: tuple[int | str, ...] = ()
+) -> Iterator[tuple[tuple[int | str, ...], Any]]:
+    """Every value inside a document, with its location, parents before children."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield (*location, str(key)), value
+            yield from walk(value, (*location, str(key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, (*location, index))
 
 
 def _unwrap(annotation: Any) -> Any:

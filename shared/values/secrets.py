@@ -8,10 +8,10 @@ is a problem pointing at the reference field to use instead. The value is never 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from .problems import Problem, format_path
+from .problems import Problem, format_path, walk
 
 _SECRET_KEY = re.compile(
     r"(password|passwd|passphrase|secret|token|credentials?|authorization|api[_-]?key"
@@ -31,18 +31,6 @@ def _is_literal(value: Any) -> bool:
     if isinstance(value, str):
         return bool(value.strip()) and not value.strip().startswith("$__env{")
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _walk(
-    node: Any, location: tuple[int | str, ...]
-) -> Iterator[tuple[tuple[int | str, ...], Any]]:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            yield (*location, str(key)), value
-            yield from _walk(value, (*location, str(key)))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _walk(value, (*location, index))
 
 
 def _holds_secret(key: str, value: Any) -> bool:
@@ -78,7 +66,7 @@ _NAME_MAPS = {"annotations", "labels", "nodeSelector", "externalLabels"}
 def plaintext_secrets(raw: Any) -> list[Problem]:
     """Every literal secret in a raw spec document, as a problem naming the reference to use."""
     problems = []
-    for location, value in _walk(raw, ()):
+    for location, value in walk(raw):
         key = str(location[-1])
         if len(location) > 1 and location[-2] in _NAME_MAPS:
             continue
