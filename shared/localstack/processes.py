@@ -16,7 +16,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +62,18 @@ def _process_state(pid: int) -> tuple[str, int] | None:
         return None
     fields = stat.rsplit(")", 1)[-1].split()
     return fields[0], int(fields[19])
+
+
+def wait_reaped(pids: Iterable[int], timeout: float = 30) -> None:
+    """Wait until none of ``pids`` is a zombie. A process killed a moment ago stays one until
+    its parent (here often the init process) reaps it, and a tool that checks liveness by pid
+    would take it for running."""
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while (state := _process_state(pid)) is not None and state[0] == "Z":
+            if time.monotonic() > deadline:
+                raise StartupError(f"process {pid} has ended but is not reaped after {timeout}s")
+            time.sleep(0.2)
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,24 @@
 """The local cluster's lifecycle, on a second cluster of its own: starting a running cluster
-reuses it, a stopped one starts again with its data, and a port taken meanwhile is reported
-instead of waited on."""
+reuses it, a stopped one starts again with its data, a killed one starts again with kwok faking
+its pods at once, and a port taken meanwhile is reported instead of waited on."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from shared.kube import ClusterAccess
 from shared.localstack import tools
 from shared.localstack.cluster import LocalCluster
-from shared.localstack.processes import StartupError
+from shared.localstack.processes import StartupError, port_open
 from shared.localstack.stack import Stack
 
 
@@ -49,3 +54,44 @@ def test_start_reuses_restarts_and_reports_taken_ports(spare_cluster: LocalClust
     assert restarted.server == first.server
     marker = spare_cluster.kubectl("get", "configmap", "marker", "-o", "jsonpath={.data.a}")
     assert marker.stdout == "b"  # etcd's data survived the stop
+
+
+def _kill(cluster: LocalCluster) -> None:
+    """End every process of the cluster the way a machine shutting down does: no clean stop."""
+    for pid in cluster.recorded_pids():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    ports = json.loads((cluster.config_path.with_name("cluster-ports.json")).read_text())
+    while any(port_open(port) for port in ports.values()):
+        time.sleep(0.1)
+
+
+def _ready(access: ClusterAccess, name: str) -> bool:
+    pod = access.core.read_namespaced_pod(name, "default")
+    conditions = (pod.status.conditions if pod.status else None) or []
+    return any(c.type == "Ready" and c.status == "True" for c in conditions)
+
+
+def test_a_killed_cluster_starts_again_with_its_pods_faked(spare_cluster: LocalCluster) -> None:
+    spare_cluster.start()
+    _kill(spare_cluster)
+
+    restarted = spare_cluster.start()
+    assert (restarted.running, restarted.nodes_ready) == (True, 3)
+
+    access = ClusterAccess(spare_cluster.kubeconfig)
+    access.core.create_namespaced_pod(
+        "default",
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "probe"},
+            "spec": {"containers": [{"name": "probe", "image": "busybox"}]},
+        },
+    )
+    # The dead kwok's node leases would keep the new one away for 40 s after the kill; pods must
+    # not wait for that once start() has returned.
+    deadline = time.monotonic() + 30
+    while not _ready(access, "probe"):
+        assert time.monotonic() < deadline, "the pod is not Ready 30 s after the restart"
+        time.sleep(0.5)
