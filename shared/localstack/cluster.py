@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import subprocess
 import time
@@ -26,6 +27,8 @@ from ..kube import ClusterAccess
 from . import nodes, pins, stages, volumes
 from .processes import StartupError, free_port, port_open, wait_reaped
 from .tools import Toolbox
+
+log = logging.getLogger(__name__)
 
 CLUSTER_NAME = "gunj"
 CLUSTER_PORTS = (
@@ -271,7 +274,9 @@ class LocalCluster:
         access = ClusterAccess(self.kubeconfig)
         names = nodes.node_names(self.name)
         nodes.ensure_nodes(access, names)
-        nodes.release_stale_leases(access, names, started)
+        released = nodes.release_stale_leases(access, names, started)
+        if released:
+            log.info("released node leases a stopped kwok held: %s", ", ".join(released))
         nodes.wait_until_managed(access, names, started, timeout)
         self.kubectl("wait", "--for=condition=Ready", "node", "--all", f"--timeout={timeout:.0f}s")
 

@@ -69,8 +69,9 @@ def _leases(access: ClusterAccess) -> dict[str, client.V1Lease]:
     }
 
 
-def _renewed(lease: client.V1Lease) -> datetime | None:
-    return lease.spec.renew_time if lease.spec else None
+def _renewed_since(lease: client.V1Lease | None, moment: datetime) -> bool:
+    renewed = lease.spec.renew_time if lease and lease.spec else None
+    return renewed is not None and renewed >= moment
 
 
 def release_stale_leases(access: ClusterAccess, names: list[str], started: datetime) -> list[str]:
@@ -78,8 +79,7 @@ def release_stale_leases(access: ClusterAccess, names: list[str], started: datet
     coordination = client.CoordinationV1Api(access.api)
     released = []
     for name, lease in _leases(access).items():
-        renewed = _renewed(lease)
-        if name in names and (renewed is None or renewed < started):
+        if name in names and not _renewed_since(lease, started):
             try:
                 coordination.delete_namespaced_lease(name, LEASE_NAMESPACE)
             except ApiException as error:
@@ -92,12 +92,7 @@ def release_stale_leases(access: ClusterAccess, names: list[str], started: datet
 def unmanaged(access: ClusterAccess, names: list[str], since: datetime) -> list[str]:
     """The named nodes whose lease kwok has not renewed since ``since``."""
     leases = _leases(access)
-    pending = []
-    for name in names:
-        renewed = _renewed(leases[name]) if name in leases else None
-        if renewed is None or renewed < since:
-            pending.append(name)
-    return pending
+    return [name for name in names if not _renewed_since(leases.get(name), since)]
 
 
 def wait_until_managed(
