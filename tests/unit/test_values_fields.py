@@ -13,6 +13,27 @@ from shared.values.spec.common import ValuesFrom
 from shared.values.validation import validate
 
 SECRET_FILE = "/etc/secrets/rw/password"
+# Specs that more than one case reads a different value from.
+BASIC_AUTH_REMOTE_WRITE = {
+    "prometheus": {
+        "remoteWrite": [
+            {
+                "url": "https://m.example/push",
+                "basicAuth": {
+                    "username": "u",
+                    "passwordSecretRef": {"name": "rw", "key": "password"},
+                },
+            }
+        ]
+    }
+}
+DISTRIBUTED_LOKI = {
+    "loki": {
+        "deploymentMode": "Distributed",
+        "replicas": 2,
+        "storage": {"type": "gcs", "bucketNames": {"chunks": "c"}},
+    }
+}
 
 
 def platform(spec: dict[str, Any], name: str = "obs", namespace: str = "mon") -> Any:
@@ -141,38 +162,14 @@ CASES: list[tuple[str, dict[str, Any], str, str, Any]] = [
     ),
     (
         "remote write basic auth reads a mounted file",
-        {
-            "prometheus": {
-                "remoteWrite": [
-                    {
-                        "url": "https://m.example/push",
-                        "basicAuth": {
-                            "username": "u",
-                            "passwordSecretRef": {"name": "rw", "key": "password"},
-                        },
-                    }
-                ]
-            }
-        },
+        BASIC_AUTH_REMOTE_WRITE,
         "prometheus",
         "server.remoteWrite[0].basic_auth",
         {"username": "u", "password_file": SECRET_FILE},
     ),
     (
         "remote write secret is mounted, not copied",
-        {
-            "prometheus": {
-                "remoteWrite": [
-                    {
-                        "url": "https://m.example/push",
-                        "basicAuth": {
-                            "username": "u",
-                            "passwordSecretRef": {"name": "rw", "key": "password"},
-                        },
-                    }
-                ]
-            }
-        },
+        BASIC_AUTH_REMOTE_WRITE,
         "prometheus",
         "server.extraSecretMounts",
         [
@@ -372,26 +369,14 @@ CASES: list[tuple[str, dict[str, Any], str, str, Any]] = [
     ),
     (
         "Distributed runs no single binary",
-        {
-            "loki": {
-                "deploymentMode": "Distributed",
-                "replicas": 2,
-                "storage": {"type": "gcs", "bucketNames": {"chunks": "c"}},
-            }
-        },
+        DISTRIBUTED_LOKI,
         "loki",
         "singleBinary.replicas",
         0,
     ),
     (
         "Distributed ingesters",
-        {
-            "loki": {
-                "deploymentMode": "Distributed",
-                "replicas": 2,
-                "storage": {"type": "gcs", "bucketNames": {"chunks": "c"}},
-            }
-        },
+        DISTRIBUTED_LOKI,
         "loki",
         "ingester.replicas",
         2,
