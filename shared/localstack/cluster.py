@@ -192,8 +192,9 @@ class LocalCluster:
             if result.returncode != 0:
                 raise StartupError(f"kwokctl start cluster failed: {result.stderr.strip()}")
         self._wait_api(timeout)
-        self._ensure_nodes(started, timeout)
-        self._ensure_storage()
+        access = ClusterAccess(self.kubeconfig)
+        self._ensure_nodes(access, started, timeout)
+        self._ensure_storage(access)
         return self.status()
 
     def recorded_pids(self) -> list[int]:
@@ -268,10 +269,9 @@ class LocalCluster:
 
     # --- nodes and storage -------------------------------------------------------------------
 
-    def _ensure_nodes(self, started: datetime, timeout: float) -> None:
+    def _ensure_nodes(self, access: ClusterAccess, started: datetime, timeout: float) -> None:
         """Create the fake nodes; return once kwok fakes them (see :mod:`.nodes` for why a
         restart releases the leases a killed kwok left behind)."""
-        access = ClusterAccess(self.kubeconfig)
         names = nodes.node_names(self.name)
         nodes.ensure_nodes(access, names)
         released = nodes.release_stale_leases(access, names, started)
@@ -280,7 +280,6 @@ class LocalCluster:
         nodes.wait_until_managed(access, names, started, timeout)
         self.kubectl("wait", "--for=condition=Ready", "node", "--all", f"--timeout={timeout:.0f}s")
 
-    def _ensure_storage(self) -> None:
-        access = ClusterAccess(self.kubeconfig)
+    def _ensure_storage(self, access: ClusterAccess) -> None:
         volumes.ensure_storage_class(access)
         volumes.replenish(access)
