@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ..errors import GunjError
 
-class HelmError(RuntimeError):
+
+class HelmError(GunjError):
     """A Helm command failed."""
-
-    transient = False
 
     def __init__(self, message: str, *, command: Sequence[str] = (), stderr: str = "") -> None:
         super().__init__(message)

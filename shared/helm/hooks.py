@@ -1,18 +1,15 @@
-"""A release's hooks and what the spec says about running them.
+"""A release's hooks, in the order Helm runs them, with the phase of their last run.
 
 Helm runs hooks (pre-install Jobs, post-upgrade Pods, ...) inside install, upgrade, rollback and
-uninstall, and waits for them with the operation's one ``--timeout``. A spec turns hooks off
-(``--no-hooks``) or gives them more time than the rest of the operation; Helm then waits the
-longer of the two.
+uninstall; how long gunj gives an operation and its hooks is the engine's decision
+(:mod:`shared.engine.budget`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from ..values.spec.common import ComponentSpec
-from ..values.types import to_timedelta
 from .models import Release
 
 
@@ -48,19 +45,3 @@ def release_hooks(release: Release) -> list[HookInfo]:
         for hook in release.hooks
     ]
     return sorted(hooks, key=lambda h: (h.weight, h.name))
-
-
-@dataclass(frozen=True)
-class HookOptions:
-    no_hooks: bool
-    timeout: timedelta
-
-
-def hook_options(spec: ComponentSpec) -> HookOptions:
-    """The ``--no-hooks`` flag and ``--timeout`` a component's Helm operations run with."""
-    timeout = to_timedelta(spec.timeout)
-    if not spec.hooks.enabled:
-        return HookOptions(no_hooks=True, timeout=timeout)
-    if spec.hooks.timeout:
-        timeout = max(timeout, to_timedelta(spec.hooks.timeout))
-    return HookOptions(no_hooks=False, timeout=timeout)

@@ -20,9 +20,9 @@ from urllib.parse import urljoin
 
 import yaml
 
+from ..versions import InvalidVersion, parse_version
 from .errors import ChartNotFound, InvalidIndex
 from .fetch import Credentials, get
-from .versions import InvalidVersion, parse_version
 
 try:  # libyaml parses large indexes an order of magnitude faster
     from yaml import CSafeLoader as _Loader

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..versions import InvalidVersion, parse_version
 from .errors import ChartNotFound, InvalidIndex, RepositoryAuthFailed
 from .fetch import Credentials, Response, get
 from .index import ChartVersion
-from .versions import InvalidVersion, parse_version
 
 MANIFEST_TYPES = ", ".join(
     (

@@ -12,10 +12,10 @@ from typing import Literal
 import semver
 import yaml
 
+from ..versions import InvalidVersion, VersionConstraint, is_prerelease, parse_version
 from .errors import ChartNotFound
 from .index import ChartVersion
 from .repositories import moved
-from .versions import InvalidVersion, VersionConstraint, is_prerelease, parse_version
 
 
 def _allowed(

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
-from ..helm.versions import InvalidVersion, VersionConstraint, normalize_version
+from ..versions import InvalidVersion, VersionConstraint, normalize_version
 
 
 def _matching(pattern: str, error_type: str, message: str) -> AfterValidator:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from shared.helm.secret_sources import SecretSources, ValuesSourceInvalid, ValuesSourceMissing
+from shared.engine.sources import SecretSources, ValuesSourceInvalid, ValuesSourceMissing
 from shared.kube import ClusterAccess
 from shared.values.spec.common import SecretRef, ValuesFrom
 

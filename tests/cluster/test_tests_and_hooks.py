@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from shared.engine.budget import operation_budget
 from shared.helm import HelmClient, HelmTimeout, KubeTarget, ReleaseStatus
-from shared.helm.hooks import hook_options, release_hooks
+from shared.helm.hooks import release_hooks
 from shared.helm.release_tests import ReleaseTester
 from shared.kube import ClusterAccess
 from shared.localstack.stack import Stack
@@ -75,7 +76,7 @@ def test_hooks_are_listed_with_their_phase(
 def test_spec_without_hooks_skips_them(
     helm: HelmClient, local_stack: Stack, target: KubeTarget, cluster: ClusterAccess
 ) -> None:
-    options = hook_options(TempoSpec.model_validate({"hooks": {"enabled": False}}))
+    options = operation_budget(TempoSpec.model_validate({"hooks": {"enabled": False}}))
 
     helm.install(
         "unhooked-tempo",
@@ -98,7 +99,9 @@ def test_spec_without_hooks_skips_them(
 def test_hook_that_never_completes_times_out_after_the_hook_timeout(
     helm: HelmClient, local_stack: Stack, target: KubeTarget, cluster: ClusterAccess
 ) -> None:
-    options = hook_options(TempoSpec.model_validate({"timeout": "2s", "hooks": {"timeout": "4s"}}))
+    options = operation_budget(
+        TempoSpec.model_validate({"timeout": "2s", "hooks": {"timeout": "4s"}})
+    )
 
     with pytest.raises(HelmTimeout):
         helm.install(

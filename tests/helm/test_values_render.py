@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from shared.helm import ChartReference, HelmClient
-from shared.helm.versions import VersionConstraint, parse_version
 from shared.localstack.chartrepo import PackagedChart
 from shared.localstack.stack import Stack
 from shared.values.merge import effective
 from shared.values.plan import ComponentPlan, plan_platform
 from shared.values.validation import load_platform
+from shared.versions import VersionConstraint, parse_version
 from tests.support import REPOSITORY_OF
 from tests.unit.test_values_validation import EXAMPLES
 

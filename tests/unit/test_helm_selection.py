@@ -3,18 +3,14 @@ revision counts as tested: the decisions the Helm layer makes without running an
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from shared.helm.digest import desired_digest
 from shared.helm.errors import ChartNotFound, RepositoryNotAllowed
-from shared.helm.hooks import hook_options
 from shared.helm.index import ChartVersion, parse_index
 from shared.helm.releases import passed_tests_since_deployed
 from shared.helm.repositories import RepositorySettings, moved
 from shared.helm.selection import incompatibilities, notices, select_version, upgrade_path
-from shared.values.spec import PrometheusSpec
 
 
 def entries(*pairs: tuple[str, str]) -> list[ChartVersion]:
@@ -177,16 +173,6 @@ def test_a_revision_is_tested_by_runs_after_its_deployment_only() -> None:
     )
     assert not passed_tests_since_deployed(_release(deployed, ("", "")))
     assert passed_tests_since_deployed({"info": {"last_deployed": deployed}, "hooks": []})
-
-
-def test_hook_options_follow_the_spec() -> None:
-    assert hook_options(PrometheusSpec.model_validate({})).timeout == timedelta(minutes=5)
-    longer = hook_options(
-        PrometheusSpec.model_validate({"timeout": "1m", "hooks": {"timeout": "15m"}})
-    )
-    assert (longer.no_hooks, longer.timeout) == (False, timedelta(minutes=15))
-    off = hook_options(PrometheusSpec.model_validate({"hooks": {"enabled": False}}))
-    assert off.no_hooks
 
 
 def test_index_parsing_keeps_what_selection_needs() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.helm.versions import (
+from shared.versions import (
     ChangeKind,
     InvalidVersion,
     VersionConstraint,

@@ -2,7 +2,7 @@
 or from Google Secret Manager.
 
 Everything read from a Secret (or Secret Manager) is returned alongside as a secret string, so
-the caller can scrub it from any error or log line (see :func:`shared.helm.client.scrub`).
+the caller can scrub it from any error or log line (see :class:`shared.helm.scrub.Scrubber`).
 A missing object or key is reported as transient: in GitOps a Secret often lands a moment after
 the spec that names it, and Pub/Sub's retries (bounded by a dead-letter topic) cover that.
 """
@@ -16,21 +16,26 @@ from typing import Any, Protocol
 
 from kubernetes.client.exceptions import ApiException
 
+from ..errors import GunjError
+from ..helm.errors import ClusterUnreachable
+from ..helm.fetch import Credentials
 from ..kube import ClusterAccess
 from ..values.merge import Values
 from ..values.plan import values_from_layer
 from ..values.spec.common import SecretRef, ValuesFrom
-from .errors import ClusterUnreachable, HelmError
-from .fetch import Credentials
 
 
-class ValuesSourceMissing(HelmError):
+class ValuesSourceError(GunjError):
+    """A referenced source cannot be used (not readable by gunj, or not configured)."""
+
+
+class ValuesSourceMissing(ValuesSourceError):
     """A referenced Secret, ConfigMap, key or Secret Manager version does not exist (yet)."""
 
     transient = True
 
 
-class ValuesSourceInvalid(HelmError):
+class ValuesSourceInvalid(ValuesSourceError):
     """A referenced source exists but does not hold usable values."""
 
 
@@ -77,7 +82,7 @@ class SecretSources:
                     f"{kind} {self.namespace}/{name} does not exist"
                 ) from None
             if error.status in {401, 403}:
-                raise HelmError(
+                raise ValuesSourceError(
                     f"not allowed to read {kind} {self.namespace}/{name}: {error.reason}"
                 ) from None
             raise ClusterUnreachable(
@@ -86,7 +91,7 @@ class SecretSources:
 
     def _read_secret_manager(self, uri: str) -> str:
         if self.secret_manager is None:
-            raise HelmError(f"{uri}: no Secret Manager client is configured")
+            raise ValuesSourceError(f"{uri}: no Secret Manager client is configured")
         name = uri.removeprefix("gcpsm://")
         try:
             response = self.secret_manager.access_secret_version(name=name)
@@ -95,7 +100,7 @@ class SecretSources:
             if kind == "NotFound":
                 raise ValuesSourceMissing(f"{uri} does not exist") from None
             if kind in {"PermissionDenied", "Unauthenticated"}:
-                raise HelmError(f"{uri}: access denied") from None
+                raise ValuesSourceError(f"{uri}: access denied") from None
             raise ClusterUnreachable(f"{uri}: Secret Manager failed: {kind}") from None
         payload: bytes = response.payload.data
         return payload.decode()
