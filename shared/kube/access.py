@@ -1,5 +1,9 @@
-"""One target cluster: an API client built from a kubeconfig (file or context), and the few
-namespace-level operations every part of the engine needs."""
+"""One target cluster: an API client built from an explicit kubeconfig file and context, and the
+few namespace-level operations every part of the engine needs.
+
+The kubeconfig is always named: the official client would otherwise fall back to ``KUBECONFIG``
+or ``~/.kube/config`` of whoever runs gunj, and act on a cluster nobody asked for.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from kubernetes.client.exceptions import ApiException
 
 @dataclass
 class ClusterAccess:
-    kubeconfig: Path | None = None
+    kubeconfig: Path
     context: str | None = None
     _api: client.ApiClient | None = field(default=None, init=False, repr=False)
 
@@ -21,7 +25,7 @@ class ClusterAccess:
     def api(self) -> client.ApiClient:
         if self._api is None:
             self._api = config.new_client_from_config(  # type: ignore[no-untyped-call]
-                config_file=str(self.kubeconfig) if self.kubeconfig else None, context=self.context
+                config_file=str(self.kubeconfig), context=self.context
             )
         return self._api
 
@@ -32,6 +36,22 @@ class ClusterAccess:
     @property
     def apps(self) -> client.AppsV1Api:
         return client.AppsV1Api(self.api)
+
+    @property
+    def custom(self) -> client.CustomObjectsApi:
+        return client.CustomObjectsApi(self.api)
+
+    @property
+    def coordination(self) -> client.CoordinationV1Api:
+        return client.CoordinationV1Api(self.api)
+
+    @property
+    def extensions(self) -> client.ApiextensionsV1Api:
+        return client.ApiextensionsV1Api(self.api)
+
+    @property
+    def discovery(self) -> client.DiscoveryV1Api:
+        return client.DiscoveryV1Api(self.api)
 
     def ensure_namespace(self, name: str, labels: dict[str, str] | None = None) -> None:
         body = client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=labels or {}))
