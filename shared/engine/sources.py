@@ -2,7 +2,7 @@
 or from Google Secret Manager.
 
 Everything read from a Secret (or Secret Manager) is returned alongside as a secret string, so
-the caller can scrub it from any error or log line (see :class:`shared.helm.scrub.Scrubber`).
+the caller can scrub it from any error or log line (see :class:`shared.redaction.Redactor`).
 A missing object or key is reported as transient: in GitOps a Secret often lands a moment after
 the spec that names it, and Pub/Sub's retries (bounded by a dead-letter topic) cover that.
 """

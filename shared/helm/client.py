@@ -7,15 +7,33 @@ errors typed by cause so Pub/Sub can retry transient ones, and secrets kept out 
 error messages. The wrapper stays small: arguments are lists (never a shell), values travel in a
 private temporary file, timeouts are real durations, and every call names its kubeconfig, context
 and namespace explicitly.
+
+Pinning: Helm runs with an environment of the client's own. ``KUBECONFIG``, ``HELM_DRIVER`` and
+every other ``HELM_*`` variable of the caller are dropped, so a person's shell or a function's
+configuration can never point a call at another cluster, storage driver or repository cache.
+
+Deadlines: Helm applies ``--timeout`` to each phase of an operation (every hook, the wait),
+so one operation may run for a multiple of it. Here a call's ``timeout`` is the whole
+operation's: the process is asked to stop (SIGTERM, on which Helm marks a cancelled install or
+upgrade failed) when it passes, and killed :data:`STOP_GRACE` later. Installs and upgrades carry
+the moment after which no Helm process of theirs can still run as the release label
+:data:`DEADLINE_LABEL`, so a later reconcile can tell a live operation from a dead one's lock. A
+Helm process also gets SIGTERM when the Python process that started it dies.
+
+Secrets: every error message is scrubbed by the client's :class:`~shared.redaction.Redactor`,
+shared with the rest of a reconcile; callers add what they learn, and no call can forget to.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
+import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,8 +43,10 @@ from typing import Any
 
 import yaml
 
+from ..cache import cache_root
+from ..redaction import Redactor
 from .binary import HelmBinary
-from .errors import HelmError, HelmTimeout, classify
+from .errors import HelmTimeout, TestFailed, classify
 from .models import (
     ChartReference,
     ListedRelease,
@@ -40,9 +60,15 @@ from .models import (
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = timedelta(minutes=5)
-# Helm enforces its own --timeout; the process gets this much longer before it is killed.
-PROCESS_GRACE = timedelta(seconds=30)
-REDACTED = "***"
+# Helm's own --timeout gets this head start on the deadline, so a plain timeout is reported in
+# Helm's words rather than cut off.
+HELM_MARGIN = timedelta(seconds=5)
+# After SIGTERM, the time Helm has to record the cancelled operation before it is killed.
+STOP_GRACE = timedelta(seconds=15)
+DEADLINE_LABEL = "gunj.io/deadline"
+# Variables of the caller's environment that would redirect Helm elsewhere.
+_LEAKING = ("KUBECONFIG",)
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -62,6 +88,11 @@ class KubeTarget:
         return flags
 
 
+def helm_timeout(timeout: timedelta) -> str:
+    """Helm's own ``--timeout`` for an operation that must end within ``timeout``."""
+    return go_duration(max(timeout - HELM_MARGIN, timeout / 2))
+
+
 def go_duration(duration: timedelta) -> str:
     milliseconds = int(duration.total_seconds() * 1000)
     if milliseconds <= 0:
@@ -69,11 +100,20 @@ def go_duration(duration: timedelta) -> str:
     return f"{milliseconds}ms"
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret string (longest first, so overlaps vanish whole) in ``text``."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Ask Linux to send the Helm process SIGTERM when gunj dies, so no Helm outlives the
+    reconcile (and the Lease) that started it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def latest_end(timeout: timedelta, started: float | None = None) -> int:
+    """The Unix time after which a Helm operation started now with ``timeout`` cannot run."""
+    started = time.time() if started is None else started
+    return int(started + (timeout + STOP_GRACE).total_seconds()) + 1
 
 
 @dataclass
@@ -83,6 +123,7 @@ class HelmClient:
     home: Path | None = None
     plain_http_registries: frozenset[str] = frozenset()
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    redactor: Redactor = field(default_factory=Redactor)
 
     @classmethod
     def for_path(cls, path: Path, **kwargs: Any) -> HelmClient:
@@ -95,12 +136,19 @@ class HelmClient:
     # --- plumbing ----------------------------------------------------------------------------
 
     def environment(self) -> dict[str, str]:
-        """The environment Helm runs in (its own cache and config homes, when set)."""
-        env = {**os.environ, **self.extra_env}
-        if self.home is not None:
-            env["HELM_CACHE_HOME"] = str(self.home / "cache")
-            env["HELM_CONFIG_HOME"] = str(self.home / "config")
-            env["HELM_DATA_HOME"] = str(self.home / "data")
+        """The environment Helm runs in: the caller's, without anything that would point Helm
+        elsewhere, and Helm homes and storage driver of the client's own."""
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in _LEAKING and not key.startswith("HELM_")
+        }
+        env.update(self.extra_env)
+        home = self.home if self.home is not None else cache_root() / "helm"
+        env["HELM_CACHE_HOME"] = str(home / "cache")
+        env["HELM_CONFIG_HOME"] = str(home / "config")
+        env["HELM_DATA_HOME"] = str(home / "data")
+        env["HELM_DRIVER"] = "secret"
         return env
 
     def run(
@@ -110,26 +158,41 @@ class HelmClient:
         timeout: timedelta = DEFAULT_TIMEOUT,
         secrets: Iterable[str] = (),
     ) -> str:
-        """Run Helm; return stdout or raise the typed error for its stderr (secrets scrubbed)."""
+        """Run Helm for at most ``timeout``; return stdout or raise the typed error for its
+        stderr, with every known secret scrubbed."""
+        self.redactor.add(*secrets)
         command = [str(self.binary.path), *args]
         log.debug("helm %s", " ".join(args))
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.environment(),
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
+        )
         try:
-            result = subprocess.run(
-                command,
-                capture_output=True,
-                text=True,
-                env=self.environment(),
-                timeout=(timeout + PROCESS_GRACE).total_seconds(),
-                check=False,
-            )
-        except subprocess.TimeoutExpired as expired:
+            stdout, stderr = process.communicate(timeout=timeout.total_seconds())
+        except subprocess.TimeoutExpired:
+            stderr = self._stop(process)
+            detail = f": {self.redactor(stderr.strip().splitlines()[-1])}" if stderr.strip() else ""
             raise HelmTimeout(
-                f"helm {args[0]} did not finish within {timeout}", command=command
-            ) from expired
-        if result.returncode != 0:
-            secrets = list(secrets)
-            raise classify(scrub(result.stderr, secrets), command=command)
-        return result.stdout
+                f"helm {args[0]} did not finish within {timeout} and was stopped{detail}",
+                command=command,
+            ) from None
+        if process.returncode != 0:
+            raise classify(self.redactor(stderr), command=command)
+        return stdout
+
+    @staticmethod
+    def _stop(process: subprocess.Popen[str]) -> str:
+        process.send_signal(signal.SIGTERM)
+        try:
+            _, stderr = process.communicate(timeout=STOP_GRACE.total_seconds())
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, stderr = process.communicate()
+        return stderr or ""
 
     def _json(
         self,
@@ -245,7 +308,7 @@ class HelmClient:
             *self._chart_flags(chart),
             *target.flags(),
             "--timeout",
-            go_duration(timeout),
+            helm_timeout(timeout),
             *self.binary.wait_flags(wait),
             *extra,
         ]
@@ -253,8 +316,8 @@ class HelmClient:
             args.append(self.binary.rollback_on_failure_flag())
         if no_hooks:
             args.append("--no-hooks")
-        if labels:
-            args += ["--labels", ",".join(f"{k}={v}" for k, v in sorted(labels.items()))]
+        labels = {**(labels or {}), DEADLINE_LABEL: str(latest_end(timeout))}
+        args += ["--labels", ",".join(f"{k}={v}" for k, v in sorted(labels.items()))]
         if description:
             args += ["--description", description]
         with self._values_file(values or {}) as values_path:
@@ -277,7 +340,7 @@ class HelmClient:
             release,
             *target.flags(),
             "--timeout",
-            go_duration(timeout),
+            helm_timeout(timeout),
             *self.binary.wait_flags(wait),
         ]
         if no_hooks:
@@ -301,7 +364,7 @@ class HelmClient:
             str(revision),
             *target.flags(),
             "--timeout",
-            go_duration(timeout),
+            helm_timeout(timeout),
             *self.binary.wait_flags(wait),
         ]
         if no_hooks:
@@ -410,17 +473,17 @@ class HelmClient:
     def test(
         self, release: str, target: KubeTarget, *, timeout: timedelta = DEFAULT_TIMEOUT
     ) -> TestRun:
-        """Run the release's tests. A failing test is an outcome, not an exception; an
-        unreachable cluster or an unknown release still raises."""
+        """Run the release's tests. A failing or timed-out test is an outcome, not an exception;
+        anything else (an unreachable cluster, an unknown release, an error Helm gives for
+        another reason) raises: it says nothing about the release, and must not trigger a
+        rollback as a failed test would."""
         message = ""
         try:
             self.run(
-                ["test", release, *target.flags(), "--timeout", go_duration(timeout)],
+                ["test", release, *target.flags(), "--timeout", helm_timeout(timeout)],
                 timeout=timeout,
             )
-        except HelmError as error:
-            if type(error) not in {HelmError, HelmTimeout}:
-                raise
+        except (TestFailed, HelmTimeout) as error:
             message = str(error)
         status = self.status(release, target)
         outcomes = [

@@ -40,6 +40,12 @@ class HelmTimeout(HelmError):
     transient = True
 
 
+class TestFailed(HelmError):
+    """A test pod of the release failed (``helm test``): an outcome of the release itself."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+
 class ChartNotFound(HelmError):
     """The chart, or the asked-for version of it, is not in the repository."""
 
@@ -80,6 +86,7 @@ _PATTERNS: tuple[tuple[type[HelmError], re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in (
         (ReleaseLocked, r"another operation \(install/upgrade/rollback\) is in progress"),
+        (TestFailed, r"\bpod \S+ failed\b"),
         (
             ClusterUnreachable,
             r"kubernetes cluster unreachable|connect: connection refused"

@@ -88,7 +88,7 @@ class Release(_Model):
     version: int = Field(description="the revision")
     info: ReleaseInfo
     hooks: list[Hook] = Field(default_factory=list)
-    manifest: str = ""
+    manifest: str = Field("", repr=False)
 
     @property
     def revision(self) -> int:

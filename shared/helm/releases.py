@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -48,7 +48,7 @@ class StoredRevision:
     desired_digest: str | None
     secret: str
     resource_version: str
-    payload: str
+    payload: str = field(repr=False)
     """The Secret's data value: base64 of Helm's own encoding (base64 of gzipped JSON)."""
 
     def decode(self) -> dict[str, Any]:

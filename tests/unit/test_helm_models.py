@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from shared.helm import ChartReference, KubeTarget, ReleaseStatus, Revision
-from shared.helm.client import go_duration, scrub
+from shared.helm.client import go_duration
 from shared.helm.models import Release
+from shared.redaction import scrub
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "localstack": {"helm", "kube", "clusters", "packaging"},
     "cli": {"engine", "values", "helm", "kube", "events", "clusters", "localstack", "packaging"},
 }
-BASE = {"errors", "versions", "timestamps", "cache"}
+BASE = {"errors", "versions", "timestamps", "cache", "redaction"}
 
 
 def _imported_packages(path: Path) -> set[str]:
