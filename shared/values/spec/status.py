@@ -1,20 +1,32 @@
 """The status gunj writes on an ObservabilityPlatform: phase, kstatus-style conditions, one
-entry per component, quarantined versions and the last actions taken."""
+entry per component, quarantined versions, the last actions taken and the messages handled.
+
+Status is read back by every reconcile (it holds the remediation counters, which revision was
+verified, and which messages were handled), so a field it does not know, written by a newer
+gunj, is ignored rather than refused.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from .base import SpecModel
 
-Phase = Literal["Pending", "Installing", "Upgrading", "Ready", "Degraded", "Failed"]
+Phase = Literal["Pending", "Installing", "Upgrading", "Ready", "Degraded", "Failed", "Paused"]
 ConditionType = Literal["Ready", "Reconciling", "Stalled", "Released", "TestSuccess", "Remediated"]
+ComponentState = Literal[
+    "InSync", "Progressing", "Locked", "Stalled", "Held", "Failed", "Removed", "Paused"
+]
 
 
-class Condition(SpecModel):
+class StatusModel(SpecModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Condition(StatusModel):
     type: ConditionType
     status: Literal["True", "False", "Unknown"]
     reason: str
@@ -23,26 +35,42 @@ class Condition(SpecModel):
     observed_generation: int | None = None
 
 
-class ComponentStatus(SpecModel):
+class ComponentStatus(StatusModel):
     mode: Literal["helm", "native"]
+    state: ComponentState | None = None
     chart: str | None = None
     chart_version: str | None = None
     app_version: str | None = None
     revision: int | None = None
-    last_good_revision: int | None = None
-    values_digest: str | None = None
-    tested: bool = False
+    deployed_at: datetime | None = Field(
+        None, description="when the current revision was made (identifies it with the number)"
+    )
+    last_good_revision: int | None = Field(
+        None, description="the newest revision that passed verification"
+    )
+    values_digest: str | None = Field(
+        None, description="digest of chart, version and values of the current revision"
+    )
+    tested: bool = Field(False, description="the current revision passed verification")
+    tests: str = Field("", description="what verification found (probe, chart tests, or none)")
+    last_changed: datetime | None = Field(
+        None, description="when gunj last changed this component (starts the bake window)"
+    )
+    changed_revision: int | None = Field(None, description="the revision that change made")
+    failures: int = Field(0, description="failed attempts at attempted_digest")
+    attempted_digest: str | None = None
     message: str = ""
 
 
-class QuarantinedVersion(SpecModel):
+class QuarantinedVersion(StatusModel):
     component: str
     chart_version: str
     reason: str
     since: datetime
+    incident: str | None = None
 
 
-class Action(SpecModel):
+class Action(StatusModel):
     time: datetime
     component: str
     action: str
@@ -50,10 +78,19 @@ class Action(SpecModel):
     message: str = ""
 
 
-class PlatformStatus(SpecModel):
+class HandledMessage(StatusModel):
+    """A Pub/Sub message that was applied, so a redelivery is recognised as a duplicate."""
+
+    message_id: str
+    digest: str
+    time: datetime
+
+
+class PlatformStatus(StatusModel):
     phase: Phase | None = None
     observed_generation: int | None = None
     conditions: list[Condition] = Field(default_factory=list)
     components: dict[str, ComponentStatus] = Field(default_factory=dict)
     quarantined_versions: list[QuarantinedVersion] = Field(default_factory=list)
     last_actions: list[Action] = Field(default_factory=list, max_length=20)
+    handled_messages: list[HandledMessage] = Field(default_factory=list, max_length=20)
