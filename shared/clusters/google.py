@@ -1,0 +1,107 @@
+"""Google Cloud as the registry reaches it: the function's own identity (application default
+credentials) and a Secret Manager client, each made once and on first use, and the rule that
+sorts Google's errors into transient and permanent.
+
+The Google libraries are imported inside the functions that use them: a function instance that
+never reaches a Secret Manager or GKE cluster does not pay for importing them. Tests replace
+``credentials`` and ``secret_manager`` with fakes; the GKE API's address is a field for the same
+reason (``gke.py``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .errors import ClusterConnectError
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+CONTAINER_API = "https://container.googleapis.com"
+PROJECT_VARIABLE = "GUNJ_PROJECT"
+
+
+class SecretManager(Protocol):
+    """The one call of ``secretmanager.SecretManagerServiceClient`` the registry makes."""
+
+    def access_secret_version(self, request: Any = None, *, timeout: Any = None) -> Any: ...
+
+
+def _default_credentials() -> Credentials:
+    import google.auth
+
+    credentials, _project = google.auth.default(scopes=[CLOUD_PLATFORM])
+    return credentials
+
+
+def _secret_manager_client(credentials: Credentials) -> SecretManager:
+    from google.cloud import secretmanager
+
+    client: SecretManager = secretmanager.SecretManagerServiceClient(credentials=credentials)
+    return client
+
+
+@dataclass
+class GoogleCloud:
+    project: str | None = None
+    container_api: str = CONTAINER_API
+    timeout: float = 30.0
+    credentials_factory: Callable[[], Credentials] = _default_credentials
+    secret_manager_factory: Callable[[Credentials], SecretManager] = _secret_manager_client
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _credentials: Credentials | None = field(default=None, repr=False)
+    _secret_manager: SecretManager | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> GoogleCloud:
+        return cls(project=env.get(PROJECT_VARIABLE) or None)
+
+    def credentials(self, cluster: str) -> Credentials:
+        with self._lock:
+            if self._credentials is None:
+                try:
+                    self._credentials = self.credentials_factory()
+                except Exception as error:
+                    raise connect_error(cluster, "Google credentials", error) from None
+            return self._credentials
+
+    def secret_manager(self, cluster: str) -> SecretManager:
+        credentials = self.credentials(cluster)
+        with self._lock:
+            if self._secret_manager is None:
+                try:
+                    self._secret_manager = self.secret_manager_factory(credentials)
+                except Exception as error:
+                    raise connect_error(cluster, "the Secret Manager client", error) from None
+            return self._secret_manager
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether trying again later may succeed: unreachable, overloaded or timed out, as opposed
+    to missing, forbidden or malformed."""
+    from google.api_core import exceptions as api
+    from google.auth import exceptions as auth
+    from requests import exceptions as http
+
+    if isinstance(error, api.ServerError | api.TooManyRequests | api.RetryError):
+        return True
+    if isinstance(error, auth.RefreshError):
+        return bool(getattr(error, "retryable", False))
+    if isinstance(error, auth.DefaultCredentialsError):
+        return False
+    return isinstance(error, auth.TransportError | http.ConnectionError | http.Timeout)
+
+
+def connect_error(cluster: str, doing: str, error: BaseException) -> ClusterConnectError:
+    """``error`` as a ClusterConnectError, transient or not. Google's messages name resources
+    and permissions, never secret payloads or tokens."""
+    transient = is_transient(error)
+    detail = str(error).strip() or type(error).__name__
+    advice = " (will retry)" if transient else ""
+    return ClusterConnectError(
+        cluster, f"{doing} failed: {type(error).__name__}: {detail}{advice}", transient=transient
+    )

@@ -1,0 +1,39 @@
+"""One registered cluster: its name, the other names alerts may use for it, whether its specs
+may carry Helm template expressions, and how to reach it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .connection import ClusterConnection
+from .gke import GkeCluster
+from .google import GoogleCloud
+from .local import KubeconfigFile
+from .secretmanager import SecretKubeconfig
+
+Target = KubeconfigFile | SecretKubeconfig | GkeCluster
+KINDS = (KubeconfigFile.kind, SecretKubeconfig.kind, GkeCluster.kind)
+
+
+@dataclass(frozen=True)
+class RegisteredCluster:
+    name: str
+    target: Target
+    aliases: tuple[str, ...] = ()
+    # Whether specs for this cluster may carry Helm template expressions ({{ ... }}) in their
+    # free-form configuration; off unless the registry says so.
+    allow_templates: bool = False
+    cloud: GoogleCloud = field(default_factory=GoogleCloud, repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        return self.target.kind
+
+    def describe(self) -> str:
+        return self.target.describe()
+
+    def connect(self) -> ClusterConnection:
+        """Reach the cluster now: read its kubeconfig (or its secret, or ask GKE for its
+        endpoint and a token). Raises ClusterConnectError, transient when the API that
+        failed may answer later."""
+        return self.target.connect(self.name, self.cloud)

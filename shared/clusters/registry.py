@@ -1,0 +1,174 @@
+"""The cluster registry: every cluster gunj may act on, by name.
+
+Read from the place ``location.py`` describes: on a workstation a file (``gunj local up``
+registers the local stack's cluster in it as ``local``); in Google Cloud the
+``GUNJ_CLUSTER_REGISTRY`` variable the Terraform module sets. A name that is not registered is
+never guessed at: no kubeconfig or context is taken from the caller's environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import document
+from .errors import RegistryError, UnknownCluster
+from .google import GoogleCloud
+from .location import RegistryLocation, locate
+from .registered import RegisteredCluster
+
+HEADER = "# gunj cluster registry: cluster name -> kubeconfig and context (see `gunj clusters`)\n"
+
+
+class ClusterRegistry:
+    def __init__(
+        self,
+        clusters: Sequence[RegisteredCluster],
+        location: RegistryLocation,
+        *,
+        exists: bool = True,
+        cloud: GoogleCloud | None = None,
+    ) -> None:
+        self.location = location
+        self.exists = exists
+        self.cloud = cloud or GoogleCloud()
+        self._clusters = {cluster.name: cluster for cluster in clusters}
+
+    @classmethod
+    def load(
+        cls, env: Mapping[str, str] | None = None, *, cloud: GoogleCloud | None = None
+    ) -> ClusterRegistry:
+        """The registry ``env`` (default: this process's environment) points at. A registry
+        file that does not exist yet is an empty registry; one with problems raises
+        RegistryError listing them all."""
+        env = os.environ if env is None else env
+        cloud = cloud or GoogleCloud.from_environment(env)
+        location = locate(env)
+        raw, exists = _read(location)
+        clusters = _parse(raw, location, cloud)
+        return cls(clusters, location, exists=exists, cloud=cloud)
+
+    @property
+    def source(self) -> str:
+        """Where the registry was read from, for messages."""
+        missing = "" if self.exists else " (the file does not exist)"
+        return f"{self.location.describe()}{missing}"
+
+    def names(self) -> list[str]:
+        return sorted(self._clusters)
+
+    def clusters(self) -> list[RegisteredCluster]:
+        return [self._clusters[name] for name in self.names()]
+
+    def get(self, name: str) -> RegisteredCluster:
+        """The cluster registered under ``name`` (not an alias); UnknownCluster otherwise."""
+        cluster = self._clusters.get(name)
+        if cluster is None:
+            raise UnknownCluster(name, self.source, self.names())
+        return cluster
+
+    def find(self, name_or_alias: str) -> RegisteredCluster:
+        """The cluster with this name, else the one with this alias (an alert may name a
+        cluster as its platform knows it, e.g. a GKE cluster's own name); UnknownCluster
+        otherwise."""
+        cluster = self._clusters.get(name_or_alias)
+        if cluster is not None:
+            return cluster
+        for candidate in self._clusters.values():
+            if name_or_alias in candidate.aliases:
+                return candidate
+        raise UnknownCluster(name_or_alias, self.source, self.names())
+
+    def register(
+        self,
+        name: str,
+        kubeconfig: Path,
+        context: str,
+        *,
+        aliases: Sequence[str] | None = None,
+        allow_templates: bool | None = None,
+    ) -> RegisteredCluster:
+        """Register (or re-register) ``name`` as ``kubeconfig`` and ``context`` in the
+        registry file, replacing the file atomically. Aliases and allowTemplates of an
+        existing entry are kept unless given."""
+        path = self.location.path
+        if path is None:
+            raise RegistryError(
+                self.source, [f"cannot register {name!r}: the registry is not a file"]
+            )
+        raw, _exists = _read(self.location)
+        found = raw.get(name)
+        previous: dict[str, Any] = found if isinstance(found, dict) else {}
+        entry: dict[str, Any] = {
+            "kubeconfig": str(Path(kubeconfig).expanduser().absolute()),
+            "context": context,
+        }
+        kept_aliases = list(aliases) if aliases is not None else previous.get("aliases")
+        if kept_aliases:
+            entry["aliases"] = kept_aliases
+        templates = previous.get("allowTemplates") if allow_templates is None else allow_templates
+        if templates:
+            entry["allowTemplates"] = templates
+        updated = {**raw, name: entry}
+        clusters = _parse(updated, self.location, self.cloud)
+        if raw.get(name) != entry or not path.exists():
+            _write(path, HEADER + yaml.safe_dump(updated, sort_keys=False))
+        self._clusters = {cluster.name: cluster for cluster in clusters}
+        self.exists = True
+        return self._clusters[name]
+
+
+def _read(location: RegistryLocation) -> tuple[dict[str, Any], bool]:
+    if location.path is None:
+        text, exists = location.inline or "", True
+    else:
+        try:
+            text, exists = location.path.read_text(), True
+        except FileNotFoundError:
+            return {}, False
+        except (OSError, UnicodeDecodeError) as error:
+            raise RegistryError(
+                location.describe(), [f"cannot read: {type(error).__name__}: {error}"]
+            ) from None
+    raw, problems = document.load_yaml(text)
+    if problems:
+        raise RegistryError(location.describe(), problems)
+    return raw, exists
+
+
+def _parse(
+    raw: dict[str, Any], location: RegistryLocation, cloud: GoogleCloud
+) -> list[RegisteredCluster]:
+    base = location.path.parent if location.path is not None else None
+    clusters, problems = document.parse(raw, base, cloud)
+    if problems:
+        raise RegistryError(location.describe(), problems)
+    return clusters
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never
+    half of either; keep the file's mode (new files: 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o600
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(temporary).chmod(mode)
+        Path(temporary).replace(path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            Path(temporary).unlink()
+        raise
