@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 from datetime import timedelta
 
+from ..clusters import ClusterRegistry, current_context_of
+from ..errors import GunjError
 from ..helm import ChartReference, HelmClient, KubeTarget
 from ..kube import ClusterAccess
 from ..localstack import stack
@@ -13,6 +16,7 @@ from ..localstack import stack
 DEMO_NAMESPACE = "gunj-demo"
 DEMO_RELEASE = "demo-prometheus"
 DEMO_CHART = ChartReference(name="prometheus", version="29.27.0")
+LOCAL_CLUSTER = "local"
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(arguments: argparse.Namespace) -> int:
     command = arguments.local_command
     if command == "up":
-        print_stack(stack.up())
+        running = stack.up()
+        print_stack(running)
+        register(running)
         return 0
     if command == "down":
         stopped = stack.down()
@@ -60,6 +66,18 @@ def print_stack(running: stack.Stack) -> None:
         f"  charts: {len(running.charts)} versions in "
         f"{len({c.repository for c in running.charts})} repositories"
     )
+
+
+def register(running: stack.Stack) -> None:
+    """Register the stack's cluster as ``local``, so ``--cluster local`` reaches it. A registry
+    given inline (GUNJ_CLUSTER_REGISTRY) cannot be written: say so, the stack is up anyway."""
+    try:
+        registry = ClusterRegistry.load()
+        registry.register(LOCAL_CLUSTER, running.kubeconfig, current_context_of(running.kubeconfig))
+    except (GunjError, ValueError, OSError) as error:
+        print(f"gunj: cluster {LOCAL_CLUSTER!r} not registered: {error}", file=sys.stderr)
+        return
+    print(f"  cluster {LOCAL_CLUSTER!r} registered in {registry.location.describe()}")
 
 
 def print_status() -> int:

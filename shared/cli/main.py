@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from ..helm.errors import HelmError
 from ..localstack.processes import StartupError
 from ..localstack.tools import ProvisionError
-from . import local, package, spec
+from . import clusters, local, package, spec
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     spec.add_parsers(subparsers)
     package.add_parser(subparsers)
     local.add_parser(subparsers)
+    clusters.add_parser(subparsers)
     return parser
 
 
