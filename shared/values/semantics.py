@@ -13,6 +13,7 @@ from .names import release_name_problem
 from .problems import Problem
 from .spec import GrafanaSpec, LokiSpec, ObservabilityPlatform, PrometheusSpec, TempoSpec
 from .spec.common import ComponentSpec
+from .spec.prometheus import RelabelConfig
 
 
 @dataclass
@@ -27,7 +28,69 @@ class Findings:
         self.warnings.append(Problem(path, message))
 
 
-def check_prometheus(spec: PrometheusSpec, findings: Findings, base: str) -> None:
+# Relabel actions that write a label, and so need target_label (Prometheus refuses them without).
+_WRITING_ACTIONS = {"replace", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal"}
+# Angular plugins: Grafana 12 and later no longer load them.
+ANGULAR_PLUGINS = frozenset(
+    {
+        "grafana-piechart-panel",
+        "grafana-worldmap-panel",
+        "grafana-simple-json-datasource",
+        "natel-discrete-panel",
+        "natel-plotly-panel",
+        "michaeldmoore-multistat-panel",
+    }
+)
+
+
+def check_relabel(configs: list[RelabelConfig], findings: Findings, base: str) -> None:
+    for index, config in enumerate(configs):
+        path = f"{base}[{index}]"
+        action = config.action or "replace"
+        if action in _WRITING_ACTIONS and not config.target_label:
+            findings.problem(f"{path}.targetLabel", f"required with action {action}")
+        if action == "hashmod" and not config.modulus:
+            findings.problem(f"{path}.modulus", "required with action hashmod")
+
+
+def _check_scrape_configs(spec: PrometheusSpec, findings: Findings, base: str) -> None:
+    jobs: set[str] = set()
+    for index, scrape in enumerate(spec.additional_scrape_configs):
+        path = f"{base}.additionalScrapeConfigs[{index}]"
+        job = scrape.get("job_name")
+        if not isinstance(job, str) or not job:
+            findings.problem(f"{path}.job_name", "required: every scrape config names its job")
+        elif job in jobs or job == "prometheus":
+            findings.problem(
+                f"{path}.job_name", "job names must be unique (the chart's own job is prometheus)"
+            )
+        else:
+            jobs.add(job)
+
+
+def _check_high_availability(
+    spec: PrometheusSpec, findings: Findings, base: str, global_labels: dict[str, str]
+) -> None:
+    if (spec.replicas or 1) <= 1:
+        return
+    labels = {**global_labels, **spec.external_labels}
+    if spec.replica_label in labels:
+        findings.problem(
+            f"{base}.externalLabels",
+            f"{spec.replica_label} is the replica label: with more than one replica gunj sets it "
+            "to each server's pod name (choose another replicaLabel to keep this one)",
+        )
+    if spec.remote_write and not labels:
+        findings.problem(
+            f"{base}.externalLabels",
+            "replicas remote-write the same series: a receiver deduplicates them on labels the "
+            "replicas share (e.g. cluster) and the replica label; set externalLabels",
+        )
+
+
+def check_prometheus(
+    spec: PrometheusSpec, findings: Findings, base: str, global_labels: dict[str, str]
+) -> None:
     names: set[str] = set()
     for index, remote in enumerate(spec.remote_write):
         path = f"{base}.remoteWrite[{index}]"
@@ -37,8 +100,24 @@ def check_prometheus(spec: PrometheusSpec, findings: Findings, base: str) -> Non
             if remote.name in names:
                 findings.problem(f"{path}.name", "remote write names must be unique")
             names.add(remote.name)
+        queue = remote.queue_config
+        if queue and queue.min_shards and queue.max_shards and queue.min_shards > queue.max_shards:
+            findings.problem(f"{path}.queueConfig.minShards", "must not exceed maxShards")
+        check_relabel(remote.write_relabel_configs or [], findings, f"{path}.writeRelabelConfigs")
+    _check_scrape_configs(spec, findings, base)
+    _check_high_availability(spec, findings, base, global_labels)
     if spec.storage and not spec.storage.enabled and spec.storage.size:
         findings.warning(f"{base}.storage.size", "has no effect while storage.enabled is false")
+
+
+def _configured_database(spec: GrafanaSpec) -> bool:
+    """A database other than SQLite, from the spec or from a grafana.ini override."""
+    if spec.database:
+        return True
+    ini = (spec.config or {}).get("grafana.ini")
+    database = ini.get("database") if isinstance(ini, dict) else None
+    kind = database.get("type") if isinstance(database, dict) else None
+    return kind in {"postgres", "mysql"}
 
 
 def check_grafana(spec: GrafanaSpec, findings: Findings, base: str, others: set[str]) -> None:
@@ -67,6 +146,28 @@ def check_grafana(spec: GrafanaSpec, findings: Findings, base: str, others: set[
         findings.warning(
             f"{base}.persistence.size", "has no effect while persistence.enabled is false"
         )
+    if (spec.replicas or 1) > 1:
+        if not _configured_database(spec):
+            findings.problem(
+                f"{base}.database",
+                "required with more than one replica: replicas cannot share Grafana's SQLite "
+                "file; give a postgres or mysql database",
+            )
+        if spec.persistence.enabled:
+            findings.problem(
+                f"{base}.persistence.enabled",
+                "replicas cannot share one ReadWriteOnce volume; with a database Grafana needs "
+                "no volume: set it to false",
+            )
+    for index, plugin in enumerate(spec.plugins):
+        if plugin.split(" ")[0].split("@")[0] in ANGULAR_PLUGINS:
+            findings.problem(
+                f"{base}.plugins[{index}]",
+                "an Angular plugin: Grafana 12 and later do not load it; use a React "
+                "replacement (e.g. the built-in pie chart and geomap panels)",
+            )
+    if spec.database and spec.database.ssl_mode and spec.database.type != "postgres":
+        findings.warning(f"{base}.database.sslMode", "applies to postgres only; ignored")
 
 
 def check_loki(spec: LokiSpec, findings: Findings, base: str) -> None:
@@ -123,6 +224,16 @@ def check_tempo(spec: TempoSpec, findings: Findings, base: str, others: set[str]
                 "receiver (its Service ports read it); it cannot be turned off",
             )
     generator = spec.metrics_generator
+    if generator.enabled and not generator.processors:
+        findings.problem(
+            f"{base}.metricsGenerator.processors",
+            "the generator derives nothing without a processor: give service-graphs, "
+            "span-metrics or local-blocks",
+        )
+    if spec.retention and any(unit in spec.retention for unit in "dwy"):
+        findings.problem(
+            f"{base}.retention", "Tempo reads Go durations: use h, m and s, e.g. 336h for 14 days"
+        )
     if generator.enabled and not generator.remote_write_url and "prometheus" not in others:
         findings.problem(
             f"{base}.metricsGenerator.remoteWriteUrl",
@@ -141,7 +252,13 @@ def check_tempo(spec: TempoSpec, findings: Findings, base: str, others: set[str]
 
 
 def check_component(
-    name: str, spec: ComponentSpec, findings: Findings, others: set[str], platform_name: str | None
+    name: str,
+    spec: ComponentSpec,
+    findings: Findings,
+    others: set[str],
+    platform_name: str | None,
+    *,
+    global_labels: dict[str, str] | None = None,
 ) -> None:
     base = f"spec.{name}"
     if not spec.enabled:
@@ -149,7 +266,7 @@ def check_component(
     if platform_name and (problem := release_name_problem(platform_name, name)):
         findings.problem("metadata.name", problem)
     if isinstance(spec, PrometheusSpec):
-        check_prometheus(spec, findings, base)
+        check_prometheus(spec, findings, base, global_labels or {})
     elif isinstance(spec, GrafanaSpec):
         check_grafana(spec, findings, base, others)
     elif isinstance(spec, LokiSpec):
@@ -170,5 +287,12 @@ def check_platform(platform: ObservabilityPlatform) -> Findings:
     for name in ("prometheus", "grafana", "loki", "tempo"):
         spec = platform.spec.component(name)
         if spec is not None:
-            check_component(name, spec, findings, enabled - {name}, platform.metadata.name)
+            check_component(
+                name,
+                spec,
+                findings,
+                enabled - {name},
+                platform.metadata.name,
+                global_labels=platform.spec.global_.external_labels,
+            )
     return findings

@@ -202,7 +202,7 @@ def _repository(value: str) -> str:
 RepositoryURL = Annotated[str, AfterValidator(_repository)]
 
 
-def _http_url(value: str) -> str:
+def http_url(value: str) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         raise PydanticCustomError("url", "not an http(s) URL")
@@ -210,10 +210,85 @@ def _http_url(value: str) -> str:
         raise PydanticCustomError(
             "url_credentials", "credentials do not belong in the URL; use a secret reference"
         )
+    if "{{" in value:
+        raise PydanticCustomError("url_template", "a URL cannot hold template delimiters '{{'")
     return value
 
 
-HttpURL = Annotated[str, AfterValidator(_http_url)]
+HttpURL = Annotated[str, AfterValidator(http_url)]
+
+_HOST = r"[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*"
+_HOST_PORT = re.compile(rf"({_HOST}|\[[0-9A-Fa-f:.]+\])(:\d{{1,5}})?")
+
+
+def host_port(value: str) -> str:
+    """``host`` or ``host:port``, as SQL clients take their server (no scheme, no path)."""
+    if not _HOST_PORT.fullmatch(value):
+        raise PydanticCustomError(
+            "host_port", "not host:port; use a host name and port, e.g. db.example.com:5432"
+        )
+    return value
+
+
+HostPort = Annotated[str, AfterValidator(host_port)]
+
+# An object store endpoint: host[:port], or an http(s) URL.
+Endpoint = Annotated[
+    str,
+    _matching(
+        rf"(https?://)?{_HOST}(:\d{{1,5}})?/?",
+        "endpoint",
+        "not an endpoint; use host, host:port or http(s)://host[:port], e.g. s3.example.com",
+    ),
+]
+
+# Bucket and container names, as S3, GCS and Azure accept them.
+BucketName = Annotated[
+    str,
+    _matching(
+        r"[a-z0-9]([-a-z0-9._]{0,220}[a-z0-9])?",
+        "bucket",
+        "not a bucket name; use lowercase letters, digits, '-', '_' and '.'",
+    ),
+]
+
+# Cloud regions: eu-west-1, europe-west4, westeurope.
+Region = Annotated[
+    str,
+    _matching(r"[a-z0-9][-a-z0-9]{0,62}", "region", "not a region; e.g. eu-west-1"),
+]
+
+# A Prometheus label name (external labels, relabel targets).
+MetricLabelName = Annotated[
+    str,
+    _matching(
+        r"[a-zA-Z_][a-zA-Z0-9_]*",
+        "metric_label",
+        "not a valid label name; use letters, digits and '_', not starting with a digit",
+    ),
+]
+
+
+def _go_duration_any(value: str) -> str:
+    if value == "0" or (value and _GO_DURATION_PART.sub("", value) == ""):
+        return value
+    raise PydanticCustomError(
+        "go_duration", "not a duration; use numbers with units h, m, s, ms, e.g. 30s, 1h30m"
+    )
+
+
+# Go durations as Tempo reads them (no days): 30s, 336h, 1h30m, 0.
+GoDuration = Annotated[str, AfterValidator(_go_duration_any)]
+
+# Sizes as Loki reads them: 256KB, 3MB, 1MiB or a number of bytes.
+LokiByteSize = Annotated[
+    str,
+    _matching(
+        r"\d+(\.\d+)?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?",
+        "byte_size",
+        "not a size; use a number and B, KB, MB, GB, KiB, MiB or GiB, e.g. 3MB",
+    ),
+]
 
 _GCP_SECRET = re.compile(
     r"gcpsm://projects/[a-z0-9-]{4,30}/secrets/[A-Za-z0-9_-]{1,255}/versions/(latest|[1-9]\d*)"

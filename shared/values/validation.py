@@ -21,7 +21,7 @@ from .secrets import plaintext_secrets
 from .semantics import Findings, check_component, check_platform
 from .spec import GrafanaSpec, LokiSpec, ObservabilityPlatform, PrometheusSpec, TempoSpec
 from .spec.common import ComponentSpec
-from .spec.platform import Metadata
+from .spec.platform import GlobalSpec, Metadata
 
 COMPONENT_MODELS: dict[str, type[ComponentSpec]] = {
     "prometheus": PrometheusSpec,
@@ -67,6 +67,9 @@ def _component_findings(raw: Mapping[str, Any]) -> Findings:
     name = None
     with contextlib.suppress(ValidationError):
         name = Metadata.model_validate(raw.get("metadata")).name
+    global_labels: dict[str, str] = {}
+    with contextlib.suppress(ValidationError):
+        global_labels = GlobalSpec.model_validate(spec.get("global") or {}).external_labels
     parsed: dict[str, ComponentSpec] = {}
     for component, model in COMPONENT_MODELS.items():
         if isinstance(spec.get(component), Mapping):
@@ -81,7 +84,14 @@ def _component_findings(raw: Mapping[str, Any]) -> Findings:
         if isinstance(spec.get(c), Mapping) and spec[c].get("enabled", True) is not False
     }
     for component, model_spec in parsed.items():
-        check_component(component, model_spec, findings, enabled - {component}, name)
+        check_component(
+            component,
+            model_spec,
+            findings,
+            enabled - {component},
+            name,
+            global_labels=global_labels,
+        )
     return findings
 
 

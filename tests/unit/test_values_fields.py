@@ -27,6 +27,15 @@ BASIC_AUTH_REMOTE_WRITE = {
         ]
     }
 }
+GRAFANA_DATABASE = {
+    "database": {
+        "type": "postgres",
+        "host": "db:5432",
+        "name": "grafana",
+        "user": "grafana",
+        "passwordSecretRef": {"name": "grafana-db", "key": "password"},
+    }
+}
 DISTRIBUTED_LOKI = {
     "loki": {
         "deploymentMode": "Distributed",
@@ -344,7 +353,13 @@ CASES: list[tuple[str, dict[str, Any], str, str, Any]] = [
         r"grafana\.ini.log.level",
         "warn",
     ),
-    ("Grafana replicas", {"grafana": {"replicas": 2}}, "grafana", "replicas", 2),
+    (
+        "Grafana replicas",
+        {"grafana": {"replicas": 2, **GRAFANA_DATABASE}},
+        "grafana",
+        "replicas",
+        2,
+    ),
     # --- Loki --------------------------------------------------------------------------------
     ("Monolithic", {"loki": {"replicas": 1}}, "loki", "singleBinary.replicas", 1),
     (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..spec.base import SpecModel
 from ..spec.common import ComponentSpec
 from ..spec.platform import GlobalSpec, ObservabilityPlatform
 
@@ -50,3 +51,22 @@ def resources(spec: ComponentSpec) -> dict[str, Any]:
     if spec.resources is None:
         return {}
     return spec.resources.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def own_names(model: SpecModel) -> dict[str, Any]:
+    """A typed block of a component's own configuration, under the component's own key names:
+    its models name their attributes as the component does, and leave out what is unset (the
+    component's default). An attribute named after a Python keyword carries a trailing
+    underscore (``global_``), which the component's name does not."""
+    names: dict[str, Any] = _without_trailing_underscores(
+        model.model_dump(mode="json", by_alias=False, exclude_none=True)
+    )
+    return names
+
+
+def _without_trailing_underscores(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key.rstrip("_"): _without_trailing_underscores(v) for key, v in node.items()}
+    if isinstance(node, list):
+        return [_without_trailing_underscores(item) for item in node]
+    return node

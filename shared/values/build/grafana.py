@@ -5,8 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from ..names import loki_url, prometheus_url, tempo_url
-from ..spec.grafana import GrafanaSpec
+from ..spec.grafana import Database, GrafanaSpec
 from .context import PlatformContext, placement, resources
+
+SECRETS_DIR = "/etc/secrets"
+
+
+def _database(database: Database) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``grafana.ini`` [database] and the secret mount its password is read from: Grafana reads
+    ``$__file{path}`` in its configuration, so the password never enters the values."""
+    ref = database.password_secret_ref
+    mount = f"{SECRETS_DIR}/{ref.name}"
+    section: dict[str, Any] = {
+        "type": database.type,
+        "host": database.host,
+        "name": database.name,
+        "user": database.user,
+        "password": f"$__file{{{mount}/{ref.key}}}",
+    }
+    if database.ssl_mode:
+        section["ssl_mode"] = database.ssl_mode
+    secret_mount = {
+        "name": f"secret-{ref.name}"[:63],
+        "secretName": ref.name,
+        "mountPath": mount,
+        "readOnly": True,
+    }
+    return section, secret_mount
 
 
 def generated_datasources(context: PlatformContext) -> list[dict[str, Any]]:
@@ -72,6 +97,9 @@ def derive(spec: GrafanaSpec, context: PlatformContext) -> dict[str, Any]:
                                          "hosts": [ingress.host]}]
         scheme = "https" if ingress.tls_secret_name else "http"
         ini["server"] = {"root_url": f"{scheme}://{ingress.host}/", "domain": ingress.host}
+    if spec.database:
+        ini["database"], mount = _database(spec.database)
+        values["extraSecretMounts"] = [mount]
     persistence = spec.persistence
     values["persistence"] = {"enabled": persistence.enabled}
     if persistence.size:

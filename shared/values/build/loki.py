@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec.loki import LokiSpec
-from .context import PlatformContext, placement, resources
+from .context import PlatformContext, own_names, placement, resources
 
 # The components that run, and hold data, in each deployment mode.
 TARGETS = {
@@ -56,8 +56,12 @@ def derive(spec: LokiSpec, context: PlatformContext) -> dict[str, Any]:
         "schemaConfig": _schema(spec),
         "server": {"log_level": context.global_.log_level},
     }
+    limits = own_names(spec.limits) if spec.limits else {}
     if spec.retention:
-        loki["limits_config"] = {"retention_period": spec.retention}
+        limits["retention_period"] = spec.retention
+    if limits:
+        loki["limits_config"] = limits
+    if spec.retention:
         # Retention is enforced by the compactor, which needs a store for delete requests.
         loki["compactor"] = {"retention_enabled": True,
                              "delete_request_store": spec.storage.type}

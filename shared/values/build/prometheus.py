@@ -8,11 +8,13 @@ import yaml
 
 from ..spec.common import SecretKeyRef
 from ..spec.prometheus import PrometheusSpec, RemoteWrite
-from .context import PlatformContext, placement, resources
+from .context import PlatformContext, own_names, placement, resources
 
 SECRETS_DIR = "/etc/secrets"
 # Kept because setting server.extraFlags replaces the chart's list, which holds it.
 LIFECYCLE_FLAG = "web.enable-lifecycle"
+# The pod's own name, from the downward API; Prometheus 3 expands ${VAR} in external labels.
+POD_NAME_VARIABLE = "POD_NAME"
 
 
 def secret_file(ref: SecretKeyRef) -> str:
@@ -29,9 +31,9 @@ def _remote_write(remote: RemoteWrite) -> dict[str, Any]:
     if remote.remote_timeout:
         entry["remote_timeout"] = remote.remote_timeout
     if remote.queue_config:
-        entry["queue_config"] = remote.queue_config
+        entry["queue_config"] = own_names(remote.queue_config)
     if remote.write_relabel_configs:
-        entry["write_relabel_configs"] = remote.write_relabel_configs
+        entry["write_relabel_configs"] = [own_names(c) for c in remote.write_relabel_configs]
     if remote.basic_auth:
         entry["basic_auth"] = {
             "username": remote.basic_auth.username,
@@ -75,6 +77,16 @@ def derive(spec: PrometheusSpec, context: PlatformContext) -> dict[str, Any]:
         server["retentionSize"] = spec.retention_size
     global_config: dict[str, Any] = {}
     labels = {**context.global_.external_labels, **spec.external_labels}
+    replicas = spec.replicas if spec.replicas is not None else 1
+    if replicas > 1:
+        # Replicas scrape the same targets: a label of their own lets a receiver deduplicate.
+        labels[spec.replica_label] = f"${{{POD_NAME_VARIABLE}}}"
+        server["env"] = [
+            {
+                "name": POD_NAME_VARIABLE,
+                "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}},
+            }
+        ]
     if labels:
         global_config["external_labels"] = labels
     if spec.scrape_interval:
@@ -85,7 +97,6 @@ def derive(spec: PrometheusSpec, context: PlatformContext) -> dict[str, Any]:
         server["remoteWrite"] = [_remote_write(remote) for remote in spec.remote_write]
     if mounts := _secret_mounts(spec):
         server["extraSecretMounts"] = mounts
-    replicas = spec.replicas if spec.replicas is not None else 1
     server["replicaCount"] = replicas
     volume: dict[str, Any] = {}
     if spec.storage:

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..names import prometheus_remote_write_url
 from ..spec.tempo import TempoSpec
-from .context import PlatformContext, placement, resources
+from .context import PlatformContext, own_names, placement, resources
 
 
 def _trace_storage(spec: TempoSpec) -> dict[str, Any]:
@@ -26,6 +26,16 @@ def _trace_storage(spec: TempoSpec) -> dict[str, Any]:
     return trace
 
 
+def _overrides(spec: TempoSpec) -> dict[str, Any]:
+    """Tempo's overrides for every tenant (``overrides.defaults``): the limits, and the metrics
+    generator's processors, which Tempo turns on per tenant here and nowhere else."""
+    defaults: dict[str, Any] = own_names(spec.limits) if spec.limits else {}
+    generator = spec.metrics_generator
+    if generator.enabled:
+        defaults["metrics_generator"] = {"processors": list(generator.processors)}
+    return {"defaults": defaults} if defaults else {}
+
+
 def derive(spec: TempoSpec, context: PlatformContext) -> dict[str, Any]:
     tempo: dict[str, Any] = {
         "storage": {"trace": _trace_storage(spec)},
@@ -39,11 +49,14 @@ def derive(spec: TempoSpec, context: PlatformContext) -> dict[str, Any]:
         tempo["receivers"] = {"zipkin": {"endpoint": "0.0.0.0:9411"}}
     generator = spec.metrics_generator
     if generator.enabled:
-        url = generator.remote_write_url or prometheus_remote_write_url(context.name,
-                                                                       context.namespace)
+        url = generator.remote_write_url or prometheus_remote_write_url(
+            context.name, context.namespace
+        )
         tempo["metricsGenerator"] = {"enabled": True, "remoteWriteUrl": url}
     else:
         tempo["metricsGenerator"] = {"enabled": False}
+    if overrides := _overrides(spec):
+        tempo["overrides"] = overrides
     if spec.storage.credentials_secret_ref:
         tempo["extraEnvFrom"] = [{"secretRef": {"name": spec.storage.credentials_secret_ref.name}}]
     values: dict[str, Any] = {"tempo": tempo, **placement(spec, context)}
