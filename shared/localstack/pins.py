@@ -122,6 +122,21 @@ KWOK = GoBuildPin(
 )
 
 
+# Prometheus v3.14.0, the release prometheus chart 29.27.0 deploys (Go module versions v0.3XX.Y
+# are Prometheus 3.XX.Y). promtool checks the configurations gunj renders.
+PROMETHEUS_VERSION = "v3.14.0"
+PROMTOOL = GoBuildPin(
+    name="promtool",
+    version=PROMETHEUS_VERSION,
+    module_dir="promtool",
+    binaries=(("promtool", "github.com/prometheus/prometheus/cmd/promtool"),),
+    # promtool --version reports the release instead of an empty one.
+    ldflags=(
+        f"-X github.com/prometheus/common/version.Version={PROMETHEUS_VERSION.removeprefix('v')}",
+    ),
+)
+
+
 @dataclass(frozen=True)
 class PythonToolPin:
     """A Python tool kept out of the project's environment (its dependencies would clash), in a

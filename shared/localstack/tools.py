@@ -1,5 +1,6 @@
 """Provision the pinned tools into the cache: Helm 3 and 4, the Kubernetes control plane, etcd,
-kwok, a container registry, and find the Pub/Sub emulator of the installed Google Cloud SDK.
+kwok, promtool, a container registry, and find the Pub/Sub emulator of the installed Google
+Cloud SDK.
 
 Every ``ensure_*`` is idempotent and cheap when warm: a tool folder is complete only once its
 ``manifest.json`` is written (last, atomically), and the binaries are checked against it on use.
@@ -53,6 +54,7 @@ class Toolbox:
     kwokctl: Path
     docker_registry: Path
     pubsub_emulator: Path
+    promtool: Path
 
 
 def sha256_of(path: Path) -> str:
@@ -251,6 +253,11 @@ def ensure_go_build(pin: pins.GoBuildPin) -> Path:
     return folder
 
 
+def ensure_promtool() -> Path:
+    """promtool of the Prometheus release the supported prometheus chart deploys."""
+    return ensure_go_build(pins.PROMTOOL) / "promtool"
+
+
 def ensure_kube() -> dict[str, Path]:
     """The control plane and kubectl: one binary, one symlink per command name."""
     folder = ensure_go_build(pins.KUBE)
@@ -342,6 +349,7 @@ def provision() -> Toolbox:
     kwok = ensure_go_build(pins.KWOK)
     etcd = ensure_go_build(pins.ETCD)
     kube = ensure_kube()
+    promtool = ensure_promtool()
     return Toolbox(
         helm=helm,
         kube_apiserver=kube["kube-apiserver"],
@@ -353,6 +361,7 @@ def provision() -> Toolbox:
         kwokctl=kwok / "kwokctl",
         docker_registry=registry,
         pubsub_emulator=emulator,
+        promtool=promtool,
     )
 
 
