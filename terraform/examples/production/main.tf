@@ -3,8 +3,11 @@
 #
 #   gunj package --output dist                # from the repository root
 #   cd terraform/examples/production
-#   terraform init && terraform apply -var project_id=my-project -var 'clusters=["prod-eu"]'
+#   terraform init && terraform apply -var project_id=my-project -var 'clusters={"prod-eu":{}}'
 #   gcloud secrets versions add gunj-kubeconfig-prod-eu --data-file=prod-eu.kubeconfig
+#
+# GKE clusters need no secret: give their coordinates (clusters = { prod-us = { gke = {...} } })
+# and grant the function identities (output service_accounts) RBAC in each cluster.
 module "gunj" {
   source = "../../modules/gunj"
 

@@ -12,3 +12,8 @@ output "kubeconfig_secrets" {
   description = "Add each cluster's kubeconfig as a version of its secret."
   value       = module.gunj.kubeconfig_secrets
 }
+
+output "service_accounts" {
+  description = "Function identities: bind each in the RBAC of every GKE cluster they manage."
+  value       = module.gunj.service_accounts
+}

@@ -10,8 +10,8 @@ variable "region" {
 }
 
 variable "clusters" {
-  description = "Clusters the functions manage (one kubeconfig secret each)."
-  type        = set(string)
+  description = "Clusters the functions manage, by name: {} for a kubeconfig kept in Secret Manager, or { gke = { project, location, name } } for a GKE cluster (see the module's clusters input)."
+  type        = any
 }
 
 variable "archives_dir" {

@@ -81,6 +81,7 @@ resource "google_cloudfunctions2_function" "functions" {
       GUNJ_PROJECT               = var.project_id
       GUNJ_TOPIC_PREFIX          = var.name_prefix
       GUNJ_SECRET_PREFIX         = var.name_prefix
+      GUNJ_CLUSTER_REGISTRY      = jsonencode(local.cluster_registry)
       GUNJ_REPOSITORY_MIRRORS    = jsonencode(var.repository_mirrors)
       GUNJ_ALLOWED_REPOSITORIES  = join(",", var.allowed_repositories)
       GUNJ_PLAIN_HTTP_REGISTRIES = ""

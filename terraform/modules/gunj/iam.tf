@@ -56,6 +56,16 @@ resource "google_secret_manager_secret_iam_member" "function_secret_readers" {
   member    = google_service_account.functions[each.value.function].member
 }
 
+# GKE clusters: each function identity reads the clusters' endpoint and CA certificate on the
+# projects holding them (what it may do inside a cluster is Kubernetes RBAC, granted there).
+resource "google_project_iam_member" "function_gke_endpoint_readers" {
+  for_each = local.gke_grants
+
+  project = each.value.project
+  role    = var.gke_endpoint_role
+  member  = google_service_account.functions[each.value.function].member
+}
+
 resource "google_cloud_run_v2_service_iam_member" "invokers" {
   for_each = local.functions
 

@@ -28,7 +28,12 @@ output "service_accounts" {
 
 output "kubeconfig_secrets" {
   description = "Secret Manager secret of each cluster's kubeconfig (add versions with gcloud)."
-  value       = { for c in var.clusters : c => google_secret_manager_secret.secrets["kubeconfig-${c}"].id }
+  value       = { for c in local.secret_clusters : c => google_secret_manager_secret.secrets["kubeconfig-${c}"].id }
+}
+
+output "cluster_registry" {
+  description = "The cluster registry the functions read (GUNJ_CLUSTER_REGISTRY, JSON): each cluster's kubeconfig secret or GKE coordinates, aliases and allowTemplates."
+  value       = jsonencode(local.cluster_registry)
 }
 
 output "alertmanager_token_secret" {

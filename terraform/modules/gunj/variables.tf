@@ -41,12 +41,47 @@ variable "function_archives" {
 }
 
 variable "clusters" {
-  description = "Clusters the functions manage. One Secret Manager secret per cluster holds its kubeconfig; add its value with `gcloud secrets versions add`, never through Terraform."
-  type        = set(string)
+  description = "Clusters the functions manage, by name. A cluster without `gke` is reached through a kubeconfig kept in Secret Manager (`<prefix>-kubeconfig-<name>`; add its value with `gcloud secrets versions add`, never through Terraform). A cluster with `gke` (project, location, name defaulting to the key, endpoint public, private or dns) is reached with the functions' own identity: endpoint and CA from the GKE API, an access token as bearer token. `aliases` are other names alerts may use for the cluster; `allow_templates` lets its specs carry Helm template expressions in free-form configuration."
+  type = map(object({
+    gke = optional(object({
+      project  = string
+      location = string
+      name     = optional(string)
+      endpoint = optional(string, "public")
+    }))
+    aliases         = optional(list(string), [])
+    allow_templates = optional(bool, false)
+  }))
 
   validation {
-    condition     = length(var.clusters) > 0 && alltrue([for c in var.clusters : can(regex("^[a-z][a-z0-9-]{0,39}$", c))])
+    condition     = length(var.clusters) > 0 && alltrue([for name in keys(var.clusters) : can(regex("^[a-z][a-z0-9-]{0,39}$", name))])
     error_message = "clusters must name at least one cluster; each name 1 to 40 lowercase letters, digits or hyphens, starting with a letter."
+  }
+
+  validation {
+    condition = alltrue([for c in values(var.clusters) : c.gke == null ? true : (
+      can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", c.gke.project)) &&
+      can(regex("^[a-z]+-[a-z]+[0-9](-[a-z])?$", c.gke.location)) &&
+      (c.gke.name == null ? true : can(regex("^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$", c.gke.name))) &&
+      contains(["public", "private", "dns"], c.gke.endpoint)
+    )])
+    error_message = "clusters[*].gke needs a project ID, a region or zone (us-east1, europe-west1-b), an optional GKE cluster name, and endpoint public, private or dns."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for c in values(var.clusters) : [for a in c.aliases : can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", a))]]))
+    error_message = "clusters[*].aliases must be names of 1 to 63 letters, digits, '.', '_' or '-'."
+  }
+}
+
+variable "gke_endpoint_role" {
+  description = "Role granted to each function identity on the projects of the GKE clusters, to read their endpoint and CA (container.clusters.get). A custom role holding only that permission (projects/P/roles/R or organizations/O/roles/R) is narrower than the default."
+  type        = string
+  default     = "roles/container.clusterViewer"
+
+  validation {
+    condition     = can(regex("^(roles/[A-Za-z.]+|projects/[^/]+/roles/[A-Za-z0-9_.]+|organizations/[0-9]+/roles/[A-Za-z0-9_.]+)$", var.gke_endpoint_role))
+    error_message = "gke_endpoint_role must be a predefined role (roles/...) or a custom role (projects/P/roles/R, organizations/O/roles/R)."
   }
 }
 
