@@ -73,12 +73,13 @@ class GkeCluster:
             raise ClusterConnectError(
                 cluster, "Google credentials gave no access token", transient=True
             )
-        private = PrivateKubeconfig(bearer(cluster, server, ca_data, token), cluster)
+        content = bearer(cluster, server, ca_data, token)
+        private = PrivateKubeconfig(content, cluster)
         return ClusterConnection(
             name=cluster,
             kubeconfig=private.path,
             context=cluster,
-            secrets=(token, private.path.read_text()),
+            secrets=(token, content),
             expires=_expiry(credentials),
             _private=private,
         )
