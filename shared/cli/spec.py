@@ -14,12 +14,15 @@ from ..cache import cache_root
 from ..helm.charts import ChartLibrary, ChartSource
 from ..helm.errors import HelmError
 from ..helm.index import ChartVersion
-from ..helm.repositories import RepositorySettings
+from ..helm.repositories import RepositorySettings, moved
 from ..helm.selection import Notice, incompatibilities, notices, select_version
 from ..values import crd
+from ..values.limits import text_size_problem
 from ..values.plan import ComponentPlan, plan_platform
 from ..values.problems import Problem
 from ..values.references import references
+from ..values.supported import supported_version_warnings
+from ..values.templating import template_expressions
 from ..values.validation import (
     InvalidPlatform,
     Validation,
@@ -68,7 +71,40 @@ def _print_problems(path: Path, heading: str, problems: list[Problem]) -> None:
         print(f"  - {problem}")
 
 
+def _print_warnings(path: Path, warnings: list[Problem]) -> None:
+    count = len(warnings)
+    print(f"{path}: {count} warning{'s' if count != 1 else ''} (accepted)")
+    for warning in warnings:
+        print(f"  - warning: {warning}")
+
+
+def repository_notices(plan: ComponentPlan) -> list[Problem]:
+    """What the project's repository data says about a plan's chart source, without contacting
+    the repository: the chart moved away from it, and the releases left there are deprecated."""
+    move = moved(plan.repository, plan.chart)
+    if move is None:
+        return []
+    source = plan.spec.chart
+    path = f"spec.{plan.component}.chart.repository" if source and source.repository else ""
+    where = move.to_url + (f" (oci: {move.to_oci}/{plan.chart})" if move.to_oci else "")
+    since = move.since.isoformat()
+    return [
+        Problem(
+            path,
+            f"deprecated: the {plan.chart} chart's releases in {plan.repository} are "
+            f"deprecated since it moved on {since}",
+        ),
+        Problem(
+            path,
+            f"moved: chart {plan.chart} moved from {plan.repository} to {where} on {since}; "
+            f"{move.note}",
+        ),
+    ]
+
+
 def _validate_text(text: str) -> Validation:
+    if too_large := text_size_problem(text):
+        return Validation(None, [too_large])
     try:
         documents = parse_documents(text)
     except yaml.YAMLError as error:
@@ -92,14 +128,20 @@ def run_validate(arguments: argparse.Namespace) -> int:
             failed = True
             continue
         result = _validate_text(text)
+        warnings = list(result.warnings)
+        if result.platform is not None:
+            notices = [
+                n for plan in plan_platform(result.platform) for n in repository_notices(plan)
+            ]
+            warnings = [*notices, *warnings]
         if result.ok:
             print(f"{path}: valid")
         else:
             failed = True
             count = len(result.problems)
             _print_problems(path, f"{count} problem{'s' if count != 1 else ''}", result.problems)
-        if result.warnings:
-            _print_problems(path, "warnings", result.warnings)
+        if warnings:
+            _print_warnings(path, warnings)
     return 1 if failed else 0
 
 
@@ -124,7 +166,7 @@ def _resolve(plans: list[ComponentPlan]) -> dict[str, Resolved]:
     return resolved
 
 
-def _print_plan(plan: ComponentPlan, resolved: Resolved | None) -> None:
+def _print_plan(plan: ComponentPlan, resolved: Resolved | None, warnings: list[Problem]) -> None:
     print(
         f"{plan.component}: release {plan.release} in namespace {plan.namespace} ({plan.mode} mode)"
     )
@@ -143,6 +185,8 @@ def _print_plan(plan: ComponentPlan, resolved: Resolved | None) -> None:
         )
         for notice in resolved.notices:
             print(f"  {notice.kind}: {notice.message}")
+    for warning in warnings:
+        print(f"  warning: {warning}")
     refs = references(plan.spec)
     if refs:
         print("  references (never shown by value):")
@@ -170,10 +214,15 @@ def run_plan(arguments: argparse.Namespace) -> int:
     except HelmError as error:
         print(f"gunj plan: {error}", file=sys.stderr)
         return 1
+    # Online, the repositories' own notices say what moved; offline, the project's data does.
+    general = [*supported_version_warnings(platform), *template_expressions(platform)]
     for index, plan in enumerate(plans):
         if index:
             print()
-        _print_plan(plan, resolved.get(plan.component))
+        mine = [w for w in general if w.path.startswith(f"spec.{plan.component}.")]
+        if arguments.offline:
+            mine = [*repository_notices(plan), *mine]
+        _print_plan(plan, resolved.get(plan.component), mine)
     if resolved:
         charts = {component: r.version.version for component, r in resolved.items()}
         kube = {component: r.version.kube_version for component, r in resolved.items()}

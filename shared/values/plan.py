@@ -4,7 +4,8 @@ Values are built in layers, each winning over the ones before (Helm's merge rule
 :mod:`.merge`):
 
 1. gunj's defaults for the chart (``defaults/<component>.yaml``),
-2. the values derived from the spec (``build/``),
+2. the values derived from the spec (``build/``), with template delimiters neutralised where
+   the chart evaluates values as templates (``templating``),
 3. ``valuesFrom`` Secrets and ConfigMaps, in order (read from the cluster at reconcile time),
 4. the component's free-form ``config``.
 
@@ -28,6 +29,7 @@ from .merge import Values, effective, merge_all, set_path
 from .names import release_name
 from .spec import ObservabilityPlatform
 from .spec.common import ComponentSpec, Mode, ValuesFrom
+from .templating import neutralise_values
 
 DEFAULT_MODE_VARIABLE = "GUNJ_MANAGER_MODE"
 
@@ -108,7 +110,9 @@ def plan_component(
         raise KeyError(component)
     upstream = upstream_chart(component)
     source = spec.chart
-    base = merge_all(default_values(component), DERIVERS[component](spec, context))
+    # A spec's strings reach values the chart evaluates as templates: written so they stay text.
+    derived = neutralise_values(component, DERIVERS[component](spec, context))
+    base = merge_all(default_values(component), derived)
     return ComponentPlan(
         component=component,
         release=release_name(platform.metadata.name, component),

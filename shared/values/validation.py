@@ -1,8 +1,10 @@
 """Validate a platform document: every problem at once, each with its field path.
 
-Three passes, all run on every document: literal secrets anywhere in the raw document, the
-structure and types (pydantic), and the cross-field rules. When part of the document does not
-parse, the rules still run on every component that does.
+A document over the size limit is refused as such. Otherwise three passes, all run on every
+document: literal secrets anywhere in the raw document, the structure and types (pydantic), and
+the cross-field rules. When part of the document does not parse, the rules still run on every
+component that does. A valid document may carry warnings: template expressions in a ``config``
+override, chart versions outside what the value builders are written for.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from .limits import spec_size_problem, text_size_problem
 from .problems import Problem, from_validation_error, unique
 from .secrets import plaintext_secrets
 from .semantics import Findings, check_component, check_platform
 from .spec import GrafanaSpec, LokiSpec, ObservabilityPlatform, PrometheusSpec, TempoSpec
 from .spec.common import ComponentSpec
 from .spec.platform import GlobalSpec, Metadata
+from .supported import supported_version_warnings
+from .templating import template_expressions
 
 COMPONENT_MODELS: dict[str, type[ComponentSpec]] = {
     "prometheus": PrometheusSpec,
@@ -105,6 +110,9 @@ def validate(document: Any) -> Validation:
                 )
             ],
         )
+    if too_large := spec_size_problem(document):
+        # Not read further: a document this size is refused whatever else it holds.
+        return Validation(None, [too_large])
     secret_problems = plaintext_secrets(document)
     secret_paths = {p.path for p in secret_problems}
     try:
@@ -123,7 +131,16 @@ def validate(document: Any) -> Validation:
         )
     findings = check_platform(platform)
     problems = unique([*secret_problems, *findings.problems])
-    return Validation(None if problems else platform, problems, unique(findings.warnings))
+    warnings = [
+        *findings.warnings,
+        *template_expressions(platform),
+        *supported_version_warnings(platform),
+    ]
+    return Validation(None if problems else platform, problems, unique(warnings))
+
+
+# libyaml's loader where it is installed: the same safe subset of YAML, many times faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def parse_documents(text: str) -> list[Any]:
@@ -131,11 +148,13 @@ def parse_documents(text: str) -> list[Any]:
     stripped = text.lstrip()
     if stripped.startswith("{"):
         return [json.loads(text)]
-    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    return [doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None]
 
 
 def load_platform(text: str) -> ObservabilityPlatform:
     """Parse and validate one platform document; raise InvalidPlatform with every problem."""
+    if too_large := text_size_problem(text):
+        raise InvalidPlatform([too_large])
     try:
         documents = parse_documents(text)
     except (yaml.YAMLError, json.JSONDecodeError) as error:

@@ -1,0 +1,200 @@
+"""Helm template expressions in values: neutralised where gunj writes them, found where a person
+wrote them.
+
+Several chart values are evaluated with Helm's ``tpl`` (``data/templated.yaml`` lists them per
+chart). A ``{{`` in one of them runs as template code when the chart is installed, with the
+installer's credentials: ``lookup`` reads any object of the cluster gunj may read. So every
+``{{`` gunj derives from a spec into such a value is written as ``{{`{{`}}``, which ``tpl``
+renders back to a literal ``{{`` (a ``}}`` outside an action is plain text already). A free-form
+``config`` override is a person's own Helm values: its expressions are reported, for the engine to
+refuse unless the target cluster allows templates.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from .problems import Problem, format_path
+from .spec import ObservabilityPlatform
+
+OPEN = "{{"
+ESCAPED_OPEN = "{{`{{`}}"
+_OPEN = re.compile(re.escape(OPEN))
+_ANY_KEY = "*"
+_ANY_ITEM = "[*]"
+_SUBTREE = "**"
+_TOKEN = re.compile(r"((?:[^.\[\]\\]|\\.)+)|\[\*\]|\.")
+
+
+@dataclass(frozen=True)
+class TemplatedPath:
+    """One value path a chart evaluates with ``tpl``."""
+
+    path: str
+    how: str
+    tokens: tuple[str, ...]
+    evaluations: int = 1
+
+    @property
+    def subtree(self) -> bool:
+        return self.tokens[-1] == _SUBTREE
+
+
+@dataclass(frozen=True)
+class TemplatedChart:
+    chart: str
+    versions: tuple[str, ...]
+    paths: tuple[TemplatedPath, ...]
+
+
+def _tokens(path: str) -> tuple[str, ...]:
+    tokens = []
+    for match in _TOKEN.finditer(path):
+        if match.group(0) == ".":
+            continue
+        key = match.group(1)
+        tokens.append(_ANY_ITEM if key is None else re.sub(r"\\(.)", r"\1", key))
+    return tuple(tokens)
+
+
+@functools.cache
+def templated_charts() -> dict[str, TemplatedChart]:
+    """Per component, the values its chart evaluates with ``tpl``."""
+    text = resources.files(__package__).joinpath("data", "templated.yaml").read_text()
+    return {
+        component: TemplatedChart(
+            chart=entry["chart"],
+            versions=tuple(entry["versions"]),
+            paths=tuple(
+                TemplatedPath(
+                    item["path"],
+                    item["how"],
+                    _tokens(item["path"]),
+                    int(item.get("evaluations", 1)),
+                )
+                for item in entry["paths"]
+            ),
+        )
+        for component, entry in yaml.safe_load(text)["charts"].items()
+    }
+
+
+def neutralise(text: str, evaluations: int = 1) -> str:
+    """``text`` as it must be written for ``evaluations`` passes of ``tpl`` to render exactly
+    ``text``."""
+    for _ in range(evaluations):
+        text = _OPEN.sub(lambda _: ESCAPED_OPEN, text)
+    return text
+
+
+def _step(token: str, part: str | int) -> bool:
+    if token == _ANY_ITEM:
+        return isinstance(part, int)
+    if token == _ANY_KEY:
+        return isinstance(part, str)
+    return token == part
+
+
+def _covers(pattern: TemplatedPath, location: tuple[str | int, ...], *, key: bool) -> bool:
+    """Whether the value at ``location`` (or, with ``key``, the map key that ends it) is
+    evaluated. A subtree's values are evaluated from its root down, its keys below its root."""
+    tokens = pattern.tokens
+    if pattern.subtree:
+        head = tokens[:-1]
+        deep_enough = len(location) > len(head) if key else len(location) >= len(head)
+        return deep_enough and all(map(_step, head, location[: len(head)]))
+    return not key and len(location) == len(tokens) and all(map(_step, tokens, location))
+
+
+def evaluated_at(component: str, location: tuple[str | int, ...]) -> list[TemplatedPath]:
+    """The entries of the table under which the chart evaluates the value at ``location``."""
+    chart = templated_charts().get(component)
+    return [p for p in (chart.paths if chart else ()) if _covers(p, location, key=False)]
+
+
+def _evaluations(
+    paths: tuple[TemplatedPath, ...], location: tuple[str | int, ...], *, key: bool
+) -> int:
+    """How often the chart evaluates the value (or key) at ``location``: 0 when never."""
+    return max((p.evaluations for p in paths if _covers(p, location, key=key)), default=0)
+
+
+def _neutralised(
+    node: Any, location: tuple[str | int, ...], paths: tuple[TemplatedPath, ...]
+) -> Any:
+    if isinstance(node, Mapping):
+        result = {}
+        for name, value in node.items():
+            child = (*location, str(name))
+            key = str(name)
+            if OPEN in key:
+                key = neutralise(key, _evaluations(paths, child, key=True))
+            result[key] = _neutralised(value, child, paths)
+        return result
+    if isinstance(node, list):
+        return [_neutralised(item, (*location, index), paths) for index, item in enumerate(node)]
+    if isinstance(node, str) and OPEN in node:
+        return neutralise(node, _evaluations(paths, location, key=False))
+    return node
+
+
+def neutralise_values(component: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``values`` with the template delimiters of every string the component's chart
+    evaluates neutralised; nothing else changes."""
+    chart = templated_charts().get(component)
+    result: dict[str, Any] = _neutralised(values, (), chart.paths if chart else ())
+    return result
+
+
+def _strings_and_keys(
+    node: Any, location: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every map key and every string inside ``node``, with its location."""
+    if isinstance(node, Mapping):
+        for name, value in node.items():
+            yield (*location, str(name)), str(name)
+            yield from _strings_and_keys(value, (*location, str(name)))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _strings_and_keys(item, (*location, index))
+    elif isinstance(node, str):
+        yield location, node
+
+
+def expressions_in(values: Any, prefix: tuple[str | int, ...] = ()) -> list[str]:
+    """The path of every key and string in ``values`` that holds a template expression."""
+    return sorted(
+        {
+            format_path(location)
+            for location, text in _strings_and_keys(values, prefix)
+            if OPEN in text
+        }
+    )
+
+
+def template_expressions(platform: ObservabilityPlatform) -> list[Problem]:
+    """Every template expression in a component's free-form ``config``: Helm would run it with
+    gunj's credentials, so it is refused unless the target cluster's registry entry allows
+    templates."""
+    problems = []
+    for component in platform.spec.enabled():
+        spec = platform.spec.component(component)
+        if spec is None or not spec.config:
+            continue
+        for path in expressions_in(spec.config, ("spec", component, "config")):
+            problems.append(
+                Problem(
+                    path,
+                    "holds a Helm template expression ('{{'); the chart would run it with "
+                    "gunj's credentials (lookup reads any Secret of the cluster), so it is "
+                    "refused unless the target cluster's registry entry allows templates",
+                )
+            )
+    return problems
