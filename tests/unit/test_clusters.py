@@ -23,6 +23,7 @@ from google.api_core import exceptions as api
 from google.auth import credentials as auth_credentials
 from google.auth import exceptions as auth
 
+from shared.cli.main import main
 from shared.clusters import (
     ClusterConnectError,
     ClusterRegistry,
@@ -641,3 +642,43 @@ def test_credentials_and_clients_are_made_once_per_registry() -> None:
         registry.get(name).connect().close()
 
     assert made == ["credentials", "client"]
+
+
+# --- gunj clusters ----------------------------------------------------------------------------
+
+
+def test_gunj_clusters_lists_name_kind_target_and_aliases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "clusters.yaml"
+    path.write_text(REGISTRY)
+    monkeypatch.delenv("GUNJ_CLUSTER_REGISTRY", raising=False)
+    monkeypatch.setenv("GUNJ_CLUSTERS", str(path))
+    monkeypatch.setenv("GUNJ_PROJECT", "acme")
+
+    assert main(["clusters"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"registry: {path}"
+    assert lines[1].split() == ["NAME", "KIND", "TARGET", "ALIASES", "TEMPLATES"]
+    assert lines[3].split()[:2] == ["prod-eu", "secret"]
+    assert lines[3].split()[-2:] == ["prod-eu-west1,eu", "-"]
+    assert main(["clusters", "--output", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["clusters"]
+    assert [(c["name"], c["kind"]) for c in listed] == [
+        ("local", "kubeconfig"),
+        ("prod-eu", "secret"),
+        ("prod-us", "gke"),
+        ("short", "secret"),
+    ]
+
+
+def test_gunj_clusters_reports_a_bad_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "clusters.yaml"
+    path.write_text("prod: {kubeconfig: /k}\n")
+    monkeypatch.delenv("GUNJ_CLUSTER_REGISTRY", raising=False)
+    monkeypatch.setenv("GUNJ_CLUSTERS", str(path))
+
+    assert main(["clusters"]) == 1
+    assert "cluster 'prod': field 'context': required" in capsys.readouterr().err
