@@ -1,8 +1,10 @@
 """Build the local chart repositories from the project's test chart sources.
 
 One chart source yields several versions: the catalogue (``tests/charts/catalogue.yaml``) names
-each version, its app version, its repository and any behaviour it carries (a failing Helm
-test, a failing install). Each version is packaged with the real Helm into
+each version, its app version, its repository, any behaviour it carries (a failing Helm test, a
+failing install) and whether it ships its Helm tests: a version without them is packaged with
+``tests/`` in its ``.helmignore``, which drops ``templates/tests/`` as it does from upstream's
+published grafana and loki charts. Each version is packaged with the real Helm into
 ``<root>/<repository>/`` and indexed with relative URLs, so the same files serve on any port.
 A build is skipped when the sources have not changed since the last one.
 """
@@ -39,6 +41,7 @@ class CatalogueVersion(_Strict):
     appVersion: str  # noqa: N815 - the Chart.yaml key
     behaviour: Behaviour | None = None
     deprecated: bool = False
+    tests: bool = True
 
 
 class CatalogueChart(_Strict):
@@ -68,6 +71,8 @@ class PackagedChart:
     app_version: str
     behaviour: str | None
     path: Path
+    tests: bool = True
+    """Whether the packaged chart carries Helm tests."""
 
 
 def default_sources() -> Path:
@@ -109,6 +114,10 @@ def _package_version(
     if release.behaviour:
         metadata["annotations"] = BEHAVIOUR_ANNOTATIONS[release.behaviour]
     chart_file.write_text(yaml.safe_dump(metadata, sort_keys=False))
+    if not release.tests:
+        ignore = work / chart.name / ".helmignore"
+        existing = ignore.read_text() if ignore.is_file() else ""
+        ignore.write_text(f"{existing}tests/\n")
     _helm(helm, "dependency", "build", str(work / chart.name))
     _helm(helm, "package", str(work / chart.name), "--destination", str(destination))
     return destination / f"{chart.name}-{release.version}.tgz"
@@ -123,6 +132,7 @@ def packaged(catalogue: Catalogue, root: Path) -> list[PackagedChart]:
             release.appVersion,
             release.behaviour,
             root / chart.repository / f"{chart.name}-{release.version}.tgz",
+            release.tests,
         )
         for chart in catalogue.charts
         for release in chart.versions

@@ -1,23 +1,42 @@
+{{- /*
+As upstream: every string in grafana.ini and the whole datasources documents are evaluated as
+templates before Grafana reads them. Settings outside a section come first.
+*/ -}}
 {{- define "grafana.config" -}}
+{{- $root := . -}}
 grafana.ini: |
+  {{- range $key, $value := index .Values "grafana.ini" }}
+  {{- if not (kindIs "map" $value) }}
+  {{ $key }} = {{ include "grafana.iniValue" (dict "value" $value "root" $root) }}
+  {{- end }}
+  {{- end }}
   {{- range $section, $settings := index .Values "grafana.ini" }}
   {{- if kindIs "map" $settings }}
   [{{ $section }}]
   {{- range $key, $value := $settings }}
-  {{ $key }} = {{ $value }}
+  {{ $key }} = {{ include "grafana.iniValue" (dict "value" $value "root" $root) }}
   {{- end }}
-  {{- else }}
-  {{ $section }} = {{ $settings }}
   {{- end }}
   {{- end }}
 {{- range $file, $content := .Values.datasources }}
 {{ $file }}: |
-  {{- toYaml $content | nindent 2 }}
+  {{- tpl (toYaml $content | nindent 2) $root }}
 {{- end }}
 {{- if .Values.sidecar.dashboards.enabled }}
 dashboard-sidecar.yaml: |
-  label: {{ .Values.sidecar.dashboards.label }}
-  labelValue: {{ .Values.sidecar.dashboards.labelValue | quote }}
+  label: {{ tpl .Values.sidecar.dashboards.label $root }}
+  labelValue: {{ tpl (.Values.sidecar.dashboards.labelValue | toString) $root | quote }}
   searchNamespace: {{ .Values.sidecar.dashboards.searchNamespace | default "" | toYaml | trim }}
 {{- end }}
+{{- end -}}
+
+{{- define "grafana.iniValue" -}}
+{{- if kindIs "string" .value -}}
+{{ tpl .value .root }}
+{{- else if kindIs "slice" .value -}}
+{{ toJson .value }}
+{{- else if kindIs "invalid" .value -}}
+{{- else -}}
+{{ .value }}
+{{- end -}}
 {{- end -}}
