@@ -48,8 +48,19 @@ def _resolve(node: Any, definitions: dict[str, Any]) -> Any:
     return node
 
 
+def _bounds(node: dict[str, Any]) -> dict[str, Any]:
+    """JSON Schema 2020's numeric ``exclusiveMinimum: 0`` is OpenAPI v3's ``minimum: 0`` with
+    ``exclusiveMinimum: true``; the API server accepts only the latter."""
+    for side in ("Minimum", "Maximum"):
+        bound = node.get(f"exclusive{side}")
+        if isinstance(bound, int | float) and not isinstance(bound, bool):
+            node[side.lower()] = bound
+            node[f"exclusive{side}"] = True
+    return node
+
+
 def _structural(node: dict[str, Any]) -> dict[str, Any]:
-    node = {key: value for key, value in node.items() if key not in _DROPPED}
+    node = _bounds({key: value for key, value in node.items() if key not in _DROPPED})
     if "anyOf" in node:
         members = [m for m in node.pop("anyOf") if m.get("type") != "null"]
         if len(members) == 1:

@@ -48,10 +48,16 @@ class ComponentStatus(StatusModel):
     last_good_revision: int | None = Field(
         None, description="the newest revision that passed verification"
     )
+    last_good_digest: str | None = Field(
+        None, description="digest of what the last good revision holds"
+    )
     values_digest: str | None = Field(
         None, description="digest of chart, version and values of the current revision"
     )
-    tested: bool = Field(False, description="the current revision passed verification")
+    verified_revision: int | None = Field(
+        None, description="the revision (with deployedAt) that tested and tests describe"
+    )
+    tested: bool = Field(False, description="that revision passed verification")
     tests: str = Field("", description="what verification found (probe, chart tests, or none)")
     last_changed: datetime | None = Field(
         None, description="when gunj last changed this component (starts the bake window)"
