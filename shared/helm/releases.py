@@ -1,12 +1,20 @@
 """Release state, read from Helm's own storage (one Secret per revision) through the Kubernetes
-API: cheaper than a Helm process, and the same for Helm 3 and Helm 4.
+API: cheaper than a Helm process, and the same for Helm 3 and Helm 4. One list call reads every
+release of a namespace.
 
 A release is absent, locked (an install, upgrade, rollback or uninstall is pending, for this
-long), failed, or deployed (tested at this revision or not). The last good revision is the
-newest that was deployed and whose tests passed while it was current. A lock left behind by a
-Helm process that died (the most reported Helm failure: "another operation is in progress") is
-released by marking that revision failed, with an optimistic-concurrency update so a Helm that
-is in fact still running wins the race.
+long), failed, or deployed (tested at this revision or not). What the current revision really
+holds (chart, version, values) is digested from its decoded payload (:mod:`.digest`), not taken
+from a label. The last good revision by Helm's own account is the newest that was deployed and
+whose tests passed while it was current. A lock left behind by a Helm process that died (the most
+reported Helm failure: "another operation is in progress") is released by marking that revision
+failed, with an optimistic-concurrency update so a Helm that is in fact still running wins the
+race.
+
+A pending revision written by gunj carries the moment after which its Helm process cannot still
+run (:data:`shared.helm.client.DEADLINE_LABEL`). Helm 4 copies labels to the next revision, so a
+deadline is believed only when it lies after the revision was created: one carried over from an
+older revision is ignored.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -23,9 +32,15 @@ from kubernetes import client
 
 from ..kube import ClusterAccess
 from ..timestamps import parse_time
+from .digest import content_digest
 from .models import ReleaseStatus
 
 DIGEST_LABEL = "gunj.io/desired"
+DEADLINE_LABEL = "gunj.io/deadline"
+# Labels Helm's storage driver sets itself; the rest are the release's own (``--labels``).
+SYSTEM_LABELS = frozenset({"name", "owner", "status", "version", "createdAt", "modifiedAt"})
+# A recorded deadline further than this after the revision's creation is not one gunj wrote.
+LONGEST_OPERATION = timedelta(hours=6)
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -45,11 +60,18 @@ class StoredRevision:
     revision: int
     status: ReleaseStatus
     modified: datetime | None
-    desired_digest: str | None
     secret: str
     resource_version: str
     payload: str = field(repr=False)
     """The Secret's data value: base64 of Helm's own encoding (base64 of gzipped JSON)."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """The release's own labels (Helm's storage labels left out)."""
+
+    @property
+    def desired_digest(self) -> str | None:
+        """The digest gunj stamped when it made a revision (a hint: labels can be carried
+        over by Helm; :attr:`ObservedRelease.content_digest` is the proof)."""
+        return self.labels.get(DIGEST_LABEL)
 
     def decode(self) -> dict[str, Any]:
         raw = base64.b64decode(base64.b64decode(self.payload))
@@ -90,6 +112,24 @@ def passed_tests_since_deployed(release: dict[str, Any]) -> bool:
     return True
 
 
+def stored_content_digest(release: Mapping[str, Any]) -> str:
+    """The digest of what a decoded release holds: its chart, version and values."""
+    metadata = (release.get("chart") or {}).get("metadata") or {}
+    return content_digest(
+        str(metadata.get("name", "")), str(metadata.get("version", "")), release.get("config") or {}
+    )
+
+
+def _recorded_deadline(revision: StoredRevision, created: datetime | None) -> datetime | None:
+    raw = revision.labels.get(DEADLINE_LABEL, "")
+    if not raw.isdigit():
+        return None
+    deadline = datetime.fromtimestamp(int(raw), UTC)
+    if created is not None and not created <= deadline <= created + LONGEST_OPERATION:
+        return None  # carried over from an older revision, or not gunj's
+    return deadline
+
+
 @dataclass(frozen=True)
 class ObservedRelease:
     name: str
@@ -101,46 +141,95 @@ class ObservedRelease:
     chart_version: str | None = None
     app_version: str | None = None
     desired_digest: str | None = None
+    """The digest label on the current revision (a hint only)."""
+    content_digest: str | None = None
+    """The digest of what the current revision holds (chart, version, values)."""
+    deployed_at: datetime | None = None
+    """When the current revision was made (Helm's ``last_deployed``): with the revision
+    number, it identifies one revision even across an uninstall and a fresh install."""
+    description: str = ""
     tested: bool = False
     has_tests: bool = False
     locked_for: timedelta | None = None
+    deadline: datetime | None = None
+    """For a locked release: when the operation gunj started can no longer be running."""
     last_good_revision: int | None = None
     first_install: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """The current revision's own labels."""
+    label_history: tuple[Mapping[str, str], ...] = ()
+    """The labels of every stored revision, oldest first (who made the release, and when)."""
+
+    def revision_exists(self, revision: int) -> bool:
+        return self.revision is not None and 0 < revision <= self.revision
 
 
 class ReleaseStore:
     def __init__(self, access: ClusterAccess) -> None:
         self.access = access
 
-    def revisions(self, name: str, namespace: str) -> list[StoredRevision]:
+    def _list(
+        self, namespace: str, selector: str, cached: bool = False
+    ) -> dict[str, list[StoredRevision]]:
+        # resourceVersion "0": the API server answers from its watch cache at once, where a
+        # consistent list may first wait for the cache to catch up with etcd (tens of ms).
         secrets = self.access.core.list_namespaced_secret(
-            namespace, label_selector=f"owner=helm,name={name}"
+            namespace, label_selector=selector, resource_version="0" if cached else None
         ).items
-        revisions = []
+        releases: dict[str, list[StoredRevision]] = {}
         for secret in secrets:
             metadata = secret.metadata
             if metadata is None or not metadata.name:
                 continue
             labels = metadata.labels or {}
             modified = labels.get("modifiedAt")
-            revisions.append(
+            name = labels.get("name", "")
+            releases.setdefault(name, []).append(
                 StoredRevision(
                     release=name,
                     namespace=namespace,
                     revision=int(labels.get("version", 0)),
                     status=ReleaseStatus(labels.get("status", "unknown")),
                     modified=datetime.fromtimestamp(int(modified), UTC) if modified else None,
-                    desired_digest=labels.get(DIGEST_LABEL),
                     secret=metadata.name,
                     resource_version=metadata.resource_version or "",
                     payload=str((secret.data or {}).get("release", "")),
+                    labels={k: v for k, v in labels.items() if k not in SYSTEM_LABELS},
                 )
             )
-        return sorted(revisions, key=lambda r: r.revision)
+        return {name: sorted(rs, key=lambda r: r.revision) for name, rs in releases.items()}
+
+    def revisions(self, name: str, namespace: str) -> list[StoredRevision]:
+        return self._list(namespace, f"owner=helm,name={name}").get(name, [])
+
+    def namespace_revisions(
+        self, namespace: str, cached: bool = False
+    ) -> dict[str, list[StoredRevision]]:
+        """Every release of ``namespace`` and its stored revisions, in one API call (from the
+        API server's cache when ``cached``: possibly a moment old)."""
+        return self._list(namespace, "owner=helm", cached)
 
     def observe(self, name: str, namespace: str, now: datetime | None = None) -> ObservedRelease:
+        return self.observe_history(name, namespace, self.revisions(name, namespace), now)
+
+    def observe_namespace(
+        self, namespace: str, now: datetime | None = None, *, cached: bool = False
+    ) -> dict[str, ObservedRelease]:
+        """Every release of ``namespace``, observed from one API call (``cached``: see
+        :meth:`namespace_revisions`)."""
+        return {
+            name: self.observe_history(name, namespace, history, now)
+            for name, history in self.namespace_revisions(namespace, cached).items()
+        }
+
+    def observe_history(
+        self,
+        name: str,
+        namespace: str,
+        history: list[StoredRevision],
+        now: datetime | None = None,
+    ) -> ObservedRelease:
         now = now or datetime.now(UTC)
-        history = self.revisions(name, namespace)
         if not history or history[-1].status is ReleaseStatus.UNINSTALLED:
             return ObservedRelease(name, namespace, ReleaseState.ABSENT)
         current = history[-1]
@@ -155,7 +244,10 @@ class ReleaseStore:
             if current.status.pending or current.status is ReleaseStatus.UNINSTALLING
             else ReleaseState.FAILED,
         )
-        since = current.modified or parse_time((release.get("info") or {}).get("last_deployed"))
+        info = release.get("info") or {}
+        deployed_at = parse_time(info.get("last_deployed"))
+        # Not the modifiedAt label first: Helm copies it to the next revision unchanged.
+        since = deployed_at or current.modified
         return ObservedRelease(
             name=name,
             namespace=namespace,
@@ -166,13 +258,21 @@ class ReleaseStore:
             chart_version=metadata.get("version"),
             app_version=metadata.get("appVersion"),
             desired_digest=current.desired_digest,
+            content_digest=stored_content_digest(release),
+            deployed_at=deployed_at,
+            description=str(info.get("description", "")),
             tested=state is ReleaseState.DEPLOYED and passed_tests_since_deployed(release),
             has_tests=bool(_test_hooks(release)),
             locked_for=(now - since) if state is ReleaseState.LOCKED and since else None,
+            deadline=_recorded_deadline(current, deployed_at)
+            if state is ReleaseState.LOCKED
+            else None,
             last_good_revision=self._last_good(history),
             first_install=not any(
                 r.status in {ReleaseStatus.DEPLOYED, ReleaseStatus.SUPERSEDED} for r in history
             ),
+            labels=dict(current.labels),
+            label_history=tuple(dict(r.labels) for r in history),
         )
 
     def _last_good(self, history: list[StoredRevision]) -> int | None:
@@ -201,7 +301,7 @@ class ReleaseStore:
         if not (current.status.pending or current.status is ReleaseStatus.UNINSTALLING):
             return None
         release = current.decode()
-        since = current.modified or parse_time((release.get("info") or {}).get("last_deployed"))
+        since = parse_time((release.get("info") or {}).get("last_deployed")) or current.modified
         if since is not None and now - since < older_than:
             return None
         age = f"{int((now - since).total_seconds())}s" if since else "an unknown time"

@@ -24,10 +24,12 @@ from pydantic import BaseModel, ConfigDict
 
 from .tools import ProvisionError
 
-Behaviour = Literal["test-fails", "install-fails"]
+Behaviour = Literal["test-fails", "install-fails", "probe-fails"]
 BEHAVIOUR_ANNOTATIONS: dict[str, dict[str, str]] = {
     "test-fails": {"gunj.io/test-result": "fail"},
     "install-fails": {"gunj.io/install-result": "fail"},
+    # Nothing in the chart: the local cluster fails gunj's probe pods of this version.
+    "probe-fails": {},
 }
 DIGEST_FILE = ".source-digest"
 
@@ -111,7 +113,7 @@ def _package_version(
     metadata["appVersion"] = release.appVersion
     if release.deprecated:
         metadata["deprecated"] = True
-    if release.behaviour:
+    if release.behaviour and BEHAVIOUR_ANNOTATIONS[release.behaviour]:
         metadata["annotations"] = BEHAVIOUR_ANNOTATIONS[release.behaviour]
     chart_file.write_text(yaml.safe_dump(metadata, sort_keys=False))
     if not release.tests:

@@ -1,9 +1,11 @@
 """kwok Stages: how fake nodes and pods move through their lifecycle in the local cluster.
 
 Passing any Stage to kwokctl replaces all of its defaults, so the cluster gets kwok's own default
-stages (taken from the pinned kwok module when kwok is built) plus two of the project's: a Helm
-test pod (annotation ``helm.sh/hook: test``) succeeds once Running, or fails when it also carries
-``gunj.io/test-result: fail``. Pods that never become Ready are asked for with
+stages (taken from the pinned kwok module when kwok is built) plus the project's: a Helm test pod
+(annotation ``helm.sh/hook: test``) succeeds once Running, or fails when it also carries
+``gunj.io/test-result: fail``; gunj's verification probe pod (label ``gunj.io/probe``) succeeds
+once Running, or fails when its ``gunj.io/chart`` label names a chart version the catalogue gives
+the ``probe-fails`` behaviour. Pods that never become Ready are asked for with
 ``gunj.io/never-ready: "true"``; kwok's pod-ready stage skips them.
 """
 
@@ -14,9 +16,11 @@ from typing import Any
 
 import yaml
 
-from . import pins
+from . import chartrepo, pins
 
 TEST_RESULT_ANNOTATION = "gunj.io/test-result"
+PROBE_LABEL = "gunj.io/probe"
+CHART_LABEL = "gunj.io/chart"
 NEVER_READY_ANNOTATION = "gunj.io/never-ready"
 
 
@@ -76,12 +80,57 @@ def _helm_test_stage(name: str, outcome_operator: str, status: str) -> dict[str,
     }
 
 
-def project_stages() -> list[dict[str, Any]]:
+def _probe_stage(
+    name: str, outcome_operator: str, failing: list[str], status: str
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "kwok.x-k8s.io/v1alpha1",
+        "kind": "Stage",
+        "metadata": {"name": name},
+        "spec": {
+            "resourceRef": {"apiGroup": "v1", "kind": "Pod"},
+            "selector": {
+                "matchExpressions": [
+                    {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+                    {"key": ".status.phase", "operator": "In", "values": ["Running"]},
+                    {
+                        "key": f'.metadata.labels["{PROBE_LABEL}"]',
+                        "operator": "In",
+                        "values": ["true"],
+                    },
+                    {
+                        "key": f'.metadata.labels["{CHART_LABEL}"]',
+                        "operator": outcome_operator,
+                        # An empty list would select nothing with In and everything with NotIn.
+                        "values": failing or ["-"],
+                    },
+                ],
+            },
+            "next": {"statusTemplate": status},
+        },
+    }
+
+
+def failing_probe_charts(sources: Path | None = None) -> list[str]:
+    """``<chart>-<version>`` of every catalogue version whose probe fails."""
+    folder = sources or chartrepo.default_sources()
+    catalogue = chartrepo.Catalogue.load(folder / "catalogue.yaml")
+    return sorted(
+        f"{chart.name}-{version.version}"
+        for chart in catalogue.charts
+        for version in chart.versions
+        if version.behaviour == "probe-fails"
+    )
+
+
+def project_stages(failing_probes: list[str]) -> list[dict[str, Any]]:
+    succeeded = _terminated_status("Succeeded", 0, "Completed")
+    failed = _terminated_status("Failed", 1, "Error")
     return [
-        _helm_test_stage(
-            "helm-test-succeed", "NotIn", _terminated_status("Succeeded", 0, "Completed")
-        ),
-        _helm_test_stage("helm-test-fail", "In", _terminated_status("Failed", 1, "Error")),
+        _helm_test_stage("helm-test-succeed", "NotIn", succeeded),
+        _helm_test_stage("helm-test-fail", "In", failed),
+        _probe_stage("gunj-probe-succeed", "NotIn", failing_probes, succeeded),
+        _probe_stage("gunj-probe-fail", "In", failing_probes, failed),
     ]
 
 
@@ -106,4 +155,4 @@ def kwok_default_stages(kwok_folder: Path) -> list[dict[str, Any]]:
 
 
 def all_stages(kwok_folder: Path) -> list[dict[str, Any]]:
-    return kwok_default_stages(kwok_folder) + project_stages()
+    return kwok_default_stages(kwok_folder) + project_stages(failing_probe_charts())

@@ -107,7 +107,10 @@ def test_list_shows_every_state(helm: HelmClient, local_stack: Stack, target: Ku
     helm.install("ok", http_chart(local_stack, "tempo", "2.2.4"), target, timeout=TIMEOUT)
     with pytest.raises(Exception):  # noqa: B017 - the install-fails version; its type is tested elsewhere
         helm.install(
-            "bad", http_chart(local_stack, "prometheus", "29.28.0"), target, timeout=TIMEOUT
+            "bad",
+            http_chart(local_stack, "prometheus", "29.28.0-failing-install"),
+            target,
+            timeout=TIMEOUT,
         )
 
     listed = {(r.name, r.status) for r in helm.list_releases(target)}
@@ -172,7 +175,7 @@ def test_rollback_on_failure_restores_the_previous_revision(
     with pytest.raises(Exception):  # noqa: B017 - any failure; what matters is what is left
         helm.upgrade(
             "atomic",
-            http_chart(local_stack, "prometheus", "29.28.0"),
+            http_chart(local_stack, "prometheus", "29.28.0-failing-install"),
             target,
             timeout=TIMEOUT,
             rollback_on_failure=True,

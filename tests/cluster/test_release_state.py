@@ -48,14 +48,22 @@ def test_state_follows_installs_tests_failures_and_rollbacks(
     assert tester.run("prom", target, TIMEOUT).passed
     assert (observe().tested, observe().last_good_revision) == (True, 1)
 
-    helm.upgrade("prom", http_chart(local_stack, "prometheus", "29.27.1"), target, timeout=TIMEOUT)
-    assert not tester.run("prom", target, TIMEOUT).passed  # 29.27.1's test fails
+    helm.upgrade(
+        "prom",
+        http_chart(local_stack, "prometheus", "29.28.0-failing-test"),
+        target,
+        timeout=TIMEOUT,
+    )
+    assert not tester.run("prom", target, TIMEOUT).passed  # 29.28.0-failing-test's test fails
     upgraded = observe()
     assert (upgraded.revision, upgraded.tested, upgraded.last_good_revision) == (2, False, 1)
 
-    with pytest.raises(Exception):  # noqa: B017 - 29.28.0 cannot be installed
+    with pytest.raises(Exception):  # noqa: B017 - 29.28.0-failing-install cannot be installed
         helm.upgrade(
-            "prom", http_chart(local_stack, "prometheus", "29.28.0"), target, timeout=TIMEOUT
+            "prom",
+            http_chart(local_stack, "prometheus", "29.28.0-failing-install"),
+            target,
+            timeout=TIMEOUT,
         )
     failed = observe()
     assert (failed.state, failed.revision, failed.last_good_revision) == (ReleaseState.FAILED, 3, 1)
@@ -74,9 +82,12 @@ def test_state_follows_installs_tests_failures_and_rollbacks(
 def test_failed_first_install_is_recognised(
     helm: HelmClient, local_stack: Stack, target: KubeTarget, cluster: ClusterAccess
 ) -> None:
-    with pytest.raises(Exception):  # noqa: B017 - 29.28.0 cannot be installed
+    with pytest.raises(Exception):  # noqa: B017 - 29.28.0-failing-install cannot be installed
         helm.install(
-            "first", http_chart(local_stack, "prometheus", "29.28.0"), target, timeout=TIMEOUT
+            "first",
+            http_chart(local_stack, "prometheus", "29.28.0-failing-install"),
+            target,
+            timeout=TIMEOUT,
         )
 
     observed = ReleaseStore(cluster).observe("first", target.namespace)

@@ -46,7 +46,10 @@ def test_version_with_failing_test_fails_helm_test(
 ) -> None:
     target = KubeTarget(namespace=namespace, kubeconfig=local_stack.kubeconfig)
     helm.install(
-        "broken-test", http_chart(local_stack, "prometheus", "29.27.1"), target, timeout=TIMEOUT
+        "broken-test",
+        http_chart(local_stack, "prometheus", "29.28.0-failing-test"),
+        target,
+        timeout=TIMEOUT,
     )
 
     tests = helm.test("broken-test", target, timeout=TIMEOUT)
@@ -63,7 +66,7 @@ def test_version_that_fails_to_install_leaves_a_failed_release(
     with pytest.raises(ResourceRejected, match="is invalid"):
         helm.install(
             "broken-install",
-            http_chart(local_stack, "prometheus", "29.28.0"),
+            http_chart(local_stack, "prometheus", "29.28.0-failing-install"),
             target,
             timeout=TIMEOUT,
         )

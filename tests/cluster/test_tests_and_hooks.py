@@ -25,7 +25,8 @@ def target(local_stack: Stack, namespace: str) -> KubeTarget:
 
 
 @pytest.mark.parametrize(
-    ("version", "passed", "phase"), [("29.27.0", True, "Succeeded"), ("29.27.1", False, "Failed")]
+    ("version", "passed", "phase"),
+    [("29.27.0", True, "Succeeded"), ("29.28.0-failing-test", False, "Failed")],
 )
 def test_tests_report_each_pod_and_clean_up(
     version: str,

@@ -72,8 +72,10 @@ def test_a_version_without_tests_renders_no_test_pod(
 
 def test_behaviours_other_tests_rely_on_are_kept(helm: HelmClient, local_stack: Stack) -> None:
     passing = hook_test_pods(manifest(helm, packaged(local_stack, "prometheus", "29.27.0"), {}))
-    failing = hook_test_pods(manifest(helm, packaged(local_stack, "prometheus", "29.27.1"), {}))
-    broken = manifest(helm, packaged(local_stack, "prometheus", "29.28.0"), {})
+    failing = hook_test_pods(
+        manifest(helm, packaged(local_stack, "prometheus", "29.28.0-failing-test"), {})
+    )
+    broken = manifest(helm, packaged(local_stack, "prometheus", "29.28.0-failing-install"), {})
     stuck = manifest(
         helm,
         packaged(local_stack, "tempo", "2.2.4", REPOSITORY_OF["tempo"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.helm.digest import desired_digest
+from shared.helm.digest import content_digest
 from shared.helm.errors import ChartNotFound, RepositoryNotAllowed
 from shared.helm.index import ChartVersion, parse_index
 from shared.helm.releases import passed_tests_since_deployed
@@ -132,17 +132,17 @@ def test_allow_list_matches_whole_path_segments() -> None:
     RepositorySettings.from_environment({}).check_allowed("https://anything.example")
 
 
-def test_digest_covers_chart_version_and_values_only() -> None:
-    base = desired_digest("https://charts.example/", "tempo", "2.2.4", {"a": {"b": 1, "c": 2}})
+def test_digest_covers_chart_version_and_values_as_helm_stores_them() -> None:
+    base = content_digest("tempo", "2.2.4", {"a": {"b": 1, "c": 2.0}, "l": (1, "x")})
 
-    assert base == desired_digest(
-        "https://charts.example", "tempo", "2.2.4", {"a": {"c": 2, "b": 1}}
-    )
+    # Key order, YAML's 2.0 for 2 and tuples for lists are how values are written, not what
+    # Helm keeps.
+    assert base == content_digest("tempo", "2.2.4", {"l": [1, "x"], "a": {"c": 2, "b": 1}})
     assert len(base) == 48
-    assert base != desired_digest(
-        "https://charts.example", "tempo", "2.2.5", {"a": {"b": 1, "c": 2}}
-    )
-    assert base != desired_digest("https://charts.example", "tempo", "2.2.4", {"a": {"b": 1}})
+    assert base != content_digest("tempo", "2.2.5", {"a": {"b": 1, "c": 2}, "l": [1, "x"]})
+    assert base != content_digest("loki", "2.2.4", {"a": {"b": 1, "c": 2}, "l": [1, "x"]})
+    assert base != content_digest("tempo", "2.2.4", {"a": {"b": 1, "c": 2.5}, "l": [1, "x"]})
+    assert base != content_digest("tempo", "2.2.4", {"a": {"b": 1, "c": None}, "l": [1, "x"]})
 
 
 def _release(last_deployed: str, *runs: tuple[str, str]) -> dict[str, object]:

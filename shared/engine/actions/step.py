@@ -1,0 +1,27 @@
+"""What an action is asked to do: for which component, on which observed release, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...helm.releases import ObservedRelease
+from ..decide import Decision
+from ..desired import DesiredRelease
+
+
+@dataclass(frozen=True)
+class Step:
+    component: str
+    desired: DesiredRelease | None
+    """None when the component is no longer wanted (uninstall)."""
+    observed: ObservedRelease
+    decision: Decision
+
+    @property
+    def release(self) -> str:
+        return self.observed.name
+
+    def wanted(self) -> DesiredRelease:
+        if self.desired is None:
+            raise ValueError(f"{self.decision.action} of {self.component} needs the desired state")
+        return self.desired

@@ -1,0 +1,31 @@
+"""Uninstall: remove a release gunj made (a disabled component, a removed platform, or the
+remediation of a failed first install)."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+
+from ...helm.errors import ReleaseNotFound
+from ..context import EngineContext
+from ..decide import Action
+from .result import ActionResult
+from .step import Step
+
+DEFAULT_TIMEOUT = timedelta(minutes=5)
+
+
+def run(ctx: EngineContext, step: Step) -> ActionResult:
+    desired, observed = step.desired, step.observed
+    ctx.progress(step.component, f"uninstall {observed.name}")
+    wanted = desired.budget.timeout if desired else DEFAULT_TIMEOUT
+    timeout = ctx.operation_timeout(wanted, f"uninstall of {observed.name}")
+    with contextlib.suppress(ReleaseNotFound):  # gone already: what was asked
+        ctx.helm.uninstall(
+            observed.name,
+            ctx.target,
+            timeout=timeout,
+            wait=True,
+            no_hooks=desired.budget.no_hooks if desired else False,
+        )
+    return ActionResult(Action.UNINSTALL, True, f"release {observed.name} uninstalled")

@@ -1,0 +1,37 @@
+"""Unlock: mark a pending revision failed once no Helm process can still be working on it
+(the state said so: its recorded deadline passed, or it is older than any operation). The next
+step sees a failed release and remediates it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kubernetes.client.exceptions import ApiException
+
+from ..context import EngineContext
+from ..decide import Action
+from .result import ActionResult
+from .step import Step
+
+
+def run(ctx: EngineContext, step: Step) -> ActionResult:
+    observed = step.observed
+    try:
+        unlocked = ctx.store.unlock(
+            observed.name, observed.namespace, older_than=timedelta(0), now=ctx.clock()
+        )
+    except ApiException as error:
+        if error.status == 409:  # a Helm process updated it meanwhile: alive after all
+            return ActionResult(
+                Action.UNLOCK, False, "the release changed while unlocking", observed.revision
+            )
+        raise
+    if unlocked is None:
+        return ActionResult(Action.UNLOCK, True, "nothing was pending any more", observed.revision)
+    return ActionResult(
+        Action.UNLOCK,
+        True,
+        f"revision {unlocked.revision} was left {unlocked.status.value} by a Helm process that "
+        "did not finish; marked failed",
+        unlocked.revision,
+    )

@@ -1,0 +1,78 @@
+"""Verify: after every install, upgrade and rollback, check the component for real. Its
+workloads must be ready; unless the spec turns tests off, gunj's probe must pass, and so must
+the chart's own Helm tests where it has any. What was found is recorded either way: a revision
+that fails verification is remediated like one that failed to install."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from ...errors import GunjError
+from ...helm.release_tests import ReleaseTester
+from ..context import EngineContext
+from ..decide import Action
+from ..verification.probe import ENDPOINTS, run_probe
+from ..verification.workloads import wait_ready, workloads
+from .result import ActionResult
+from .step import Step
+
+
+def run(ctx: EngineContext, step: Step) -> ActionResult:
+    desired, observed = step.wanted(), step.observed
+    budget = ctx.operation_timeout(desired.budget.test_timeout, f"verification of {step.release}")
+    deadline = time.monotonic() + budget.total_seconds()
+    ctx.progress(step.component, f"verify revision {observed.revision}")
+    history = ctx.store.revisions(step.release, desired.namespace)
+    manifest = str(history[-1].decode().get("manifest", "")) if history else ""
+    found = []
+    listed = workloads(manifest, desired.namespace)
+    ready, message = wait_ready(ctx.access, listed, budget.total_seconds())
+    found.append(message)
+    passed = ready
+    if passed and desired.spec.tests.enabled and step.component in ENDPOINTS:
+        probe = run_probe(
+            ctx.access,
+            platform=ctx.platform,
+            component=step.component,
+            release=step.release,
+            namespace=desired.namespace,
+            chart=f"{observed.chart}-{observed.chart_version}",
+            image=ctx.settings.probe_image,
+            annotations=ctx.settings.probe_annotations,
+            timeout=max(deadline - time.monotonic(), 1.0),
+        )
+        passed = probe.passed
+        found.append(probe.message)
+    if passed and desired.spec.tests.enabled:
+        if observed.has_tests:
+            try:
+                report = ReleaseTester(ctx.helm, ctx.access).run(
+                    step.release, ctx.target, _left(deadline)
+                )
+            except GunjError as error:
+                if error.transient:
+                    raise
+                report = None
+                passed, text = False, f"Helm tests could not run: {ctx.redactor(str(error))}"
+                found.append(text)
+            if report is not None:
+                passed = report.passed and bool(report.outcomes)
+                found.append(f"Helm tests: {report.summary()}")
+        else:
+            found.append("no Helm tests in the chart")
+    if not desired.spec.tests.enabled:
+        found.append("tests disabled by the spec")
+    summary = "; ".join(found)
+    return ActionResult(
+        Action.VERIFY,
+        passed,
+        summary,
+        observed.revision,
+        counts_as_failure=not passed and observed.content_digest == desired.digest,
+        verification=(passed, summary),
+    )
+
+
+def _left(deadline: float) -> timedelta:
+    return timedelta(seconds=max(deadline - time.monotonic(), 1.0))

@@ -1,0 +1,166 @@
+"""The platform's phase and kstatus-style conditions, summarised from its components.
+
+- ``Ready``: every enabled component is in sync and verified.
+- ``Reconciling``: present (True) only while gunj works on the platform.
+- ``Stalled``: True when a component cannot progress without a person or a new spec (retries
+  spent, a quarantined version held, a release gunj does not own).
+- ``Released``: the last install or upgrade and whether it succeeded.
+- ``TestSuccess``: every component's current revision passed verification (False when one
+  failed, Unknown while one awaits it).
+- ``Remediated``: a failure was remediated (rolled back or uninstalled) since the last success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from ..values.spec.status import (
+    ComponentStatus,
+    Condition,
+    ConditionType,
+    Phase,
+    PlatformStatus,
+)
+
+STUCK = {"Stalled", "Held", "Failed"}
+
+
+def set_condition(
+    conditions: Iterable[Condition],
+    kind: ConditionType,
+    status: str,
+    reason: str,
+    message: str,
+    *,
+    now: datetime,
+    generation: int | None,
+) -> list[Condition]:
+    """The conditions with ``kind`` set; its transition time moves only when status does."""
+    kept = [c for c in conditions if c.type != kind]
+    previous = next((c for c in conditions if c.type == kind), None)
+    since = previous.last_transition_time if previous and previous.status == status else now
+    kept.append(
+        Condition.model_validate(
+            {
+                "type": kind,
+                "status": status,
+                "reason": reason,
+                "message": message[:1000],
+                "lastTransitionTime": since,
+                "observedGeneration": generation,
+            }
+        )
+    )
+    return sorted(kept, key=lambda c: c.type)
+
+
+def drop_condition(conditions: Iterable[Condition], kind: ConditionType) -> list[Condition]:
+    return [c for c in conditions if c.type != kind]
+
+
+def phase_of(components: dict[str, ComponentStatus], paused: bool, working: bool) -> Phase:
+    states = {c.state for c in components.values()}
+    if paused:
+        return "Paused"
+    if not components or states <= {"InSync"}:
+        return "Ready"
+    if "Failed" in states and any(
+        c.state == "Failed" and c.revision is None for c in components.values()
+    ):
+        return "Failed"
+    if states & STUCK:
+        return "Degraded"
+    if working or states & {"Progressing", "Locked"}:
+        installing = any(c.revision is None for c in components.values())
+        return "Installing" if installing else "Upgrading"
+    return "Pending"
+
+
+def summarize(
+    status: PlatformStatus,
+    *,
+    now: datetime,
+    generation: int | None,
+    paused: bool,
+    working: bool,
+) -> PlatformStatus:
+    components = status.components
+    conditions = list(status.conditions)
+    phase = phase_of(components, paused, working)
+    stuck = {name: c for name, c in components.items() if c.state in STUCK}
+    waiting = {n: c for n, c in components.items() if c.state not in {"InSync", "Removed"}}
+    if phase == "Ready":
+        conditions = set_condition(
+            conditions,
+            "Ready",
+            "True",
+            "Succeeded",
+            "every component is in sync and verified",
+            now=now,
+            generation=generation,
+        )
+        conditions = drop_condition(conditions, "Stalled")
+        conditions = drop_condition(conditions, "Remediated")
+    else:
+        reason = "Paused" if paused else ("RetriesExceeded" if stuck else "Progressing")
+        detail = "; ".join(f"{n}: {c.message}" for n, c in waiting.items()) or phase
+        conditions = set_condition(
+            conditions, "Ready", "False", reason, detail, now=now, generation=generation
+        )
+    if stuck:
+        detail = "; ".join(f"{n}: {c.message}" for n, c in stuck.items())
+        reason = "Held" if all(c.state == "Held" for c in stuck.values()) else "RetriesExceeded"
+        conditions = set_condition(
+            conditions, "Stalled", "True", reason, detail, now=now, generation=generation
+        )
+    else:
+        conditions = drop_condition(conditions, "Stalled")
+    if working:
+        conditions = set_condition(
+            conditions,
+            "Reconciling",
+            "True",
+            "Progressing",
+            "gunj is working",
+            now=now,
+            generation=generation,
+        )
+    else:
+        conditions = drop_condition(conditions, "Reconciling")
+    conditions = _tests(conditions, components, now=now, generation=generation)
+    return status.model_copy(update={"phase": phase, "conditions": conditions})
+
+
+def _tests(
+    conditions: list[Condition],
+    components: dict[str, ComponentStatus],
+    now: datetime,
+    generation: int | None,
+) -> list[Condition]:
+    deployed = {n: c for n, c in components.items() if c.revision is not None}
+    if not deployed:
+        return drop_condition(conditions, "TestSuccess")
+    failed = {
+        n: c for n, c in deployed.items() if c.verified_revision == c.revision and not c.tested
+    }
+    pending = {n: c for n, c in deployed.items() if c.verified_revision != c.revision}
+    if failed:
+        detail = "; ".join(f"{n}: {c.tests}" for n, c in failed.items())
+        return set_condition(
+            conditions, "TestSuccess", "False", "TestFailed", detail, now=now, generation=generation
+        )
+    if pending:
+        return set_condition(
+            conditions,
+            "TestSuccess",
+            "Unknown",
+            "AwaitingTests",
+            ", ".join(pending),
+            now=now,
+            generation=generation,
+        )
+    detail = "; ".join(f"{n}: {c.tests}" for n, c in deployed.items())
+    return set_condition(
+        conditions, "TestSuccess", "True", "TestSucceeded", detail, now=now, generation=generation
+    )

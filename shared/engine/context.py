@@ -1,0 +1,67 @@
+"""What every step of a reconcile works with: the target cluster and namespace, Helm, the
+release store, charts, the redactor, the clock and the invocation's deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from ..helm.charts import ChartLibrary
+from ..helm.client import STOP_GRACE, HelmClient, KubeTarget
+from ..helm.releases import ReleaseStore
+from ..kube import ClusterAccess
+from ..redaction import Redactor
+from .errors import OutOfTime
+from .settings import EngineSettings
+
+# An operation is not started with less time than this left (or than it asks for, if less).
+SHORTEST_OPERATION = timedelta(seconds=60)
+
+Progress = Callable[[str, str], None]
+"""Told (component, what is happening now) as the reconcile goes."""
+
+
+def _quiet(component: str, message: str) -> None:
+    pass
+
+
+@dataclass
+class EngineContext:
+    platform: str
+    namespace: str
+    helm: HelmClient
+    access: ClusterAccess
+    store: ReleaseStore
+    charts: ChartLibrary
+    redactor: Redactor
+    settings: EngineSettings
+    deadline: float | None = None
+    """time.monotonic() by which the invocation must be done; None: no limit."""
+    progress: Progress = _quiet
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    @property
+    def target(self) -> KubeTarget:
+        return KubeTarget(
+            namespace=self.namespace,
+            kubeconfig=self.access.kubeconfig,
+            context=self.access.context,
+        )
+
+    def remaining(self) -> timedelta | None:
+        if self.deadline is None:
+            return None
+        return timedelta(seconds=self.deadline - time.monotonic())
+
+    def operation_timeout(self, wanted: timedelta, what: str) -> timedelta:
+        """The time an operation gets: what it asks for, cut to what the invocation has left;
+        OutOfTime when too little is left to start it (the next event resumes)."""
+        left = self.remaining()
+        if left is None:
+            return wanted
+        available = left - STOP_GRACE
+        if available < min(wanted, SHORTEST_OPERATION):
+            raise OutOfTime(f"{what} needs {wanted}; this invocation has {max(left, timedelta())}")
+        return min(wanted, available)

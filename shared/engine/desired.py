@@ -1,0 +1,90 @@
+"""What the spec asks of one component: release, chart, exact version, complete values and
+their digest, and the policy that governs changing it.
+
+Building it costs no Helm process and no chart download: the values are built in Python, the
+``valuesFrom`` sources are read from the cluster (their content joins the redactor at once), and
+a version range is resolved through :mod:`.resolution`'s bounded cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..helm.charts import ChartSource
+from ..helm.digest import content_digest
+from ..helm.fetch import Credentials
+from ..redaction import Redactor
+from ..values.plan import ComponentPlan
+from ..values.spec.common import ComponentSpec
+from .budget import OperationBudget, operation_budget
+from .resolution import VersionResolver
+from .sources import SecretSources
+
+
+@dataclass(frozen=True)
+class DesiredRelease:
+    component: str
+    release: str
+    namespace: str
+    repository: str
+    chart: str
+    version: str
+    app_version: str
+    values: Mapping[str, Any] = field(repr=False)
+    digest: str
+    budget: OperationBudget
+    spec: ComponentSpec = field(repr=False)
+    credentials: Credentials | None = field(default=None, repr=False)
+
+    @property
+    def source(self) -> ChartSource:
+        return ChartSource(self.repository, self.chart, self.credentials)
+
+    @property
+    def retries(self) -> int:
+        return self.spec.remediation.retries
+
+    @property
+    def strategy(self) -> str:
+        return self.spec.remediation.strategy
+
+    def describe(self) -> str:
+        return f"{self.chart} {self.version}"
+
+
+def desired_release(
+    plan: ComponentPlan,
+    *,
+    resolver: VersionResolver,
+    sources: SecretSources,
+    redactor: Redactor,
+    quarantined: tuple[str, ...] = (),
+) -> DesiredRelease:
+    credentials = None
+    reference = plan.spec.chart.credentials_secret_ref if plan.spec.chart else None
+    if reference is not None:
+        credentials = sources.credentials(reference)
+        redactor.add(*credentials.secrets())
+    source = ChartSource(plan.repository, plan.chart, credentials)
+    # A range skips quarantined versions; an exact version is kept, so the engine can say that
+    # it is held rather than silently choosing another.
+    resolved = resolver.resolve(source, plan.chart_version, plan.app_version, quarantined)
+    layers = sources.values(plan.values_from)
+    redactor.add(*layers.secrets)
+    values = plan.complete_values(layers.layers)
+    return DesiredRelease(
+        component=plan.component,
+        release=plan.release,
+        namespace=plan.namespace,
+        repository=plan.repository,
+        chart=plan.chart,
+        version=resolved.version,
+        app_version=resolved.app_version,
+        values=values,
+        digest=content_digest(plan.chart, resolved.version, values),
+        budget=operation_budget(plan.spec),
+        spec=plan.spec,
+        credentials=credentials,
+    )

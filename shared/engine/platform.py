@@ -1,0 +1,392 @@
+"""Reconcile a whole platform in one target cluster: under its Lease, with its custom resource
+created or updated from the spec, every component reconciled in order (Prometheus, Loki and
+Tempo before Grafana, whose datasources point at them), the status written after every action,
+and one :class:`~.outcome.Outcome` at the end.
+
+A second reconcile of a busy platform steps aside ("deferred", transient). A spec older than the
+one the cluster has (by the publisher's generation) is ignored and reported. A message that was
+applied already is recognised by its id ("duplicate"). An unchanged spec costs one list of the
+namespace's releases and no Helm process: no upgrade, no chart pull, no render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from ..errors import GunjError
+from ..helm.binary import HelmBinary
+from ..helm.charts import ChartLibrary
+from ..helm.client import HelmClient
+from ..helm.releases import ObservedRelease, ReleaseState, ReleaseStore
+from ..helm.repositories import RepositorySettings
+from ..kube import ClusterAccess
+from ..kube.errors import api_error
+from ..kube.events import EventRecorder, ObjectRef
+from ..kube.lease import Lease
+from ..redaction import Redactor
+from ..values.names import release_name
+from ..values.plan import plan_platform
+from ..values.spec import COMPONENTS, ObservabilityPlatform
+from ..values.spec.platform import API_VERSION, KIND
+from ..values.spec.status import HandledMessage, PlatformStatus
+from .context import EngineContext, Progress
+from .desired import desired_release
+from .errors import Deferred
+from .loop import ComponentRun, reconcile_component
+from .outcome import ComponentReport, Outcome, Result
+from .record import Recorder
+from .resolution import VersionResolver
+from .resource import (
+    StoredPlatform,
+    apply_platform,
+    ensure_crd,
+    read_platform,
+    write_status,
+)
+from .settings import EngineSettings
+from .sources import SecretSources
+
+HANDLED_MESSAGES = 20
+LEASE_DURATION = timedelta(seconds=60)
+
+
+def _quiet(component: str, message: str) -> None:
+    pass
+
+
+def default_identity() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def spec_digest(platform: ObservabilityPlatform) -> str:
+    text = json.dumps(platform.manifest().get("spec", {}), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Request:
+    """Where a spec came from and how long its reconcile may take."""
+
+    generation: int | None = None
+    """The publisher's generation (older than the cluster's: ignored)."""
+    message_id: str | None = None
+    """The Pub/Sub message (applied already: a duplicate)."""
+    source: str | None = None
+    """Where the spec came from (a commit, ``gunj apply``, ``upgrade-check``)."""
+    deadline: float | None = None
+    """time.monotonic() by which to stop; None: no limit."""
+    progress: Progress = _quiet
+
+
+@dataclass
+class Reconciler:
+    """Reconciles platforms in one cluster (one instance per cluster and process)."""
+
+    cluster: str
+    access: ClusterAccess
+    settings: EngineSettings
+    repositories: RepositorySettings = field(default_factory=RepositorySettings.from_environment)
+    redactor: Redactor = field(default_factory=Redactor)
+    allow_templates: bool = False
+    identity: str = field(default_factory=default_identity)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def __post_init__(self) -> None:
+        self.helm = HelmClient(
+            HelmBinary(self.settings.helm_binary),
+            home=self.settings.cache / "helm",
+            plain_http_registries=self.repositories.plain_http_hosts,
+            redactor=self.redactor,
+        )
+        self.charts = ChartLibrary(self.repositories, self.settings.cache)
+        self.resolver = VersionResolver(
+            self.charts, self.settings.cache, self.settings.version_recheck
+        )
+        self.store = ReleaseStore(self.access)
+        self.events = EventRecorder(self.access, "gunj", self.identity, self.redactor)
+        self._namespaces: set[str] = set()
+
+    # --- entry points --------------------------------------------------------------------------
+
+    def apply(self, platform: ObservabilityPlatform, request: Request | None = None) -> Outcome:
+        """Make the cluster match ``platform``."""
+        request = request or Request()
+        namespace, name = platform.metadata.namespace, platform.metadata.name
+        started = time.monotonic()
+
+        def work() -> Outcome:
+            if namespace not in self._namespaces:
+                self.access.ensure_namespace(namespace)
+                self._namespaces.add(namespace)
+            ensure_crd(self.access)
+            with self._lease(namespace, name):
+                return self._apply(platform, request)
+
+        return self._guarded(f"{namespace}/{name}", request.generation, started, work)
+
+    # --- the work ------------------------------------------------------------------------------
+
+    def _apply(self, platform: ObservabilityPlatform, request: Request) -> Outcome:
+        namespace, name = platform.metadata.namespace, platform.metadata.name
+        generation, message_id = request.generation, request.message_id
+        stored = read_platform(self.access, namespace, name)
+        if stored is not None and generation is not None:
+            known = stored.published_generation
+            if known is not None and generation < known:
+                return self._outcome(
+                    "stale",
+                    f"generation {generation} is older than generation {known}, which the "
+                    "cluster has; ignored",
+                    platform=stored,
+                    generation=generation,
+                )
+        digest = spec_digest(platform)
+        if (
+            stored is not None
+            and message_id
+            and any(
+                m.message_id == message_id and m.digest == digest
+                for m in stored.status.handled_messages
+            )
+        ):
+            return self._outcome(
+                "duplicate",
+                f"message {message_id} was applied already",
+                platform=stored,
+                generation=generation,
+            )
+        if stored is None or self._spec_changed(stored, platform, generation):
+            stored = apply_platform(
+                self.access, platform, generation=generation, source=request.source
+            )
+        recorder = self._recorder(stored, paused=platform.spec.paused)
+        if platform.spec.paused:
+            recorder.persist(working=False)
+            return self._outcome(
+                "paused", "the spec says paused", platform=stored, generation=generation
+            )
+        ctx = self._context(namespace, name, request.deadline, request.progress)
+        runs = self._components(ctx, recorder, platform, stored)
+        return self._finish(recorder, stored, runs, request, digest)
+
+    def _components(
+        self,
+        ctx: EngineContext,
+        recorder: Recorder,
+        platform: ObservabilityPlatform,
+        stored: StoredPlatform,
+    ) -> list[ComponentRun]:
+        namespace, name = stored.namespace, stored.name
+        plans = {plan.component: plan for plan in plan_platform(platform)}
+        sources = SecretSources(self.access, namespace)
+        observed = self.store.observe_namespace(namespace, self.clock(), cached=True)
+        runs = []
+        for component in COMPONENTS:
+            release = release_name(name, component)
+            first = observed.get(release) or ObservedRelease(
+                release, namespace, ReleaseState.ABSENT
+            )
+            plan = plans.get(component)
+            if plan is None and first.state is ReleaseState.ABSENT:
+                recorder.observed_absent(component)
+                continue
+            quarantined = frozenset(
+                q.chart_version
+                for q in recorder.status.quarantined_versions
+                if q.component == component
+            )
+            desired = (
+                desired_release(
+                    plan,
+                    resolver=self.resolver,
+                    sources=sources,
+                    redactor=self.redactor,
+                    quarantined=tuple(sorted(quarantined)),
+                )
+                if plan is not None
+                else None
+            )
+            runs.append(
+                reconcile_component(
+                    ctx,
+                    recorder,
+                    component,
+                    release,
+                    desired,
+                    first=first,
+                    quarantined=quarantined,
+                )
+            )
+        return runs
+
+    def _finish(
+        self,
+        recorder: Recorder,
+        stored: StoredPlatform,
+        runs: list[ComponentRun],
+        request: Request,
+        digest: str,
+    ) -> Outcome:
+        generation, message_id = request.generation, request.message_id
+        states = {run.state for run in runs}
+        result: Result
+        if "Locked" in states:
+            result = "deferred"
+        elif "Progressing" in states:
+            result = "progressing"
+        elif "Failed" in states:
+            result = "failed"
+        elif states & {"Stalled", "Held"}:
+            result = "stalled"
+        else:
+            result = "ready"
+        status = recorder.status.model_copy(update={"observed_generation": stored.generation})
+        if message_id and result not in {"deferred", "progressing"}:
+            handled = HandledMessage.model_validate(
+                {"messageId": message_id, "digest": digest, "time": self.clock()}
+            )
+            kept = [m for m in status.handled_messages if m.message_id != message_id]
+            status = status.model_copy(
+                update={"handled_messages": [*kept, handled][-HANDLED_MESSAGES:]}
+            )
+        recorder.status = status
+        recorder.persist(working=False, only_if_changed=stored.status)
+        message = {
+            "ready": "every component is in sync and verified",
+            "deferred": "a Helm operation of this platform may still be running; retry later",
+            "progressing": "work remains; the next event continues it",
+            "failed": "a component has no working release",
+            "stalled": "a component cannot progress until the spec changes or a person acts",
+        }[result]
+        return self._outcome(
+            result,
+            message,
+            platform=stored,
+            generation=generation,
+            runs=runs,
+            status=recorder.status,
+        )
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _spec_changed(
+        self, stored: StoredPlatform, platform: ObservabilityPlatform, generation: int | None
+    ) -> bool:
+        wanted = platform.manifest().get("spec", {})
+        if stored.spec != wanted:
+            return True
+        return generation is not None and stored.published_generation != generation
+
+    def _recorder(self, stored: StoredPlatform, *, paused: bool) -> Recorder:
+        return Recorder(
+            stored.status,
+            about=ObjectRef(API_VERSION, KIND, stored.namespace, stored.name, stored.uid),
+            events=self.events,
+            redactor=self.redactor,
+            persist=lambda status: write_status(self.access, stored.namespace, stored.name, status),
+            clock=self.clock,
+            generation=stored.generation,
+            paused=paused,
+        )
+
+    def _context(
+        self, namespace: str, name: str, deadline: float | None, progress: Progress
+    ) -> EngineContext:
+        return EngineContext(
+            platform=name,
+            namespace=namespace,
+            helm=self.helm,
+            access=self.access,
+            store=self.store,
+            charts=self.charts,
+            redactor=self.redactor,
+            settings=self.settings,
+            deadline=deadline,
+            progress=progress,
+            clock=self.clock,
+        )
+
+    @contextmanager
+    def _lease(self, namespace: str, name: str) -> Iterator[Lease]:
+        lease = Lease(self.access, namespace, f"gunj-{name}", self.identity, LEASE_DURATION)
+        held = lease.acquire()
+        if held is not None:
+            raise Deferred(
+                f"platform {namespace}/{name} is being reconciled by {held.holder} "
+                f"(lease until {held.expires.isoformat(timespec='seconds')})"
+            )
+        try:
+            yield lease
+        finally:
+            lease.release()
+
+    def _guarded(
+        self,
+        platform: str,
+        generation: int | None,
+        started: float,
+        work: Callable[[], Outcome],
+    ) -> Outcome:
+        """Run ``work``; every failure becomes an outcome (transient or not), scrubbed."""
+        try:
+            outcome = work()
+        except Deferred as error:
+            outcome = Outcome("deferred", self.redactor(str(error)))
+        except GunjError as error:
+            outcome = Outcome("error", self.redactor(str(error)), transient_error=error.transient)
+        except Exception as error:  # the Kubernetes client's own exceptions
+            if type(error).__module__.startswith(("kubernetes", "urllib3")) or isinstance(
+                error, OSError
+            ):
+                typed = api_error(error, "talking to the cluster")
+                outcome = Outcome(
+                    "error", self.redactor(str(typed)), transient_error=typed.transient
+                )
+            else:
+                raise
+        return replace(
+            outcome,
+            platform=platform,
+            cluster=self.cluster,
+            generation=generation if outcome.generation is None else outcome.generation,
+            duration=time.monotonic() - started,
+        )
+
+    def _outcome(
+        self,
+        result: Result,
+        message: str,
+        *,
+        platform: StoredPlatform,
+        generation: int | None,
+        runs: list[ComponentRun] | None = None,
+        status: PlatformStatus | None = None,
+    ) -> Outcome:
+        components = (status or platform.status).components
+        reports = []
+        for run in runs or []:
+            record = components.get(run.component)
+            reports.append(
+                ComponentReport(
+                    component=run.component,
+                    state=run.state,
+                    message=self.redactor(run.message),
+                    chart_version=record.chart_version if record else None,
+                    revision=record.revision if record else None,
+                    actions=tuple(
+                        f"{a.action.value}{'' if a.ok else ' failed'}" for a in run.actions
+                    ),
+                )
+            )
+        return Outcome(
+            result, self.redactor(message), generation=generation, components=tuple(reports)
+        )

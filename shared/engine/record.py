@@ -1,0 +1,237 @@
+"""The platform's status as a reconcile goes: each component's record updated from what was
+observed and what each action did, the last actions, Kubernetes Events on the object, and the
+whole written back after every action, so a reconcile killed midway leaves its progress (and its
+remediation counters) behind for the next one.
+
+Every message passes the redactor before it is stored, sent or logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from ..helm.releases import ObservedRelease
+from ..kube.events import EventRecorder, EventType, ObjectRef
+from ..redaction import Redactor
+from ..values.spec.status import Action as ActionEntry
+from ..values.spec.status import ComponentState, ComponentStatus, PlatformStatus
+from .actions.result import ActionResult
+from .conditions import set_condition, summarize
+from .decide import Action, Decision
+from .desired import DesiredRelease
+
+log = logging.getLogger(__name__)
+LAST_ACTIONS = 20
+EVENT_REASONS = {
+    Action.INSTALL: "Install",
+    Action.UPGRADE: "Upgrade",
+    Action.VERIFY: "Verify",
+    Action.ROLLBACK: "Rollback",
+    Action.UNLOCK: "Unlock",
+    Action.UNINSTALL: "Uninstall",
+}
+
+
+class Recorder:
+    def __init__(
+        self,
+        status: PlatformStatus,
+        *,
+        about: ObjectRef,
+        events: EventRecorder,
+        redactor: Redactor,
+        persist: Callable[[PlatformStatus], None],
+        clock: Callable[[], datetime],
+        generation: int,
+        paused: bool = False,
+    ) -> None:
+        self.status = status
+        self.about = about
+        self.events = events
+        self.redactor = redactor
+        self._persist = persist
+        self.clock = clock
+        self.generation = generation
+        self.paused = paused
+        self.taken: list[tuple[str, ActionResult]] = []
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def component(self, name: str) -> ComponentStatus | None:
+        return self.status.components.get(name)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _put(self, name: str, record: ComponentStatus | None) -> None:
+        components = dict(self.status.components)
+        if record is None:
+            components.pop(name, None)
+        else:
+            components[name] = record
+        self.status = self.status.model_copy(update={"components": components})
+
+    def observed(
+        self,
+        name: str,
+        desired: DesiredRelease | None,
+        observed: ObservedRelease,
+        decision: Decision,
+        mode: str = "helm",
+    ) -> None:
+        """The component's record as things stand: what the release holds, and the state."""
+        record = self.component(name)
+        if observed.revision is None and decision.outcome == "Removed":
+            self._put(name, None)
+            return
+        base = record or ComponentStatus.model_validate({"mode": mode})
+        update: dict[str, object] = {
+            "mode": mode,
+            "state": decision.outcome,
+            "message": self.redactor(decision.reason),
+            "chart": observed.chart,
+            "chart_version": observed.chart_version,
+            "app_version": observed.app_version,
+            "revision": observed.revision,
+            "deployed_at": observed.deployed_at,
+            "values_digest": observed.content_digest,
+        }
+        self._put(name, base.model_copy(update=update))
+
+    def observed_absent(self, name: str) -> None:
+        """A component neither wanted nor installed: nothing to record about it."""
+        if name in self.status.components:
+            self._put(name, None)
+
+    def state(self, name: str, state: ComponentState, message: str) -> None:
+        record = self.component(name)
+        if record is not None:
+            update = {"state": state, "message": self.redactor(message)}
+            self._put(name, record.model_copy(update=update))
+
+    def finished(
+        self,
+        name: str,
+        desired: DesiredRelease | None,
+        decision: Decision,
+        result: ActionResult,
+    ) -> None:
+        """Fold an action's result into the record, the last actions and an Event; persist."""
+        assert decision.action is not None  # noqa: S101 - only actions finish
+        now = self.clock()
+        record = self.component(name) or ComponentStatus.model_validate({"mode": "helm"})
+        update: dict[str, object] = {}
+        if result.action in {Action.INSTALL, Action.UPGRADE, Action.ROLLBACK} and result.ok:
+            update |= {"last_changed": now, "changed_revision": result.revision}
+        if result.counts_as_failure and desired is not None:
+            previous = record.failures if record.attempted_digest == desired.digest else 0
+            count = desired.retries + 1 if result.hopeless else previous + 1
+            update |= {"failures": max(count, previous + 1), "attempted_digest": desired.digest}
+        elif (
+            result.action in {Action.INSTALL, Action.UPGRADE}
+            and desired is not None
+            and record.attempted_digest != desired.digest
+        ):
+            update |= {"failures": 0, "attempted_digest": desired.digest}
+        if result.verification is not None:
+            passed, found = result.verification
+            update |= {
+                "tested": passed,
+                "tests": self.redactor(found),
+                "verified_revision": record.revision,
+            }
+            if passed:
+                update |= {
+                    "last_good_revision": record.revision,
+                    "last_good_digest": record.values_digest,
+                }
+        message = self.redactor(result.message)
+        if not result.ok:
+            update["message"] = message
+        if result.action is Action.UNINSTALL and result.ok and desired is None:
+            self._put(name, None)
+        elif result.action is Action.UNINSTALL and result.ok:
+            # A remediation uninstall: the counters stay, the release facts go.
+            self._put(
+                name,
+                record.model_copy(
+                    update={
+                        **update,
+                        "revision": None,
+                        "deployed_at": None,
+                        "chart_version": None,
+                        "app_version": None,
+                        "values_digest": None,
+                        "tested": False,
+                        "verified_revision": None,
+                        "last_good_revision": None,
+                        "last_good_digest": None,
+                    }
+                ),
+            )
+        else:
+            self._put(name, record.model_copy(update=update))
+        self._history(name, result, decision, now)
+        self._conditions(name, decision, result, now)
+        kind: EventType = "Normal" if result.ok and not decision.remediation else "Warning"
+        reason = EVENT_REASONS[result.action] + ("" if result.ok else "Failed")
+        self.events.emit(self.about, kind, reason, f"{name}: {message}")
+        self.taken.append((name, result))
+        self.persist(working=True)
+
+    def _history(self, name: str, result: ActionResult, decision: Decision, now: datetime) -> None:
+        entry = ActionEntry.model_validate(
+            {
+                "time": now,
+                "component": name,
+                "action": result.action.value,
+                "outcome": "succeeded" if result.ok else "failed",
+                "message": self.redactor(result.message)[:500],
+            }
+        )
+        actions = [*self.status.last_actions, entry][-LAST_ACTIONS:]
+        self.status = self.status.model_copy(update={"last_actions": actions})
+
+    def _conditions(
+        self, name: str, decision: Decision, result: ActionResult, now: datetime
+    ) -> None:
+        conditions = list(self.status.conditions)
+        text = f"{name}: {self.redactor(result.message)}"
+        if result.action in {Action.INSTALL, Action.UPGRADE}:
+            verb = "Install" if result.action is Action.INSTALL else "Upgrade"
+            conditions = set_condition(
+                conditions,
+                "Released",
+                "True" if result.ok else "False",
+                f"{verb}{'Succeeded' if result.ok else 'Failed'}",
+                text,
+                now=now,
+                generation=self.generation,
+            )
+        if decision.remediation:
+            verb = "Rollback" if result.action is Action.ROLLBACK else "Uninstall"
+            conditions = set_condition(
+                conditions,
+                "Remediated",
+                "True" if result.ok else "False",
+                f"{verb}{'Succeeded' if result.ok else 'Failed'}",
+                text,
+                now=now,
+                generation=self.generation,
+            )
+        self.status = self.status.model_copy(update={"conditions": conditions})
+
+    def persist(self, *, working: bool, only_if_changed: PlatformStatus | None = None) -> None:
+        """Summarise and write the status (unless it equals ``only_if_changed``, the status
+        the cluster has: an unchanged platform costs no write)."""
+        self.status = summarize(
+            self.status,
+            now=self.clock(),
+            generation=self.generation,
+            paused=self.paused,
+            working=working,
+        )
+        if only_if_changed is not None and self.status == only_if_changed:
+            return
+        self._persist(self.status)

@@ -1,0 +1,186 @@
+"""The ObservabilityPlatform custom resource in a target cluster: its CRD installed when missing
+(server-side apply, field manager ``gunj``), the object created or updated from the spec, and its
+status written through the status subresource.
+
+The spec's generation, as the publisher numbers it (the message's ``generation`` attribute), is
+kept in the annotation :data:`GENERATION_ANNOTATION`; the API server's own
+``metadata.generation`` counts changes of the stored spec and becomes ``observedGeneration``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+
+from ..kube import ClusterAccess
+from ..values.crd import CRD_NAME, GROUP, PLURAL, VERSION, crd_manifest
+from ..values.spec import ObservabilityPlatform
+from ..values.spec.platform import API_VERSION, KIND
+from ..values.spec.status import PlatformStatus
+
+FIELD_MANAGER = "gunj"
+APPLY = "application/apply-patch+yaml"
+MERGE = "application/merge-patch+json"
+GENERATION_ANNOTATION = "gunj.io/generation"
+SOURCE_ANNOTATION = "gunj.io/source"
+# Which clusters have the current CRD, in this process (a warm function skips the check).
+_CRD_CURRENT: set[tuple[str, str | None]] = set()
+_CRD_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class StoredPlatform:
+    """The object as the cluster has it."""
+
+    name: str
+    namespace: str
+    uid: str
+    generation: int
+    published_generation: int | None
+    spec: dict[str, Any]
+    status: PlatformStatus
+    deleting: bool
+
+
+def ensure_crd(access: ClusterAccess) -> bool:
+    """Apply the CRD when the cluster lacks it or has another version of it; True if applied."""
+    key = (str(access.kubeconfig), access.context)
+    if key in _CRD_CURRENT:
+        return False
+    manifest = crd_manifest()
+    with _CRD_LOCK:
+        try:
+            current = access.extensions.read_custom_resource_definition(CRD_NAME)
+            served = access.api.sanitize_for_serialization(current.spec)  # type: ignore[no-untyped-call]
+            if served.get("versions") and _same_schema(served, manifest["spec"]):
+                _CRD_CURRENT.add(key)
+                return False
+        except ApiException as error:
+            if error.status != 404:
+                raise
+        access.extensions.patch_custom_resource_definition(
+            CRD_NAME, manifest, field_manager=FIELD_MANAGER, force=True, _content_type=APPLY
+        )
+        _wait_established(access)
+        _CRD_CURRENT.add(key)
+        return True
+
+
+def _same_schema(served: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    def schema(spec: dict[str, Any]) -> Any:
+        versions = spec.get("versions") or [{}]
+        first = versions[0]
+        return first.get("schema"), first.get("additionalPrinterColumns")
+
+    return bool(schema(served) == schema(wanted))
+
+
+def _wait_established(access: ClusterAccess, attempts: int = 100) -> None:
+    import time
+
+    for _ in range(attempts):
+        crd = access.extensions.read_custom_resource_definition(CRD_NAME)
+        conditions = (crd.status.conditions if crd.status else None) or []
+        if any(c.type == "Established" and c.status == "True" for c in conditions):
+            return
+        time.sleep(0.1)
+
+
+def _dict(value: object) -> dict[str, Any]:
+    """The client returns custom objects as untyped JSON."""
+    return value if isinstance(value, dict) else {}
+
+
+def _stored(obj: dict[str, Any]) -> StoredPlatform:
+    metadata = obj.get("metadata") or {}
+    annotations = metadata.get("annotations") or {}
+    published = annotations.get(GENERATION_ANNOTATION)
+    return StoredPlatform(
+        name=metadata.get("name", ""),
+        namespace=metadata.get("namespace", ""),
+        uid=metadata.get("uid", ""),
+        generation=int(str(metadata.get("generation") or 0)),
+        published_generation=int(str(published)) if str(published or "").isdigit() else None,
+        spec=obj.get("spec") or {},
+        status=PlatformStatus.model_validate(obj.get("status") or {}),
+        deleting=bool(metadata.get("deletionTimestamp")),
+    )
+
+
+def read_platform(access: ClusterAccess, namespace: str, name: str) -> StoredPlatform | None:
+    try:
+        obj = access.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    return _stored(_dict(obj))
+
+
+def list_platforms(access: ClusterAccess, namespace: str | None = None) -> list[StoredPlatform]:
+    try:
+        if namespace:
+            answer = access.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
+        else:
+            answer = access.custom.list_cluster_custom_object(GROUP, VERSION, PLURAL)
+    except ApiException as error:
+        if error.status == 404:  # no CRD: no platforms
+            return []
+        raise
+    return [_stored(item) for item in _dict(answer).get("items") or []]
+
+
+def apply_platform(
+    access: ClusterAccess,
+    platform: ObservabilityPlatform,
+    *,
+    generation: int | None,
+    source: str | None,
+) -> StoredPlatform:
+    """Create or update the object's spec (server-side apply: gunj owns the fields it sets)."""
+    manifest = platform.manifest()
+    metadata = manifest.setdefault("metadata", {})
+    metadata.pop("generation", None)
+    annotations = dict(metadata.get("annotations") or {})
+    if generation is not None:
+        annotations[GENERATION_ANNOTATION] = str(generation)
+    if source:
+        annotations[SOURCE_ANNOTATION] = source[:256]
+    metadata["annotations"] = annotations
+    manifest["apiVersion"], manifest["kind"] = API_VERSION, KIND
+    obj = access.custom.patch_namespaced_custom_object(
+        GROUP,
+        VERSION,
+        platform.metadata.namespace,
+        PLURAL,
+        platform.metadata.name,
+        manifest,
+        field_manager=FIELD_MANAGER,
+        force=True,
+        _content_type=APPLY,
+    )
+    if not isinstance(obj, dict) or not obj.get("metadata"):
+        # The client does not decode the body of a 201 (the apply created the object).
+        created = read_platform(access, platform.metadata.namespace, platform.metadata.name)
+        if created is None:
+            raise RuntimeError(f"{platform.metadata.name} vanished right after it was applied")
+        return created
+    return _stored(obj)
+
+
+def write_status(access: ClusterAccess, namespace: str, name: str, status: PlatformStatus) -> None:
+    body = {"status": status.model_dump(mode="json", by_alias=True, exclude_none=True)}
+    access.custom.patch_namespaced_custom_object_status(
+        GROUP, VERSION, namespace, PLURAL, name, body, _content_type=MERGE
+    )
+
+
+def delete_platform(access: ClusterAccess, namespace: str, name: str) -> None:
+    try:
+        access.custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+    except ApiException as error:
+        if error.status != 404:
+            raise

@@ -1,0 +1,65 @@
+"""How the engine runs, from the environment (the functions' configuration, Terraform's
+variables) with defaults that suit a person at the command line.
+
+- ``GUNJ_HELM_BINARY``: the Helm binary (else ``helm`` on ``PATH``, or the local stack's).
+- ``GUNJ_CACHE_DIR``: charts, indexes and resolutions (:mod:`shared.cache`).
+- ``GUNJ_VERSION_RECHECK``: seconds a version range's resolution is reused before its
+  repository is asked again (default 300). An unchanged spec with a range costs no request
+  within that time; a chart published meanwhile is picked up at most this much later.
+- ``GUNJ_PROBE_IMAGE``: the image of gunj's verification pod (an image with ``curl``).
+- ``GUNJ_PROBE_ANNOTATIONS``: JSON object of annotations for that pod (e.g. to keep a service
+  mesh's sidecar out of it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..cache import cache_root
+
+DEFAULT_PROBE_IMAGE = "docker.io/curlimages/curl:8.11.1"
+DEFAULT_VERSION_RECHECK = 300.0
+
+
+class SettingsError(ValueError):
+    """A setting of the environment cannot be used."""
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    helm_binary: Path
+    cache: Path
+    version_recheck: float = DEFAULT_VERSION_RECHECK
+    probe_image: str = DEFAULT_PROBE_IMAGE
+    probe_annotations: Mapping[str, str] = field(default_factory=dict)
+    identity: str = ""
+    """Who holds the Lease while reconciling (host and process by default)."""
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
+        env = os.environ if env is None else env
+        binary = env.get("GUNJ_HELM_BINARY") or shutil.which("helm")
+        if not binary:
+            raise SettingsError("no Helm binary: set GUNJ_HELM_BINARY or put helm on PATH")
+        try:
+            recheck = float(env.get("GUNJ_VERSION_RECHECK", DEFAULT_VERSION_RECHECK))
+        except ValueError:
+            raise SettingsError("GUNJ_VERSION_RECHECK: not a number of seconds") from None
+        try:
+            annotations = json.loads(env.get("GUNJ_PROBE_ANNOTATIONS") or "{}")
+        except ValueError:
+            raise SettingsError("GUNJ_PROBE_ANNOTATIONS: not a JSON object") from None
+        if not isinstance(annotations, dict):
+            raise SettingsError("GUNJ_PROBE_ANNOTATIONS: not a JSON object")
+        return cls(
+            helm_binary=Path(binary),
+            cache=cache_root(),
+            version_recheck=recheck,
+            probe_image=env.get("GUNJ_PROBE_IMAGE") or DEFAULT_PROBE_IMAGE,
+            probe_annotations={str(k): str(v) for k, v in annotations.items()},
+        )

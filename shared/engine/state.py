@@ -1,0 +1,170 @@
+"""Classify one component from what is observed and what is desired: the only place that
+interprets a release. Pure: it reads its arguments and nothing else.
+
+| state | observed |
+|---|---|
+| ``GONE`` | disabled, and no release |
+| ``UNWANTED`` | disabled (or gone from the spec), and a release gunj made |
+| ``FOREIGN`` | a release of that name that gunj never made |
+| ``ABSENT`` | no release (or only an uninstalled one) |
+| ``LOCKED`` | an operation is pending and may still be running |
+| ``STALE_LOCK`` | an operation is pending and cannot be running any more |
+| ``FAILED`` | the current revision failed (install, upgrade or rollback) |
+| ``QUARANTINED`` | the spec asks for a version quarantined on this platform |
+| ``DRIFTED`` | the current revision is not what gunj made it: changed by hand |
+| ``OUT_OF_SYNC`` | chart, version or values differ from the spec |
+| ``UNVERIFIED`` | what the spec asks for, not yet verified at this revision |
+| ``VERIFY_FAILED`` | what the spec asks for, and its verification failed |
+| ``IN_SYNC`` | what the spec asks for, verified |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from ..helm.releases import ObservedRelease, ReleaseState
+from ..values.spec.status import ComponentStatus
+from .desired import DesiredRelease
+
+PLATFORM_LABEL = "gunj.io/platform"
+COMPONENT_LABEL = "gunj.io/component"
+
+
+class State(StrEnum):
+    GONE = "gone"
+    UNWANTED = "unwanted"
+    FOREIGN = "foreign"
+    ABSENT = "absent"
+    LOCKED = "locked"
+    STALE_LOCK = "stale-lock"
+    FAILED = "failed"
+    QUARANTINED = "quarantined"
+    DRIFTED = "drifted"
+    OUT_OF_SYNC = "out-of-sync"
+    UNVERIFIED = "unverified"
+    VERIFY_FAILED = "verify-failed"
+    IN_SYNC = "in-sync"
+
+
+@dataclass(frozen=True)
+class Classification:
+    state: State
+    reason: str
+
+
+def owned_by(observed: ObservedRelease, platform: str) -> bool:
+    """gunj made some revision of this release for ``platform``. Any revision counts: a
+    ``helm upgrade`` by hand may drop or keep the labels, but cannot rewrite history."""
+    return any(labels.get(PLATFORM_LABEL) == platform for labels in observed.label_history)
+
+
+def verified_here(record: ComponentStatus | None, observed: ObservedRelease) -> bool | None:
+    """What verification found for the current revision: True, False, or None (not run).
+    The revision number alone is not enough: it restarts at 1 after an uninstall."""
+    if record is None or record.verified_revision is None:
+        return None
+    if record.verified_revision != observed.revision or record.deployed_at != observed.deployed_at:
+        return None
+    return record.tested
+
+
+def classify(  # noqa: PLR0911 - one answer per state, as the table reads
+    desired: DesiredRelease | None,
+    observed: ObservedRelease,
+    record: ComponentStatus | None,
+    *,
+    platform: str,
+    quarantined: frozenset[str],
+    now: datetime,
+) -> Classification:
+    present = observed.state is not ReleaseState.ABSENT
+    if present and not owned_by(observed, platform):
+        if desired is None:
+            return Classification(State.GONE, "not enabled (a release of that name is not gunj's)")
+        return Classification(
+            State.FOREIGN,
+            f"release {observed.name} exists and was not made by gunj for {platform}; "
+            "gunj does not take over releases (uninstall it, or name the platform differently)",
+        )
+    if desired is None:
+        if present:
+            return Classification(State.UNWANTED, "not enabled in the spec")
+        return Classification(State.GONE, "not enabled")
+    if observed.state is ReleaseState.ABSENT:
+        return Classification(State.ABSENT, "not installed")
+    if observed.state is ReleaseState.LOCKED:
+        return _lock(observed, desired, now)
+    if observed.state is ReleaseState.FAILED:
+        return Classification(
+            State.FAILED, f"revision {observed.revision} failed: {observed.description}"
+        )
+    if observed.content_digest != desired.digest:
+        if desired.version in quarantined:
+            return Classification(
+                State.QUARANTINED,
+                f"chart version {desired.version} is quarantined on this platform; "
+                f"kept at revision {observed.revision} ({observed.chart_version})",
+            )
+        if _changed_by_hand(observed, record):
+            return Classification(
+                State.DRIFTED,
+                f"revision {observed.revision} was changed outside gunj "
+                f"(chart {observed.chart_version}, values differ from what gunj applied)",
+            )
+        return Classification(
+            State.OUT_OF_SYNC,
+            f"revision {observed.revision} holds {observed.chart} {observed.chart_version}; "
+            f"the spec asks for {desired.describe()}"
+            + (" with other values" if observed.chart_version == desired.version else ""),
+        )
+    verified = verified_here(record, observed)
+    if verified is None:
+        return Classification(State.UNVERIFIED, f"revision {observed.revision} not verified yet")
+    if not verified:
+        return Classification(
+            State.VERIFY_FAILED,
+            f"revision {observed.revision} failed verification: {record.tests if record else ''}",
+        )
+    return Classification(State.IN_SYNC, f"revision {observed.revision} verified")
+
+
+def _changed_by_hand(observed: ObservedRelease, record: ComponentStatus | None) -> bool:
+    """The current revision is not what gunj made: its label still claims gunj's digest (Helm
+    carried it over) while its content differs, or it is newer than the last revision gunj
+    recorded and holds something else."""
+    if record is None:
+        return False
+    label_lies = (
+        observed.desired_digest is not None
+        and observed.desired_digest == record.values_digest
+        and observed.content_digest != observed.desired_digest
+    )
+    newer = (
+        record.revision is not None
+        and observed.revision is not None
+        and observed.revision > record.revision
+        and observed.content_digest not in {record.values_digest, observed.desired_digest}
+    )
+    return label_lies or newer
+
+
+def _lock(observed: ObservedRelease, desired: DesiredRelease, now: datetime) -> Classification:
+    status = observed.status.value if observed.status else "pending"
+    if observed.deadline is not None:
+        if now < observed.deadline:
+            return Classification(
+                State.LOCKED,
+                f"{status} since revision {observed.revision}; its Helm may run until "
+                f"{observed.deadline.isoformat()}",
+            )
+        return Classification(
+            State.STALE_LOCK, f"{status} past its deadline {observed.deadline.isoformat()}"
+        )
+    # No deadline of gunj's (a person's helm, or a rollback): its age against the longest
+    # operation this component allows.
+    limit = desired.budget.timeout * 2
+    if observed.locked_for is not None and observed.locked_for > limit:
+        return Classification(State.STALE_LOCK, f"{status} for {observed.locked_for}")
+    return Classification(State.LOCKED, f"{status} for {observed.locked_for}; waiting")

@@ -1,0 +1,109 @@
+"""Are a release's workloads ready? Read from the API server for every Deployment, StatefulSet
+and DaemonSet in the release's stored manifest, the way kstatus judges them: the controller has
+seen the current generation, and every replica is updated, ready and available."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from kubernetes.client.exceptions import ApiException
+
+from ...kube import ClusterAccess
+
+KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+POLL = 0.5
+
+
+@dataclass(frozen=True)
+class Workload:
+    kind: str
+    name: str
+    namespace: str
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+def workloads(manifest: str, namespace: str) -> list[Workload]:
+    found = []
+    for document in yaml.safe_load_all(manifest):
+        if not isinstance(document, dict) or document.get("kind") not in KINDS:
+            continue
+        metadata = document.get("metadata") or {}
+        found.append(
+            Workload(
+                document["kind"], metadata.get("name", ""), metadata.get("namespace") or namespace
+            )
+        )
+    return found
+
+
+def _not_ready(  # noqa: PLR0911 - one answer per kind and condition
+    access: ClusterAccess, workload: Workload
+) -> str | None:
+    """Why ``workload`` is not ready, or None when it is."""
+    reads = {
+        "Deployment": access.apps.read_namespaced_deployment_status,
+        "StatefulSet": access.apps.read_namespaced_stateful_set_status,
+        "DaemonSet": access.apps.read_namespaced_daemon_set_status,
+    }
+    try:
+        obj: Any = reads[workload.kind](workload.name, workload.namespace)
+    except ApiException as error:
+        if error.status == 404:
+            return "does not exist"
+        raise
+    status, generation = obj.status, obj.metadata.generation or 0
+    if (status.observed_generation or 0) < generation:
+        return "its controller has not seen the current spec"
+    if workload.kind == "DaemonSet":
+        wanted = status.desired_number_scheduled or 0
+        counts = (
+            status.updated_number_scheduled or 0,
+            status.number_ready or 0,
+            status.number_available or 0,
+        )
+        if min(counts) < wanted:
+            return f"{counts[1]}/{wanted} pods ready"
+        return None
+    wanted = obj.spec.replicas if obj.spec.replicas is not None else 1
+    ready = status.ready_replicas or 0
+    updated = status.updated_replicas or 0
+    if workload.kind == "Deployment":
+        available = status.available_replicas or 0
+        if min(ready, updated, available) < wanted or (status.replicas or 0) > updated:
+            return f"{ready}/{wanted} replicas ready, {updated} updated"
+        return None
+    if ready < wanted or (
+        status.update_revision
+        and status.current_revision
+        and status.update_revision != status.current_revision
+        and updated < wanted
+    ):
+        return f"{ready}/{wanted} replicas ready, {updated} updated"
+    return None
+
+
+def wait_ready(access: ClusterAccess, found: list[Workload], timeout: float) -> tuple[bool, str]:
+    """Wait until every workload is ready; (ready, what was found)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = dict(_pending(access, found))
+        if not waiting:
+            return True, f"{len(found)} workload(s) ready" if found else "no workloads"
+        if time.monotonic() >= deadline:
+            return False, "not ready: " + "; ".join(
+                f"{workload.describe()}: {why}" for workload, why in waiting.items()
+            )
+        time.sleep(POLL)
+
+
+def _pending(access: ClusterAccess, found: list[Workload]) -> Iterator[tuple[Workload, str]]:
+    for workload in found:
+        why = _not_ready(access, workload)
+        if why is not None:
+            yield workload, why

@@ -1,0 +1,158 @@
+"""A ``coordination.k8s.io/v1`` Lease as a lock: one holder at a time, renewed while it works,
+released when done, taken over once it has expired.
+
+Every change is an optimistic-concurrency update (the resourceVersion read is the one written),
+so two processes racing for a free or expired Lease cannot both win: the loser gets a conflict
+and reports the Lease as held. A holder renews from a background thread, so a long Helm
+operation does not let the Lease lapse; a holder that dies stops renewing, and the Lease is free
+again ``duration`` later.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from .access import ClusterAccess
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LeaseHeld:
+    holder: str
+    expires: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Lease:
+    def __init__(
+        self,
+        access: ClusterAccess,
+        namespace: str,
+        name: str,
+        identity: str,
+        duration: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.access = access
+        self.namespace = namespace
+        self.name = name
+        self.identity = identity
+        self.duration = duration
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+        self.lost = threading.Event()
+        """Set when a renewal found the Lease taken by someone else."""
+
+    def _spec(
+        self, now: datetime, acquired: datetime | None, transitions: int
+    ) -> client.V1LeaseSpec:
+        return client.V1LeaseSpec(
+            holder_identity=self.identity,
+            lease_duration_seconds=int(self.duration.total_seconds()),
+            acquire_time=acquired or now,
+            renew_time=now,
+            lease_transitions=transitions,
+        )
+
+    def acquire(self) -> LeaseHeld | None:
+        """Take the Lease; None on success, else who holds it (and until when)."""
+        api = self.access.coordination
+        now = _now()
+        try:
+            current = api.read_namespaced_lease(self.name, self.namespace)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+            body = client.V1Lease(
+                metadata=client.V1ObjectMeta(name=self.name, namespace=self.namespace),
+                spec=self._spec(now, None, 0),
+            )
+            try:
+                api.create_namespaced_lease(self.namespace, body)
+            except ApiException as race:
+                if race.status == 409:
+                    return self._holder_of(api.read_namespaced_lease(self.name, self.namespace))
+                raise
+            self._start_renewing()
+            return None
+        spec = current.spec or client.V1LeaseSpec()
+        held = self._holder_of(current)
+        if held is not None and spec.holder_identity != self.identity and held.expires > now:
+            return held
+        transitions = (spec.lease_transitions or 0) + (spec.holder_identity != self.identity)
+        current.spec = self._spec(now, None, transitions)
+        try:
+            api.replace_namespaced_lease(self.name, self.namespace, current)
+        except ApiException as race:
+            if race.status == 409:
+                return self._holder_of(api.read_namespaced_lease(self.name, self.namespace))
+            raise
+        self._start_renewing()
+        return None
+
+    def _holder_of(self, lease: client.V1Lease) -> LeaseHeld | None:
+        spec = lease.spec
+        if spec is None or not spec.holder_identity:
+            return None
+        renewed = spec.renew_time or spec.acquire_time or _now()
+        if renewed.tzinfo is None:
+            renewed = renewed.replace(tzinfo=UTC)
+        expires = renewed + timedelta(seconds=spec.lease_duration_seconds or 0)
+        return LeaseHeld(spec.holder_identity, expires)
+
+    def _start_renewing(self) -> None:
+        self._stop.clear()
+        self._renewer = threading.Thread(target=self._renew_loop, name="lease-renewer", daemon=True)
+        self._renewer.start()
+
+    def _renew_loop(self) -> None:
+        interval = self.duration.total_seconds() / 3
+        while not self._stop.wait(interval):
+            try:
+                if not self.renew():
+                    self.lost.set()
+                    return
+            except Exception:  # a blip of the API server: the next renewal may succeed
+                log.warning("renewing lease %s/%s failed", self.namespace, self.name)
+
+    def renew(self) -> bool:
+        """Extend the Lease; False when someone else holds it now."""
+        api = self.access.coordination
+        current = api.read_namespaced_lease(self.name, self.namespace)
+        if current.spec is None or current.spec.holder_identity != self.identity:
+            return False
+        current.spec.renew_time = _now()
+        try:
+            api.replace_namespaced_lease(self.name, self.namespace, current)
+        except ApiException as error:
+            if error.status == 409:
+                return self.renew()
+            raise
+        return True
+
+    def release(self) -> None:
+        """Stop renewing and give the Lease up (only if still ours)."""
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout=5)
+        api = self.access.coordination
+        try:
+            current = api.read_namespaced_lease(self.name, self.namespace)
+            if current.spec is None or current.spec.holder_identity != self.identity:
+                return
+            current.spec.holder_identity = None
+            current.spec.renew_time = None
+            current.spec.acquire_time = None
+            api.replace_namespaced_lease(self.name, self.namespace, current)
+        except ApiException as error:
+            if error.status not in {404, 409}:
+                raise
