@@ -8,10 +8,10 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from ..helm.errors import HelmError
+from ..errors import GunjError
 from ..localstack.processes import StartupError
 from ..localstack.tools import ProvisionError
-from . import clusters, local, package, spec
+from . import clusters, local, package, platforms, spec
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     subparsers = parser.add_subparsers(dest="command", required=True)
     spec.add_parsers(subparsers)
+    platforms.add_parsers(subparsers)
     package.add_parser(subparsers)
     local.add_parser(subparsers)
     clusters.add_parser(subparsers)
@@ -39,9 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         code: int = arguments.handler(arguments)
-    except (ProvisionError, StartupError, HelmError) as error:
+    except (ProvisionError, StartupError, GunjError) as error:
         print(f"gunj: {error}", file=sys.stderr)
-        return 1
+        return 3 if getattr(error, "transient", False) else 1
     return code
 
 

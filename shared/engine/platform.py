@@ -33,14 +33,15 @@ from ..kube.errors import api_error
 from ..kube.events import EventRecorder, ObjectRef
 from ..kube.lease import Lease
 from ..redaction import Redactor
+from ..values.limits import oversized_objects
 from ..values.names import release_name
-from ..values.plan import plan_platform
+from ..values.plan import ComponentPlan, plan_platform
 from ..values.spec import COMPONENTS, ObservabilityPlatform
 from ..values.spec.platform import API_VERSION, KIND
 from ..values.spec.status import HandledMessage, PlatformStatus
 from .context import EngineContext, Progress
-from .desired import desired_release
-from .errors import Deferred
+from .desired import DesiredRelease, desired_release
+from .errors import Deferred, NotFound, RefusedSpec
 from .loop import ComponentRun, reconcile_component
 from .outcome import ComponentReport, Outcome, Result
 from .record import Recorder
@@ -48,10 +49,12 @@ from .resolution import VersionResolver
 from .resource import (
     StoredPlatform,
     apply_platform,
+    delete_platform,
     ensure_crd,
     read_platform,
     write_status,
 )
+from .rollback import rollback_component
 from .settings import EngineSettings
 from .sources import SecretSources
 
@@ -99,6 +102,8 @@ class Reconciler:
     allow_templates: bool = False
     identity: str = field(default_factory=default_identity)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    keep_alive: object = field(default=None, repr=False)
+    """What must live as long as the reconciler (a connection's private kubeconfig)."""
 
     def __post_init__(self) -> None:
         self.helm = HelmClient(
@@ -132,6 +137,132 @@ class Reconciler:
                 return self._apply(platform, request)
 
         return self._guarded(f"{namespace}/{name}", request.generation, started, work)
+
+    def uninstall(self, namespace: str, name: str, request: Request | None = None) -> Outcome:
+        """Remove every release the platform owns (and nothing else), then the object."""
+        request = request or Request()
+        started = time.monotonic()
+
+        def work() -> Outcome:
+            stored = read_platform(self.access, namespace, name)
+            if stored is None:
+                raise NotFound(f"platform {namespace}/{name} does not exist in {self.cluster}")
+            with self._lease(namespace, name):
+                recorder = self._recorder(stored, paused=False)
+                ctx = self._context(namespace, name, request.deadline, request.progress)
+                runs = self._components(ctx, recorder, None, stored)
+                left = [run for run in runs if run.state != "Removed"]
+                if left:
+                    recorder.persist(working=False)
+                    return self._outcome(
+                        "progressing"
+                        if any(r.state in {"Progressing", "Locked"} for r in left)
+                        else "failed",
+                        "not every release could be removed: "
+                        + "; ".join(f"{r.component}: {r.message}" for r in left),
+                        platform=stored,
+                        generation=None,
+                        runs=runs,
+                        status=recorder.status,
+                    )
+                delete_platform(self.access, namespace, name)
+                return self._outcome(
+                    "removed",
+                    "every release of the platform was uninstalled",
+                    platform=stored,
+                    generation=None,
+                    runs=runs,
+                    status=recorder.status,
+                )
+
+        return self._guarded(f"{namespace}/{name}", None, started, work)
+
+    def rollback(
+        self,
+        namespace: str,
+        name: str,
+        component: str,
+        *,
+        to_revision: int | None = None,
+        reason: str = "rolled back by a person",
+        incident: str | None = None,
+        request: Request | None = None,
+    ) -> Outcome:
+        """Roll a component back (to its last good revision unless told), verify what was
+        restored, and quarantine the chart version rolled back from, so the next reconcile
+        holds the component instead of upgrading it again."""
+        request = request or Request()
+        started = time.monotonic()
+
+        def work() -> Outcome:
+            stored = read_platform(self.access, namespace, name)
+            if stored is None:
+                raise NotFound(f"platform {namespace}/{name} does not exist in {self.cluster}")
+            with self._lease(namespace, name):
+                recorder = self._recorder(stored, paused=False)
+                ctx = self._context(namespace, name, request.deadline, request.progress)
+                run = rollback_component(
+                    ctx,
+                    recorder,
+                    stored,
+                    component,
+                    to_revision=to_revision,
+                    reason=reason,
+                    incident=incident,
+                    desired_of=lambda plan: self._desired(plan, namespace, ()),
+                )
+                recorder.persist(working=False)
+                result: Result = "rolled-back" if run.state == "InSync" else "failed"
+                if run.state == "Removed":
+                    result = "stalled"
+                return self._outcome(
+                    result,
+                    run.message,
+                    platform=stored,
+                    generation=None,
+                    runs=[run],
+                    status=recorder.status,
+                )
+
+        return self._guarded(f"{namespace}/{name}", None, started, work)
+
+    def unquarantine(self, namespace: str, name: str, component: str, version: str) -> Outcome:
+        """Lift a quarantine: reconcile may apply that chart version again."""
+        started = time.monotonic()
+
+        def work() -> Outcome:
+            stored = read_platform(self.access, namespace, name)
+            if stored is None:
+                raise NotFound(f"platform {namespace}/{name} does not exist in {self.cluster}")
+            with self._lease(namespace, name):
+                recorder = self._recorder(stored, paused=False)
+                if not recorder.lift_quarantine(component, version):
+                    raise NotFound(f"{component} chart version {version} is not quarantined")
+                recorder.persist(working=False)
+                self.events.emit(
+                    recorder.about, "Normal", "QuarantineLifted", f"{component}: {version}"
+                )
+                return self._outcome(
+                    "ready",
+                    f"{component} chart version {version} may be applied again (at the next "
+                    "reconcile)",
+                    platform=stored,
+                    generation=None,
+                    status=recorder.status,
+                )
+
+        return self._guarded(f"{namespace}/{name}", None, started, work)
+
+    def _desired(
+        self, plan: ComponentPlan, namespace: str, quarantined: tuple[str, ...]
+    ) -> DesiredRelease:
+        return desired_release(
+            plan,
+            resolver=self.resolver,
+            sources=SecretSources(self.access, namespace),
+            redactor=self.redactor,
+            quarantined=quarantined,
+        )
 
     # --- the work ------------------------------------------------------------------------------
 
@@ -178,18 +309,30 @@ class Reconciler:
         runs = self._components(ctx, recorder, platform, stored)
         return self._finish(recorder, stored, runs, request, digest)
 
+    def _refused(
+        self, message: str, stored: StoredPlatform | None, generation: int | None
+    ) -> Outcome:
+        if stored is not None:
+            self.events.emit(
+                ObjectRef(API_VERSION, KIND, stored.namespace, stored.name, stored.uid),
+                "Warning",
+                "Refused",
+                message,
+            )
+        return Outcome("refused", self.redactor(message), generation=generation)
+
     def _components(
         self,
         ctx: EngineContext,
         recorder: Recorder,
-        platform: ObservabilityPlatform,
+        platform: ObservabilityPlatform | None,
         stored: StoredPlatform,
     ) -> list[ComponentRun]:
+        """Every component in order; with no platform, every release it owns is removed."""
         namespace, name = stored.namespace, stored.name
-        plans = {plan.component: plan for plan in plan_platform(platform)}
-        sources = SecretSources(self.access, namespace)
+        plans = {plan.component: plan for plan in plan_platform(platform)} if platform else {}
         observed = self.store.observe_namespace(namespace, self.clock(), cached=True)
-        runs = []
+        wanted: list[tuple[str, str, ObservedRelease, DesiredRelease | None, frozenset[str]]] = []
         for component in COMPONENTS:
             release = release_name(name, component)
             first = observed.get(release) or ObservedRelease(
@@ -204,17 +347,15 @@ class Reconciler:
                 for q in recorder.status.quarantined_versions
                 if q.component == component
             )
-            desired = (
-                desired_release(
-                    plan,
-                    resolver=self.resolver,
-                    sources=sources,
-                    redactor=self.redactor,
-                    quarantined=tuple(sorted(quarantined)),
-                )
-                if plan is not None
-                else None
-            )
+            desired = None
+            if plan is not None:
+                desired = self._desired(plan, namespace, tuple(sorted(quarantined)))
+                # Refused before any Helm call: an object over the API server's limit.
+                if too_large := oversized_objects(plan, desired.values):
+                    raise RefusedSpec(f"{component}: " + "; ".join(too_large))
+            wanted.append((component, release, first, desired, quarantined))
+        runs = []
+        for component, release, first, desired, quarantined in wanted:
             runs.append(
                 reconcile_component(
                     ctx,
@@ -341,6 +482,8 @@ class Reconciler:
             outcome = work()
         except Deferred as error:
             outcome = Outcome("deferred", self.redactor(str(error)))
+        except RefusedSpec as error:
+            outcome = Outcome("refused", self.redactor(str(error)))
         except GunjError as error:
             outcome = Outcome("error", self.redactor(str(error)), transient_error=error.transient)
         except Exception as error:  # the Kubernetes client's own exceptions

@@ -16,7 +16,12 @@ from ..helm.releases import ObservedRelease
 from ..kube.events import EventRecorder, EventType, ObjectRef
 from ..redaction import Redactor
 from ..values.spec.status import Action as ActionEntry
-from ..values.spec.status import ComponentState, ComponentStatus, PlatformStatus
+from ..values.spec.status import (
+    ComponentState,
+    ComponentStatus,
+    PlatformStatus,
+    QuarantinedVersion,
+)
 from .actions.result import ActionResult
 from .conditions import set_condition, summarize
 from .decide import Action, Decision
@@ -103,6 +108,42 @@ class Recorder:
         """A component neither wanted nor installed: nothing to record about it."""
         if name in self.status.components:
             self._put(name, None)
+
+    def quarantine(
+        self, component: str, version: str, *, reason: str, incident: str | None = None
+    ) -> None:
+        """Keep reconcile from applying ``version`` of ``component`` again (until the spec
+        names another version or a person lifts it)."""
+        entries = [
+            q
+            for q in self.status.quarantined_versions
+            if not (q.component == component and q.chart_version == version)
+        ]
+        entries.append(
+            QuarantinedVersion.model_validate(
+                {
+                    "component": component,
+                    "chartVersion": version,
+                    "reason": self.redactor(reason)[:500],
+                    "since": self.clock(),
+                    "incident": incident,
+                }
+            )
+        )
+        self.status = self.status.model_copy(update={"quarantined_versions": entries})
+        self.events.emit(
+            self.about, "Warning", "Quarantined", f"{component}: chart version {version}: {reason}"
+        )
+
+    def lift_quarantine(self, component: str, version: str) -> bool:
+        entries = [
+            q
+            for q in self.status.quarantined_versions
+            if not (q.component == component and q.chart_version == version)
+        ]
+        lifted = len(entries) != len(self.status.quarantined_versions)
+        self.status = self.status.model_copy(update={"quarantined_versions": entries})
+        return lifted
 
     def state(self, name: str, state: ComponentState, message: str) -> None:
         record = self.component(name)

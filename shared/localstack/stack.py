@@ -147,11 +147,30 @@ def up(name: str = DEFAULT_STACK, chart_sources: Path | None = None) -> Stack:
                 "kubeconfig": str(stack.kubeconfig),
                 "helm": {str(major): str(path) for major, path in toolbox.helm.items()},
                 "kubectl": str(toolbox.kubectl),
+                "oci_paths": oci_paths,
             },
             indent=2,
         )
     )
     return stack
+
+
+def recorded(name: str = DEFAULT_STACK) -> Stack | None:
+    """The stack as its last ``up`` recorded it, without starting anything (None: never up).
+    Whether it still runs is for :func:`status` to say."""
+    state = _folder(name) / "state.json"
+    if not state.is_file():
+        return None
+    recorded = json.loads(state.read_text())
+    return Stack(
+        name=name,
+        folder=state.parent,
+        kubeconfig=Path(recorded["kubeconfig"]),
+        helm={int(major): Path(path) for major, path in recorded["helm"].items()},
+        kubectl=Path(recorded["kubectl"]),
+        ports=Ports(**recorded["ports"]),
+        oci_paths=recorded.get("oci_paths") or {},
+    )
 
 
 def down(name: str = DEFAULT_STACK) -> list[str]:

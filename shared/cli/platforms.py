@@ -1,0 +1,296 @@
+"""``gunj apply``, ``status``, ``rollback``, ``uninstall`` and ``unquarantine``: the engine, for
+a person at a terminal.
+
+Progress goes to stderr while the engine works (which component, which step, how long so far);
+the result goes to stdout, as a table or, with ``--output json``, as the outcome document the
+functions publish. Exit codes: 0 done, 1 a permanent problem, 2 usage, 3 transient (deferred or
+unfinished: run it again later).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..clusters import RegistryError, UnknownCluster
+from ..engine.outcome import Outcome
+from ..engine.platform import Reconciler, Request
+from ..engine.resource import StoredPlatform, list_platforms
+from ..values.spec import COMPONENTS
+from ..values.validation import InvalidPlatform, load_platform
+from .target import reconciler
+
+USAGE = 2
+
+
+def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser = subparsers.add_parser(name, help=help_text)
+        parser.add_argument("--cluster", required=True, help="a registered cluster (gunj clusters)")
+        parser.add_argument("--output", choices=("table", "json"), default="table")
+        return parser
+
+    apply = command("apply", "make a cluster match a platform spec, one safe step at a time")
+    apply.add_argument("file", type=Path)
+    apply.set_defaults(handler=run_apply)
+    status = command("status", "show platforms' status, per component")
+    status.add_argument("platform", nargs="?", help="NAME or NAMESPACE/NAME (default: all)")
+    status.set_defaults(handler=run_status)
+    rollback = command(
+        "rollback",
+        "roll a component back (to its last good revision unless --to) and quarantine the "
+        "chart version rolled back from",
+    )
+    rollback.add_argument("platform", help="NAME or NAMESPACE/NAME")
+    rollback.add_argument("component", choices=("prometheus", "loki", "tempo", "grafana"))
+    rollback.add_argument("--to", type=int, dest="revision", help="the revision to return to")
+    rollback.set_defaults(handler=run_rollback)
+    uninstall = command("uninstall", "remove every release a platform owns, then the platform")
+    uninstall.add_argument("platform", help="NAME or NAMESPACE/NAME")
+    uninstall.set_defaults(handler=run_uninstall)
+    lift = command("unquarantine", "let reconcile apply a quarantined chart version again")
+    lift.add_argument("platform", help="NAME or NAMESPACE/NAME")
+    lift.add_argument("component", choices=("prometheus", "loki", "tempo", "grafana"))
+    lift.add_argument("version", help="the chart version")
+    lift.set_defaults(handler=run_unquarantine)
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+def run_apply(arguments: argparse.Namespace) -> int:
+    try:
+        text = arguments.file.read_text()
+    except OSError as error:
+        print(f"gunj apply: {arguments.file}: cannot read: {error.strerror}", file=sys.stderr)
+        return USAGE
+    try:
+        platform = load_platform(text)
+    except InvalidPlatform as error:
+        print(f"{arguments.file}: invalid, nothing was changed", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    engine = _reconciler(arguments.cluster)
+    if engine is None:
+        return 1
+    request = Request(source=f"gunj apply {arguments.file.name}", progress=_Progress())
+    return _report(engine.apply(platform, request), arguments.output)
+
+
+def run_status(arguments: argparse.Namespace) -> int:
+    engine = _reconciler(arguments.cluster)
+    if engine is None:
+        return 1
+    namespace, name = _split(arguments.platform) if arguments.platform else (None, None)
+    platforms = [
+        p for p in list_platforms(engine.access, namespace) if name is None or p.name == name
+    ]
+    if arguments.platform and not platforms:
+        print(
+            f"gunj status: no platform {arguments.platform} in {arguments.cluster}", file=sys.stderr
+        )
+        return 1
+    if arguments.output == "json":
+        print(json.dumps([_status_json(p) for p in platforms], indent=2, default=str))
+        return 0
+    if not platforms:
+        print(f"no platforms in {arguments.cluster}")
+    for index, platform in enumerate(platforms):
+        if index:
+            print()
+        _print_status(platform)
+    return 0
+
+
+def run_rollback(arguments: argparse.Namespace) -> int:
+    engine = _reconciler(arguments.cluster)
+    target = _find(engine, arguments.platform) if engine else None
+    if engine is None or target is None:
+        return 1
+    outcome = engine.rollback(
+        target.namespace,
+        target.name,
+        arguments.component,
+        to_revision=arguments.revision,
+        request=Request(progress=_Progress()),
+    )
+    return _report(outcome, arguments.output)
+
+
+def run_uninstall(arguments: argparse.Namespace) -> int:
+    engine = _reconciler(arguments.cluster)
+    target = _find(engine, arguments.platform) if engine else None
+    if engine is None or target is None:
+        return 1
+    outcome = engine.uninstall(target.namespace, target.name, Request(progress=_Progress()))
+    return _report(outcome, arguments.output)
+
+
+def run_unquarantine(arguments: argparse.Namespace) -> int:
+    engine = _reconciler(arguments.cluster)
+    target = _find(engine, arguments.platform) if engine else None
+    if engine is None or target is None:
+        return 1
+    outcome = engine.unquarantine(
+        target.namespace, target.name, arguments.component, arguments.version
+    )
+    return _report(outcome, arguments.output)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+class _Progress:
+    """Prints each step with the time since the command started."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def __call__(self, component: str, message: str) -> None:
+        elapsed = time.monotonic() - self.started
+        print(f"[{elapsed:6.1f}s] {component}: {message}", file=sys.stderr, flush=True)
+
+
+def _reconciler(cluster: str) -> Reconciler | None:
+    try:
+        return reconciler(cluster)
+    except (UnknownCluster, RegistryError) as error:
+        print(f"gunj: {error}", file=sys.stderr)
+        return None
+
+
+def _split(platform: str) -> tuple[str | None, str]:
+    namespace, _, name = platform.rpartition("/")
+    return namespace or None, name
+
+
+def _find(engine: Reconciler, platform: str) -> StoredPlatform | None:
+    namespace, name = _split(platform)
+    found = [p for p in list_platforms(engine.access, namespace) if p.name == name]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        print(f"gunj: no platform {platform} in {engine.cluster}", file=sys.stderr)
+    else:
+        where = ", ".join(f"{p.namespace}/{p.name}" for p in found)
+        print(
+            f"gunj: {platform} names several platforms ({where}); give NAMESPACE/NAME",
+            file=sys.stderr,
+        )
+    return None
+
+
+def _report(outcome: Outcome, output: str) -> int:
+    if output == "json":
+        print(json.dumps(outcome.to_json(), indent=2, default=str))
+        return outcome.exit_code
+    print(
+        f"{outcome.platform or 'platform'} on {outcome.cluster}: {outcome.result} "
+        f"({outcome.message}) in {outcome.duration:.1f}s"
+    )
+    if outcome.components:
+        rows = [("COMPONENT", "STATE", "VERSION", "REVISION", "ACTIONS", "MESSAGE")]
+        rows += [
+            (
+                c.component,
+                c.state,
+                c.chart_version or "-",
+                str(c.revision) if c.revision is not None else "-",
+                ", ".join(c.actions) or "-",
+                c.message,
+            )
+            for c in outcome.components
+        ]
+        _table(rows)
+    if outcome.transient:
+        print(
+            "transient: nothing is wrong with the spec; run the command again later",
+            file=sys.stderr,
+        )
+    return outcome.exit_code
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]).rstrip())
+
+
+def _age(since: datetime | None) -> str:
+    if since is None:
+        return "-"
+    seconds = int((datetime.now(UTC) - since).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _print_status(platform: StoredPlatform) -> None:
+    status = platform.status
+    ready = next((c for c in status.conditions if c.type == "Ready"), None)
+    print(
+        f"{platform.namespace}/{platform.name}: {status.phase or 'Pending'}"
+        f" (generation {platform.generation}, observed {status.observed_generation or '-'})"
+    )
+    if ready is not None and ready.status != "True":
+        print(f"  {ready.reason}: {ready.message}")
+    rows = [
+        (
+            "COMPONENT",
+            "STATE",
+            "CHART",
+            "VERSION",
+            "APP",
+            "REVISION",
+            "LAST GOOD",
+            "VERIFIED",
+            "CHANGED",
+            "MESSAGE",
+        )
+    ]
+    ordered = sorted(
+        status.components.items(),
+        key=lambda item: COMPONENTS.index(item[0]) if item[0] in COMPONENTS else len(COMPONENTS),
+    )
+    for name, component in ordered:
+        verified = "-"
+        if component.verified_revision == component.revision and component.revision:
+            verified = "yes" if component.tested else "FAILED"
+        rows.append(
+            (
+                name,
+                component.state or "-",
+                component.chart or "-",
+                component.chart_version or "-",
+                component.app_version or "-",
+                str(component.revision or "-"),
+                str(component.last_good_revision or "-"),
+                verified,
+                _age(component.last_changed),
+                component.tests if component.state == "InSync" else component.message,
+            )
+        )
+    _table(rows)
+    for entry in status.quarantined_versions:
+        print(
+            f"  quarantined: {entry.component} {entry.chart_version} since "
+            f"{entry.since.isoformat(timespec='seconds')}: {entry.reason}"
+            + (f" (incident {entry.incident})" if entry.incident else "")
+        )
+
+
+def _status_json(platform: StoredPlatform) -> dict[str, Any]:
+    return {
+        "platform": f"{platform.namespace}/{platform.name}",
+        "generation": platform.generation,
+        "status": platform.status.model_dump(mode="json", by_alias=True, exclude_none=True),
+    }
