@@ -23,6 +23,7 @@ from shared.localstack import stack as localstack
 from shared.localstack import volumes
 from shared.localstack.processes import StartupError
 from shared.localstack.tools import ProvisionError
+from tests.engine_support import Engine, make_engine
 
 TIERS = ("unit", "helm", "cluster", "e2e", "deploy")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -102,3 +103,17 @@ def helm(
         home=tmp_path_factory.mktemp(f"helm{major}-home"),
         plain_http_registries=frozenset({f"127.0.0.1:{local_stack.ports.oci}"}),
     )
+
+
+@pytest.fixture(scope="session")
+def engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Charts, indexes and version resolutions, shared by the engine tests of a session."""
+    return tmp_path_factory.mktemp("engine-cache")
+
+
+@pytest.fixture
+def engine(
+    helm: HelmClient, local_stack: localstack.Stack, tmp_path: Path, engine_cache: Path
+) -> Engine:
+    """The reconcile engine on the local cluster, once with Helm 3 and once with Helm 4."""
+    return make_engine(helm, local_stack, tmp_path, engine_cache)

@@ -59,44 +59,56 @@ def rollback_target(record: ComponentStatus | None, observed: ObservedRelease) -
     return target if 0 < target < observed.revision else None
 
 
-def decide(  # noqa: PLR0911 - one answer per state, as the table reads
+# States that need no desired release, and what each leads to.
+_WITHOUT_DESIRED: dict[State, tuple[Action | None, ComponentState]] = {
+    State.IN_SYNC: (None, "InSync"),
+    State.GONE: (None, "Removed"),
+    State.FOREIGN: (None, "Stalled"),
+    State.LOCKED: (None, "Locked"),
+    State.STALE_LOCK: (Action.UNLOCK, "Progressing"),
+    State.UNWANTED: (Action.UNINSTALL, "Progressing"),
+}
+
+
+def _last_failure(record: ComponentStatus | None) -> str:
+    return f"; last failure: {record.last_failure}" if record and record.last_failure else ""
+
+
+def decide(  # noqa: PLR0911 - one answer per state
     classification: Classification,
     desired: DesiredRelease | None,
     observed: ObservedRelease,
     record: ComponentStatus | None,
 ) -> Decision:
     state, reason = classification.state, classification.reason
-    if state in {State.IN_SYNC, State.GONE}:
-        return Decision(None, "InSync" if state is State.IN_SYNC else "Removed", reason)
-    if state is State.FOREIGN:
-        return Decision(None, "Stalled", reason)
+    if state in _WITHOUT_DESIRED:
+        action, outcome = _WITHOUT_DESIRED[state]
+        return Decision(action, outcome, reason)
+    verify_first = classification.verified is None
     if state is State.QUARANTINED:
+        if verify_first:
+            return Decision(Action.VERIFY, "Progressing", f"{reason}; verify what runs")
         return Decision(None, "Held", reason)
-    if state is State.LOCKED:
-        return Decision(None, "Locked", reason)
-    if state is State.STALE_LOCK:
-        return Decision(Action.UNLOCK, "Progressing", reason)
-    if state is State.UNWANTED:
-        return Decision(Action.UNINSTALL, "Progressing", reason)
     assert desired is not None  # noqa: S101 - every other state has a desired release
     spent = exhausted(record, desired)
     attempts = f"{failures(record, desired)} failed attempt(s), retries {desired.retries}"
-    if state is State.ABSENT:
-        if spent:
-            return Decision(None, "Stalled", f"not installed: {attempts}; waiting for a new spec")
-        return Decision(Action.INSTALL, "Progressing", reason)
     if state is State.UNVERIFIED:
         return Decision(Action.VERIFY, "Progressing", reason)
     if state in {State.FAILED, State.VERIFY_FAILED}:
         return _remediate(reason, desired, observed, record, spent)
-    # OUT_OF_SYNC or DRIFTED: upgrade, unless this digest has failed too often already.
-    if spent:
-        return Decision(
-            None,
-            "Stalled",
-            f"{reason}; {attempts}: not tried again until the spec changes",
-        )
-    return Decision(Action.UPGRADE, "Progressing", reason)
+    if state is State.ABSENT:
+        if spent:
+            wait = f"not installed: {attempts}; waiting for a new spec{_last_failure(record)}"
+            return Decision(None, "Failed", wait)
+        return Decision(Action.INSTALL, "Progressing", reason)
+    # OUT_OF_SYNC or DRIFTED: upgrade, unless this digest has failed too often already; then
+    # what runs (restored by a remediation) is verified, and the component stalls.
+    if not spent:
+        return Decision(Action.UPGRADE, "Progressing", reason)
+    if verify_first:
+        return Decision(Action.VERIFY, "Progressing", f"{reason}; verify what runs")
+    stall = f"{reason}; {attempts}: not tried again until the spec changes{_last_failure(record)}"
+    return Decision(None, "Stalled", stall)
 
 
 def _remediate(

@@ -13,7 +13,7 @@ from .context import EngineContext
 from .decide import decide
 from .desired import DesiredRelease
 from .record import Recorder
-from .state import classify
+from .state import State, classify
 
 
 @dataclass
@@ -59,6 +59,8 @@ def reconcile_component(
             observed, fresh = ctx.store.observe(release, ctx.namespace, ctx.clock()), True
             continue
         recorder.observed(component, desired, observed, decision)
+        if classification.state is State.DRIFTED:
+            recorder.warn(component, "Drifted", classification.reason)
         if decision.action is None:
             run.state, run.message = decision.outcome, decision.reason
             return run

@@ -109,6 +109,9 @@ class Recorder:
         if name in self.status.components:
             self._put(name, None)
 
+    def warn(self, component: str, reason: str, message: str) -> None:
+        self.events.emit(self.about, "Warning", reason, f"{component}: {message}")
+
     def quarantine(
         self, component: str, version: str, *, reason: str, incident: str | None = None
     ) -> None:
@@ -189,7 +192,7 @@ class Recorder:
                 }
         message = self.redactor(result.message)
         if not result.ok:
-            update["message"] = message
+            update |= {"message": message, "last_failure": f"{result.action}: {message}"}
         if result.action is Action.UNINSTALL and result.ok and desired is None:
             self._put(name, None)
         elif result.action is Action.UNINSTALL and result.ok:

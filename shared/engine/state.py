@@ -52,6 +52,9 @@ class State(StrEnum):
 class Classification:
     state: State
     reason: str
+    verified: bool | None = None
+    """For a deployed release: what verification found at its current revision (None: not
+    verified yet)."""
 
 
 def owned_by(observed: ObservedRelease, platform: str) -> bool:
@@ -100,26 +103,29 @@ def classify(  # noqa: PLR0911 - one answer per state, as the table reads
         return Classification(
             State.FAILED, f"revision {observed.revision} failed: {observed.description}"
         )
+    verified = verified_here(record, observed)
     if observed.content_digest != desired.digest:
         if desired.version in quarantined:
             return Classification(
                 State.QUARANTINED,
                 f"chart version {desired.version} is quarantined on this platform; "
                 f"kept at revision {observed.revision} ({observed.chart_version})",
+                verified,
             )
         if _changed_by_hand(observed, record):
             return Classification(
                 State.DRIFTED,
                 f"revision {observed.revision} was changed outside gunj "
                 f"(chart {observed.chart_version}, values differ from what gunj applied)",
+                verified,
             )
         return Classification(
             State.OUT_OF_SYNC,
             f"revision {observed.revision} holds {observed.chart} {observed.chart_version}; "
             f"the spec asks for {desired.describe()}"
             + (" with other values" if observed.chart_version == desired.version else ""),
+            verified,
         )
-    verified = verified_here(record, observed)
     if verified is None:
         return Classification(State.UNVERIFIED, f"revision {observed.revision} not verified yet")
     if not verified:

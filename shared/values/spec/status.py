@@ -64,6 +64,7 @@ class ComponentStatus(StatusModel):
     )
     changed_revision: int | None = Field(None, description="the revision that change made")
     failures: int = Field(0, description="failed attempts at attempted_digest")
+    last_failure: str = Field("", description="what the last failed attempt found")
     attempted_digest: str | None = None
     message: str = ""
 

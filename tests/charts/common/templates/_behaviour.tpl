@@ -26,6 +26,15 @@ spec:
       args: ["--fail", "--silent", "--max-time", "10", {{ .url | quote }}]
 {{- end -}}
 
+{{/*
+failWith: a value that makes the chart refuse to render, quoting the value in its error, as a
+chart's own `fail` checks do (tests use it to show that a secret value given there is scrubbed
+from every error gunj reports).
+*/}}
+{{- define "common.failWith" -}}
+{{- with .Values.failWith }}{{ fail (printf "refusing to render with failWith=%s" .) }}{{ end }}
+{{- end -}}
+
 {{- define "common.installFailure" -}}
 {{- if eq (index (.Chart.Annotations | default dict) "gunj.io/install-result" | default "") "fail" }}
 apiVersion: v1

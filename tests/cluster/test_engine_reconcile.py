@@ -1,0 +1,116 @@
+"""The reconcile engine on the local cluster, with Helm 3 and Helm 4: a platform installed and
+verified, kept in sync without a Helm process, changed one component at a time, and corrected
+after a change made by hand."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import timedelta
+
+from shared.helm import KubeTarget
+from shared.localstack.stack import Stack
+from tests.engine_support import SMALL_PROMETHEUS, SMALL_TEMPO, Engine, example, platform
+from tests.support import http_chart
+
+
+def test_a_fresh_install_of_the_minimal_example_reaches_ready_with_its_status(
+    engine: Engine, namespace: str, local_stack: Stack
+) -> None:
+    outcome = engine.apply(example("minimal", namespace))
+
+    assert outcome.result == "ready", outcome
+    status = engine.status(namespace)
+    assert (status.phase, status.observed_generation) == ("Ready", 1)
+    conditions = {c.type: c for c in status.conditions}
+    assert conditions["Ready"].status == "True"
+    assert conditions["TestSuccess"].status == "True"
+    assert "Reconciling" not in conditions and "Stalled" not in conditions
+    assert set(status.components) == {"prometheus", "loki", "grafana"}
+    for name, component in status.components.items():
+        release = engine.release(namespace, f"obs-{name}")
+        assert (component.mode, component.state, component.chart) == ("helm", "InSync", name)
+        assert (component.revision, component.last_good_revision) == (1, 1)
+        assert component.chart_version == release.chart_version
+        assert component.app_version == release.app_version
+        assert component.values_digest == release.content_digest
+        assert component.tested and component.verified_revision == 1
+        assert "probe of http://" in component.tests and "passed" in component.tests
+    reasons = [reason for _, reason, _ in engine.events(namespace)]
+    assert reasons.count("Install") == 3 and reasons.count("Verify") == 3
+    shown = subprocess.run(
+        [
+            str(local_stack.kubectl),
+            "--kubeconfig",
+            str(local_stack.kubeconfig),
+            "get",
+            "op",
+            "-n",
+            namespace,
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(shown.stdout)["items"][0]["status"]["phase"] == "Ready"
+
+
+def test_an_unchanged_spec_runs_no_helm_and_a_changed_value_upgrades_only_its_component(
+    engine: Engine, namespace: str
+) -> None:
+    spec = platform(namespace, prometheus=SMALL_PROMETHEUS, tempo=SMALL_TEMPO)
+    assert engine.apply(spec).result == "ready"
+    engine.helm_runs()
+
+    again = engine.apply(spec)
+
+    assert again.result == "ready"
+    assert [c.actions for c in again.components] == [(), ()]
+    assert engine.helm_runs() == []
+    assert engine.release(namespace, "obs-prometheus").revision == 1
+
+    changed = platform(
+        namespace, prometheus={**SMALL_PROMETHEUS, "retention": "3d"}, tempo=SMALL_TEMPO
+    )
+    outcome = engine.apply(changed)
+
+    assert outcome.result == "ready"
+    assert {c.component: c.actions for c in outcome.components} == {
+        "prometheus": ("upgrade", "verify"),
+        "tempo": (),
+    }
+    assert engine.release(namespace, "obs-prometheus").revision == 2
+    assert engine.release(namespace, "obs-tempo").revision == 1
+    assert not [run for run in engine.helm_runs() if "obs-tempo" in run]
+
+
+def test_an_upgrade_made_by_hand_is_reported_as_drift_and_corrected(
+    engine: Engine, namespace: str, local_stack: Stack
+) -> None:
+    spec = platform(namespace, prometheus=SMALL_PROMETHEUS)
+    assert engine.apply(spec).result == "ready"
+    applied = engine.status(namespace).components["prometheus"].values_digest
+
+    engine.helm.upgrade(
+        "obs-prometheus",
+        http_chart(local_stack, "prometheus", "29.26.0"),
+        KubeTarget(namespace=namespace, kubeconfig=local_stack.kubeconfig),
+        values={"server": {"retention": "1d"}},
+        timeout=timedelta(minutes=2),
+    )
+    by_hand = engine.release(namespace, "obs-prometheus")
+    # Helm carries gunj's labels over to the new revision: the label claims gunj's digest.
+    assert by_hand.desired_digest == applied
+    assert by_hand.content_digest != applied
+
+    outcome = engine.apply(spec)
+
+    assert outcome.result == "ready"
+    assert outcome.components[0].actions == ("upgrade", "verify")
+    corrected = engine.release(namespace, "obs-prometheus")
+    assert (corrected.revision, corrected.chart_version) == (3, "29.27.0")
+    assert corrected.content_digest == applied
+    drift = [m for kind, reason, m in engine.events(namespace) if reason == "Drifted"]
+    assert drift and "changed outside gunj" in drift[0]
