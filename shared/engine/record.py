@@ -87,7 +87,7 @@ class Recorder:
     ) -> None:
         """The component's record as things stand: what the release holds, and the state."""
         record = self.component(name)
-        if observed.revision is None and decision.outcome == "Removed":
+        if decision.outcome == "Removed":
             self._put(name, None)
             return
         base = record or ComponentStatus.model_validate({"mode": mode})

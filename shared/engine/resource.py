@@ -23,7 +23,7 @@ from ..values.spec.status import PlatformStatus
 
 FIELD_MANAGER = "gunj"
 APPLY = "application/apply-patch+yaml"
-MERGE = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
 GENERATION_ANNOTATION = "gunj.io/generation"
 SOURCE_ANNOTATION = "gunj.io/source"
 # Which clusters have the current CRD, in this process (a warm function skips the check).
@@ -172,9 +172,16 @@ def apply_platform(
 
 
 def write_status(access: ClusterAccess, namespace: str, name: str, status: PlatformStatus) -> None:
-    body = {"status": status.model_dump(mode="json", by_alias=True, exclude_none=True)}
+    """Replace the whole status (a merge patch could not drop a component that is gone)."""
+    value = status.model_dump(mode="json", by_alias=True, exclude_none=True)
     access.custom.patch_namespaced_custom_object_status(
-        GROUP, VERSION, namespace, PLURAL, name, body, _content_type=MERGE
+        GROUP,
+        VERSION,
+        namespace,
+        PLURAL,
+        name,
+        [{"op": "add", "path": "/status", "value": value}],
+        _content_type=JSON_PATCH,
     )
 
 

@@ -1,0 +1,160 @@
+"""A platform's life on the local cluster, with Helm 3 and Helm 4: a component disabled and a
+platform uninstalled remove only what gunj made; two reconciles at once leave one revision; an
+older spec is ignored; an unreachable cluster is transient; and a secret that a chart's error
+echoes appears nowhere gunj writes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client
+
+from shared.engine.resource import read_platform
+from shared.helm import HelmClient, KubeTarget
+from shared.helm.releases import ReleaseState
+from shared.localstack.stack import Stack
+from tests.engine_support import SMALL_PROMETHEUS, SMALL_TEMPO, Engine, make_engine, platform
+from tests.support import http_chart
+
+TIMEOUT = timedelta(minutes=2)
+
+
+def test_disabling_a_component_uninstalls_it_and_uninstalling_the_platform_keeps_others(
+    engine: Engine, namespace: str, local_stack: Stack
+) -> None:
+    spec = platform(namespace, prometheus=SMALL_PROMETHEUS, tempo=SMALL_TEMPO)
+    assert engine.apply(spec).result == "ready"
+    target = KubeTarget(namespace=namespace, kubeconfig=local_stack.kubeconfig)
+    # Releases gunj never made, one named as a component of this platform would be.
+    for name in ("obs-loki", "unrelated"):
+        engine.helm.install(
+            name, http_chart(local_stack, "tempo", "2.2.4"), target, timeout=TIMEOUT
+        )
+
+    disabled = platform(
+        namespace, prometheus=SMALL_PROMETHEUS, tempo={**SMALL_TEMPO, "enabled": False}
+    )
+    outcome = engine.apply(disabled)
+
+    assert outcome.result == "ready", outcome
+    assert {c.component: c.actions for c in outcome.components} == {
+        # Without Tempo, Prometheus no longer receives remote writes: its values change too.
+        "prometheus": ("upgrade", "verify"),
+        "tempo": ("uninstall",),
+        "loki": (),
+    }
+    assert engine.release(namespace, "obs-tempo").state is ReleaseState.ABSENT
+    assert set(engine.status(namespace).components) == {"prometheus"}
+
+    removed = engine.reconciler.uninstall(namespace, "obs")
+
+    assert removed.result == "removed", removed
+    assert engine.release(namespace, "obs-prometheus").state is ReleaseState.ABSENT
+    for name in ("obs-loki", "unrelated"):
+        assert engine.release(namespace, name).state is ReleaseState.DEPLOYED
+    assert read_platform(engine.access, namespace, "obs") is None
+
+
+def test_two_reconciles_of_one_platform_at_once_leave_one_revision_and_one_is_deferred(
+    engine: Engine, namespace: str, local_stack: Stack, tmp_path: Path, engine_cache: Path
+) -> None:
+    (tmp_path / "second").mkdir()
+    second = make_engine(engine.helm, local_stack, tmp_path / "second", engine_cache)
+    spec = platform(namespace, prometheus=SMALL_PROMETHEUS)
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(lambda e: e.apply(spec), [engine, second]))
+
+    assert sorted(o.result for o in outcomes) == ["deferred", "ready"], outcomes
+    deferred = next(o for o in outcomes if o.result == "deferred")
+    assert deferred.transient and deferred.exit_code == 3
+    assert "being reconciled by" in deferred.message
+    assert engine.release(namespace, "obs-prometheus").revision == 1
+    later = second.apply(spec)
+    assert later.result == "ready" and later.components[0].actions == ()
+
+
+def test_a_spec_older_than_the_clusters_is_ignored_and_reported(
+    engine: Engine, namespace: str
+) -> None:
+    newer = platform(namespace, prometheus=SMALL_PROMETHEUS)
+    assert engine.apply(newer, generation=3).result == "ready"
+    engine.helm_runs()
+    older = platform(namespace, prometheus={**SMALL_PROMETHEUS, "retention": "1d"})
+
+    outcome = engine.apply(older, generation=2)
+
+    assert (outcome.result, outcome.transient, outcome.exit_code) == ("stale", False, 1)
+    assert "generation 2 is older than generation 3" in outcome.message
+    assert engine.helm_runs() == []
+    stored = read_platform(engine.access, namespace, "obs")
+    assert stored is not None and stored.published_generation == 3
+    assert "retention" not in stored.spec["prometheus"]
+    assert engine.release(namespace, "obs-prometheus").revision == 1
+
+
+def test_an_unreachable_api_server_is_a_transient_outcome(
+    helm: HelmClient, local_stack: Stack, tmp_path: Path, engine_cache: Path
+) -> None:
+    config = yaml.safe_load(local_stack.kubeconfig.read_text())
+    for entry in config["clusters"]:
+        entry["cluster"]["server"] = "https://127.0.0.1:1"  # nothing listens there
+    closed = tmp_path / "kubeconfig"
+    closed.write_text(yaml.safe_dump(config))
+    unreachable = Stack(**{**local_stack.__dict__, "kubeconfig": closed})
+    engine = make_engine(helm, unreachable, tmp_path, engine_cache)
+
+    outcome = engine.apply(platform("monitoring", prometheus=SMALL_PROMETHEUS))
+
+    assert (outcome.result, outcome.transient, outcome.exit_code) == ("error", True, 3)
+    assert "cannot be reached" in outcome.message
+
+
+def test_a_secret_that_a_failing_chart_echoes_appears_nowhere(
+    engine: Engine,
+    namespace: str,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    secret = f"s3cr3t-{uuid.uuid4().hex}"
+    engine.access.core.create_namespaced_secret(
+        namespace,
+        client.V1Secret(
+            metadata=client.V1ObjectMeta(name="echo"),
+            data={"value": base64.b64encode(secret.encode()).decode()},
+        ),
+    )
+    spec = platform(
+        namespace,
+        prometheus={
+            **SMALL_PROMETHEUS,
+            "valuesFrom": [
+                {"kind": "Secret", "name": "echo", "key": "value", "targetPath": "failWith"}
+            ],
+            "remediation": {"retries": 0},
+        },
+    )
+    caplog.set_level(logging.DEBUG)
+
+    outcome = engine.apply(spec)
+
+    assert outcome.result == "failed", outcome
+    record = engine.status(namespace).components["prometheus"]
+    assert "refusing to render with failWith=***" in record.last_failure
+    said = [
+        json.dumps(outcome.to_json()),
+        engine.status(namespace).model_dump_json(),
+        json.dumps(engine.events(namespace)),
+        caplog.text,
+        *capsys.readouterr(),
+    ]
+    for text in said:
+        assert secret not in text
