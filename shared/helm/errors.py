@@ -2,15 +2,18 @@
 (report, do not retry).
 
 Helm reports everything as exit code 1 and a message on stderr; the message is the only signal.
-The patterns below are taken from the messages Helm 3.17 and Helm 4 print, checked most specific
-first. A message nothing matches is a plain :class:`HelmError`, treated as permanent: retrying an
-unknown failure forever is worse than reporting it.
+The rules below are taken from the messages Helm 3.17 and Helm 4 print on a real cluster (the
+cluster tests in ``tests/cluster/test_helm_errors.py`` produce each of them), checked most
+specific first. A message nothing matches is a plain :class:`HelmError`, treated as permanent:
+retrying an unknown failure forever is worse than reporting it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Self
 
 from ..errors import GunjError
 
@@ -22,6 +25,11 @@ class HelmError(GunjError):
         super().__init__(message)
         self.command = tuple(command)
         self.stderr = stderr
+
+    @classmethod
+    def from_output(cls, stderr: str, command: Sequence[str] = ()) -> Self:
+        """The error for Helm's output, its message Helm's final error."""
+        return cls(_last_error_line(stderr), command=command, stderr=stderr)
 
 
 class ReleaseNotFound(HelmError):
@@ -82,61 +90,105 @@ class ClusterUnreachable(HelmError):
     transient = True
 
 
-_PATTERNS: tuple[tuple[type[HelmError], re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE))
-    for kind, pattern in (
-        (ReleaseLocked, r"another operation \(install/upgrade/rollback\) is in progress"),
-        (TestFailed, r"\bpod \S+ failed\b"),
-        (
-            ClusterUnreachable,
-            r"kubernetes cluster unreachable|connect: connection refused"
-            r"|no such host|i/o timeout|tls handshake timeout"
-            r"|the server is currently unable to handle the request",
-        ),
-        (
-            RepositoryUnavailable,
-            r"(failed to fetch|looks like .* is not a valid chart repository"
-            r"|cannot be reached).*\b5\d\d\b|\b5\d\d (internal server error"
-            r"|bad gateway|service unavailable|gateway timeout)",
-        ),
-        (
-            ReleaseNotFound,
-            r"release: not found|release not found|has no deployed releases"
-            r"|release: .* not found|revision .* not found",
-        ),
-        (
-            ChartNotFound,
-            r"chart .* (version .* )?not found|failed to fetch .*: 404"
-            r"|: not found$|manifest unknown|repo .* not found"
-            r"|no chart version found|no chart name found",
-        ),
-        (
-            HelmTimeout,
-            r"context deadline exceeded|timed out waiting for the condition"
-            r"|timeout waiting for|resource not ready.*timeout",
-        ),
-        (
-            RenderError,
-            r"parse error|execution error|values don't meet the specifications"
-            r"|error converting yaml to json|yaml: line \d+|template: "
-            r"|unable to build kubernetes objects from release manifest",
-        ),
-        (
-            ResourceRejected,
-            r" is invalid: | is forbidden: |admission webhook .* denied"
-            r"|failed to create resource|server-side apply failed",
-        ),
+# A request that never got an answer. Which end was unreachable is told by what surrounds it.
+_NETWORK = (
+    r"connect: connection refused|connection reset by peer|no such host|i/o timeout"
+    r"|tls handshake timeout|network is unreachable|no route to host|server misbehaving"
+)
+# What only a request to a chart source carries: Helm's repository wording, the OCI client's
+# (ORAS in Helm 3, oras-go v2 in Helm 4) and the URLs of an index, an archive, its provenance
+# file or the OCI distribution API (whose paths start with /v2/; an API server's are /api,
+# /apis, /version).
+_CHART_SOURCE = (
+    r"is not a valid chart repository|failed to do request|failed to perform \"\w+\" on source"
+    r"|/index\.yaml\b|\.tgz\b|\.prov\b|\bhttps?://[^/\s\"]+/v2/"
+)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: type[HelmError]
+    pattern: re.Pattern[str]
+    # A second pattern that must match as well.
+    also: re.Pattern[str] | None = None
+
+    def matches(self, text: str) -> bool:
+        return bool(self.pattern.search(text)) and (
+            self.also is None or bool(self.also.search(text))
+        )
+
+
+def _rule(
+    kind: type[HelmError],
+    pattern: str,
+    *,
+    also: str | None = None,
+) -> _Rule:
+    return _Rule(
+        kind,
+        re.compile(pattern, re.IGNORECASE),
+        re.compile(also, re.IGNORECASE) if also else None,
     )
+
+
+_RULES: tuple[_Rule, ...] = (
+    _rule(ReleaseLocked, r"another operation \(install/upgrade/rollback\) is in progress"),
+    _rule(TestFailed, r"\bpod \S+ failed\b"),
+    # Helm 3 and 4 say this whenever the API server does not answer its first request.
+    _rule(ClusterUnreachable, r"kubernetes cluster unreachable"),
+    _rule(RepositoryUnavailable, _NETWORK, also=_CHART_SOURCE),
+    # Any other request that got no answer went to the API server (Helm talks to nothing else
+    # mid-operation), or it is too vague to tell.
+    _rule(
+        ClusterUnreachable,
+        _NETWORK + r"|the server is currently unable to handle the request",
+    ),
+    _rule(
+        RepositoryUnavailable,
+        r"(failed to fetch|looks like .* is not a valid chart repository"
+        r"|cannot be reached).*\b5\d\d\b|\b5\d\d (internal server error"
+        r"|bad gateway|service unavailable|gateway timeout)",
+    ),
+    _rule(
+        ReleaseNotFound,
+        r"release: not found|release not found|has no deployed releases"
+        r"|release: .* not found|revision .* not found",
+    ),
+    _rule(
+        ChartNotFound,
+        r"chart .* (version .* )?not found|failed to fetch .*: 404"
+        r"|: not found$|manifest unknown|repo .* not found"
+        r"|no chart version found|no chart name found",
+    ),
+    _rule(
+        HelmTimeout,
+        r"context deadline exceeded|timed out waiting for the condition"
+        r"|timeout waiting for|resource not ready.*timeout",
+    ),
+    _rule(
+        RenderError,
+        r"parse error|execution error|values don't meet the specifications"
+        r"|error converting yaml to json|yaml: line \d+|template: "
+        r"|unable to build kubernetes objects from release manifest",
+    ),
+    _rule(
+        ResourceRejected,
+        r" is invalid: | is forbidden: |admission webhook .* denied"
+        r"|failed to create resource|server-side apply failed",
+    ),
 )
 
 
 def classify(stderr: str, command: Sequence[str] = ()) -> HelmError:
     """Map Helm's error output to the most specific error type."""
-    message = _last_error_line(stderr)
-    for kind, pattern in _PATTERNS:
-        if pattern.search(stderr):
-            return kind(message, command=command, stderr=stderr)
-    return HelmError(message, command=command, stderr=stderr)
+    return (_match(stderr) or HelmError).from_output(stderr, command)
+
+
+def _match(text: str) -> type[HelmError] | None:
+    for rule in _RULES:
+        if rule.matches(text):
+            return rule.kind
+    return None
 
 
 def _last_error_line(stderr: str) -> str:

@@ -1,0 +1,153 @@
+"""Helm's failures, produced for real on the local cluster with Helm 3 and Helm 4, arrive as the
+typed errors the engine acts on: transient ones are retried (and a retry does succeed once the
+cause is gone), permanent ones are reported, and only a test pod that failed is a failed test.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client
+
+from shared.helm import ChartReference, HelmClient, KubeTarget
+from shared.helm.errors import (
+    ClusterUnreachable,
+    HelmError,
+    RepositoryUnavailable,
+)
+from shared.kube import ClusterAccess
+from shared.localstack.stack import Stack
+from tests.support import http_chart
+
+TIMEOUT = timedelta(minutes=2)
+FINALIZER = "example.com/hold"
+
+
+@pytest.fixture
+def target(local_stack: Stack, namespace: str) -> KubeTarget:
+    return KubeTarget(namespace=namespace, kubeconfig=local_stack.kubeconfig)
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port that refuses connections: bound (so nothing else takes it) but not listening."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
+
+
+@pytest.fixture
+def unreachable(kubeconfig: Path, closed_port: int, tmp_path: Path, namespace: str) -> KubeTarget:
+    """The local cluster's kubeconfig with its API server moved to a closed port."""
+    config = yaml.safe_load(kubeconfig.read_text())
+    for entry in config["clusters"]:
+        entry["cluster"]["server"] = f"https://127.0.0.1:{closed_port}"
+    moved = tmp_path / "unreachable-kubeconfig.yaml"
+    moved.write_text(yaml.safe_dump(config))
+    return KubeTarget(namespace=namespace, kubeconfig=moved)
+
+
+def wait_for(condition: Callable[[], bool], what: str, within: float = 90) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {within} s")
+        time.sleep(0.5)
+
+
+def kubectl(stack: Stack, *args: str, stdin: str | None = None) -> None:
+    subprocess.run(
+        [str(stack.kubectl), "--kubeconfig", str(stack.kubeconfig), *args],
+        input=stdin,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+
+
+def phase(resource: client.V1Namespace | client.V1Pod) -> str | None:
+    return resource.status.phase if resource.status else None
+
+
+def quota(cluster: ClusterAccess, namespace: str, name: str, hard: dict[str, str]) -> None:
+    cluster.core.create_namespaced_resource_quota(
+        namespace,
+        client.V1ResourceQuota(
+            metadata=client.V1ObjectMeta(name=name), spec=client.V1ResourceQuotaSpec(hard=hard)
+        ),
+    )
+
+    # The admission plugin refuses only once the quota controller has counted current usage.
+    def counted() -> bool:
+        status = cluster.core.read_namespaced_resource_quota(name, namespace).status
+        return bool(status and status.used is not None and set(status.used) == set(hard))
+
+    wait_for(counted, f"ResourceQuota {name} counted")
+
+
+# --- 1. a chart source that cannot be reached is not an unreachable cluster ---------------------
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "install oci",
+        "install oci version",
+        "show chart oci",
+        "pull oci",
+        "install repo",
+        "show repo",
+    ],
+)
+def test_unreachable_chart_source_is_a_repository_problem(
+    how: str, helm: HelmClient, target: KubeTarget, closed_port: int
+) -> None:
+    source = f"127.0.0.1:{closed_port}"
+    chart = (
+        ChartReference(name="prometheus", repository=f"http://{source}/prometheus-community")
+        if how.endswith("repo")
+        else ChartReference(
+            name="chart",
+            repository=f"oci://{source}/x",
+            version="29.27.0" if how.endswith("version") else None,
+        )
+    )
+
+    with pytest.raises(HelmError) as raised:
+        if how.startswith("install"):
+            helm.install("unreached", chart, target, timeout=TIMEOUT)
+        elif how.startswith("show"):
+            helm.show_chart(chart)
+        else:
+            helm.run(["pull", *chart.as_arguments(), "--destination", "/nonexistent"])
+
+    error = raised.value
+    assert type(error) is RepositoryUnavailable, error.stderr
+    assert error.transient
+    assert source in str(error)
+    assert "connection refused" in str(error)
+
+
+def test_unreachable_api_server_is_a_cluster_problem(
+    helm: HelmClient, local_stack: Stack, unreachable: KubeTarget, closed_port: int
+) -> None:
+    chart = http_chart(local_stack, "prometheus", "29.27.0")
+
+    for attempt in (
+        lambda: helm.install("unreached", chart, unreachable, timeout=TIMEOUT),
+        lambda: helm.status("unreached", unreachable),
+        lambda: helm.list_releases(unreachable),
+    ):
+        with pytest.raises(HelmError) as raised:
+            attempt()
+        error = raised.value
+        assert type(error) is ClusterUnreachable, error.stderr
+        assert error.transient
+        assert f"https://127.0.0.1:{closed_port}/version" in str(error)
