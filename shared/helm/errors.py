@@ -72,6 +72,13 @@ class ResourceRejected(HelmError):
     """The API server refused an object of the release (invalid field, admission denial)."""
 
 
+class NamespaceTerminating(HelmError):
+    """The release's namespace is being deleted, so nothing new may be created in it. Once it is
+    gone it can be created again: worth retrying."""
+
+    transient = True
+
+
 class RepositoryNotAllowed(HelmError):
     """The repository is not on the allow-list of this installation."""
 
@@ -160,6 +167,8 @@ _RULES: tuple[_Rule, ...] = (
         r"|: not found$|manifest unknown|repo .* not found"
         r"|no chart version found|no chart name found",
     ),
+    # The namespace lifecycle admission plugin's refusal (a "forbidden" that is not permanent).
+    _rule(NamespaceTerminating, r"because it is being terminated"),
     _rule(
         HelmTimeout,
         r"context deadline exceeded|timed out waiting for the condition"

@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
-from shared.helm import ChartReference, HelmClient, KubeTarget
+from shared.helm import ChartReference, HelmClient, KubeTarget, ReleaseStatus
 from shared.helm.errors import (
     ClusterUnreachable,
     HelmError,
+    NamespaceTerminating,
     RepositoryUnavailable,
 )
 from shared.kube import ClusterAccess
@@ -151,3 +153,60 @@ def test_unreachable_api_server_is_a_cluster_problem(
         assert type(error) is ClusterUnreachable, error.stderr
         assert error.transient
         assert f"https://127.0.0.1:{closed_port}/version" in str(error)
+
+
+# --- 2. a namespace being deleted ---------------------------------------------------------------
+
+
+@pytest.fixture
+def held_namespace(cluster: ClusterAccess, namespace: str) -> Iterator[str]:
+    """The test namespace, deleted but held in Terminating by a ConfigMap's finalizer until the
+    test lets it go (or ends)."""
+    cluster.core.create_namespaced_config_map(
+        namespace,
+        client.V1ConfigMap(metadata=client.V1ObjectMeta(name="hold", finalizers=[FINALIZER])),
+    )
+    cluster.delete_namespace(namespace)
+    wait_for(lambda: phase(cluster.core.read_namespace(namespace)) == "Terminating", namespace)
+    yield namespace
+    release_hold(cluster, namespace)
+
+
+def release_hold(cluster: ClusterAccess, namespace: str) -> None:
+    try:
+        cluster.core.patch_namespaced_config_map(
+            "hold", namespace, {"metadata": {"finalizers": None}}
+        )
+    except ApiException as error:
+        if error.status != 404:
+            raise
+
+
+def test_terminating_namespace_is_transient_and_a_retry_succeeds_once_it_is_gone(
+    helm: HelmClient, local_stack: Stack, cluster: ClusterAccess, held_namespace: str
+) -> None:
+    target = KubeTarget(namespace=held_namespace, kubeconfig=local_stack.kubeconfig)
+    chart = http_chart(local_stack, "prometheus", "29.27.0")
+
+    with pytest.raises(HelmError) as raised:
+        helm.install("late", chart, target, timeout=TIMEOUT)
+
+    error = raised.value
+    assert type(error) is NamespaceTerminating, error.stderr
+    assert error.transient
+    assert f"namespace {held_namespace} because it is being terminated" in str(error)
+
+    release_hold(cluster, held_namespace)
+
+    def gone() -> bool:
+        try:
+            cluster.core.read_namespace(held_namespace)
+        except ApiException as missing:
+            return bool(missing.status == 404)
+        return False
+
+    wait_for(gone, f"namespace {held_namespace} deleted")
+    cluster.ensure_namespace(held_namespace, labels={"gunj.io/test": "true"})
+    assert (
+        helm.install("late", chart, target, timeout=TIMEOUT).info.status is ReleaseStatus.DEPLOYED
+    )

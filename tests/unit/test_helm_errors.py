@@ -172,3 +172,21 @@ def test_real_output_maps_to_typed_error(
     error = errors.classify(stderr, ["/opt/helm", verb, "release", "--namespace", "apps"])
 
     assert type(error) is kind
+
+
+# --- A namespace being deleted: retry once it is gone. ---
+
+TERMINATING = (
+    'Error: INSTALLATION FAILED: create: failed to create: secrets "sh.helm.release.v1.x.v1" is '
+    "forbidden: unable to create new content in namespace h10-term because it is being "
+    "terminated"
+)
+
+
+def test_terminating_namespace_is_transient_not_forbidden() -> None:
+    # Helm 3 and Helm 4 print the same words, on install and on upgrade --install.
+    error = errors.classify(TERMINATING, ["helm", "install", "x"])
+
+    assert type(error) is errors.NamespaceTerminating
+    assert error.transient
+    assert str(error) == TERMINATING.removeprefix("Error: ")
