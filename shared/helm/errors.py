@@ -6,6 +6,10 @@ The rules below are taken from the messages Helm 3.17 and Helm 4 print on a real
 cluster tests in ``tests/cluster/test_helm_errors.py`` produce each of them), checked most
 specific first. A message nothing matches is a plain :class:`HelmError`, treated as permanent:
 retrying an unknown failure forever is worse than reporting it.
+
+A failure with several causes (Helm 3's "2 errors occurred: * ... * ...", Helm 4's one line per
+object) is transient only if none of its causes is a known permanent one: a quota that frees up
+does not fix an object the API server rejects.
 """
 
 from __future__ import annotations
@@ -79,6 +83,38 @@ class NamespaceTerminating(HelmError):
     transient = True
 
 
+class QuotaExceeded(HelmError):
+    """A ResourceQuota of the namespace refused an object. Usage may drop or the quota grow, so
+    a retry may succeed; ``quotas`` names the quotas, the message what each refused."""
+
+    transient = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: Sequence[str] = (),
+        stderr: str = "",
+        quotas: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message, command=command, stderr=stderr)
+        self.quotas = tuple(quotas)
+
+    @classmethod
+    def from_output(cls, stderr: str, command: Sequence[str] = ()) -> Self:
+        text = _error_text(stderr)
+        refusals = list(dict.fromkeys(match.groups() for match in _QUOTA.finditer(text)))
+        if not refusals:
+            return super().from_output(stderr, command)
+        message = _operation_prefix(text) + "; ".join(
+            f"quota {quota} exceeded by {what}: requested {requested}, used {used}, "
+            f"limited to {limited}"
+            for what, quota, requested, used, limited in refusals
+        )
+        quotas = sorted({quota for _, quota, *_ in refusals})
+        return cls(message, command=command, stderr=stderr, quotas=quotas)
+
+
 class RepositoryNotAllowed(HelmError):
     """The repository is not on the allow-list of this installation."""
 
@@ -109,6 +145,10 @@ _NETWORK = (
 _CHART_SOURCE = (
     r"is not a valid chart repository|failed to do request|failed to perform \"\w+\" on source"
     r"|/index\.yaml\b|\.tgz\b|\.prov\b|\bhttps?://[^/\s\"]+/v2/"
+)
+_QUOTA = re.compile(
+    r"(\S+ \"[^\"]+\") is forbidden: exceeded quota: ([^,\s]+), requested: (\S+?), "
+    r"used: (\S+?), limited: ([^\s,]+)"
 )
 
 
@@ -169,6 +209,9 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # The namespace lifecycle admission plugin's refusal (a "forbidden" that is not permanent).
     _rule(NamespaceTerminating, r"because it is being terminated"),
+    # The ResourceQuota admission plugin's; "failed quota: q: must specify ..." (a pod without
+    # the requests a quota demands) is the chart's to fix, and stays a rejection.
+    _rule(QuotaExceeded, r"exceeded quota: "),
     _rule(
         HelmTimeout,
         r"context deadline exceeded|timed out waiting for the condition"
@@ -190,7 +233,14 @@ _RULES: tuple[_Rule, ...] = (
 
 def classify(stderr: str, command: Sequence[str] = ()) -> HelmError:
     """Map Helm's error output to the most specific error type."""
-    return (_match(stderr) or HelmError).from_output(stderr, command)
+    kind = _match(stderr)
+    if kind is not None and kind.transient:
+        for cause in _causes(stderr):
+            other = _match(cause)
+            if other is not None and not other.transient:
+                kind = other
+                break
+    return (kind or HelmError).from_output(stderr, command)
 
 
 def _match(text: str) -> type[HelmError] | None:
@@ -198,6 +248,38 @@ def _match(text: str) -> type[HelmError] | None:
         if rule.matches(text):
             return rule.kind
     return None
+
+
+def _error_text(stderr: str) -> str:
+    """Helm's final error as printed, from its ``Error:`` line on (without the prefix)."""
+    text = stderr.strip()
+    start = text.rfind("Error:")
+    if start >= 0 and (start == 0 or text[start - 1] == "\n"):
+        return text[start + len("Error:") :].strip()
+    return text
+
+
+def _causes(stderr: str) -> list[str]:
+    """The separate failures one error lists, if it lists more than one: Helm 3's "* " items
+    (under a "2 errors occurred:" header that is no cause itself), else Helm 4's lines and
+    " && "-joined parts (without the "- <field>" lines of a conflict)."""
+    lines = [line.strip() for line in _error_text(stderr).splitlines()]
+    causes = [line.removeprefix("* ") for line in lines if line.startswith("* ")]
+    if not causes:
+        parts = [part.strip() for line in lines for part in line.split(" && ")]
+        causes = [part for part in parts if part and not part.startswith("- ")]
+    return causes if len(causes) > 1 else []
+
+
+def _operation_prefix(text: str) -> str:
+    """What Helm says failed ("UPGRADE FAILED: failed pre-upgrade: ", "Hook test x.yaml failed:
+    "), to keep in front of a message of ours."""
+    match = re.match(
+        r"(?:[A-Z][A-Z ]* FAILED: )?(?:failed (?:pre|post)-\w+: )?(?:warning: )?"
+        r"(?:Hook \S+ \S+ failed: )?",
+        text,
+    )
+    return match.group(0).replace("warning: ", "") if match else ""
 
 
 def _last_error_line(stderr: str) -> str:

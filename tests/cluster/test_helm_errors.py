@@ -22,7 +22,9 @@ from shared.helm.errors import (
     ClusterUnreachable,
     HelmError,
     NamespaceTerminating,
+    QuotaExceeded,
     RepositoryUnavailable,
+    ResourceRejected,
 )
 from shared.kube import ClusterAccess
 from shared.localstack.stack import Stack
@@ -210,3 +212,49 @@ def test_terminating_namespace_is_transient_and_a_retry_succeeds_once_it_is_gone
     assert (
         helm.install("late", chart, target, timeout=TIMEOUT).info.status is ReleaseStatus.DEPLOYED
     )
+
+
+# --- 3. an exceeded ResourceQuota ---------------------------------------------------------------
+
+
+def test_exceeded_quota_is_transient_names_the_quota_and_a_retry_succeeds_once_it_is_lifted(
+    helm: HelmClient, local_stack: Stack, cluster: ClusterAccess, target: KubeTarget
+) -> None:
+    quota(cluster, target.namespace, "no-configmaps", {"count/configmaps": "0"})
+    chart = http_chart(local_stack, "prometheus", "29.27.0")
+
+    with pytest.raises(HelmError) as raised:
+        helm.install("squeezed", chart, target, timeout=TIMEOUT)
+
+    error = raised.value
+    assert type(error) is QuotaExceeded, error.stderr
+    assert error.transient
+    assert error.quotas == ("no-configmaps",)
+    assert str(error).startswith(
+        'INSTALLATION FAILED: quota no-configmaps exceeded by configmaps "squeezed-prometheus-'
+    )
+
+    cluster.core.delete_namespaced_resource_quota("no-configmaps", target.namespace)
+    upgraded = helm.upgrade("squeezed", chart, target, install=True, timeout=TIMEOUT)
+    assert upgraded.info.status is ReleaseStatus.DEPLOYED
+
+
+def test_quota_beside_a_rejected_object_is_permanent(
+    helm: HelmClient, local_stack: Stack, cluster: ClusterAccess, target: KubeTarget
+) -> None:
+    # Lifting the quota would not make the chart's invalid ConfigMap acceptable: no retry.
+    quota(cluster, target.namespace, "no-configmaps", {"count/configmaps": "0"})
+
+    with pytest.raises(HelmError) as raised:
+        helm.install(
+            "doubly",
+            http_chart(local_stack, "prometheus", "29.28.0-failing-install"),
+            target,
+            timeout=TIMEOUT,
+        )
+
+    error = raised.value
+    assert "exceeded quota: no-configmaps" in error.stderr
+    assert type(error) is ResourceRejected, error.stderr
+    assert not error.transient
+    assert 'ConfigMap "doubly-prometheus-broken" is invalid' in str(error)

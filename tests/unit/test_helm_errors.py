@@ -190,3 +190,144 @@ def test_terminating_namespace_is_transient_not_forbidden() -> None:
     assert type(error) is errors.NamespaceTerminating
     assert error.transient
     assert str(error) == TERMINATING.removeprefix("Error: ")
+
+
+# --- An exceeded ResourceQuota: transient, unless a permanent cause comes with it. ---
+
+QUOTA = [
+    pytest.param(
+        "install",
+        "Error: INSTALLATION FAILED: 1 error occurred:\n"
+        '\t* configmaps "x-prometheus-server" is forbidden: exceeded quota: q-cm, requested: '
+        "count/configmaps=1, used: count/configmaps=1, limited: count/configmaps=0\n\n\n",
+        'INSTALLATION FAILED: quota q-cm exceeded by configmaps "x-prometheus-server": requested '
+        "count/configmaps=1, used count/configmaps=1, limited to count/configmaps=0",
+        id="helm3-install-configmap",
+    ),
+    pytest.param(
+        "install",
+        "Error: INSTALLATION FAILED: server-side apply failed for object "
+        'h10-q/x-prometheus-server /v1, Kind=ConfigMap: configmaps "x-prometheus-server" is '
+        "forbidden: exceeded quota: q-cm, requested: count/configmaps=1, used: "
+        "count/configmaps=1, limited: count/configmaps=0",
+        'INSTALLATION FAILED: quota q-cm exceeded by configmaps "x-prometheus-server": requested '
+        "count/configmaps=1, used count/configmaps=1, limited to count/configmaps=0",
+        id="helm4-install-configmap",
+    ),
+    pytest.param(
+        "install",
+        'Error: INSTALLATION FAILED: create: failed to create: secrets "sh.helm.release.v1.x.v1" '
+        "is forbidden: exceeded quota: q-secrets, requested: count/secrets=1, used: "
+        "count/secrets=0, limited: count/secrets=0",
+        'INSTALLATION FAILED: quota q-secrets exceeded by secrets "sh.helm.release.v1.x.v1": '
+        "requested count/secrets=1, used count/secrets=0, limited to count/secrets=0",
+        id="helm3+4-install-release-record",
+    ),
+    pytest.param(
+        "test",
+        "Error: warning: Hook test prometheus/templates/tests/test-server.yaml failed: 1 error "
+        "occurred:\n"
+        '\t* pods "ok-prometheus-server-test" is forbidden: exceeded quota: q-pods, requested: '
+        "pods=1, used: pods=14, limited: pods=0\n\n\n",
+        "Hook test prometheus/templates/tests/test-server.yaml failed: quota q-pods exceeded by "
+        'pods "ok-prometheus-server-test": requested pods=1, used pods=14, limited to pods=0',
+        id="helm3-test-pod",
+    ),
+    pytest.param(
+        "test",
+        "Error: warning: Hook test prometheus/templates/tests/test-server.yaml failed: "
+        "server-side apply failed for object h10-t4/ok-prometheus-server-test /v1, Kind=Pod: pods "
+        '"ok-prometheus-server-test" is forbidden: exceeded quota: q-pods, requested: pods=1, '
+        "used: pods=14, limited: pods=0",
+        "Hook test prometheus/templates/tests/test-server.yaml failed: quota q-pods exceeded by "
+        'pods "ok-prometheus-server-test": requested pods=1, used pods=14, limited to pods=0',
+        id="helm4-test-pod",
+    ),
+]
+
+
+@pytest.mark.parametrize(("verb", "stderr", "message"), QUOTA)
+def test_exceeded_quota_is_transient_and_says_which_quota(
+    verb: str, stderr: str, message: str
+) -> None:
+    error = errors.classify(stderr, ["helm", verb, "x"])
+
+    assert isinstance(error, errors.QuotaExceeded)
+    assert error.transient
+    assert str(error) == message
+    assert len(error.quotas) == 1
+    assert error.quotas[0] in message
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        pytest.param(
+            "Error: INSTALLATION FAILED: 2 errors occurred:\n"
+            '\t* configmaps "mix3-prometheus-server" is forbidden: exceeded quota: q-cm, '
+            "requested: count/configmaps=1, used: count/configmaps=1, limited: "
+            "count/configmaps=0\n"
+            '\t* ConfigMap "mix3-prometheus-broken" is invalid: data[this key is not valid!]: '
+            'Invalid value: "this key is not valid!": a valid config key must consist of '
+            "alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or "
+            "'key-name', regex used for validation is '[-._a-zA-Z0-9]+')\n\n\n",
+            id="helm3",
+        ),
+        pytest.param(
+            "Error: INSTALLATION FAILED: server-side apply failed for object "
+            "h10-mix/mix4-prometheus-broken /v1, Kind=ConfigMap: ConfigMap "
+            '"mix4-prometheus-broken" is invalid: data[this key is not valid!]: Invalid value: '
+            '"this key is not valid!": a valid config key must consist of alphanumeric '
+            "characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex "
+            "used for validation is '[-._a-zA-Z0-9]+')\n"
+            "server-side apply failed for object h10-mix/mix4-prometheus-server /v1, "
+            'Kind=ConfigMap: configmaps "mix4-prometheus-server" is forbidden: exceeded quota: '
+            "q-cm, requested: count/configmaps=1, used: count/configmaps=1, limited: "
+            "count/configmaps=0",
+            id="helm4",
+        ),
+    ],
+)
+def test_quota_beside_a_rejected_object_is_permanent(stderr: str) -> None:
+    # A freed quota would not make the invalid object acceptable: retrying cannot help.
+    error = errors.classify(stderr, ["helm", "install", "x"])
+
+    assert type(error) is errors.ResourceRejected
+    assert not error.transient
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        pytest.param(
+            "Error: warning: Hook test prometheus/templates/tests/test-server.yaml failed: 1 "
+            "error occurred:\n"
+            '\t* pods "ok-prometheus-server-test" is forbidden: failed quota: compute: must '
+            "specify limits.cpu for: test; requests.memory for: test\n\n\n",
+            id="helm3",
+        ),
+        pytest.param(
+            "Error: warning: Hook test prometheus/templates/tests/test-server.yaml failed: "
+            "server-side apply failed for object h10-t4/ok-prometheus-server-test /v1, Kind=Pod: "
+            'pods "ok-prometheus-server-test" is forbidden: failed quota: compute: must specify '
+            "limits.cpu for: test; requests.memory for: test",
+            id="helm4",
+        ),
+    ],
+)
+def test_pod_without_the_requests_a_quota_demands_is_the_charts_to_fix(stderr: str) -> None:
+    assert type(errors.classify(stderr, ["helm", "test", "x"])) is errors.ResourceRejected
+
+
+def test_pods_a_quota_keeps_from_starting_are_a_timeout() -> None:
+    # Helm creates the Deployment; its ReplicaSet meets the quota, and Helm only sees the wait
+    # run out (Helm 4 --wait=watcher, pods: "0").
+    stderr = (
+        "Error: INSTALLATION FAILED: resource DaemonSet/h10-q2/x-prometheus-prometheus-node-"
+        "exporter not ready. status: InProgress, message: Current: 0/3\n"
+        "resource Deployment/h10-q2/x-prometheus-server not ready. status: InProgress, message: "
+        "Replicas: 0/1\n"
+        "context deadline exceeded"
+    )
+
+    assert type(errors.classify(stderr, ["helm", "install", "x"])) is errors.HelmTimeout
