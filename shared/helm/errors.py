@@ -115,6 +115,53 @@ class QuotaExceeded(HelmError):
         return cls(message, command=command, stderr=stderr, quotas=quotas)
 
 
+@dataclass(frozen=True)
+class FieldOwner:
+    """A field the release wanted to change and the field manager that owns it."""
+
+    resource: str  # "ConfigMap ns/name"
+    field: str  # ".data.prometheus.yml"
+    manager: str
+    subresource: str = ""
+
+    def __str__(self) -> str:
+        owner = f'"{self.manager}"'
+        if self.subresource:
+            owner += f" (subresource {self.subresource})"
+        return f"{self.field} of {self.resource} is managed by {owner}"
+
+
+class FieldConflict(HelmError):
+    """Server-side apply (Helm 4) refused to change fields that another field manager owns
+    (``kubectl apply --server-side``, a controller, an HPA scaling the workload). Retrying gives
+    the same conflict until the other manager lets go or the change takes the fields over;
+    ``conflicts`` lists each field and its owner."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: Sequence[str] = (),
+        stderr: str = "",
+        conflicts: Sequence[FieldOwner] = (),
+    ) -> None:
+        super().__init__(message, command=command, stderr=stderr)
+        self.conflicts = tuple(conflicts)
+
+    @classmethod
+    def from_output(cls, stderr: str, command: Sequence[str] = ()) -> Self:
+        text = _error_text(stderr)
+        conflicts = _field_owners(text)
+        if not conflicts:
+            return super().from_output(stderr, command)
+        message = (
+            _operation_prefix(text)
+            + "server-side apply conflict: "
+            + "; ".join(str(conflict) for conflict in conflicts)
+        )
+        return cls(message, command=command, stderr=stderr, conflicts=conflicts)
+
+
 class RepositoryNotAllowed(HelmError):
     """The repository is not on the allow-list of this installation."""
 
@@ -150,6 +197,16 @@ _QUOTA = re.compile(
     r"(\S+ \"[^\"]+\") is forbidden: exceeded quota: ([^,\s]+), requested: (\S+?), "
     r"used: (\S+?), limited: ([^\s,]+)"
 )
+# Helm 4: `conflict occurred while applying object <ns>/<name> <group/version>, Kind=<Kind>:`
+_CONFLICTED_OBJECT = re.compile(
+    r"conflict occurred while applying object (?P<name>\S*) \S*, Kind=(?P<kind>\w+):"
+)
+# The API server's conflict message: `conflict with "m" [with subresource "s"] [using v1 [at
+# time]]: <field>` for one conflict, `conflicts with "m"...:` then `- <field>` lines for several.
+_CONFLICT_OWNER = re.compile(
+    r"conflicts? with \"(?P<manager>[^\"]+)\"(?P<detail>[^\n]*)", re.IGNORECASE
+)
+_SUBRESOURCE = re.compile(r"with subresource \"([^\"]+)\"")
 
 
 @dataclass(frozen=True)
@@ -212,6 +269,7 @@ _RULES: tuple[_Rule, ...] = (
     # The ResourceQuota admission plugin's; "failed quota: q: must specify ..." (a pod without
     # the requests a quota demands) is the chart's to fix, and stays a rejection.
     _rule(QuotaExceeded, r"exceeded quota: "),
+    _rule(FieldConflict, r"conflict occurred while applying object|apply failed with \d+ conflict"),
     _rule(
         HelmTimeout,
         r"context deadline exceeded|timed out waiting for the condition"
@@ -280,6 +338,50 @@ def _operation_prefix(text: str) -> str:
         text,
     )
     return match.group(0).replace("warning: ", "") if match else ""
+
+
+def _field_owners(text: str) -> list[FieldOwner]:
+    owners: list[FieldOwner] = []
+    objects = list(_CONFLICTED_OBJECT.finditer(text))
+    for index, found in enumerate(objects):
+        end = objects[index + 1].start() if index + 1 < len(objects) else len(text)
+        resource = f"{found['kind']} {found['name'].lstrip('/')}"
+        owners += _owners_in(text[found.end() : end], resource)
+    if not objects:
+        owners = _owners_in(text, "an object of the release")
+    return owners
+
+
+def _owners_in(text: str, resource: str) -> list[FieldOwner]:
+    owners: list[FieldOwner] = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        for match in _CONFLICT_OWNER.finditer(line):
+            subresource = _SUBRESOURCE.search(match["detail"])
+            fields = _fields_after(match["detail"], lines[number + 1 :])
+            owners += [
+                FieldOwner(
+                    resource,
+                    field,
+                    match["manager"],
+                    subresource.group(1) if subresource else "",
+                )
+                for field in fields
+            ]
+    return owners
+
+
+def _fields_after(detail: str, following: list[str]) -> list[str]:
+    # One conflict: the field follows the first ": " (a time in "using v1 at 2025-01-01T00:00:00Z"
+    # has colons, never ": "). Several: one "- <field>" line each.
+    if ": " in detail:
+        return [detail.partition(": ")[2].partition(" && ")[0].strip()]
+    fields: list[str] = []
+    for line in following:
+        if not line.startswith("- "):
+            break
+        fields.append(line[2:].partition(" && ")[0].strip())
+    return fields
 
 
 def _last_error_line(stderr: str) -> str:

@@ -20,6 +20,8 @@ from kubernetes.client.exceptions import ApiException
 from shared.helm import ChartReference, HelmClient, KubeTarget, ReleaseStatus
 from shared.helm.errors import (
     ClusterUnreachable,
+    FieldConflict,
+    FieldOwner,
     HelmError,
     NamespaceTerminating,
     QuotaExceeded,
@@ -258,3 +260,69 @@ def test_quota_beside_a_rejected_object_is_permanent(
     assert type(error) is ResourceRejected, error.stderr
     assert not error.transient
     assert 'ConfigMap "doubly-prometheus-broken" is invalid' in str(error)
+
+
+# --- 4. a field owned by another field manager --------------------------------------------------
+
+
+def test_field_owned_by_another_manager_conflicts_with_helm_4_only(
+    helm: HelmClient, local_stack: Stack, cluster: ClusterAccess, target: KubeTarget
+) -> None:
+    chart = http_chart(local_stack, "prometheus", "29.27.0")
+    helm.install("owned", chart, target, timeout=TIMEOUT)
+    taken = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "owned-prometheus-server", "namespace": target.namespace},
+        "data": {"prometheus.yml": "global: {}\n"},
+    }
+    kubectl(
+        local_stack,
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "--field-manager=other",
+        "-f",
+        "-",
+        stdin=yaml.safe_dump(taken),
+    )
+    # Scaling by hand (or by an autoscaler) owns the replicas through the scale subresource.
+    kubectl(
+        local_stack,
+        "scale",
+        "-n",
+        target.namespace,
+        "deploy/owned-prometheus-server",
+        "--replicas=2",
+    )
+    changed = {"server": {"global": {"scrape_interval": "2m"}}}
+
+    if helm.major == 3:
+        # A three-way merge knows no owners: the chart's values win.
+        helm.upgrade("owned", chart, target, values=changed, timeout=TIMEOUT)
+        config = cluster.core.read_namespaced_config_map(
+            "owned-prometheus-server", target.namespace
+        )
+        assert "scrape_interval: 2m" in (config.data or {})["prometheus.yml"]
+        return
+
+    with pytest.raises(HelmError) as raised:
+        helm.upgrade("owned", chart, target, values=changed, timeout=TIMEOUT)
+
+    error = raised.value
+    assert type(error) is FieldConflict, error.stderr
+    assert not error.transient
+    namespace = target.namespace
+    assert set(error.conflicts) == {
+        FieldOwner(
+            f"ConfigMap {namespace}/owned-prometheus-server", ".data.prometheus.yml", "other"
+        ),
+        FieldOwner(
+            f"Deployment {namespace}/owned-prometheus-server", ".spec.replicas", "kubectl", "scale"
+        ),
+    }
+    assert str(error).startswith("UPGRADE FAILED: server-side apply conflict: ")
+    assert (
+        f".data.prometheus.yml of ConfigMap {namespace}/owned-prometheus-server"
+        ' is managed by "other"'
+    ) in str(error)

@@ -331,3 +331,65 @@ def test_pods_a_quota_keeps_from_starting_are_a_timeout() -> None:
     )
 
     assert type(errors.classify(stderr, ["helm", "install", "x"])) is errors.HelmTimeout
+
+
+# --- A field another field manager owns (Helm 4's server-side apply). ---
+
+ONE_CONFLICT = (
+    'level=WARN msg="upgrade failed" name=x error="conflict occurred while applying object '
+    "h10-ssa/x-prometheus-server /v1, Kind=ConfigMap: Apply failed with 1 conflict: conflict "
+    'with \\"other\\": .data.prometheus.yml"\n'
+    "Error: UPGRADE FAILED: conflict occurred while applying object h10-ssa/x-prometheus-server "
+    '/v1, Kind=ConfigMap: Apply failed with 1 conflict: conflict with "other": '
+    ".data.prometheus.yml\n"
+)
+# Three objects: one with fields of two managers, one patched by hand (an update, so the API
+# server adds the version the manager used), one scaled through the scale subresource.
+CONFLICTS = (
+    "Error: UPGRADE FAILED: conflict occurred while applying object h10-ssa/x-prometheus-server "
+    '/v1, Kind=ConfigMap: Apply failed with 3 conflicts: conflicts with "other":\n'
+    "- .data.prometheus.yml\n"
+    "- .metadata.labels.app.kubernetes.io/version\n"
+    'conflicts with "third":\n'
+    "- .metadata.labels.helm.sh/chart && conflict occurred while applying object "
+    "h10-ssa/x-prometheus-server /v1, Kind=Service: Apply failed with 1 conflict: conflict with "
+    '"patcher" using v1: .metadata.labels.helm.sh/chart && conflict occurred while applying '
+    "object h10-ssa/x-prometheus-server apps/v1, Kind=Deployment: Apply failed with 1 conflict: "
+    'conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas\n'
+)
+
+
+def test_field_conflict_names_the_field_and_its_manager() -> None:
+    error = errors.classify(ONE_CONFLICT, ["helm", "upgrade", "x"])
+
+    assert isinstance(error, errors.FieldConflict)
+    assert not error.transient
+    assert error.conflicts == (
+        errors.FieldOwner("ConfigMap h10-ssa/x-prometheus-server", ".data.prometheus.yml", "other"),
+    )
+    assert str(error) == (
+        "UPGRADE FAILED: server-side apply conflict: .data.prometheus.yml of ConfigMap "
+        'h10-ssa/x-prometheus-server is managed by "other"'
+    )
+
+
+def test_field_conflicts_of_several_objects_and_managers_are_all_named() -> None:
+    error = errors.classify(CONFLICTS, ["helm", "upgrade", "x"])
+
+    assert isinstance(error, errors.FieldConflict)
+    config_map = "ConfigMap h10-ssa/x-prometheus-server"
+    assert error.conflicts == (
+        errors.FieldOwner(config_map, ".data.prometheus.yml", "other"),
+        errors.FieldOwner(config_map, ".metadata.labels.app.kubernetes.io/version", "other"),
+        errors.FieldOwner(config_map, ".metadata.labels.helm.sh/chart", "third"),
+        errors.FieldOwner(
+            "Service h10-ssa/x-prometheus-server", ".metadata.labels.helm.sh/chart", "patcher"
+        ),
+        errors.FieldOwner(
+            "Deployment h10-ssa/x-prometheus-server", ".spec.replicas", "kubectl", "scale"
+        ),
+    )
+    assert str(error).endswith(
+        '.spec.replicas of Deployment h10-ssa/x-prometheus-server is managed by "kubectl" '
+        "(subresource scale)"
+    )
