@@ -58,6 +58,11 @@ class TestFailed(HelmError):
     __test__ = False  # not a pytest test class, despite its name
 
 
+class HookFailed(HelmError):
+    """A hook of the release (pre-install, post-upgrade, ...) ran and failed: the chart's own
+    verdict on the change, as a failed test is after it."""
+
+
 class ChartNotFound(HelmError):
     """The chart, or the asked-for version of it, is not in the repository."""
 
@@ -215,8 +220,12 @@ class _Rule:
     pattern: re.Pattern[str]
     # A second pattern that must match as well.
     also: re.Pattern[str] | None = None
+    # Only for these Helm commands (None: any).
+    verbs: frozenset[str] | None = None
 
-    def matches(self, text: str) -> bool:
+    def matches(self, text: str, verb: str | None) -> bool:
+        if self.verbs is not None and verb not in self.verbs:
+            return False
         return bool(self.pattern.search(text)) and (
             self.also is None or bool(self.also.search(text))
         )
@@ -227,17 +236,22 @@ def _rule(
     pattern: str,
     *,
     also: str | None = None,
+    verbs: frozenset[str] | None = None,
 ) -> _Rule:
     return _Rule(
         kind,
         re.compile(pattern, re.IGNORECASE),
         re.compile(also, re.IGNORECASE) if also else None,
+        verbs,
     )
 
 
 _RULES: tuple[_Rule, ...] = (
     _rule(ReleaseLocked, r"another operation \(install/upgrade/rollback\) is in progress"),
-    _rule(TestFailed, r"\bpod \S+ failed\b"),
+    # Helm 3: "1 error occurred: * pod X failed"; Helm 4: "resource Pod/ns/X not ready. status:
+    # Failed, message: pod X failed". A hook pod of an install or upgrade fails with the same
+    # words: only `helm test` makes it a test outcome.
+    _rule(TestFailed, r"\bpod \S+ failed\b", verbs=frozenset({"test"})),
     # Helm 3 and 4 say this whenever the API server does not answer its first request.
     _rule(ClusterUnreachable, r"kubernetes cluster unreachable"),
     _rule(RepositoryUnavailable, _NETWORK, also=_CHART_SOURCE),
@@ -286,26 +300,36 @@ _RULES: tuple[_Rule, ...] = (
         r" is invalid: | is forbidden: |admission webhook .* denied"
         r"|failed to create resource|server-side apply failed",
     ),
+    _rule(
+        HookFailed,
+        r"\bfailed (pre|post)-(install|upgrade|rollback|delete)\b|\bpod \S+ failed\b",
+    ),
 )
 
 
 def classify(stderr: str, command: Sequence[str] = ()) -> HelmError:
     """Map Helm's error output to the most specific error type."""
-    kind = _match(stderr)
+    verb = _verb(command)
+    kind = _match(stderr, verb)
     if kind is not None and kind.transient:
         for cause in _causes(stderr):
-            other = _match(cause)
+            other = _match(cause, verb)
             if other is not None and not other.transient:
                 kind = other
                 break
     return (kind or HelmError).from_output(stderr, command)
 
 
-def _match(text: str) -> type[HelmError] | None:
+def _match(text: str, verb: str | None) -> type[HelmError] | None:
     for rule in _RULES:
-        if rule.matches(text):
+        if rule.matches(text, verb):
             return rule.kind
     return None
+
+
+def _verb(command: Sequence[str]) -> str | None:
+    """The Helm command (``test`` in ``helm test x --namespace y``), None if not given."""
+    return next((arg for arg in command[1:] if not arg.startswith("-")), None)
 
 
 def _error_text(stderr: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -23,10 +24,14 @@ from shared.helm.errors import (
     FieldConflict,
     FieldOwner,
     HelmError,
+    HelmTimeout,
+    HookFailed,
     NamespaceTerminating,
     QuotaExceeded,
+    ReleaseNotFound,
     RepositoryUnavailable,
     ResourceRejected,
+    TestFailed,
 )
 from shared.kube import ClusterAccess
 from shared.localstack.stack import Stack
@@ -326,3 +331,136 @@ def test_field_owned_by_another_manager_conflicts_with_helm_4_only(
         f".data.prometheus.yml of ConfigMap {namespace}/owned-prometheus-server"
         ' is managed by "other"'
     ) in str(error)
+
+
+# --- 5. helm test: only a failed test pod is a failed test ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "passed"), [("29.27.0", True), ("29.28.0-failing-test", False)]
+)
+def test_test_outcome_is_the_test_pods(
+    version: str, passed: bool, helm: HelmClient, local_stack: Stack, target: KubeTarget
+) -> None:
+    helm.install("tested", http_chart(local_stack, "prometheus", version), target, timeout=TIMEOUT)
+
+    run = helm.test("tested", target, timeout=TIMEOUT)
+
+    assert [(o.name, o.passed) for o in run.outcomes] == [("tested-prometheus-server-test", passed)]
+    if passed:
+        assert run.message == ""
+    else:
+        assert "pod tested-prometheus-server-test failed" in run.message
+
+
+def test_failed_test_pod_is_test_failed(
+    helm: HelmClient, local_stack: Stack, target: KubeTarget
+) -> None:
+    chart = http_chart(local_stack, "prometheus", "29.28.0-failing-test")
+    helm.install("tested", chart, target, timeout=TIMEOUT)
+
+    with pytest.raises(HelmError) as raised:
+        helm.run(["test", "tested", *target.flags()])
+
+    assert type(raised.value) is TestFailed, raised.value.stderr
+
+
+def test_test_timeout_is_a_timeout(
+    helm: HelmClient, local_stack: Stack, target: KubeTarget
+) -> None:
+    helm.install(
+        "tested", http_chart(local_stack, "prometheus", "29.27.0"), target, timeout=TIMEOUT
+    )
+
+    with pytest.raises(HelmError) as raised:
+        helm.run(["test", "tested", *target.flags(), "--timeout", "1ms"])
+
+    assert type(raised.value) is HelmTimeout, raised.value.stderr
+    assert raised.value.transient
+
+
+def test_test_of_an_unknown_release_raises(helm: HelmClient, target: KubeTarget) -> None:
+    with pytest.raises(ReleaseNotFound):
+        helm.test("never-installed", target, timeout=TIMEOUT)
+
+
+def test_test_on_an_unreachable_cluster_raises(helm: HelmClient, unreachable: KubeTarget) -> None:
+    with pytest.raises(ClusterUnreachable):
+        helm.test("tested", unreachable, timeout=TIMEOUT)
+
+
+def test_test_pod_refused_by_quota_raises(
+    helm: HelmClient, local_stack: Stack, cluster: ClusterAccess, target: KubeTarget
+) -> None:
+    # Helm never got to run the test: nothing is known about the release.
+    helm.install(
+        "tested", http_chart(local_stack, "prometheus", "29.27.0"), target, timeout=TIMEOUT
+    )
+    quota(cluster, target.namespace, "no-pods", {"pods": "0"})
+
+    with pytest.raises(QuotaExceeded) as raised:
+        helm.test("tested", target, timeout=TIMEOUT)
+
+    assert raised.value.quotas == ("no-pods",)
+    assert 'exceeded by pods "tested-prometheus-server-test"' in str(raised.value)
+
+
+HOOKED_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: hooked\nversion: 0.1.0\n",
+    "templates/hook.yaml": """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ .Release.Name }}-prepare
+  annotations:
+    helm.sh/hook: pre-install
+spec:
+  restartPolicy: Never
+  containers:
+    - name: prepare
+      image: busybox
+""",
+}
+
+
+def test_failed_hook_pod_of_an_install_is_no_test_failure(
+    helm: HelmClient, cluster: ClusterAccess, target: KubeTarget, tmp_path: Path
+) -> None:
+    for name, text in HOOKED_CHART.items():
+        (tmp_path / "hooked" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "hooked" / name).write_text(text)
+    raised: list[BaseException] = []
+
+    def install() -> None:
+        try:
+            helm.install(
+                "hooked",
+                ChartReference(name="hooked", path=tmp_path / "hooked"),
+                target,
+                timeout=TIMEOUT,
+            )
+        except HelmError as error:
+            raised.append(error)
+
+    installing = threading.Thread(target=install)
+    installing.start()
+    # kwok runs the hook pod forever; failing it is the test's part.
+    pod = "hooked-prepare"
+
+    def running() -> bool:
+        try:
+            return phase(cluster.core.read_namespaced_pod(pod, target.namespace)) == "Running"
+        except ApiException:
+            return False
+
+    wait_for(running, f"hook pod {pod} running")
+    cluster.core.patch_namespaced_pod_status(pod, target.namespace, {"status": {"phase": "Failed"}})
+    installing.join(timeout=TIMEOUT.total_seconds())
+
+    assert len(raised) == 1
+    error = raised[0]
+    assert isinstance(error, HelmError)
+    assert type(error) is HookFailed, error.stderr
+    assert not error.transient
+    assert "failed pre-install" in str(error)
+    assert f"pod {pod} failed" in str(error)

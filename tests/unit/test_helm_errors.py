@@ -393,3 +393,69 @@ def test_field_conflicts_of_several_objects_and_managers_are_all_named() -> None
         '.spec.replicas of Deployment h10-ssa/x-prometheus-server is managed by "kubectl" '
         "(subresource scale)"
     )
+
+
+# --- helm test: only a test pod that failed is a failed test. ---
+
+TEST_OUTPUT = [
+    pytest.param(
+        "Error: 1 error occurred:\n\t* pod bad-prometheus-server-test failed\n\n\n",
+        errors.TestFailed,
+        id="helm3-test-pod-failed",
+    ),
+    pytest.param(
+        "Error: resource Pod/h10-t4/bad-prometheus-server-test not ready. status: Failed, "
+        "message: pod bad-prometheus-server-test failed",
+        errors.TestFailed,
+        id="helm4-test-pod-failed",
+    ),
+    pytest.param(
+        "Error: 1 error occurred:\n\t* timed out waiting for the condition\n\n\n",
+        errors.HelmTimeout,
+        id="helm3-test-timeout",
+    ),
+    pytest.param("Error: context deadline exceeded", errors.HelmTimeout, id="helm4-test-timeout"),
+    pytest.param("Error: release: not found", errors.ReleaseNotFound, id="helm3+4-test-unknown"),
+    pytest.param(
+        'Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:46619/version": dial tcp '
+        "127.0.0.1:46619: connect: connection refused",
+        errors.ClusterUnreachable,
+        id="helm3-test-api-refused",
+    ),
+    pytest.param(
+        'Error: kubernetes cluster unreachable: Get "https://127.0.0.1:46619/version": dial tcp '
+        "127.0.0.1:46619: connect: connection refused",
+        errors.ClusterUnreachable,
+        id="helm4-test-api-refused",
+    ),
+]
+
+
+@pytest.mark.parametrize(("stderr", "kind"), TEST_OUTPUT)
+def test_helm_test_output_maps_to_typed_error(stderr: str, kind: type[errors.HelmError]) -> None:
+    error = errors.classify(stderr, ["/opt/helm", "test", "x", "--namespace", "apps"])
+
+    assert type(error) is kind
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        pytest.param(
+            "Error: INSTALLATION FAILED: failed pre-install: 1 error occurred:\n"
+            "\t* pod hk3-pre failed\n\n\n",
+            id="helm3",
+        ),
+        pytest.param(
+            "Error: INSTALLATION FAILED: failed pre-install: resource Pod/h10-hook/hk4-pre not "
+            "ready. status: Failed, message: pod hk4-pre failed",
+            id="helm4",
+        ),
+    ],
+)
+def test_failed_hook_pod_of_an_install_is_a_hook_failure_not_a_test(stderr: str) -> None:
+    # The same words as a failed test pod: only `helm test` makes them a test outcome.
+    error = errors.classify(stderr, ["/opt/helm", "install", "x", "--namespace", "apps"])
+
+    assert type(error) is errors.HookFailed
+    assert not error.transient
