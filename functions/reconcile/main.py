@@ -1,8 +1,9 @@
-"""Cloud Function ``reconcile``, triggered by Pub/Sub topic ``platform-specs``: a platform
-spec change.
+"""Cloud Function ``reconcile``, triggered by Pub/Sub topic ``platform-specs``: a platform spec
+to apply to the cluster its message names.
 
-A thin entry point: the event is decoded and recorded by :mod:`shared.events`; an event that is
-not a Pub/Sub message is acknowledged so it is not redelivered.
+A thin entry point: :mod:`shared.handlers.reconcile` decodes the event, applies it through the
+engine and reports the outcome. Returning acknowledges the event; a transient outcome raises, so
+Pub/Sub delivers it again. The handler is imported on the first event, not at start.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import Any
 
 import functions_framework
 
-from shared.events.receive import receive
-
 
 @functions_framework.cloud_event
 def reconcile(event: Any) -> None:
-    receive("reconcile", event)
+    from shared.handlers.reconcile import handle
+
+    handle(event)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from ..errors import GunjError
 from ..localstack.processes import StartupError
 from ..localstack.tools import ProvisionError
-from . import clusters, local, package, platforms, spec
+from . import clusters, local, package, platforms, pubsub, spec
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     spec.add_parsers(subparsers)
     platforms.add_parsers(subparsers)
+    pubsub.add_parsers(subparsers)
     package.add_parser(subparsers)
     local.add_parser(subparsers)
     clusters.add_parser(subparsers)

@@ -18,7 +18,9 @@ operation's: the process is asked to stop (SIGTERM, on which Helm marks a cancel
 upgrade failed) when it passes, and killed :data:`STOP_GRACE` later. Installs and upgrades carry
 the moment after which no Helm process of theirs can still run as the release label
 :data:`DEADLINE_LABEL`, so a later reconcile can tell a live operation from a dead one's lock. A
-Helm process also gets SIGTERM when the Python process that started it dies.
+Helm process also gets SIGTERM when the Python process that started it dies: it is started
+through util-linux's ``setpriv --pdeathsig`` where that exists (not through a ``preexec_fn``,
+which would run Python between fork and exec, unsafe in a process with gRPC's threads).
 
 Secrets: every error message is scrubbed by the client's :class:`~shared.redaction.Redactor`,
 shared with the rest of a reconcile; callers add what they learn, and no call can forget to.
@@ -26,10 +28,11 @@ shared with the rest of a reconcile; callers add what they learn, and no call ca
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -68,7 +71,6 @@ STOP_GRACE = timedelta(seconds=15)
 DEADLINE_LABEL = "gunj.io/deadline"
 # Variables of the caller's environment that would redirect Helm elsewhere.
 _LEAKING = ("KUBECONFIG",)
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -100,14 +102,12 @@ def go_duration(duration: timedelta) -> str:
     return f"{milliseconds}ms"
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Ask Linux to send the Helm process SIGTERM when gunj dies, so no Helm outlives the
-    reconcile (and the Lease) that started it."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
+@functools.cache
+def _die_with_parent() -> list[str]:
+    """A prefix that makes Linux send the Helm process SIGTERM when gunj dies, so no Helm
+    outlives the reconcile (and the Lease) that started it; none where setpriv is missing."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
 
 
 def latest_end(timeout: timedelta, started: float | None = None) -> int:
@@ -164,12 +164,11 @@ class HelmClient:
         command = [str(self.binary.path), *args]
         log.debug("helm %s", " ".join(args))
         process = subprocess.Popen(
-            command,
+            [*_die_with_parent(), *command],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=self.environment(),
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
         )
         try:
             stdout, stderr = process.communicate(timeout=timeout.total_seconds())

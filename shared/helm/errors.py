@@ -212,6 +212,12 @@ _CONFLICT_OWNER = re.compile(
     r"conflicts? with \"(?P<manager>[^\"]+)\"(?P<detail>[^\n]*)", re.IGNORECASE
 )
 _SUBRESOURCE = re.compile(r"with subresource \"([^\"]+)\"")
+# Helm's commands (both majors), to find which one ran.
+_HELM_COMMAND_NAMES = (
+    "install upgrade uninstall rollback test status history get list template show pull push "
+    "repo registry dependency search create lint package verify plugin env version completion"
+)
+_HELM_COMMANDS = frozenset(_HELM_COMMAND_NAMES.split())
 
 
 @dataclass(frozen=True)
@@ -328,8 +334,10 @@ def _match(text: str, verb: str | None) -> type[HelmError] | None:
 
 
 def _verb(command: Sequence[str]) -> str | None:
-    """The Helm command (``test`` in ``helm test x --namespace y``), None if not given."""
-    return next((arg for arg in command[1:] if not arg.startswith("-")), None)
+    """The Helm command (``test`` in ``helm test x --namespace y``), None if not given. The
+    first word that names one: a launcher may come before Helm's path (``setpriv ... --``), and
+    a release may be called ``test`` (``helm install test ./chart``)."""
+    return next((arg for arg in command if arg in _HELM_COMMANDS), None)
 
 
 def _error_text(stderr: str) -> str:

@@ -1,0 +1,259 @@
+"""``gunj serve``, ``gunj publish`` and ``gunj events``: the functions on the local stack, fed
+through the Pub/Sub emulator as Google Cloud feeds them.
+
+``publish --wait`` subscribes to ``platform-events`` before it publishes, then shows the steps
+the reconcile takes (read from the platform's status) and every outcome reported for its
+message, until a final one arrives. Exit codes as ``gunj apply``: 0 done, 1 a permanent
+problem, 3 transient (not finished within ``--timeout``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..handlers import topics as names
+from ..localstack import serving
+from ..localstack import stack as localstack
+from ..values.validation import InvalidPlatform, load_platform
+
+FINAL = {
+    "ready",
+    "stalled",
+    "failed",
+    "stale",
+    "duplicate",
+    "paused",
+    "removed",
+    "refused",
+    "invalid",
+    "rolled-back",
+    "ignored",
+}
+
+
+def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = subparsers.add_parser(
+        "serve",
+        help="serve the three functions on the local stack, fed by the Pub/Sub emulator",
+    )
+    serve.set_defaults(handler=run_serve)
+    publish = subparsers.add_parser("publish", help="publish a platform spec to platform-specs")
+    publish.add_argument("file", type=Path)
+    publish.add_argument("--cluster", required=True, help="the registered target cluster")
+    publish.add_argument("--generation", type=int, help="the spec's generation (whole number)")
+    publish.add_argument("--delete", action="store_true", help="uninstall the platform instead")
+    publish.add_argument("--wait", action="store_true", help="follow the reconcile to its outcome")
+    publish.add_argument("--timeout", type=float, default=600, help="seconds to wait (600)")
+    publish.add_argument("--output", choices=("table", "json"), default="table")
+    publish.set_defaults(handler=run_publish)
+    events = subparsers.add_parser("events", help="show outcomes published to platform-events")
+    events.add_argument("--timeout", type=float, default=0, help="stop after this many seconds")
+    events.set_defaults(handler=run_events)
+
+
+def _stack() -> localstack.Stack:
+    running = localstack.up()
+    os.environ["PUBSUB_EMULATOR_HOST"] = running.pubsub_host
+    return running
+
+
+def run_serve(arguments: argparse.Namespace) -> int:
+    running = _stack()
+    served = serving.serve(running)
+    print(
+        f"serving on the local stack (Pub/Sub emulator {running.pubsub_host}, "
+        f"project {running.pubsub_project}):"
+    )
+    for function, trigger in names.TRIGGERS.items():
+        print(f"  {function:10} {served.endpoint(function)}  <- push from {trigger}")
+    print(f"  outcomes -> {names.EVENTS}; reports -> {names.REPORTS}")
+    print("publish with: gunj publish SPEC --cluster local --wait")
+    return 0
+
+
+@contextmanager
+def _following(running: localstack.Stack) -> Iterator[Any]:
+    """A temporary pull subscription to platform-events, removed afterwards."""
+    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+
+    subscriber = pubsub_v1.SubscriberClient()
+    topics = names.Topics(running.pubsub_project)
+    path = subscriber.subscription_path(topics.project, f"gunj-cli-{uuid.uuid4().hex[:8]}")
+    subscriber.create_subscription(name=path, topic=topics.path(names.EVENTS))
+    try:
+        yield lambda: _pull(subscriber, path)
+    finally:
+        subscriber.delete_subscription(subscription=path)
+
+
+def _pull(subscriber: Any, path: str) -> list[dict[str, Any]]:
+    answer = subscriber.pull(subscription=path, max_messages=50, timeout=2)
+    received = list(answer.received_messages)
+    if received:
+        subscriber.acknowledge(subscription=path, ack_ids=[m.ack_id for m in received])
+    documents = []
+    for item in received:
+        try:
+            documents.append(json.loads(item.message.data))
+        except ValueError:
+            continue
+    return documents
+
+
+def run_publish(arguments: argparse.Namespace) -> int:
+    try:
+        text = arguments.file.read_text()
+    except OSError as error:
+        print(f"gunj publish: {arguments.file}: cannot read: {error.strerror}", file=sys.stderr)
+        return 2
+    platform = None
+    if not arguments.delete:
+        try:
+            platform = load_platform(text)
+        except InvalidPlatform as error:
+            # Published anyway: the function reports it; say so here too.
+            print(
+                f"{arguments.file}: invalid ({len(error.problems)} problem(s)); the function "
+                "will refuse it",
+                file=sys.stderr,
+            )
+    running = _stack()
+    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+
+    attributes = {"cluster": arguments.cluster, "source": f"gunj publish {arguments.file.name}"}
+    if arguments.generation is not None:
+        attributes["generation"] = str(arguments.generation)
+    if arguments.delete:
+        attributes["action"] = "delete"
+    topic = names.Topics(running.pubsub_project).path(names.SPECS)
+    started = time.monotonic()
+    with _following(running) as pull:
+        message_id = (
+            pubsub_v1.PublisherClient()
+            .publish(topic, text.encode(), **attributes)
+            .result(timeout=30)
+        )
+        print(
+            f"published message {message_id} to {names.SPECS} for cluster {arguments.cluster}",
+            file=sys.stderr,
+        )
+        if not arguments.wait:
+            return 0
+        return _wait(arguments, pull, message_id, platform, started)
+
+
+def _wait(
+    arguments: argparse.Namespace,
+    pull: Any,
+    message_id: str,
+    platform: Any,
+    started: float,
+) -> int:
+    steps = _Steps(arguments.cluster, platform)
+    while time.monotonic() - started < arguments.timeout:
+        steps.show(started)
+        for document in pull():
+            if document.get("message_id") != message_id:
+                continue
+            _print_event(document, started)
+            if document.get("result") in FINAL:
+                steps.show(started)
+                if arguments.output == "json":
+                    print(json.dumps(document, indent=2))
+                return (
+                    0
+                    if document["result"]
+                    in {"ready", "duplicate", "removed", "paused", "rolled-back"}
+                    else 1
+                )
+    print(
+        f"no final outcome within {arguments.timeout:.0f}s; the function may still be "
+        "working (gunj events, gunj status)",
+        file=sys.stderr,
+    )
+    return 3
+
+
+class _Steps:
+    """Prints the platform's new last actions as the function takes them."""
+
+    def __init__(self, cluster: str, platform: Any) -> None:
+        self.seen: set[tuple[str, str, str]] = set()
+        self.access = None
+        self.platform = platform
+        if platform is not None:
+            from .target import reconciler
+
+            try:
+                self.access = reconciler(cluster).access
+            except Exception:  # no such cluster here: the function will say so
+                self.access = None
+        self.first = True
+
+    def show(self, started: float) -> None:
+        if self.access is None or self.platform is None:
+            return
+        from ..engine.resource import read_platform
+
+        try:
+            stored = read_platform(
+                self.access, self.platform.metadata.namespace, self.platform.metadata.name
+            )
+        except Exception:  # the cluster may be unreachable for a moment: keep waiting
+            return
+        if stored is None:
+            return
+        for action in stored.status.last_actions:
+            key = (action.time.isoformat(), action.component, action.action)
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            if not self.first or time.time() - action.time.timestamp() < 120:
+                print(
+                    f"[{time.monotonic() - started:6.1f}s] {action.component}: "
+                    f"{action.action} {action.outcome}: {action.message}",
+                    file=sys.stderr,
+                )
+        self.first = False
+
+
+def _print_event(document: dict[str, Any], started: float | None = None) -> None:
+    when = f"[{time.monotonic() - started:6.1f}s] " if started is not None else ""
+    generation = document.get("generation")
+    print(
+        f"{when}{document.get('function', 'reconcile')} {document.get('platform') or '-'} "
+        f"on {document.get('cluster') or '-'}"
+        + (f" (generation {generation})" if generation is not None else "")
+        + f": {document.get('result')}: {document.get('message')}"
+    )
+    for component in document.get("components") or []:
+        actions = ", ".join(component.get("actions") or []) or "nothing to do"
+        print(
+            f"    {component.get('component')}: {component.get('state')} "
+            f"({component.get('chart_version') or '-'}, revision "
+            f"{component.get('revision') or '-'}): {actions}"
+        )
+
+
+def run_events(arguments: argparse.Namespace) -> int:
+    running = _stack()
+    started = time.monotonic()
+    print(f"following {names.EVENTS} (Ctrl-C to stop)", file=sys.stderr)
+    with _following(running) as pull:
+        try:
+            while not arguments.timeout or time.monotonic() - started < arguments.timeout:
+                for document in pull():
+                    _print_event(document)
+                    sys.stdout.flush()
+        except KeyboardInterrupt:
+            pass
+    return 0

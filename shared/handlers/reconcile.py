@@ -1,0 +1,151 @@
+"""The ``reconcile`` function: a platform spec published to ``platform-specs`` is applied to the
+cluster its ``cluster`` attribute names (``action: delete`` uninstalls it instead).
+
+Message attributes: ``cluster`` (required, a registered name or alias), ``generation`` (a whole
+number; a spec older than the cluster's is ignored), ``source`` (where the spec came from),
+``action`` (``apply``, the default, or ``delete``).
+
+A permanent problem (a bad spec, an unknown cluster, an oversized or undecodable message) is
+reported and acknowledged; a transient one (an unreachable cluster, a busy platform, work left
+at the deadline) is reported and the event delivered again. The work stops by
+``GUNJ_WORK_SECONDS`` (default 480 s, under Cloud Functions' 540 s for event functions and
+Pub/Sub's 600 s push deadline); every step is recorded, so the next delivery resumes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from ..engine.outcome import Outcome, Result
+from ..engine.platform import Request
+from ..errors import GunjError
+from ..events.pubsub import InvalidEvent, PubSubMessage, from_cloud_event
+from ..values.limits import text_size_problem
+from ..values.types import DNSLabel
+from ..values.validation import InvalidPlatform, load_platform
+from .outcomes import report, request_headers, trace_of
+from .reconcilers import reconciler
+
+FUNCTION = "reconcile"
+DEFAULT_WORK_SECONDS = 480.0
+ACTIONS = ("apply", "delete")
+
+
+def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Handle one event; return the outcome document (raises Redeliver when transient)."""
+    env = os.environ if env is None else env
+    started = time.monotonic()
+    message: PubSubMessage | None = None
+    try:
+        message = from_cloud_event(event)
+        outcome = _act(message, env, started)
+    except InvalidEvent as error:
+        outcome = Outcome("invalid", str(error))
+    document = {
+        **outcome.to_json(),
+        "duration": round(time.monotonic() - started, 3),
+        "message_id": message.message_id if message else None,
+        "source": message.attributes.get("source") if message else None,
+        "cluster": outcome.cluster or (message.attributes.get("cluster", "") if message else ""),
+    }
+    report(FUNCTION, document, trace=trace_of(event, request_headers()), env=env)
+    return document
+
+
+def _work_deadline(env: Mapping[str, str], started: float) -> float:
+    try:
+        seconds = float(env.get("GUNJ_WORK_SECONDS", DEFAULT_WORK_SECONDS))
+    except ValueError:
+        seconds = DEFAULT_WORK_SECONDS
+    return started + seconds
+
+
+@dataclass(frozen=True)
+class SpecAttributes:
+    cluster: str
+    action: str
+    generation: int | None
+    source: str | None
+
+
+class BadMessage(ValueError):
+    """The message cannot be acted on as it is (reported, acknowledged)."""
+
+
+def attributes_of(message: PubSubMessage) -> SpecAttributes:
+    attributes = message.attributes
+    cluster = attributes.get("cluster", "").strip()
+    if not cluster:
+        raise BadMessage("attribute cluster: required (the registered cluster to apply to)")
+    action = attributes.get("action", "apply")
+    if action not in ACTIONS:
+        raise BadMessage(f"attribute action: must be one of {', '.join(ACTIONS)}")
+    generation = None
+    if "generation" in attributes:
+        raw = attributes["generation"].strip()
+        if not raw.isdigit():
+            raise BadMessage("attribute generation: not a whole number")
+        generation = int(raw)
+    return SpecAttributes(cluster, action, generation, attributes.get("source"))
+
+
+def _act(message: PubSubMessage, env: Mapping[str, str], started: float) -> Outcome:
+    try:
+        wanted = attributes_of(message)
+        text = message.text()
+        if problem := text_size_problem(text):
+            raise BadMessage(str(problem))
+    except BadMessage as error:
+        return Outcome("invalid", str(error))
+    try:
+        engine = reconciler(wanted.cluster, env)
+    except GunjError as error:
+        result: Result = "error" if error.transient else "refused"
+        return Outcome(result, str(error), cluster=wanted.cluster, transient_error=error.transient)
+    request = Request(
+        generation=wanted.generation,
+        message_id=message.message_id,
+        source=wanted.source,
+        deadline=_work_deadline(env, started),
+    )
+    if wanted.action == "delete":
+        named = _named(text)
+        return named if isinstance(named, Outcome) else engine.uninstall(*named, request)
+    try:
+        platform = load_platform(text)
+    except InvalidPlatform as error:
+        problems = "; ".join(str(problem) for problem in error.problems)
+        return Outcome(
+            "invalid",
+            f"the spec is not valid, nothing was changed: {problems}",
+            cluster=wanted.cluster,
+            generation=wanted.generation,
+        )
+    return engine.apply(platform, request)
+
+
+def _named(text: str) -> tuple[str, str] | Outcome:
+    """Namespace and name of the platform a delete message names (its manifest, or just its
+    metadata)."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return Outcome("invalid", "the message is not YAML or JSON")
+    metadata = document.get("metadata") if isinstance(document, dict) else None
+    if not isinstance(metadata, dict):
+        return Outcome("invalid", "metadata: required (name and namespace of the platform)")
+    from pydantic import TypeAdapter, ValidationError
+
+    label: TypeAdapter[str] = TypeAdapter(DNSLabel)
+    try:
+        return label.validate_python(metadata.get("namespace")), label.validate_python(
+            metadata.get("name")
+        )
+    except ValidationError:
+        return Outcome("invalid", "metadata.name and metadata.namespace: required DNS labels")

@@ -1,0 +1,40 @@
+"""One reconciler per target cluster in a function instance, reused by its later events: a warm
+instance keeps its API connection, the CRD it checked and the charts it pulled. A connection
+whose credentials expire (a GKE token) is replaced shortly before they do."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from ..clusters import ClusterRegistry
+from ..engine.connect import reconciler_for
+from ..engine.platform import Reconciler
+
+# A token must outlive the longest operation started with it.
+RENEW_BEFORE = timedelta(minutes=15)
+_LOCK = threading.Lock()
+_REGISTRY: dict[int, ClusterRegistry] = {}
+_RECONCILERS: dict[str, Reconciler] = {}
+
+
+def registry(env: Mapping[str, str]) -> ClusterRegistry:
+    key = hash(tuple(sorted(env.items())))
+    with _LOCK:
+        if key not in _REGISTRY:
+            _REGISTRY.clear()
+            _REGISTRY[key] = ClusterRegistry.load(env)
+        return _REGISTRY[key]
+
+
+def reconciler(cluster: str, env: Mapping[str, str]) -> Reconciler:
+    """The reconciler of ``cluster`` (a name or alias); UnknownCluster if not registered."""
+    registered = registry(env).find(cluster)
+    with _LOCK:
+        current = _RECONCILERS.get(registered.name)
+        expires = getattr(current.keep_alive, "expires", None) if current else None
+        if current is None or (expires is not None and expires - datetime.now(UTC) < RENEW_BEFORE):
+            current = reconciler_for(registered, env)
+            _RECONCILERS[registered.name] = current
+        return current

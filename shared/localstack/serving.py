@@ -1,0 +1,134 @@
+"""``gunj serve``: the three real entry points under functions-framework on 127.0.0.1, fed by
+the Pub/Sub emulator as Google Cloud feeds them.
+
+Every topic exists (``platform-specs``, ``platform-alerts``, ``upgrade-checks``,
+``platform-events``, ``upgrade-reports``), each trigger topic has a dead-letter topic with an
+inbox subscription, and each function a push subscription with the Terraform module's ack
+deadline, retry backoff and maximum delivery attempts. The functions reach the clusters of the
+registry (the local stack's is ``local``) and use the local chart repositories as mirrors of the
+upstream ones. Setting up is idempotent: topics and subscriptions that exist are kept, and
+functions are restarted so they run the checkout's current code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..handlers import topics as names
+from .functions import serve_function
+from .processes import Daemon, free_port
+from .stack import Stack
+
+FUNCTIONS_SOURCE = Path(__file__).resolve().parents[2] / "functions"
+WORK_SECONDS = 480
+
+
+@dataclass(frozen=True)
+class Served:
+    ports: dict[str, int]
+    topics: names.Topics
+
+    def endpoint(self, function: str) -> str:
+        return f"http://127.0.0.1:{self.ports[function]}/"
+
+
+def _admin(stack: Stack) -> tuple[Any, Any]:
+    os.environ["PUBSUB_EMULATOR_HOST"] = stack.pubsub_host
+    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+
+    return pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+
+
+def ensure_topics(stack: Stack, topics: names.Topics) -> None:
+    """Create every topic, dead-letter topic and inbox that is missing."""
+    from google.api_core import exceptions
+
+    publisher, subscriber = _admin(stack)
+    wanted = [*names.TOPICS, *(f"{t}-dead-letter" for t in names.TRIGGERS.values())]
+    for topic in wanted:
+        with contextlib.suppress(exceptions.AlreadyExists):
+            publisher.create_topic(name=topics.path(topic))
+    for trigger in names.TRIGGERS.values():
+        inbox = subscriber.subscription_path(topics.project, f"{trigger}-dead-letter-inbox")
+        with contextlib.suppress(exceptions.AlreadyExists):
+            subscriber.create_subscription(name=inbox, topic=topics.dead_letter(trigger))
+
+
+def ensure_push(stack: Stack, topics: names.Topics, function: str, endpoint: str) -> None:
+    """The function's push subscription, created, or pointed at ``endpoint`` if it exists."""
+    from google.api_core import exceptions
+
+    _, subscriber = _admin(stack)
+    trigger = names.TRIGGERS[function]
+    path = subscriber.subscription_path(topics.project, f"{trigger}-{function}")
+    try:
+        subscriber.create_subscription(
+            request={
+                "name": path,
+                "topic": topics.path(trigger),
+                "push_config": {"push_endpoint": endpoint},
+                "ack_deadline_seconds": names.ACK_DEADLINE_SECONDS,
+                "retry_policy": {
+                    "minimum_backoff": {"seconds": names.MINIMUM_BACKOFF_SECONDS},
+                    "maximum_backoff": {"seconds": names.MAXIMUM_BACKOFF_SECONDS},
+                },
+                "dead_letter_policy": {
+                    "dead_letter_topic": topics.dead_letter(trigger),
+                    "max_delivery_attempts": names.MAX_DELIVERY_ATTEMPTS,
+                },
+            }
+        )
+    except exceptions.AlreadyExists:
+        subscriber.modify_push_config(
+            request={"subscription": path, "push_config": {"push_endpoint": endpoint}}
+        )
+
+
+def function_environment(stack: Stack, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {
+        **os.environ,
+        **stack.environment(),
+        "GUNJ_PROJECT": stack.pubsub_project,
+        "GUNJ_HELM_BINARY": str(stack.helm[3]),
+        "GUNJ_WORK_SECONDS": str(WORK_SECONDS),
+        **(extra or {}),
+    }
+    env.pop("KUBECONFIG", None)  # clusters come from the registry only
+    return env
+
+
+def serve(stack: Stack, extra_env: Mapping[str, str] | None = None) -> Served:
+    topics = names.Topics(stack.pubsub_project)
+    ensure_topics(stack, topics)
+    env = function_environment(stack, extra_env)
+    ports = {}
+    for function in names.TRIGGERS:
+        daemon = Daemon(f"function-{function}", stack.folder)
+        daemon.stop()  # run the checkout's current code
+        port = free_port()
+        serve_function(
+            function,
+            source=FUNCTIONS_SOURCE / function / "main.py",
+            target=function,
+            port=port,
+            folder=stack.folder,
+            env=env,
+        )
+        ports[function] = port
+    served = Served(ports, topics)
+    for function in names.TRIGGERS:
+        ensure_push(stack, topics, function, served.endpoint(function))
+    return served
+
+
+def stop(stack_folder: Path) -> list[str]:
+    return [
+        f"function-{function}"
+        for function in names.TRIGGERS
+        if Daemon(f"function-{function}", stack_folder).stop()
+    ]
