@@ -459,3 +459,19 @@ def test_failed_hook_pod_of_an_install_is_a_hook_failure_not_a_test(stderr: str)
 
     assert type(error) is errors.HookFailed
     assert not error.transient
+
+
+@pytest.mark.parametrize(
+    ("command", "ran"),
+    [
+        (["/usr/bin/setpriv", "--pdeathsig", "TERM", "--", "/opt/helm", "test", "x"], "test"),
+        (["/opt/helm", "install", "test", "./chart"], "install"),
+        (["/opt/helm", "--debug", "test", "x"], "test"),
+    ],
+)
+def test_the_helm_command_is_found_wherever_it_stands(command: list[str], ran: str) -> None:
+    stderr = "Error: 1 error occurred:\n\t* pod x-test failed\n"
+
+    error = errors.classify(stderr, command)
+
+    assert type(error) is (errors.TestFailed if ran == "test" else errors.HookFailed)
