@@ -19,7 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "clusters": {"kube"},
     "engine": {"values", "helm", "kube", "events", "clusters"},
     "handlers": {"engine", "values", "helm", "kube", "events", "clusters"},
-    "localstack": {"helm", "kube", "clusters", "packaging"},
+    "localstack": {"helm", "kube", "clusters", "packaging", "handlers"},
     "cli": {
         "engine",
         "handlers",
