@@ -458,7 +458,10 @@ class Reconciler:
 
     @contextmanager
     def _lease(self, namespace: str, name: str) -> Iterator[Lease]:
-        lease = Lease(self.access, namespace, f"gunj-{name}", self.identity, LEASE_DURATION)
+        # One identity per reconcile, not per process: a warm instance serves several events
+        # at once, and each must hold the Lease alone.
+        holder = f"{self.identity}/{uuid.uuid4().hex[:8]}"
+        lease = Lease(self.access, namespace, f"gunj-{name}", holder, LEASE_DURATION)
         held = lease.acquire()
         if held is not None:
             raise Deferred(

@@ -29,6 +29,17 @@ WORK_SECONDS = 480
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """How a push subscription delivers: Terraform's settings unless a test asks for quicker
+    retries."""
+
+    ack_deadline: int = names.ACK_DEADLINE_SECONDS
+    minimum_backoff: int = names.MINIMUM_BACKOFF_SECONDS
+    maximum_backoff: int = names.MAXIMUM_BACKOFF_SECONDS
+    max_attempts: int = names.MAX_DELIVERY_ATTEMPTS
+
+
+@dataclass(frozen=True)
 class Served:
     ports: dict[str, int]
     topics: names.Topics
@@ -54,32 +65,40 @@ def ensure_topics(stack: Stack, topics: names.Topics) -> None:
         with contextlib.suppress(exceptions.AlreadyExists):
             publisher.create_topic(name=topics.path(topic))
     for trigger in names.TRIGGERS.values():
-        inbox = subscriber.subscription_path(topics.project, f"{trigger}-dead-letter-inbox")
+        inbox = subscriber.subscription_path(
+            topics.project, topics.name(f"{trigger}-dead-letter-inbox")
+        )
         with contextlib.suppress(exceptions.AlreadyExists):
             subscriber.create_subscription(name=inbox, topic=topics.dead_letter(trigger))
 
 
-def ensure_push(stack: Stack, topics: names.Topics, function: str, endpoint: str) -> None:
+def ensure_push(
+    stack: Stack,
+    topics: names.Topics,
+    function: str,
+    endpoint: str,
+    delivery: Delivery = Delivery(),
+) -> str:
     """The function's push subscription, created, or pointed at ``endpoint`` if it exists."""
     from google.api_core import exceptions
 
     _, subscriber = _admin(stack)
     trigger = names.TRIGGERS[function]
-    path = subscriber.subscription_path(topics.project, f"{trigger}-{function}")
+    path = subscriber.subscription_path(topics.project, topics.name(f"{trigger}-{function}"))
     try:
         subscriber.create_subscription(
             request={
                 "name": path,
                 "topic": topics.path(trigger),
                 "push_config": {"push_endpoint": endpoint},
-                "ack_deadline_seconds": names.ACK_DEADLINE_SECONDS,
+                "ack_deadline_seconds": delivery.ack_deadline,
                 "retry_policy": {
-                    "minimum_backoff": {"seconds": names.MINIMUM_BACKOFF_SECONDS},
-                    "maximum_backoff": {"seconds": names.MAXIMUM_BACKOFF_SECONDS},
+                    "minimum_backoff": {"seconds": delivery.minimum_backoff},
+                    "maximum_backoff": {"seconds": delivery.maximum_backoff},
                 },
                 "dead_letter_policy": {
                     "dead_letter_topic": topics.dead_letter(trigger),
-                    "max_delivery_attempts": names.MAX_DELIVERY_ATTEMPTS,
+                    "max_delivery_attempts": delivery.max_attempts,
                 },
             }
         )
@@ -87,6 +106,7 @@ def ensure_push(stack: Stack, topics: names.Topics, function: str, endpoint: str
         subscriber.modify_push_config(
             request={"subscription": path, "push_config": {"push_endpoint": endpoint}}
         )
+    return str(path)
 
 
 def function_environment(stack: Stack, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -102,24 +122,31 @@ def function_environment(stack: Stack, extra: Mapping[str, str] | None = None) -
     return env
 
 
+def start_function(
+    function: str, folder: Path, env: Mapping[str, str], port: int | None = None
+) -> tuple[Daemon, int]:
+    """(Re)start one function under functions-framework; its daemon and port."""
+    daemon = Daemon(f"function-{function}", folder)
+    daemon.stop()  # run the checkout's current code
+    port = port or free_port()
+    serve_function(
+        function,
+        source=FUNCTIONS_SOURCE / function / "main.py",
+        target=function,
+        port=port,
+        folder=folder,
+        env=env,
+    )
+    return daemon, port
+
+
 def serve(stack: Stack, extra_env: Mapping[str, str] | None = None) -> Served:
     topics = names.Topics(stack.pubsub_project)
     ensure_topics(stack, topics)
     env = function_environment(stack, extra_env)
-    ports = {}
-    for function in names.TRIGGERS:
-        daemon = Daemon(f"function-{function}", stack.folder)
-        daemon.stop()  # run the checkout's current code
-        port = free_port()
-        serve_function(
-            function,
-            source=FUNCTIONS_SOURCE / function / "main.py",
-            target=function,
-            port=port,
-            folder=stack.folder,
-            env=env,
-        )
-        ports[function] = port
+    ports = {
+        function: start_function(function, stack.folder, env)[1] for function in names.TRIGGERS
+    }
     served = Served(ports, topics)
     for function in names.TRIGGERS:
         ensure_push(stack, topics, function, served.endpoint(function))

@@ -1,0 +1,195 @@
+"""The reconcile function as Google Cloud runs it, on the local stack: served by the real
+functions-framework, fed by a push subscription of the Pub/Sub emulator (quick retries, a
+dead-letter topic), reporting to a ``platform-events`` topic of its own, and reaching clusters
+through a registry of its own. Each test gets fresh topics (a prefix of its own) and events."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from google.cloud import pubsub_v1
+
+from shared.clusters import current_context_of
+from shared.handlers import topics as names
+from shared.localstack import serving
+from shared.localstack.processes import Daemon
+from shared.localstack.stack import Stack
+
+QUICK = serving.Delivery(ack_deadline=60, minimum_backoff=1, maximum_backoff=3, max_attempts=5)
+
+
+@dataclass
+class ServedFunction:
+    function: str
+    stack: Stack
+    folder: Path
+    env: dict[str, str]
+    topics: names.Topics
+    daemon: Daemon
+    port: int
+    events_subscription: str
+    dead_letters: str
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.publisher = pubsub_v1.PublisherClient()
+        self.subscriber = pubsub_v1.SubscriberClient()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def publish(self, data: bytes | str, **attributes: str) -> str:
+        payload = data.encode() if isinstance(data, str) else data
+        topic = self.topics.path(names.TRIGGERS[self.function])
+        return str(self.publisher.publish(topic, payload, **attributes).result(timeout=30))
+
+    def _drain(self) -> None:
+        answer = self.subscriber.pull(
+            subscription=self.events_subscription, max_messages=100, timeout=2
+        )
+        messages = list(answer.received_messages)
+        if messages:
+            self.subscriber.acknowledge(
+                subscription=self.events_subscription, ack_ids=[m.ack_id for m in messages]
+            )
+        self.received += [json.loads(m.message.data) for m in messages]
+
+    def events_for(
+        self,
+        message_id: str,
+        until: Callable[[list[dict[str, Any]]], bool],
+        timeout: float = 240,
+    ) -> list[dict[str, Any]]:
+        """The outcomes reported for ``message_id``, once ``until`` holds of them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            mine = [e for e in self.received if e.get("message_id") == message_id]
+            if until(mine):
+                return mine
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no such outcomes for {message_id} within {timeout}s: {mine}")
+            self._drain()
+
+    def final(self, message_id: str, timeout: float = 240) -> dict[str, Any]:
+        events = self.events_for(
+            message_id, lambda found: any(not e["transient"] for e in found), timeout
+        )
+        return next(e for e in events if not e["transient"])
+
+    def dead_lettered(self, timeout: float = 5) -> list[bytes]:
+        answer = self.subscriber.pull(
+            subscription=self.dead_letters, max_messages=10, timeout=timeout
+        )
+        return [m.message.data for m in answer.received_messages]
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        lines = []
+        for line in self.daemon.log_path.read_text(errors="replace").splitlines():
+            if line.startswith("{"):
+                try:
+                    lines.append(json.loads(line))
+                except ValueError:
+                    continue
+        return lines
+
+    def restart(self) -> None:
+        self.daemon, self.port = serving.start_function(
+            self.function, self.folder, self.env, self.port
+        )
+
+    def post(
+        self,
+        message_id: str,
+        data: bytes,
+        attributes: dict[str, str],
+        headers: dict[str, str] | None = None,
+    ) -> int:
+        """Deliver a message the way a push subscription does (for deliveries Pub/Sub would
+        make, such as a redelivery while the first is still handled); the HTTP status."""
+        body = json.dumps(
+            {
+                "message": {
+                    "data": base64.b64encode(data).decode(),
+                    "attributes": attributes,
+                    "messageId": message_id,
+                    "publishTime": "2026-11-25T00:00:00Z",
+                },
+                "subscription": "projects/gunj-local/subscriptions/direct",
+            }
+        ).encode()
+        request = urllib.request.Request(  # noqa: S310 - the function on 127.0.0.1
+            self.endpoint,
+            data=body,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=600) as answer:  # noqa: S310
+                return int(answer.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+
+def registry_file(stack: Stack, folder: Path, **extra: dict[str, Any]) -> Path:
+    path = folder / "clusters.yaml"
+    clusters = {
+        "local": {
+            "kubeconfig": str(stack.kubeconfig),
+            "context": current_context_of(stack.kubeconfig),
+            "aliases": ["kwok-gunj"],
+        },
+        **extra,
+    }
+    path.write_text(yaml.safe_dump(clusters))
+    return path
+
+
+@contextmanager
+def served_function(
+    function: str,
+    stack: Stack,
+    folder: Path,
+    *,
+    helm: Path,
+    clusters: Path,
+    delivery: serving.Delivery = QUICK,
+    env: dict[str, str] | None = None,
+) -> Iterator[ServedFunction]:
+    os.environ["PUBSUB_EMULATOR_HOST"] = stack.pubsub_host
+    topics = names.Topics(stack.pubsub_project, f"t{uuid.uuid4().hex[:8]}")
+    serving.ensure_topics(stack, topics)
+    subscriber = pubsub_v1.SubscriberClient()
+    events = subscriber.subscription_path(topics.project, f"{topics.prefix}-events-test")
+    subscriber.create_subscription(name=events, topic=topics.path(names.EVENTS))
+    trigger = names.TRIGGERS[function]
+    dead = subscriber.subscription_path(topics.project, topics.name(f"{trigger}-dead-letter-inbox"))
+    function_env = serving.function_environment(
+        stack,
+        {
+            "GUNJ_TOPIC_PREFIX": topics.prefix,
+            "GUNJ_HELM_BINARY": str(helm),
+            "GUNJ_CLUSTERS": str(clusters),
+            "GUNJ_CACHE_DIR": str(folder / "cache"),
+            **(env or {}),
+        },
+    )
+    daemon, port = serving.start_function(function, folder, function_env)
+    served = ServedFunction(
+        function, stack, folder, function_env, topics, daemon, port, events, dead
+    )
+    serving.ensure_push(stack, topics, function, served.endpoint, delivery)
+    try:
+        yield served
+    finally:
+        served.daemon.stop()
