@@ -4,6 +4,7 @@ transient problems are delivered again until they pass."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -37,10 +38,11 @@ def spec(namespace: str, **components: Any) -> str:
 
 
 @pytest.fixture
-def reconcile(local_stack: Stack, tmp_path: Path, helm: HelmClient) -> Iterator[ServedFunction]:
+def reconcile(local_stack: Stack, tmp_path: Path) -> Iterator[ServedFunction]:
+    """The function with Helm 3 (the engine's tests cover both majors; these cover delivery)."""
     clusters = registry_file(local_stack, tmp_path)
     with served_function(
-        "reconcile", local_stack, tmp_path, helm=helm.binary.path, clusters=clusters
+        "reconcile", local_stack, tmp_path, helm=local_stack.helm[3], clusters=clusters
     ) as served:
         yield served
 
@@ -213,10 +215,8 @@ class _Proxy:
             pass
         finally:
             for end in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 def test_an_unreachable_api_server_is_retried_until_it_is_back(
