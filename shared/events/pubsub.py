@@ -66,6 +66,8 @@ def decode(attributes: Mapping[str, Any], data: Any) -> PubSubMessage:
     if not message_id:
         raise InvalidEvent("the Pub/Sub message has no id")
     raw = message.get("data") or ""
+    if not isinstance(raw, str):
+        raise InvalidEvent(f"message {message_id}: data is not base64 text")
     try:
         payload = base64.b64decode(raw, validate=True) if raw else b""
     except (binascii.Error, ValueError):

@@ -44,8 +44,8 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     message: PubSubMessage | None = None
     try:
         message = from_cloud_event(event)
-        outcome = _act(message, env, started)
-    except InvalidEvent as error:
+        outcome = _act(read(message), env, started)
+    except (InvalidEvent, BadMessage) as error:
         outcome = Outcome("invalid", str(error))
     document = {
         **outcome.to_json(),
@@ -95,14 +95,24 @@ def attributes_of(message: PubSubMessage) -> SpecAttributes:
     return SpecAttributes(cluster, action, generation, attributes.get("source"))
 
 
-def _act(message: PubSubMessage, env: Mapping[str, str], started: float) -> Outcome:
-    try:
-        wanted = attributes_of(message)
-        text = message.text()
-        if problem := text_size_problem(text):
-            raise BadMessage(str(problem))
-    except BadMessage as error:
-        return Outcome("invalid", str(error))
+@dataclass(frozen=True)
+class SpecEvent:
+    message: PubSubMessage
+    wanted: SpecAttributes
+    text: str
+
+
+def read(message: PubSubMessage) -> SpecEvent:
+    """What a spec message asks for; BadMessage (or InvalidEvent) when it cannot be acted on."""
+    wanted = attributes_of(message)
+    text = message.text()
+    if problem := text_size_problem(text):
+        raise BadMessage(str(problem))
+    return SpecEvent(message, wanted, text)
+
+
+def _act(event: SpecEvent, env: Mapping[str, str], started: float) -> Outcome:
+    message, wanted, text = event.message, event.wanted, event.text
     try:
         engine = reconciler(wanted.cluster, env)
     except GunjError as error:
