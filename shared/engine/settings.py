@@ -1,7 +1,8 @@
 """How the engine runs, from the environment (the functions' configuration, Terraform's
 variables) with defaults that suit a person at the command line.
 
-- ``GUNJ_HELM_BINARY``: the Helm binary (else ``helm`` on ``PATH``, or the local stack's).
+- ``GUNJ_HELM_BINARY``: the Helm binary; else ``bin/helm`` in the working directory (where a
+  function archive from ``gunj package`` carries it), else ``helm`` on ``PATH``.
 - ``GUNJ_CACHE_DIR``: charts, indexes and resolutions (:mod:`shared.cache`).
 - ``GUNJ_VERSION_RECHECK``: seconds a version range's resolution is reused before its
   repository is asked again (default 300). An unchanged spec with a range costs no request
@@ -21,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cache import cache_root
+from ..errors import GunjError
 
 DEFAULT_PROBE_IMAGE = "docker.io/curlimages/curl:8.11.1"
 DEFAULT_VERSION_RECHECK = 300.0
 
 
-class SettingsError(ValueError):
+class SettingsError(GunjError):
     """A setting of the environment cannot be used."""
 
 
@@ -43,9 +45,17 @@ class EngineSettings:
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
         env = os.environ if env is None else env
-        binary = env.get("GUNJ_HELM_BINARY") or shutil.which("helm")
+        packaged = Path.cwd() / "bin" / "helm"
+        binary = (
+            env.get("GUNJ_HELM_BINARY")
+            or (str(packaged) if packaged.is_file() else None)
+            or shutil.which("helm")
+        )
         if not binary:
-            raise SettingsError("no Helm binary: set GUNJ_HELM_BINARY or put helm on PATH")
+            raise SettingsError(
+                "no Helm binary: set GUNJ_HELM_BINARY, package one at bin/helm, or put helm "
+                "on PATH"
+            )
         try:
             recheck = float(env.get("GUNJ_VERSION_RECHECK", DEFAULT_VERSION_RECHECK))
         except ValueError:

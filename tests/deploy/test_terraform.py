@@ -321,3 +321,24 @@ def test_checkov_finds_no_failed_check() -> None:
     skipped = [c for r in reports for c in r["results"]["skipped_checks"]]
     assert failed == [], [(c["check_id"], c["resource"]) for c in failed]
     assert all(c["check_result"].get("suppress_comment", "").strip() for c in skipped)
+
+
+def test_local_delivery_and_timeouts_match_the_module(module: dict[str, list[Any]]) -> None:
+    """`gunj serve` delivers events as the deployed subscriptions do, and a function's timeout
+    fits under the ack deadline with time to spare for its own work."""
+    from shared.handlers import topics
+
+    variables = {name: spec for block in module["variable"] for name, spec in block.items()}
+    subscription = resources(module, "google_pubsub_subscription")["triggers"]
+    backoff = variables["retry_backoff"]["default"]
+
+    assert subscription["ack_deadline_seconds"] == topics.ACK_DEADLINE_SECONDS
+    assert backoff == {
+        "minimum": f"{topics.MINIMUM_BACKOFF_SECONDS}s",
+        "maximum": f"{topics.MAXIMUM_BACKOFF_SECONDS}s",
+    }
+    assert variables["max_delivery_attempts"]["default"] == topics.MAX_DELIVERY_ATTEMPTS
+    assert variables["function_timeout_seconds"]["default"] < topics.ACK_DEADLINE_SECONDS
+    function = resources(module, "google_cloudfunctions2_function")["functions"]
+    env = function["service_config"][0]["environment_variables"]
+    assert env["GUNJ_WORK_SECONDS"] == "${tostring(var.function_timeout_seconds - 60)}"

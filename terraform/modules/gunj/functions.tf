@@ -77,6 +77,7 @@ resource "google_cloudfunctions2_function" "functions" {
     all_traffic_on_latest_revision   = true
     environment_variables = {
       GUNJ_CACHE_DIR             = "/tmp/gunj"
+      GUNJ_WORK_SECONDS          = tostring(var.function_timeout_seconds - 60)
       GUNJ_MANAGER_MODE          = var.manager_mode
       GUNJ_PROJECT               = var.project_id
       GUNJ_TOPIC_PREFIX          = var.name_prefix

@@ -186,13 +186,13 @@ variable "function_memory" {
 }
 
 variable "function_timeout_seconds" {
-  description = "Time a function may take for one event (Helm waits and tests happen within it)."
+  description = "Time a function may take for one event. Kept within Cloud Functions' 540 s for event functions and under Pub/Sub's 600 s push ack deadline, so an event is never redelivered while its first delivery still runs; the functions stop their own work 60 s earlier (GUNJ_WORK_SECONDS) to report the outcome, and the next delivery resumes what remains."
   type        = number
-  default     = 900
+  default     = 540
 
   validation {
-    condition     = var.function_timeout_seconds >= 60 && var.function_timeout_seconds <= 3600
-    error_message = "function_timeout_seconds must be between 60 and 3600."
+    condition     = var.function_timeout_seconds >= 120 && var.function_timeout_seconds <= 540
+    error_message = "function_timeout_seconds must be between 120 and 540 (Cloud Functions' limit for event functions, under Pub/Sub's 600 s ack deadline)."
   }
 }
 
