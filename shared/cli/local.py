@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
-from datetime import timedelta
+from pathlib import Path
 
 from ..clusters import ClusterRegistry, current_context_of
+from ..engine.resource import read_platform
 from ..errors import GunjError
-from ..helm import ChartReference, HelmClient, KubeTarget
-from ..kube import ClusterAccess
-from ..localstack import stack
+from ..kube.events import object_events
+from ..localstack import serving, stack
+from ..values.validation import load_platform
+from . import platforms, pubsub, target
 
-DEMO_NAMESPACE = "gunj-demo"
-DEMO_RELEASE = "demo-prometheus"
-DEMO_CHART = ChartReference(name="prometheus", version="29.27.0")
 LOCAL_CLUSTER = "local"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "minimal.yaml"
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,12 +29,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     commands.add_parser("env", help="print shell exports for the running stack")
     demo = commands.add_parser(
         "demo",
-        help="bring the stack up, install a test chart through gunj's Helm client, "
-        "run its tests and print its status",
+        help="bring the stack up, serve the functions, publish a platform spec through Pub/Sub "
+        "and show it come up: its status and the events it produced",
     )
     demo.add_argument(
-        "--helm", type=int, choices=(3, 4), default=3, help="Helm major version to use (default 3)"
+        "spec", nargs="?", type=Path, default=EXAMPLE, help=f"the spec (default {EXAMPLE})"
     )
+    demo.add_argument("--timeout", type=float, default=600, help="seconds to wait (600)")
     local.set_defaults(handler=run)
 
 
@@ -55,7 +57,7 @@ def run(arguments: argparse.Namespace) -> int:
         for key, value in running.environment().items():
             print(f"export {key}={shlex.quote(value)}")
         return 0
-    return demo(arguments.helm)
+    return demo(arguments.spec, arguments.timeout)
 
 
 def print_stack(running: stack.Stack) -> None:
@@ -102,44 +104,34 @@ def print_status() -> int:
     return 0 if running else 1
 
 
-def demo(helm_major: int) -> int:
+def demo(spec: Path, timeout: float) -> int:
+    """The product on the local stack, as a platform team uses it: publish a spec to Pub/Sub,
+    the reconcile function applies it to the cluster, and the outcome comes back."""
     running = stack.up()
     print_stack(running)
-    helm = HelmClient.for_path(running.helm[helm_major], home=running.folder / f"helm{helm_major}")
-    target = KubeTarget(namespace=DEMO_NAMESPACE, kubeconfig=running.kubeconfig)
-    ClusterAccess(running.kubeconfig).ensure_namespace(DEMO_NAMESPACE)
-    chart = DEMO_CHART.model_copy(
-        update={"repository": running.repository_url("prometheus-community")}
+    register(running)
+    os.environ["PUBSUB_EMULATOR_HOST"] = running.pubsub_host
+    served = serving.serve(running)
+    print("\nfunctions served by functions-framework, fed by the Pub/Sub emulator:")
+    for function, port in served.ports.items():
+        print(f"  {function:10} http://127.0.0.1:{port}/")
+    print(f"\npublishing {spec} to platform-specs for cluster {LOCAL_CLUSTER!r}")
+    followed = pubsub.publish(
+        running,
+        spec.read_text(),
+        cluster=LOCAL_CLUSTER,
+        source=f"gunj local demo {spec.name}",
+        timeout=timeout,
     )
-    print(
-        f"\nhelm {helm.binary.version}: upgrade --install {DEMO_RELEASE} "
-        f"{chart.describe()} in {DEMO_NAMESPACE}"
-    )
-    release = helm.upgrade(
-        DEMO_RELEASE,
-        chart,
-        target,
-        install=True,
-        values={"server": {"retention": "7d"}},
-        timeout=timedelta(minutes=3),
-    )
-    tests = helm.test(DEMO_RELEASE, target, timeout=timedelta(minutes=2))
-    metadata = helm.metadata(DEMO_RELEASE, target)
-    pods = ClusterAccess(running.kubeconfig).pods(
-        DEMO_NAMESPACE, f"app.kubernetes.io/instance={DEMO_RELEASE}"
-    )
-    ready = sum(
-        1
-        for pod in pods
-        if pod.status.phase == "Running"
-        and all(status.ready for status in pod.status.container_statuses or [])
-    )
-    print(
-        f"release {release.name}: revision {release.revision}, {release.info.status}, "
-        f"chart {metadata.chart} {metadata.version} (app {metadata.app_version})"
-    )
-    print(f"pods Ready: {ready}/{sum(1 for pod in pods if pod.status.phase != 'Succeeded')}")
-    for outcome in tests.outcomes:
-        print(f"test {outcome.name}: {outcome.phase}")
-    print("demo", "passed" if tests.passed else "FAILED")
-    return 0 if tests.passed else 1
+    engine = target.reconciler(LOCAL_CLUSTER)
+    platform = load_platform(spec.read_text())
+    stored = read_platform(engine.access, platform.metadata.namespace, platform.metadata.name)
+    if stored is not None:
+        print()
+        platforms.print_status(stored)
+    print(f"\nevents of {platform.metadata.namespace}/{platform.metadata.name}:")
+    for kind, reason, message in object_events(
+        engine.access, platform.metadata.namespace, platform.metadata.name
+    )[-12:]:
+        print(f"  {kind:7} {reason:16} {message[:120]}")
+    return followed.exit_code

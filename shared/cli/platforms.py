@@ -105,7 +105,7 @@ def run_status(arguments: argparse.Namespace) -> int:
     for index, platform in enumerate(platforms):
         if index:
             print()
-        _print_status(platform)
+        print_status(platform)
     return 0
 
 
@@ -234,7 +234,7 @@ def _age(since: datetime | None) -> str:
     return f"{seconds}s"
 
 
-def _print_status(platform: StoredPlatform) -> None:
+def print_status(platform: StoredPlatform) -> None:
     status = platform.status
     ready = next((c for c in status.conditions if c.type == "Ready"), None)
     print(

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ FINAL = {
     "rolled-back",
     "ignored",
 }
+DONE = {"ready", "duplicate", "removed", "paused", "rolled-back"}
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -115,24 +117,67 @@ def run_publish(arguments: argparse.Namespace) -> int:
     except OSError as error:
         print(f"gunj publish: {arguments.file}: cannot read: {error.strerror}", file=sys.stderr)
         return 2
+    running = _stack()
+    followed = publish(
+        running,
+        text,
+        cluster=arguments.cluster,
+        source=f"gunj publish {arguments.file.name}",
+        generation=arguments.generation,
+        delete=arguments.delete,
+        timeout=arguments.timeout if arguments.wait else None,
+    )
+    if followed.final is not None and arguments.output == "json":
+        print(json.dumps(followed.final, indent=2))
+    return followed.exit_code
+
+
+@dataclass
+class Followed:
+    message_id: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def final(self) -> dict[str, Any] | None:
+        return next((e for e in self.events if e.get("result") in FINAL), None)
+
+    @property
+    def exit_code(self) -> int:
+        final = self.final
+        if final is None:
+            return 0 if not self.events and self.message_id else 3
+        return 0 if final["result"] in DONE else 1
+
+
+def publish(
+    running: localstack.Stack,
+    text: str,
+    *,
+    cluster: str,
+    source: str,
+    generation: int | None = None,
+    delete: bool = False,
+    timeout: float | None = None,
+) -> Followed:
+    """Publish a spec to platform-specs; with a timeout, show the reconcile's steps and outcomes
+    until a final one arrives (or the time is up)."""
     platform = None
-    if not arguments.delete:
+    if not delete:
         try:
             platform = load_platform(text)
         except InvalidPlatform as error:
-            # Published anyway: the function reports it; say so here too.
+            # Published anyway: the function reports it too.
             print(
-                f"{arguments.file}: invalid ({len(error.problems)} problem(s)); the function "
-                "will refuse it",
+                f"the spec is invalid ({len(error.problems)} problem(s)); the function will "
+                "refuse it",
                 file=sys.stderr,
             )
-    running = _stack()
     from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
-    attributes = {"cluster": arguments.cluster, "source": f"gunj publish {arguments.file.name}"}
-    if arguments.generation is not None:
-        attributes["generation"] = str(arguments.generation)
-    if arguments.delete:
+    attributes = {"cluster": cluster, "source": source}
+    if generation is not None:
+        attributes["generation"] = str(generation)
+    if delete:
         attributes["action"] = "delete"
     topic = names.Topics(running.pubsub_project).path(names.SPECS)
     started = time.monotonic()
@@ -143,44 +188,29 @@ def run_publish(arguments: argparse.Namespace) -> int:
             .result(timeout=30)
         )
         print(
-            f"published message {message_id} to {names.SPECS} for cluster {arguments.cluster}",
+            f"published message {message_id} to {names.SPECS} for cluster {cluster}",
             file=sys.stderr,
         )
-        if not arguments.wait:
-            return 0
-        return _wait(arguments, pull, message_id, platform, started)
-
-
-def _wait(
-    arguments: argparse.Namespace,
-    pull: Any,
-    message_id: str,
-    platform: Any,
-    started: float,
-) -> int:
-    steps = _Steps(arguments.cluster, platform)
-    while time.monotonic() - started < arguments.timeout:
-        steps.show(started)
-        for document in pull():
-            if document.get("message_id") != message_id:
-                continue
-            _print_event(document, started)
-            if document.get("result") in FINAL:
+        followed = Followed(str(message_id))
+        if timeout is None:
+            return followed
+        steps = _Steps(cluster, platform)
+        while time.monotonic() - started < timeout:
+            steps.show(started)
+            for document in pull():
+                if document.get("message_id") != message_id:
+                    continue
+                followed.events.append(document)
+                _print_event(document, started)
+            if followed.final is not None:
                 steps.show(started)
-                if arguments.output == "json":
-                    print(json.dumps(document, indent=2))
-                return (
-                    0
-                    if document["result"]
-                    in {"ready", "duplicate", "removed", "paused", "rolled-back"}
-                    else 1
-                )
+                return followed
     print(
-        f"no final outcome within {arguments.timeout:.0f}s; the function may still be "
-        "working (gunj events, gunj status)",
+        f"no final outcome within {timeout:.0f}s; the function may still be working "
+        "(gunj events, gunj status)",
         file=sys.stderr,
     )
-    return 3
+    return followed
 
 
 class _Steps:

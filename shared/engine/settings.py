@@ -53,8 +53,7 @@ class EngineSettings:
         )
         if not binary:
             raise SettingsError(
-                "no Helm binary: set GUNJ_HELM_BINARY, package one at bin/helm, or put helm "
-                "on PATH"
+                "no Helm binary: set GUNJ_HELM_BINARY, package one at bin/helm, or put helm on PATH"
             )
         try:
             recheck = float(env.get("GUNJ_VERSION_RECHECK", DEFAULT_VERSION_RECHECK))

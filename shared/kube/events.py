@@ -81,3 +81,12 @@ class EventRecorder:
                 about.name,
                 getattr(error, "status", error),
             )
+
+
+def object_events(access: ClusterAccess, namespace: str, name: str) -> list[tuple[str, str, str]]:
+    """(type, reason, message) of the Events about an object, oldest first."""
+    items = access.core.list_namespaced_event(
+        namespace, field_selector=f"involvedObject.name={name}"
+    ).items
+    items.sort(key=lambda event: str(event.metadata.creation_timestamp or ""))
+    return [(event.type or "", event.reason or "", event.message or "") for event in items]
