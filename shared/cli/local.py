@@ -45,9 +45,14 @@ def run(arguments: argparse.Namespace) -> int:
         running = stack.up()
         print_stack(running)
         register(running)
+        os.environ["PUBSUB_EMULATOR_HOST"] = running.pubsub_host
+        if serving.reconnect(running) is not None:
+            print("  served functions: topics and push subscriptions in place")
         return 0
     if command == "down":
-        stopped = stack.down()
+        recorded = stack.recorded()
+        stopped = serving.stop(recorded.folder) if recorded else []
+        stopped += stack.down()
         print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
         return 0
     if command == "status":

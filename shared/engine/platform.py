@@ -59,7 +59,6 @@ from .settings import EngineSettings
 from .sources import SecretSources
 
 HANDLED_MESSAGES = 20
-LEASE_DURATION = timedelta(seconds=60)
 
 
 def _quiet(component: str, message: str) -> None:
@@ -461,7 +460,8 @@ class Reconciler:
         # One identity per reconcile, not per process: a warm instance serves several events
         # at once, and each must hold the Lease alone.
         holder = f"{self.identity}/{uuid.uuid4().hex[:8]}"
-        lease = Lease(self.access, namespace, f"gunj-{name}", holder, LEASE_DURATION)
+        duration = timedelta(seconds=self.settings.lease_seconds)
+        lease = Lease(self.access, namespace, f"gunj-{name}", holder, duration)
         held = lease.acquire()
         if held is not None:
             raise Deferred(

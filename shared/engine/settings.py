@@ -10,6 +10,9 @@ variables) with defaults that suit a person at the command line.
 - ``GUNJ_PROBE_IMAGE``: the image of gunj's verification pod (an image with ``curl``).
 - ``GUNJ_PROBE_ANNOTATIONS``: JSON object of annotations for that pod (e.g. to keep a service
   mesh's sidecar out of it).
+- ``GUNJ_LEASE_SECONDS``: how long a platform's Lease lasts without renewal (default 60; it is
+  renewed every third of that while a reconcile works). A reconcile that died holds its
+  platform that long.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..errors import GunjError
 
 DEFAULT_PROBE_IMAGE = "docker.io/curlimages/curl:8.11.1"
 DEFAULT_VERSION_RECHECK = 300.0
+DEFAULT_LEASE_SECONDS = 60.0
 
 
 class SettingsError(GunjError):
@@ -39,8 +43,7 @@ class EngineSettings:
     version_recheck: float = DEFAULT_VERSION_RECHECK
     probe_image: str = DEFAULT_PROBE_IMAGE
     probe_annotations: Mapping[str, str] = field(default_factory=dict)
-    identity: str = ""
-    """Who holds the Lease while reconciling (host and process by default)."""
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
@@ -55,10 +58,8 @@ class EngineSettings:
             raise SettingsError(
                 "no Helm binary: set GUNJ_HELM_BINARY, package one at bin/helm, or put helm on PATH"
             )
-        try:
-            recheck = float(env.get("GUNJ_VERSION_RECHECK", DEFAULT_VERSION_RECHECK))
-        except ValueError:
-            raise SettingsError("GUNJ_VERSION_RECHECK: not a number of seconds") from None
+        recheck = _seconds(env, "GUNJ_VERSION_RECHECK", DEFAULT_VERSION_RECHECK)
+        lease = _seconds(env, "GUNJ_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
         try:
             annotations = json.loads(env.get("GUNJ_PROBE_ANNOTATIONS") or "{}")
         except ValueError:
@@ -71,4 +72,15 @@ class EngineSettings:
             version_recheck=recheck,
             probe_image=env.get("GUNJ_PROBE_IMAGE") or DEFAULT_PROBE_IMAGE,
             probe_annotations={str(k): str(v) for k, v in annotations.items()},
+            lease_seconds=lease,
         )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        raise SettingsError(f"{name}: not a number of seconds") from None
+    if value <= 0:
+        raise SettingsError(f"{name}: must be more than 0 seconds")
+    return value

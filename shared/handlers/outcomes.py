@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,15 +65,23 @@ class Publisher:
             return self._client
 
     def publish(self, topic: str, document: Mapping[str, Any], **attributes: str) -> str:
-        """Publish and wait for the message id; an unreachable Pub/Sub is transient."""
+        """Publish and wait for the message id, trying again for up to PUBLISH_TIMEOUT (Pub/Sub
+        restarting, a topic being recreated); still failing, the event is transient."""
         data = json.dumps(document, default=str, sort_keys=True).encode()
-        try:
-            future = self._publisher().publish(self.topics.path(topic), data, **attributes)
-            return str(future.result(timeout=PUBLISH_TIMEOUT))
-        except Exception as error:  # the client's own exceptions: all mean "not published"
-            raise Redeliver(
-                f"publishing to {self.topics.name(topic)} failed: {type(error).__name__}"
-            ) from None
+        deadline = time.monotonic() + PUBLISH_TIMEOUT
+        pause = 0.2
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                future = self._publisher().publish(self.topics.path(topic), data, **attributes)
+                return str(future.result(timeout=max(left, 1.0)))
+            except Exception as error:  # the client's own exceptions: all mean "not published"
+                if time.monotonic() + pause >= deadline:
+                    raise Redeliver(
+                        f"publishing to {self.topics.name(topic)} failed: {type(error).__name__}"
+                    ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
 
 _PUBLISHERS: dict[Topics, Publisher] = {}

@@ -13,6 +13,7 @@ functions are restarted so they run the checkout's current code.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from .stack import Stack
 
 FUNCTIONS_SOURCE = Path(__file__).resolve().parents[2] / "functions"
 WORK_SECONDS = 480
+SERVED_FILE = "served.json"
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,24 @@ def serve(stack: Stack, extra_env: Mapping[str, str] | None = None) -> Served:
     }
     served = Served(ports, topics)
     for function in names.TRIGGERS:
+        ensure_push(stack, topics, function, served.endpoint(function))
+    (stack.folder / SERVED_FILE).write_text(json.dumps(ports))
+    return served
+
+
+def reconnect(stack: Stack) -> Served | None:
+    """After the emulator restarted (it keeps nothing), give functions that still run their
+    topics and push subscriptions again; None when no function is served."""
+    record = stack.folder / SERVED_FILE
+    if not record.is_file():
+        return None
+    ports = {str(k): int(v) for k, v in json.loads(record.read_text()).items()}
+    if any(Daemon(f"function-{f}", stack.folder).pid() is None for f in ports):
+        return None
+    topics = names.Topics(stack.pubsub_project)
+    ensure_topics(stack, topics)
+    served = Served(ports, topics)
+    for function in ports:
         ensure_push(stack, topics, function, served.endpoint(function))
     return served
 
