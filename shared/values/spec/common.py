@@ -129,6 +129,11 @@ class UpgradePolicy(SpecModel):
 class Remediation(SpecModel):
     retries: int = Field(3, ge=0, le=10)
     strategy: Literal["rollback", "uninstall"] = "rollback"
+    bake_window: Duration = Field(
+        "30m",
+        description="how long after gunj changes the component a firing health alert rolls "
+        "the change back",
+    )
 
 
 class ComponentSpec(SpecModel):
