@@ -39,6 +39,7 @@ from ..values.plan import ComponentPlan, plan_platform
 from ..values.spec import COMPONENTS, ObservabilityPlatform
 from ..values.spec.platform import API_VERSION, KIND
 from ..values.spec.status import HandledMessage, PlatformStatus
+from . import operations
 from .context import EngineContext, Progress
 from .desired import DesiredRelease, desired_release
 from .errors import Deferred, NotFound, RefusedSpec
@@ -49,12 +50,10 @@ from .resolution import VersionResolver
 from .resource import (
     StoredPlatform,
     apply_platform,
-    delete_platform,
     ensure_crd,
     read_platform,
     write_status,
 )
-from .rollback import rollback_component
 from .settings import EngineSettings
 from .sources import SecretSources
 
@@ -139,42 +138,7 @@ class Reconciler:
 
     def uninstall(self, namespace: str, name: str, request: Request | None = None) -> Outcome:
         """Remove every release the platform owns (and nothing else), then the object."""
-        request = request or Request()
-        started = time.monotonic()
-
-        def work() -> Outcome:
-            stored = read_platform(self.access, namespace, name)
-            if stored is None:
-                raise NotFound(f"platform {namespace}/{name} does not exist in {self.cluster}")
-            with self._lease(namespace, name):
-                recorder = self._recorder(stored, paused=False)
-                ctx = self._context(namespace, name, request.deadline, request.progress)
-                runs = self._components(ctx, recorder, None, stored)
-                left = [run for run in runs if run.state != "Removed"]
-                if left:
-                    recorder.persist(working=False)
-                    return self._outcome(
-                        "progressing"
-                        if any(r.state in {"Progressing", "Locked"} for r in left)
-                        else "failed",
-                        "not every release could be removed: "
-                        + "; ".join(f"{r.component}: {r.message}" for r in left),
-                        platform=stored,
-                        generation=None,
-                        runs=runs,
-                        status=recorder.status,
-                    )
-                delete_platform(self.access, namespace, name)
-                return self._outcome(
-                    "removed",
-                    "every release of the platform was uninstalled",
-                    platform=stored,
-                    generation=None,
-                    runs=runs,
-                    status=recorder.status,
-                )
-
-        return self._guarded(f"{namespace}/{name}", None, started, work)
+        return operations.uninstall(self, namespace, name, request or Request())
 
     def rollback(
         self,
@@ -183,76 +147,42 @@ class Reconciler:
         component: str,
         *,
         to_revision: int | None = None,
-        reason: str = "rolled back by a person",
-        incident: str | None = None,
         request: Request | None = None,
     ) -> Outcome:
         """Roll a component back (to its last good revision unless told), verify what was
         restored, and quarantine the chart version rolled back from, so the next reconcile
         holds the component instead of upgrading it again."""
-        request = request or Request()
+        return operations.rollback(
+            self, namespace, name, component, to_revision=to_revision, request=request or Request()
+        )
+
+    def unquarantine(self, namespace: str, name: str, component: str, version: str) -> Outcome:
+        """Lift a quarantine: reconcile may apply that chart version again."""
+        return operations.unquarantine(self, namespace, name, component, version)
+
+    def on_platform(
+        self,
+        namespace: str,
+        name: str,
+        request: Request,
+        work: Callable[[StoredPlatform, Recorder, EngineContext], Outcome],
+    ) -> Outcome:
+        """Run ``work`` on an existing platform, under its Lease, with its status recorder and
+        a context; every failure becomes an outcome."""
         started = time.monotonic()
 
-        def work() -> Outcome:
+        def guarded() -> Outcome:
             stored = read_platform(self.access, namespace, name)
             if stored is None:
                 raise NotFound(f"platform {namespace}/{name} does not exist in {self.cluster}")
             with self._lease(namespace, name):
                 recorder = self._recorder(stored, paused=False)
                 ctx = self._context(namespace, name, request.deadline, request.progress)
-                run = rollback_component(
-                    ctx,
-                    recorder,
-                    stored,
-                    component,
-                    to_revision=to_revision,
-                    reason=reason,
-                    incident=incident,
-                    desired_of=lambda plan: self._desired(plan, namespace, ()),
-                )
-                recorder.persist(working=False)
-                result: Result = "rolled-back" if run.state == "InSync" else "failed"
-                if run.state == "Removed":
-                    result = "stalled"
-                return self._outcome(
-                    result,
-                    run.message,
-                    platform=stored,
-                    generation=None,
-                    runs=[run],
-                    status=recorder.status,
-                )
+                return work(stored, recorder, ctx)
 
-        return self._guarded(f"{namespace}/{name}", None, started, work)
+        return self._guarded(f"{namespace}/{name}", request.generation, started, guarded)
 
-    def unquarantine(self, namespace: str, name: str, component: str, version: str) -> Outcome:
-        """Lift a quarantine: reconcile may apply that chart version again."""
-        started = time.monotonic()
-
-        def work() -> Outcome:
-            stored = read_platform(self.access, namespace, name)
-            if stored is None:
-                raise NotFound(f"platform {namespace}/{name} does not exist in {self.cluster}")
-            with self._lease(namespace, name):
-                recorder = self._recorder(stored, paused=False)
-                if not recorder.lift_quarantine(component, version):
-                    raise NotFound(f"{component} chart version {version} is not quarantined")
-                recorder.persist(working=False)
-                self.events.emit(
-                    recorder.about, "Normal", "QuarantineLifted", f"{component}: {version}"
-                )
-                return self._outcome(
-                    "ready",
-                    f"{component} chart version {version} may be applied again (at the next "
-                    "reconcile)",
-                    platform=stored,
-                    generation=None,
-                    status=recorder.status,
-                )
-
-        return self._guarded(f"{namespace}/{name}", None, started, work)
-
-    def _desired(
+    def desired(
         self, plan: ComponentPlan, namespace: str, quarantined: tuple[str, ...]
     ) -> DesiredRelease:
         return desired_release(
@@ -272,7 +202,7 @@ class Reconciler:
         if stored is not None and generation is not None:
             known = stored.published_generation
             if known is not None and generation < known:
-                return self._outcome(
+                return self.outcome(
                     "stale",
                     f"generation {generation} is older than generation {known}, which the "
                     "cluster has; ignored",
@@ -288,7 +218,7 @@ class Reconciler:
                 for m in stored.status.handled_messages
             )
         ):
-            return self._outcome(
+            return self.outcome(
                 "duplicate",
                 f"message {message_id} was applied already",
                 platform=stored,
@@ -301,11 +231,11 @@ class Reconciler:
         recorder = self._recorder(stored, paused=platform.spec.paused)
         if platform.spec.paused:
             recorder.persist(working=False)
-            return self._outcome(
+            return self.outcome(
                 "paused", "the spec says paused", platform=stored, generation=generation
             )
         ctx = self._context(namespace, name, request.deadline, request.progress)
-        runs = self._components(ctx, recorder, platform, stored)
+        runs = self.components(ctx, recorder, platform, stored)
         return self._finish(recorder, stored, runs, request, digest)
 
     def _refused(
@@ -320,7 +250,7 @@ class Reconciler:
             )
         return Outcome("refused", self.redactor(message), generation=generation)
 
-    def _components(
+    def components(
         self,
         ctx: EngineContext,
         recorder: Recorder,
@@ -348,7 +278,7 @@ class Reconciler:
             )
             desired = None
             if plan is not None:
-                desired = self._desired(plan, namespace, tuple(sorted(quarantined)))
+                desired = self.desired(plan, namespace, tuple(sorted(quarantined)))
                 # Refused before any Helm call: an object over the API server's limit.
                 if too_large := oversized_objects(plan, desired.values):
                     raise RefusedSpec(f"{component}: " + "; ".join(too_large))
@@ -407,7 +337,7 @@ class Reconciler:
             "failed": "a component has no working release",
             "stalled": "a component cannot progress until the spec changes or a person acts",
         }[result]
-        return self._outcome(
+        return self.outcome(
             result,
             message,
             platform=stored,
@@ -507,7 +437,7 @@ class Reconciler:
             duration=time.monotonic() - started,
         )
 
-    def _outcome(
+    def outcome(
         self,
         result: Result,
         message: str,

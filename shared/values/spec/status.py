@@ -93,6 +93,16 @@ class HandledMessage(StatusModel):
     time: datetime
 
 
+class HandledAlert(StatusModel):
+    """A health alert gunj judged, so a redelivery (to any instance) is judged only once."""
+
+    key: str
+    component: str
+    time: datetime
+    outcome: str
+    message: str = ""
+
+
 class PlatformStatus(StatusModel):
     phase: Phase | None = None
     observed_generation: int | None = None
@@ -101,3 +111,4 @@ class PlatformStatus(StatusModel):
     quarantined_versions: list[QuarantinedVersion] = Field(default_factory=list)
     last_actions: list[Action] = Field(default_factory=list, max_length=20)
     handled_messages: list[HandledMessage] = Field(default_factory=list, max_length=20)
+    handled_alerts: list[HandledAlert] = Field(default_factory=list, max_length=50)

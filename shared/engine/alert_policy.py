@@ -1,0 +1,104 @@
+"""Whether a health alert rolls a component back: the one place this is decided. Pure.
+
+A firing alert rolls back the last change gunj made to the component when it fired within the
+component's bake window (``remediation.bakeWindow``) after that change, and a last good revision
+exists that is older than the change. Never further back than the last good revision; a rollback
+that crosses a change of the chart's major version says so. Resolved alerts, alerts outside the
+window, alerts that began before the change, and components already at their last good revision
+change nothing, and the decision says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..events.alerts import Alert
+from ..values.spec.status import ComponentStatus
+from ..values.types import go_duration_seconds
+from ..versions import InvalidVersion, parse_version
+
+
+@dataclass(frozen=True)
+class AlertDecision:
+    rollback_to: int | None
+    reason: str
+
+
+def _window(bake_window: str) -> timedelta:
+    # Prometheus-style durations (30m, 1h, 2d): years, weeks and days first, then Go's units.
+    seconds = 0.0
+    rest = bake_window
+    for unit, size in (("y", 31536000), ("w", 604800), ("d", 86400)):
+        if unit in rest:
+            head, rest = rest.split(unit, 1)
+            seconds += float(head) * size
+    return timedelta(seconds=seconds + (go_duration_seconds(rest) if rest else 0))
+
+
+def _major(version: str | None) -> int | None:
+    try:
+        return parse_version(version).major if version else None
+    except InvalidVersion:
+        return None
+
+
+def decide_on_alert(  # noqa: PLR0911 - every refusal says why
+    alert: Alert,
+    record: ComponentStatus | None,
+    *,
+    bake_window: str,
+    now: datetime,
+    good_chart_version: str | None,
+) -> AlertDecision:
+    if not alert.firing:
+        return AlertDecision(None, f"{alert.describe()} is resolved: nothing to do")
+    if record is None or record.revision is None:
+        return AlertDecision(None, "the component is not installed: nothing to roll back")
+    if record.last_changed is None or record.changed_revision is None:
+        return AlertDecision(None, "gunj has not changed the component: nothing to roll back")
+    window = _window(bake_window)
+    fired = alert.started_at or now
+    since = fired - record.last_changed
+    if since < timedelta(0):
+        return AlertDecision(
+            None,
+            f"{alert.describe()} began {_ago(-since)} before gunj's last change "
+            f"(revision {record.changed_revision}): not caused by it",
+        )
+    if since > window:
+        return AlertDecision(
+            None,
+            f"{alert.describe()} fired {_ago(since)} after gunj's last change "
+            f"(revision {record.changed_revision}), outside the bake window of {bake_window}",
+        )
+    good = record.last_good_revision
+    if good is None or good >= record.changed_revision or good >= record.revision:
+        return AlertDecision(
+            None,
+            f"revision {record.revision} is the last good revision: nothing older to return to"
+            if good is not None and good >= record.revision
+            else "no good revision older than the change: nothing to return to",
+        )
+    crossing = ""
+    now_major, good_major = _major(record.chart_version), _major(good_chart_version)
+    if now_major is not None and good_major is not None and now_major != good_major:
+        crossing = (
+            f"; this crosses from chart major {now_major} back to {good_major}: check that "
+            "the older major reads the data the newer one wrote"
+        )
+    return AlertDecision(
+        good,
+        f"{alert.describe()} fired {_ago(since)} after gunj changed the component to revision "
+        f"{record.changed_revision} (within {bake_window}): rolling back to the last good "
+        f"revision {good}{crossing}",
+    )
+
+
+def _ago(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60}s"
+    return f"{seconds}s"

@@ -1,0 +1,168 @@
+"""Which component of which platform an alert is about, from what the alert carries.
+
+In order, the first that answers:
+
+1. gunj's own labels: ``gunj_cluster``, ``gunj_platform`` (``namespace/name``) and
+   ``gunj_component``;
+2. the release: a namespace label (``namespace``, ``namespace_name``, ``kubernetes_namespace``)
+   and ``release``, ``helm_release`` or ``app.kubernetes.io/instance`` (or its Prometheus
+   spelling ``app_kubernetes_io_instance``): the release's storage says which platform and
+   component gunj made it for;
+3. a Kubernetes object: a pod (``pod``, ``pod_name``, ``kubernetes_pod_name``) or a workload
+   (``deployment``, ``statefulset``, ``daemonset``) in that namespace, followed through its
+   owners to the object Helm made, whose ``meta.helm.sh/release-name`` names the release.
+
+The cluster comes from ``gunj_cluster``, ``cluster`` or ``cluster_name`` (Cloud Monitoring's
+label for GKE resources), matched against registered names and their aliases. An alert that
+names no target this way is :class:`NoTarget`: reported and acknowledged, never retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+
+from ..clusters import ClusterRegistry, UnknownCluster
+from ..errors import GunjError
+from ..events.alerts import Alert
+from ..helm.releases import ReleaseStore
+from ..kube import ClusterAccess
+from ..values.spec import COMPONENTS
+from .state import COMPONENT_LABEL, PLATFORM_LABEL
+
+CLUSTER_LABELS = ("gunj_cluster", "cluster", "cluster_name")
+NAMESPACE_LABELS = ("namespace", "namespace_name", "kubernetes_namespace")
+RELEASE_LABELS = (
+    "release",
+    "helm_release",
+    "app.kubernetes.io/instance",
+    "app_kubernetes_io_instance",
+)
+POD_LABELS = ("pod", "pod_name", "kubernetes_pod_name")
+WORKLOAD_LABELS = {
+    "deployment": "Deployment",
+    "statefulset": "StatefulSet",
+    "daemonset": "DaemonSet",
+}
+RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+# An owner chain longer than this is not one Kubernetes' controllers make.
+OWNER_DEPTH = 5
+
+
+class NoTarget(GunjError):
+    """The alert names no platform component gunj manages."""
+
+
+@dataclass(frozen=True)
+class Target:
+    cluster: str
+    namespace: str
+    platform: str
+    component: str
+    found_by: str
+
+    def describe(self) -> str:
+        return f"{self.component} of {self.namespace}/{self.platform} on {self.cluster}"
+
+
+def _first(labels: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, str] | None:
+    return next(((name, labels[name]) for name in names if labels.get(name)), None)
+
+
+def find_target(
+    alert: Alert, registry: ClusterRegistry, access_of: Callable[[str], ClusterAccess]
+) -> Target:
+    labels = alert.labels
+    named = _first(labels, CLUSTER_LABELS)
+    if named is None:
+        raise NoTarget(f"{alert.describe()} names no cluster (labels {', '.join(CLUSTER_LABELS)})")
+    try:
+        cluster = registry.find(named[1]).name
+    except UnknownCluster:
+        raise NoTarget(
+            f"{alert.describe()} names cluster {named[1][:80]!r} ({named[0]}), which is not "
+            "registered (nor an alias)"
+        ) from None
+    if labels.get("gunj_platform") and labels.get("gunj_component"):
+        namespace, _, name = labels["gunj_platform"].partition("/")
+        component = labels["gunj_component"]
+        if not namespace or not name or component not in COMPONENTS:
+            raise NoTarget(
+                f"{alert.describe()}: gunj_platform must be namespace/name and gunj_component "
+                f"one of {', '.join(COMPONENTS)}"
+            )
+        return Target(cluster, namespace, name, component, "gunj labels")
+    space = _first(labels, NAMESPACE_LABELS)
+    if space is None:
+        raise NoTarget(
+            f"{alert.describe()} names no platform: neither gunj_platform and gunj_component, "
+            f"nor a namespace ({', '.join(NAMESPACE_LABELS)}) with a release or an object"
+        )
+    namespace = space[1]
+    access = access_of(cluster)
+    release = _first(labels, RELEASE_LABELS)
+    found_by = f"release {release[1]}" if release else ""
+    release_name = release[1] if release else _release_of_object(access, namespace, labels)
+    if release_name is None:
+        raise NoTarget(
+            f"{alert.describe()} names namespace {namespace} but no release "
+            f"({', '.join(RELEASE_LABELS)}) nor an object of one"
+        )
+    found_by = found_by or f"object of release {release_name}"
+    for revision in reversed(ReleaseStore(access).revisions(release_name, namespace)):
+        owner = revision.labels.get(PLATFORM_LABEL)
+        part = revision.labels.get(COMPONENT_LABEL)
+        if owner and part in COMPONENTS:
+            return Target(cluster, namespace, owner, part, found_by)
+    raise NoTarget(f"release {release_name} in {namespace} on {cluster} is not one gunj made")
+
+
+def _release_of_object(
+    access: ClusterAccess, namespace: str, labels: Mapping[str, str]
+) -> str | None:
+    pod = _first(labels, POD_LABELS)
+    if pod is not None:
+        return _release_up_the_owners(access, namespace, "Pod", pod[1])
+    for label, kind in WORKLOAD_LABELS.items():
+        if labels.get(label):
+            return _release_up_the_owners(access, namespace, kind, labels[label])
+    return None
+
+
+def _read(access: ClusterAccess, kind: str, namespace: str, name: str) -> Any:
+    readers: dict[str, Callable[[str, str], Any]] = {
+        "Pod": access.core.read_namespaced_pod,
+        "ReplicaSet": access.apps.read_namespaced_replica_set,
+        "Deployment": access.apps.read_namespaced_deployment,
+        "StatefulSet": access.apps.read_namespaced_stateful_set,
+        "DaemonSet": access.apps.read_namespaced_daemon_set,
+    }
+    if kind not in readers:
+        return None
+    try:
+        return readers[kind](name, namespace)
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+
+
+def _release_up_the_owners(
+    access: ClusterAccess, namespace: str, kind: str, name: str
+) -> str | None:
+    """Follow controller owners from an object to the one Helm made, and read its release."""
+    for _ in range(OWNER_DEPTH):
+        obj = _read(access, kind, namespace, name)
+        if obj is None:
+            return None
+        annotations = obj.metadata.annotations or {}
+        if annotations.get(RELEASE_ANNOTATION):
+            return str(annotations[RELEASE_ANNOTATION])
+        owner = next((o for o in obj.metadata.owner_references or [] if o.controller), None)
+        if owner is None:
+            return None
+        kind, name = owner.kind, owner.name
+    return None
