@@ -76,7 +76,12 @@ def run_serve(arguments: argparse.Namespace) -> int:
         f"project {running.pubsub_project}):"
     )
     for function, trigger in names.TRIGGERS.items():
-        print(f"  {function:10} {served.endpoint(function)}  <- push from {trigger}")
+        print(f"  {function:12} {served.endpoint(function)}  <- push from {trigger}")
+    token = running.folder / serving.TOKEN_FILE
+    print(
+        f"  {serving.ALERTMANAGER:12} {served.endpoint(serving.ALERTMANAGER)}  <- Alertmanager's "
+        f"webhook (bearer token in {token})"
+    )
     print(f"  outcomes -> {names.EVENTS}; reports -> {names.REPORTS}")
     print("publish with: gunj publish SPEC --cluster local --wait")
     return 0

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..events.alerts import Alert
+from ..values.names import release_name
+from .alert_policy import decide_on_alert
+from .alert_target import Target
 from .context import EngineContext
 from .errors import NotFound
 from .outcome import Outcome, Result
 from .record import Recorder
 from .resource import StoredPlatform, delete_platform
-from .rollback import rollback_component
+from .rollback import platform_of, rollback_component
 
 if TYPE_CHECKING:
     from .platform import Reconciler, Request
@@ -103,3 +107,69 @@ def unquarantine(
         )
 
     return engine.on_platform(namespace, name, Request(), work)
+
+
+def roll_back_for_alert(
+    engine: Reconciler, target: Target, alert: Alert, request: Request
+) -> Outcome:
+    """Judge a health alert about ``target`` once (the judgement is recorded in the platform's
+    status, so a redelivery to any instance is a duplicate) and roll back when the policy
+    says so (:mod:`.alert_policy`)."""
+
+    def work(stored: StoredPlatform, recorder: Recorder, ctx: EngineContext) -> Outcome:
+        component = target.component
+        handled = next((a for a in recorder.status.handled_alerts if a.key == alert.key), None)
+        if handled is not None:
+            return engine.outcome(
+                "duplicate",
+                f"{alert.describe()} was judged already ({handled.outcome}): {handled.message}",
+                platform=stored,
+                generation=None,
+            )
+        spec = platform_of(stored).spec.component(component)
+        record = recorder.component(component)
+        release = release_name(stored.name, component)
+        good = record.last_good_revision if record else None
+        decision = decide_on_alert(
+            alert,
+            record if spec is not None and spec.enabled else None,
+            bake_window=spec.remediation.bake_window if spec else "0s",
+            now=ctx.clock(),
+            good_chart_version=ctx.store.chart_version_of(release, stored.namespace, good)
+            if good
+            else None,
+        )
+        if decision.rollback_to is None:
+            recorder.handled_alert(alert.key, component, "ignored", decision.reason)
+            recorder.persist(working=False)
+            return engine.outcome(
+                "ignored",
+                decision.reason,
+                platform=stored,
+                generation=None,
+                status=recorder.status,
+            )
+        recorder.warn(component, "HealthAlert", decision.reason)
+        run = rollback_component(
+            ctx,
+            recorder,
+            stored,
+            component,
+            to_revision=decision.rollback_to,
+            reason=f"{alert.describe()} fired within the bake window",
+            incident=alert.key,
+            desired_of=lambda plan: engine.desired(plan, stored.namespace, ()),
+        )
+        result: Result = "rolled-back" if run.state == "InSync" else "failed"
+        recorder.handled_alert(alert.key, component, result, run.message)
+        recorder.persist(working=False)
+        return engine.outcome(
+            result,
+            f"{decision.reason}. {run.message}",
+            platform=stored,
+            generation=None,
+            runs=[run],
+            status=recorder.status,
+        )
+
+    return engine.on_platform(target.namespace, target.platform, request, work)

@@ -16,7 +16,8 @@ Result = Literal[
     "duplicate",  # this message was applied already
     "paused",  # the spec says paused
     "removed",  # the platform was uninstalled
-    "rolled-back",  # a rollback a person asked for
+    "rolled-back",  # a rollback a person or a health alert asked for
+    "ignored",  # an alert that changes nothing (resolved, outside the bake window, ...)
     "refused",  # the spec cannot be applied to this cluster (nothing changed)
     "invalid",  # the spec is not valid (nothing changed)
     "error",  # something went wrong outside the platform (cluster, repository)
@@ -58,7 +59,8 @@ class Outcome:
         """0 done, 1 permanent problem, 3 transient (retry later). 2 is for usage errors."""
         if self.transient:
             return 3
-        return 0 if self.result in {"ready", "duplicate", "removed", "rolled-back", "paused"} else 1
+        done = {"ready", "duplicate", "removed", "rolled-back", "paused", "ignored"}
+        return 0 if self.result in done else 1
 
     def to_json(self) -> dict[str, Any]:
         document = asdict(self)

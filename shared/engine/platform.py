@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from ..errors import GunjError
+from ..events.alerts import Alert
 from ..helm.binary import HelmBinary
 from ..helm.charts import ChartLibrary
 from ..helm.client import HelmClient
@@ -40,6 +41,7 @@ from ..values.spec import COMPONENTS, ObservabilityPlatform
 from ..values.spec.platform import API_VERSION, KIND
 from ..values.spec.status import HandledMessage, PlatformStatus
 from . import operations
+from .alert_target import Target
 from .context import EngineContext, Progress
 from .desired import DesiredRelease, desired_release
 from .errors import Deferred, NotFound, RefusedSpec
@@ -155,6 +157,13 @@ class Reconciler:
         return operations.rollback(
             self, namespace, name, component, to_revision=to_revision, request=request or Request()
         )
+
+    def roll_back_for_alert(
+        self, target: Target, alert: Alert, request: Request | None = None
+    ) -> Outcome:
+        """Judge a health alert about a component, and roll it back when the alert followed a
+        change of gunj's within the bake window."""
+        return operations.roll_back_for_alert(self, target, alert, request or Request())
 
     def unquarantine(self, namespace: str, name: str, component: str, version: str) -> Outcome:
         """Lift a quarantine: reconcile may apply that chart version again."""

@@ -19,6 +19,7 @@ from ..values.spec.status import Action as ActionEntry
 from ..values.spec.status import (
     ComponentState,
     ComponentStatus,
+    HandledAlert,
     PlatformStatus,
     QuarantinedVersion,
 )
@@ -29,6 +30,7 @@ from .desired import DesiredRelease
 
 log = logging.getLogger(__name__)
 LAST_ACTIONS = 20
+HANDLED_ALERTS = 50
 EVENT_REASONS = {
     Action.INSTALL: "Install",
     Action.UPGRADE: "Upgrade",
@@ -137,6 +139,20 @@ class Recorder:
         self.events.emit(
             self.about, "Warning", "Quarantined", f"{component}: chart version {version}: {reason}"
         )
+
+    def handled_alert(self, key: str, component: str, outcome: str, message: str) -> None:
+        """Remember that an alert was judged, so no delivery of it is judged again."""
+        entry = HandledAlert.model_validate(
+            {
+                "key": key[:300],
+                "component": component,
+                "time": self.clock(),
+                "outcome": outcome,
+                "message": self.redactor(message)[:500],
+            }
+        )
+        kept = [a for a in self.status.handled_alerts if a.key != key][-(HANDLED_ALERTS - 1) :]
+        self.status = self.status.model_copy(update={"handled_alerts": [*kept, entry]})
 
     def lift_quarantine(self, component: str, version: str) -> bool:
         entries = [

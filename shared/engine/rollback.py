@@ -22,7 +22,8 @@ from .record import Recorder
 from .resource import StoredPlatform
 
 
-def _platform(stored: StoredPlatform) -> ObservabilityPlatform:
+def platform_of(stored: StoredPlatform) -> ObservabilityPlatform:
+    """The platform as the cluster stores it."""
     return ObservabilityPlatform.model_validate(
         {
             "apiVersion": "observability.io/v1beta1",
@@ -59,7 +60,7 @@ def rollback_component(
             f"revision {target} is not older than the current revision {observed.revision}; "
             "nothing to roll back",
         )
-    platform = _platform(stored)
+    platform = platform_of(stored)
     plan = plan_component(platform, component, PlatformContext.of(platform))
     desired = desired_of(plan)
     decision = Decision(

@@ -283,6 +283,15 @@ class ReleaseStore:
                 return revision.revision
         return None
 
+    def chart_version_of(self, name: str, namespace: str, revision: int) -> str | None:
+        """The chart version a stored revision holds (None if it is not stored)."""
+        for stored in self.revisions(name, namespace):
+            if stored.revision == revision:
+                metadata = (stored.decode().get("chart") or {}).get("metadata") or {}
+                version = metadata.get("version")
+                return str(version) if version else None
+        return None
+
     def last_good_revision(self, name: str, namespace: str) -> int | None:
         return self._last_good(self.revisions(name, namespace))
 

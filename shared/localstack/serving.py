@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ from .stack import Stack
 FUNCTIONS_SOURCE = Path(__file__).resolve().parents[2] / "functions"
 WORK_SECONDS = 480
 SERVED_FILE = "served.json"
+TOKEN_FILE = "alertmanager-token"  # noqa: S105 - the name of the file that holds it
+ALERTMANAGER = "alertmanager"
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,11 @@ def function_environment(stack: Stack, extra: Mapping[str, str] | None = None) -
 
 
 def start_function(
-    function: str, folder: Path, env: Mapping[str, str], port: int | None = None
+    function: str,
+    folder: Path,
+    env: Mapping[str, str],
+    port: int | None = None,
+    signature: str = "cloudevent",
 ) -> tuple[Daemon, int]:
     """(Re)start one function under functions-framework; its daemon and port."""
     daemon = Daemon(f"function-{function}", folder)
@@ -138,17 +145,30 @@ def start_function(
         port=port,
         folder=folder,
         env=env,
+        signature_type=signature,
     )
     return daemon, port
+
+
+def alertmanager_token(stack: Stack) -> str:
+    """The bearer token the local alertmanager function takes (made once, kept private)."""
+    path = stack.folder / TOKEN_FILE
+    if not path.is_file():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
 
 
 def serve(stack: Stack, extra_env: Mapping[str, str] | None = None) -> Served:
     topics = names.Topics(stack.pubsub_project)
     ensure_topics(stack, topics)
-    env = function_environment(stack, extra_env)
+    env = function_environment(
+        stack, {"GUNJ_ALERTMANAGER_TOKEN": alertmanager_token(stack), **(extra_env or {})}
+    )
     ports = {
         function: start_function(function, stack.folder, env)[1] for function in names.TRIGGERS
     }
+    ports[ALERTMANAGER] = start_function(ALERTMANAGER, stack.folder, env, signature="http")[1]
     served = Served(ports, topics)
     for function in names.TRIGGERS:
         ensure_push(stack, topics, function, served.endpoint(function))
@@ -168,7 +188,7 @@ def reconnect(stack: Stack) -> Served | None:
     topics = names.Topics(stack.pubsub_project)
     ensure_topics(stack, topics)
     served = Served(ports, topics)
-    for function in ports:
+    for function in names.TRIGGERS:
         ensure_push(stack, topics, function, served.endpoint(function))
     return served
 
@@ -176,6 +196,6 @@ def reconnect(stack: Stack) -> Served | None:
 def stop(stack_folder: Path) -> list[str]:
     return [
         f"function-{function}"
-        for function in names.TRIGGERS
+        for function in (*names.TRIGGERS, ALERTMANAGER)
         if Daemon(f"function-{function}", stack_folder).stop()
     ]

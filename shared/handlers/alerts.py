@@ -1,0 +1,49 @@
+"""What the rollback functions do with each alert: find the component it is about and let the
+engine judge it (:meth:`shared.engine.platform.Reconciler.roll_back_for_alert`); the outcome
+document of each alert."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ..engine.alert_target import NoTarget, find_target
+from ..engine.outcome import Outcome
+from ..engine.platform import Request
+from ..errors import GunjError
+from ..events.alerts import Alert
+from .reconcilers import reconciler, registry
+
+DEFAULT_WORK_SECONDS = 480.0
+
+
+def judge(alert: Alert, env: Mapping[str, str], started: float) -> dict[str, Any]:
+    """The outcome document for one alert (never raises for a permanent problem)."""
+    if not alert.firing:
+        outcome = Outcome("ignored", f"{alert.describe()} is resolved: nothing to do")
+    else:
+        outcome = _act(alert, env, started)
+    return {
+        **outcome.to_json(),
+        "duration": round(time.monotonic() - started, 3),
+        "alert": alert.key,
+        "alert_name": alert.name,
+        "alert_source": alert.source,
+    }
+
+
+def _act(alert: Alert, env: Mapping[str, str], started: float) -> Outcome:
+    try:
+        target = find_target(alert, registry(env), lambda name: reconciler(name, env).access)
+        engine = reconciler(target.cluster, env)
+    except NoTarget as error:
+        return Outcome("invalid", str(error))
+    except GunjError as error:
+        return Outcome("error", str(error), transient_error=error.transient)
+    try:
+        seconds = float(env.get("GUNJ_WORK_SECONDS", DEFAULT_WORK_SECONDS))
+    except ValueError:
+        seconds = DEFAULT_WORK_SECONDS
+    request = Request(source=alert.key, deadline=started + seconds)
+    return engine.roll_back_for_alert(target, alert, request)
