@@ -36,6 +36,14 @@ def _window(bake_window: str) -> timedelta:
     return timedelta(seconds=seconds + (go_duration_seconds(rest) if rest else 0))
 
 
+def good_before(record: ComponentStatus, revision: int) -> int | None:
+    """The newest revision older than ``revision`` that passed verification."""
+    older = [r for r in record.good_revisions if r < revision]
+    if not older and record.last_good_revision is not None and record.last_good_revision < revision:
+        older = [record.last_good_revision]
+    return max(older) if older else None
+
+
 def _major(version: str | None) -> int | None:
     try:
         return parse_version(version).major if version else None
@@ -72,13 +80,16 @@ def decide_on_alert(  # noqa: PLR0911 - every refusal says why
             f"{alert.describe()} fired {_ago(since)} after gunj's last change "
             f"(revision {record.changed_revision}), outside the bake window of {bake_window}",
         )
-    good = record.last_good_revision
-    if good is None or good >= record.changed_revision or good >= record.revision:
+    good = good_before(record, record.changed_revision)
+    if good is None:
         return AlertDecision(
             None,
-            f"revision {record.revision} is the last good revision: nothing older to return to"
-            if good is not None and good >= record.revision
-            else "no good revision older than the change: nothing to return to",
+            f"no revision older than gunj's change (revision {record.changed_revision}) passed "
+            "verification: nothing to return to",
+        )
+    if record.revision <= good:
+        return AlertDecision(
+            None, f"revision {record.revision} is already the last good one: nothing to undo"
         )
     crossing = ""
     now_major, good_major = _major(record.chart_version), _major(good_chart_version)

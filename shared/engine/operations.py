@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..events.alerts import Alert
 from ..values.names import release_name
-from .alert_policy import decide_on_alert
+from .alert_policy import decide_on_alert, good_before
 from .alert_target import Target
 from .context import EngineContext
 from .errors import NotFound
@@ -129,7 +129,11 @@ def roll_back_for_alert(
         spec = platform_of(stored).spec.component(component)
         record = recorder.component(component)
         release = release_name(stored.name, component)
-        good = record.last_good_revision if record else None
+        good = (
+            good_before(record, record.changed_revision)
+            if record and record.changed_revision
+            else None
+        )
         decision = decide_on_alert(
             alert,
             record if spec is not None and spec.enabled else None,

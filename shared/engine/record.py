@@ -31,6 +31,7 @@ from .desired import DesiredRelease
 log = logging.getLogger(__name__)
 LAST_ACTIONS = 20
 HANDLED_ALERTS = 50
+GOOD_REVISIONS = 10
 EVENT_REASONS = {
     Action.INSTALL: "Install",
     Action.UPGRADE: "Upgrade",
@@ -201,10 +202,12 @@ class Recorder:
                 "tests": self.redactor(found),
                 "verified_revision": record.revision,
             }
-            if passed:
+            if passed and record.revision is not None:
+                good = [r for r in record.good_revisions if r != record.revision]
                 update |= {
                     "last_good_revision": record.revision,
                     "last_good_digest": record.values_digest,
+                    "good_revisions": [*good, record.revision][-GOOD_REVISIONS:],
                 }
         message = self.redactor(result.message)
         if not result.ok:
@@ -227,6 +230,7 @@ class Recorder:
                         "verified_revision": None,
                         "last_good_revision": None,
                         "last_good_digest": None,
+                        "good_revisions": [],
                     }
                 ),
             )

@@ -13,6 +13,7 @@ from ..values.names import release_name
 from ..values.plan import ComponentPlan, plan_component
 from ..values.spec import ObservabilityPlatform
 from .actions import RUNNERS, Step
+from .alert_policy import good_before
 from .context import EngineContext
 from .decide import Action, Decision
 from .desired import DesiredRelease
@@ -50,9 +51,12 @@ def rollback_component(
     if observed.state is ReleaseState.ABSENT or observed.revision is None:
         raise NotFound(f"{component} of {stored.namespace}/{stored.name} is not installed")
     record = recorder.component(component)
-    target = to_revision or (record.last_good_revision if record else None)
+    target = to_revision or (good_before(record, observed.revision) if record else None)
     if target is None:
-        raise NotFound(f"{component} has no last good revision to roll back to; name one")
+        raise NotFound(
+            f"{component} has no good revision older than revision {observed.revision} to roll "
+            "back to; name one"
+        )
     if not 0 < target < observed.revision:
         return ComponentRun(
             component,

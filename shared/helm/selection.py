@@ -136,24 +136,48 @@ class Rule:
     kubernetes: str | None
     components: Mapping[str, str]
     reason: str
+    source: str
+    section: str = ""
+
+
+class InvalidRules(ValueError):
+    """Compatibility data that cannot be used: a rule without a source is refused, not skipped."""
+
+
+def parse_rules(text: str) -> tuple[Rule, ...]:
+    """Rules from ``compatibility.yaml``'s text; each must cite an https source and carry
+    constraints Helm would accept."""
+    rules = []
+    for index, raw in enumerate(yaml.safe_load(text).get("rules") or []):
+        where = f"rule {index} ({raw.get('component', '?')})"
+        source = str(raw.get("source") or "")
+        if not source.startswith("https://"):
+            raise InvalidRules(f"{where}: needs a `source` (an https URL) for what it states")
+        requires = raw.get("requires") or {}
+        rule = Rule(
+            raw["component"],
+            raw["charts"],
+            requires.get("kubernetes"),
+            requires.get("components") or {},
+            raw["reason"],
+            source,
+            raw.get("section", ""),
+        )
+        try:
+            for constraint in (rule.charts, rule.kubernetes, *rule.components.values()):
+                if constraint:
+                    VersionConstraint.parse(constraint)
+        except InvalidVersion as error:
+            raise InvalidRules(f"{where}: {error}") from error
+        rules.append(rule)
+    return tuple(rules)
 
 
 @functools.cache
 def compatibility_rules() -> tuple[Rule, ...]:
-    text = resources.files(__package__).joinpath("data", "compatibility.yaml").read_text()
-    rules = []
-    for raw in yaml.safe_load(text)["rules"]:
-        requires = raw.get("requires") or {}
-        rules.append(
-            Rule(
-                raw["component"],
-                raw["charts"],
-                requires.get("kubernetes"),
-                requires.get("components") or {},
-                raw["reason"],
-            )
-        )
-    return tuple(rules)
+    return parse_rules(
+        resources.files(__package__).joinpath("data", "compatibility.yaml").read_text()
+    )
 
 
 def incompatibilities(
@@ -182,12 +206,13 @@ def incompatibilities(
         ):
             problems.append(
                 f"{rule.component} {version} needs Kubernetes {rule.kubernetes}: {rule.reason}"
+                f" ({rule.source})"
             )
         for other, needed in rule.components.items():
             have = charts.get(other)
             if have is not None and not VersionConstraint.parse(needed).allows(have):
                 problems.append(
                     f"{rule.component} {version} needs {other} chart {needed} "
-                    f"(planned: {have}): {rule.reason}"
+                    f"(planned: {have}): {rule.reason} ({rule.source})"
                 )
     return problems

@@ -48,6 +48,11 @@ class ComponentStatus(StatusModel):
     last_good_revision: int | None = Field(
         None, description="the newest revision that passed verification"
     )
+    good_revisions: list[int] = Field(
+        default_factory=list,
+        max_length=10,
+        description="revisions that passed verification, oldest first (rollback targets)",
+    )
     last_good_digest: str | None = Field(
         None, description="digest of what the last good revision holds"
     )
