@@ -10,7 +10,15 @@ from shared.helm.errors import ChartNotFound, RepositoryNotAllowed
 from shared.helm.index import ChartVersion, parse_index
 from shared.helm.releases import passed_tests_since_deployed
 from shared.helm.repositories import RepositorySettings, moved
-from shared.helm.selection import incompatibilities, notices, select_version, upgrade_path
+from shared.helm.selection import (
+    InvalidRules,
+    compatibility_rules,
+    incompatibilities,
+    notices,
+    parse_rules,
+    select_version,
+    upgrade_path,
+)
 
 
 def entries(*pairs: tuple[str, str]) -> list[ChartVersion]:
@@ -74,15 +82,42 @@ def test_upgrade_path_goes_around_a_major_the_chart_never_released() -> None:
 def test_compatibility_rules_and_chart_kube_versions() -> None:
     problems = incompatibilities(
         {"tempo": "2.2.4", "prometheus": "27.5.0", "grafana": "12.11.1", "loki": "18.11.0"},
-        kubernetes="v1.26.3",
+        kubernetes="v1.24.17",
         kube_versions={"prometheus": ">=1.28.0-0"},
     )
 
-    assert len(problems) == 3
     assert problems[0].startswith("prometheus 27.5.0 needs Kubernetes >=1.28.0-0")
-    assert any(p.startswith("loki 18.11.0 needs Kubernetes >=1.27.0-0") for p in problems)
-    assert any(p.startswith("tempo 2.2.4 needs prometheus chart >=28.0.0") for p in problems)
+    assert sorted(p.split(" needs ")[0] for p in problems[1:]) == [
+        "grafana 12.11.1",
+        "loki 18.11.0",
+        "tempo 2.2.4",
+    ]
+    assert all("needs Kubernetes >=1.25.0-0" in p for p in problems[1:])
+    assert "https://github.com/grafana-community/helm-charts/" in problems[1]
     assert incompatibilities({"tempo": "2.2.4", "prometheus": "29.27.0"}, "v1.34.4") == []
+
+
+def test_kubernetes_requirements_start_where_the_charts_say() -> None:
+    # The deprecated grafana 10.x and tempo 1.x still ran on 1.24; their successors do not.
+    assert incompatibilities({"grafana": "10.5.15", "tempo": "1.24.4"}, "v1.24.17") == []
+    assert incompatibilities({"grafana": "11.0.0"}, "v1.24.17") != []
+    # A provider's build of 1.25 is 1.25.
+    assert incompatibilities({"grafana": "12.11.1", "loki": "18.11.0"}, "v1.25.3-gke.100") == []
+    assert incompatibilities({"prometheus": "29.27.0"}, "v1.18.20") != []
+
+
+def test_every_compatibility_rule_cites_its_source_and_one_without_is_refused() -> None:
+    assert compatibility_rules()
+    assert all(r.source.startswith("https://") and r.section for r in compatibility_rules())
+    unsourced = """
+rules:
+  - component: grafana
+    charts: ">=12.0.0"
+    requires: {kubernetes: ">=1.30.0-0"}
+    reason: no one says so
+"""
+    with pytest.raises(InvalidRules, match=r"rule 0 \(grafana\): needs a `source`"):
+        parse_rules(unsourced)
 
 
 def test_moved_repository_names_the_new_home() -> None:
