@@ -75,7 +75,7 @@ def _cloud_monitoring(incident: Mapping[str, Any]) -> Alert:
     if not isinstance(incident_id, str) or not incident_id:
         raise InvalidAlert("the incident has no incident_id")
     state = incident.get("state")
-    if state not in {"open", "closed"}:
+    if not isinstance(state, str) or state not in {"open", "closed"}:
         raise InvalidAlert(f"incident {incident_id[:80]}: state is neither open nor closed")
     started = incident.get("started_at")
     started_at = (
@@ -107,7 +107,7 @@ def _alertmanager(body: Mapping[str, Any]) -> list[Alert]:
         if not isinstance(item, Mapping):
             raise InvalidAlert(f"alerts[{index}] is not an object")
         status = item.get("status", body.get("status"))
-        if status not in {"firing", "resolved"}:
+        if not isinstance(status, str) or status not in {"firing", "resolved"}:
             raise InvalidAlert(f"alerts[{index}].status is neither firing nor resolved")
         labels = _labels(common, item.get("labels"))
         fingerprint = _text(item.get("fingerprint"), 64)

@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.events.alerts import InvalidAlert, parse_alerts
 from shared.events.pubsub import InvalidEvent, decode
 from shared.handlers.reconcile import BadMessage, read
 from shared.values.validation import InvalidPlatform, load_platform
@@ -100,3 +101,52 @@ def test_huge_attributes_and_non_utf8_data_are_refused_not_raised() -> None:
         read(decode(*event))
     except (InvalidEvent, BadMessage) as refused:
         assert "UTF-8" in str(refused)
+
+
+alert_items = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": st.sampled_from(["firing", "resolved", "pending"]) | json_values,
+        "labels": st.dictionaries(st.text(max_size=12), json_values, max_size=6) | json_values,
+        "annotations": json_values,
+        "startsAt": st.text(max_size=30) | json_values,
+        "fingerprint": st.text(max_size=20) | json_values,
+    },
+)
+incidents = st.fixed_dictionaries(
+    {},
+    optional={
+        "incident_id": st.text(max_size=20) | json_values,
+        "state": st.sampled_from(["open", "closed", "acked"]) | json_values,
+        "started_at": st.integers() | st.floats(allow_nan=False) | json_values,
+        "policy_name": json_values,
+        "resource": st.fixed_dictionaries({"labels": json_values}) | json_values,
+        "metric": json_values,
+        "policy_user_labels": json_values,
+    },
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    payload=st.one_of(
+        st.fixed_dictionaries(
+            {"alerts": st.lists(alert_items, max_size=4) | json_values},
+            optional={"status": json_values, "commonLabels": json_values},
+        ),
+        st.fixed_dictionaries({"incident": incidents | json_values, "version": json_values}),
+        json_values,
+        st.binary(max_size=200),
+    ),
+)
+def test_alert_payloads_are_read_or_refused_clearly(payload: Any) -> None:
+    raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    for candidate in (raw, raw[: len(raw) // 2]):
+        try:
+            alerts = parse_alerts(candidate)
+        except InvalidAlert as refused:
+            assert str(refused)
+            continue
+        for alert in alerts:
+            assert alert.key and alert.source in {"alertmanager", "cloud-monitoring"}
+            assert all(isinstance(v, str) for v in alert.labels.values())
