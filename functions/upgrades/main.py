@@ -1,8 +1,9 @@
-"""Cloud Function ``upgrades``, triggered by Pub/Sub topic ``upgrade-checks``: a scheduled
-upgrade check.
+"""Cloud Function ``upgrades``, triggered by Pub/Sub topic ``upgrade-checks`` (Cloud Scheduler's
+daily tick): the fleet's upgrade check.
 
-A thin entry point: the event is decoded and recorded by :mod:`shared.events`; an event that is
-not a Pub/Sub message is acknowledged so it is not redelivered.
+A thin entry point: :mod:`shared.handlers.upgrades` checks every platform, publishes the reports
+and proposes the automatic upgrades the specs allow. The handler is imported on the first
+event, not at start.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import Any
 
 import functions_framework
 
-from shared.events.receive import receive
-
 
 @functions_framework.cloud_event
 def upgrades(event: Any) -> None:
-    receive("upgrades", event)
+    from shared.handlers.upgrades import handle
+
+    handle(event)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from ..errors import GunjError
 from ..localstack.processes import StartupError
 from ..localstack.tools import ProvisionError
-from . import clusters, local, package, platforms, pubsub, spec
+from . import clusters, local, package, platforms, pubsub, spec, upgrades
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     spec.add_parsers(subparsers)
     platforms.add_parsers(subparsers)
     pubsub.add_parsers(subparsers)
+    upgrades.add_parser(subparsers)
     package.add_parser(subparsers)
     local.add_parser(subparsers)
     clusters.add_parser(subparsers)

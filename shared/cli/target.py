@@ -11,6 +11,7 @@ from pathlib import Path
 from ..clusters import ClusterRegistry
 from ..engine.connect import reconciler_for
 from ..engine.platform import Reconciler
+from ..helm.repositories import RepositorySettings
 from ..localstack import stack as localstack
 
 
@@ -36,6 +37,11 @@ def _environment(kubeconfig: Path) -> dict[str, str]:
     ):
         env.update(running.environment())
     return env
+
+
+def repository_environment(kubeconfig: Path) -> RepositorySettings:
+    """Repository settings for a cluster (the local stack's mirrors for its cluster)."""
+    return RepositorySettings.from_environment(_environment(kubeconfig))
 
 
 def reconciler(cluster: str) -> Reconciler:

@@ -19,7 +19,7 @@ from ..kube import ClusterAccess
 from ..values.crd import CRD_NAME, GROUP, PLURAL, VERSION, crd_manifest
 from ..values.spec import ObservabilityPlatform
 from ..values.spec.platform import API_VERSION, KIND
-from ..values.spec.status import PlatformStatus
+from ..values.spec.status import PlatformStatus, UpgradeSummary
 
 FIELD_MANAGER = "gunj"
 APPLY = "application/apply-patch+yaml"
@@ -181,6 +181,22 @@ def write_status(access: ClusterAccess, namespace: str, name: str, status: Platf
         PLURAL,
         name,
         [{"op": "add", "path": "/status", "value": value}],
+        _content_type=JSON_PATCH,
+    )
+
+
+def write_upgrades(
+    access: ClusterAccess, namespace: str, name: str, upgrades: UpgradeSummary
+) -> None:
+    """Replace only the status's upgrade summary (the reconcile owns the rest)."""
+    value = upgrades.model_dump(mode="json", by_alias=True, exclude_none=True)
+    access.custom.patch_namespaced_custom_object_status(
+        GROUP,
+        VERSION,
+        namespace,
+        PLURAL,
+        name,
+        [{"op": "add", "path": "/status/upgrades", "value": value}],
         _content_type=JSON_PATCH,
     )
 

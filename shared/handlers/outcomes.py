@@ -65,9 +65,13 @@ class Publisher:
             return self._client
 
     def publish(self, topic: str, document: Mapping[str, Any], **attributes: str) -> str:
+        """Publish a JSON document (see :meth:`publish_raw`)."""
+        data = json.dumps(document, default=str, sort_keys=True).encode()
+        return self.publish_raw(topic, data, **attributes)
+
+    def publish_raw(self, topic: str, data: bytes, **attributes: str) -> str:
         """Publish and wait for the message id, trying again for up to PUBLISH_TIMEOUT (Pub/Sub
         restarting, a topic being recreated); still failing, the event is transient."""
-        data = json.dumps(document, default=str, sort_keys=True).encode()
         deadline = time.monotonic() + PUBLISH_TIMEOUT
         pause = 0.2
         while True:

@@ -133,6 +133,11 @@ def custom_resource_definition() -> dict[str, Any]:
                             "type": "string",
                             "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
                         },
+                        {
+                            "name": "Upgrades",
+                            "type": "string",
+                            "jsonPath": ".status.upgrades.available",
+                        },
                         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
                     ],
                     "schema": {"openAPIV3Schema": openapi_schema()},

@@ -18,10 +18,12 @@ ALLOWED: dict[str, set[str]] = {
     "events": set(),
     "clusters": {"kube"},
     "engine": {"values", "helm", "kube", "events", "clusters"},
-    "handlers": {"engine", "values", "helm", "kube", "events", "clusters"},
+    "upgrades": {"engine", "values", "helm", "kube", "events", "clusters"},
+    "handlers": {"engine", "upgrades", "values", "helm", "kube", "events", "clusters"},
     "localstack": {"helm", "kube", "clusters", "packaging", "handlers"},
     "cli": {
         "engine",
+        "upgrades",
         "handlers",
         "values",
         "helm",

@@ -20,7 +20,12 @@ def test_crd_names_columns_and_status() -> None:
 
     assert definition["metadata"]["name"] == "observabilityplatforms.observability.io"
     assert definition["spec"]["names"]["shortNames"] == ["op"]
-    assert [c["name"] for c in version["additionalPrinterColumns"]] == ["Phase", "Ready", "Age"]
+    assert [c["name"] for c in version["additionalPrinterColumns"]] == [
+        "Phase",
+        "Ready",
+        "Upgrades",
+        "Age",
+    ]
     assert version["subresources"] == {"status": {}}
     assert "status" in version["schema"]["openAPIV3Schema"]["properties"]
 

@@ -108,6 +108,23 @@ class HandledAlert(StatusModel):
     message: str = ""
 
 
+class UpgradeProposal(StatusModel):
+    """An automatic upgrade the scheduled check proposed (published as a spec change)."""
+
+    generation: int
+    versions: dict[str, str]
+    time: datetime
+    message_id: str | None = None
+
+
+class UpgradeSummary(StatusModel):
+    """The latest scheduled upgrade check of the platform."""
+
+    checked_at: datetime
+    available: str = Field("", description="what each component could be upgraded to")
+    proposal: UpgradeProposal | None = None
+
+
 class PlatformStatus(StatusModel):
     phase: Phase | None = None
     observed_generation: int | None = None
@@ -117,3 +134,4 @@ class PlatformStatus(StatusModel):
     last_actions: list[Action] = Field(default_factory=list, max_length=20)
     handled_messages: list[HandledMessage] = Field(default_factory=list, max_length=20)
     handled_alerts: list[HandledAlert] = Field(default_factory=list, max_length=50)
+    upgrades: UpgradeSummary | None = None

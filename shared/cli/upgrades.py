@@ -1,0 +1,108 @@
+"""``gunj upgrades``: what the fleet's platforms could be upgraded to, as the scheduled check
+reports it (component, current version, newest patch / minor / major, the safe path, notes)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..cache import cache_root
+from ..clusters import ClusterRegistry, RegistryError, UnknownCluster
+from ..upgrades.catalog import RunCatalog
+from ..upgrades.run import PlatformReport, check_fleet
+from .target import reconciler, repository_environment
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = subparsers.add_parser(
+        "upgrades", help="check what each platform could be upgraded to, and how safely"
+    )
+    command.add_argument(
+        "--cluster", action="append", help="a registered cluster (repeatable; default: all)"
+    )
+    command.add_argument("--platform", help="NAME or NAMESPACE/NAME")
+    command.add_argument("--output", choices=("table", "json"), default="table")
+    command.set_defaults(handler=run)
+
+
+def run(arguments: argparse.Namespace) -> int:
+    try:
+        registry = ClusterRegistry.load()
+        clusters = [registry.find(c).name for c in arguments.cluster or registry.names()]
+    except (RegistryError, UnknownCluster) as error:
+        print(f"gunj: {error}", file=sys.stderr)
+        return 1
+    if not clusters:
+        print("no clusters registered (gunj clusters)", file=sys.stderr)
+        return 1
+    engines = {name: reconciler(name) for name in clusters}
+    catalog = RunCatalog.for_run(
+        repository_environment(engines[clusters[0]].access.kubeconfig), cache_root()
+    )
+    reports, failed = check_fleet(
+        clusters, lambda name: engines[name].access, catalog, platform=arguments.platform
+    )
+    if arguments.output == "json":
+        print(
+            json.dumps(
+                {
+                    "platforms": [r.to_json() for r in reports],
+                    "cluster_errors": failed,
+                    "repository_errors": catalog.failures(),
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        for index, report in enumerate(reports):
+            if index:
+                print()
+            _print(report)
+        for cluster, reason in failed.items():
+            print(f"cluster {cluster}: {reason}", file=sys.stderr)
+        if not reports and not failed:
+            print("no platforms")
+    return 1 if failed or any(r.error for r in reports) else 0
+
+
+def _print(report: PlatformReport) -> None:
+    print(f"{report.platform} on {report.cluster}: {report.available()}")
+    rows = [("COMPONENT", "CURRENT", "PATCH", "MINOR", "MAJOR", "PATH")]
+    notes: list[str] = []
+    for check in report.components:
+        path = " -> ".join(f"{step.version}{'!' if step.breaking else ''}" for step in check.path)
+        rows.append(
+            (
+                check.component,
+                check.current or "-",
+                check.newest_patch.version if check.newest_patch else "-",
+                check.newest_minor.version if check.newest_minor else "-",
+                check.newest_major.version if check.newest_major else "-",
+                path or ("-" if not check.error else f"error: {check.error}"),
+            )
+        )
+        for step in check.path:
+            notes += [
+                f"{check.component} {step.version}: {n['summary']} ({n['source']})"
+                for n in step.notes
+            ]
+        notes += [f"{check.component}: {notice}" for notice in check.notices]
+        if check.proposal:
+            notes.append(
+                f"{check.component}: automatic upgrade to {check.proposal} "
+                f"(upgradePolicy.auto: {check.auto})"
+            )
+        elif check.why_not:
+            notes.append(f"{check.component}: no automatic upgrade: {check.why_not}")
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  " + "  ".join([*cells, row[-1]]).rstrip())
+    if any(step.breaking for check in report.components for step in check.path):
+        print("  (! a step with a breaking change or a new major: read its notes first)")
+    for note in notes:
+        print(f"  - {note}")
+    if report.proposal_note:
+        print(f"  - {report.proposal_note}")

@@ -1,0 +1,148 @@
+"""One upgrade check of the fleet: every platform of every registered cluster (or of those
+asked for), each repository fetched once (:class:`.catalog.RunCatalog`), one report per
+platform, and, where a spec allows it, one automatic spec change per platform at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..engine.resource import StoredPlatform, list_platforms
+from ..engine.rollback import platform_of
+from ..errors import GunjError
+from ..kube import ClusterAccess
+from ..kube.errors import api_error
+from ..values.build import PlatformContext
+from ..values.plan import plan_component
+from ..values.spec.status import UpgradeProposal
+from .catalog import RunCatalog
+from .check import ComponentCheck, check_component
+
+# A proposal not applied within this long (lost, dead-lettered) no longer blocks the next one.
+PROPOSAL_EXPIRES = timedelta(days=1)
+
+
+@dataclass
+class PlatformReport:
+    cluster: str
+    namespace: str
+    name: str
+    checked_at: datetime
+    components: list[ComponentCheck] = field(default_factory=list)
+    error: str | None = None
+    proposal: dict[str, str] = field(default_factory=dict)
+    """component -> chart version an automatic upgrade goes to."""
+    proposal_note: str = ""
+    stored: StoredPlatform | None = field(default=None, repr=False)
+
+    @property
+    def platform(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def available(self) -> str:
+        """One line for the platform's status and ``kubectl get op``."""
+        offers = []
+        for check in self.components:
+            best = check.newest_major or check.newest_minor or check.newest_patch
+            if best is not None:
+                offers.append(f"{check.component} {best.version} ({best.kind})")
+        return "; ".join(offers) if offers else "none"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "platform",
+            "platform": self.platform,
+            "cluster": self.cluster,
+            "checked_at": self.checked_at.isoformat(),
+            "available": self.available(),
+            "components": [check.to_json() for check in self.components],
+            "error": self.error,
+            "proposal": self.proposal,
+            "proposal_note": self.proposal_note,
+        }
+
+
+def in_flight(stored: StoredPlatform, now: datetime) -> UpgradeProposal | None:
+    """An automatic change proposed earlier that the platform has not yet taken up."""
+    upgrades = stored.status.upgrades
+    proposal = upgrades.proposal if upgrades else None
+    if proposal is None or now - proposal.time > PROPOSAL_EXPIRES:
+        return None
+    applied = (stored.published_generation or 0) >= proposal.generation
+    settled = applied and stored.status.phase in {"Ready", "Degraded", "Failed"}
+    return None if settled else proposal
+
+
+def check_platform(
+    cluster: str, stored: StoredPlatform, catalog: RunCatalog, now: datetime
+) -> PlatformReport:
+    report = PlatformReport(cluster, stored.namespace, stored.name, now, stored=stored)
+    try:
+        platform = platform_of(stored)
+    except ValueError as error:
+        report.error = f"the stored spec does not parse: {error}"
+        return report
+    context = PlatformContext.of(platform)
+    for component in platform.spec.enabled():
+        plan = plan_component(platform, component, context)
+        record = stored.status.components.get(component)
+        quarantined = [
+            q.chart_version for q in stored.status.quarantined_versions if q.component == component
+        ]
+        report.components.append(
+            check_component(plan, record.chart_version if record else None, catalog, quarantined)
+        )
+    proposals = {c.component: c.proposal for c in report.components if c.proposal}
+    if proposals:
+        busy = in_flight(stored, now)
+        if busy is not None:
+            report.proposal_note = (
+                f"an automatic change (generation {busy.generation}) is still in flight"
+            )
+        else:
+            report.proposal = proposals
+    return report
+
+
+def check_fleet(
+    clusters: Iterable[str],
+    access_of: Callable[[str], ClusterAccess],
+    catalog: RunCatalog,
+    *,
+    platform: str | None = None,
+    now: datetime | None = None,
+) -> tuple[list[PlatformReport], dict[str, str]]:
+    """Reports for every platform (``platform``: only those named NAME or NAMESPACE/NAME),
+    and the clusters that could not be read, with why."""
+    now = now or datetime.now(UTC)
+    reports, failed = [], {}
+    for cluster in clusters:
+        try:
+            stored_platforms = list_platforms(access_of(cluster))
+        except GunjError as error:
+            failed[cluster] = str(error)
+            continue
+        except Exception as error:  # the Kubernetes client's own exceptions
+            failed[cluster] = str(api_error(error, f"listing platforms in {cluster}"))
+            continue
+        for stored in stored_platforms:
+            if platform and platform not in {stored.name, f"{stored.namespace}/{stored.name}"}:
+                continue
+            reports.append(check_platform(cluster, stored, catalog, now))
+    return reports, failed
+
+
+def proposed_spec(report: PlatformReport) -> dict[str, Any]:
+    """The platform's spec with each proposed chart version pinned."""
+    assert report.stored is not None  # noqa: S101 - every report of check_platform has it
+    spec = {key: value for key, value in report.stored.spec.items()}
+    for component, version in report.proposal.items():
+        spec[component] = {**spec.get(component, {}), "chartVersion": version}
+    return {
+        "apiVersion": "observability.io/v1beta1",
+        "kind": "ObservabilityPlatform",
+        "metadata": {"name": report.name, "namespace": report.namespace},
+        "spec": spec,
+    }
