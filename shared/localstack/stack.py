@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -117,6 +118,13 @@ def up(name: str = DEFAULT_STACK, chart_sources: Path | None = None) -> Stack:
     repo_root = folder / "charts"
     charts = chartrepo.build(toolbox.helm[3], repo_root, sources)
     servers.start_chart_server(repo_root, folder, ports.charts)
+    marker = folder / "oci-data" / chartrepo.DIGEST_FILE
+    digest = chartrepo.sources_digest(sources)
+    if marker.is_file() and marker.read_text() != digest:
+        # The catalogue changed: start the registry empty, so versions that left the catalogue
+        # leave the registry too (pushing only adds tags).
+        Daemon("oci-registry", folder).stop()
+        shutil.rmtree(folder / "oci-data")
     servers.start_oci_registry(toolbox.docker_registry, folder, ports.oci)
     catalogue = chartrepo.Catalogue.load(sources / "catalogue.yaml")
     oci_paths = {repository: spec.oci for repository, spec in catalogue.repositories.items()}
@@ -125,8 +133,8 @@ def up(name: str = DEFAULT_STACK, chart_sources: Path | None = None) -> Stack:
         ports.oci,
         charts,
         oci_paths=oci_paths,
-        marker=folder / "oci-data" / chartrepo.DIGEST_FILE,
-        digest=chartrepo.sources_digest(sources),
+        marker=marker,
+        digest=digest,
     )
     log.info("stack %s up in %.1fs", name, time.monotonic() - started)
 

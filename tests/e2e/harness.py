@@ -40,7 +40,9 @@ class ServedFunction:
     port: int
     events_subscription: str
     dead_letters: str
+    reports_subscription: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
+    reports: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.publisher = pubsub_v1.PublisherClient()
@@ -55,16 +57,28 @@ class ServedFunction:
         topic = self.topics.path(names.TRIGGERS[self.function])
         return str(self.publisher.publish(topic, payload, **attributes).result(timeout=30))
 
-    def _drain(self) -> None:
-        answer = self.subscriber.pull(
-            subscription=self.events_subscription, max_messages=100, timeout=2
-        )
+    def _pull(self, subscription: str) -> list[dict[str, Any]]:
+        answer = self.subscriber.pull(subscription=subscription, max_messages=100, timeout=2)
         messages = list(answer.received_messages)
         if messages:
             self.subscriber.acknowledge(
-                subscription=self.events_subscription, ack_ids=[m.ack_id for m in messages]
+                subscription=subscription, ack_ids=[m.ack_id for m in messages]
             )
-        self.received += [json.loads(m.message.data) for m in messages]
+        return [json.loads(m.message.data) for m in messages]
+
+    def drain(self) -> None:
+        self.received += self._pull(self.events_subscription)
+
+    def fleet_report(self, timeout: float = 240) -> dict[str, Any]:
+        """The next fleet summary on upgrade-reports (the platform reports before it are kept
+        in ``reports``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for document in self._pull(self.reports_subscription):
+                if document.get("kind") == "fleet":
+                    return document
+                self.reports.append(document)
+        raise AssertionError(f"no fleet report within {timeout}s")
 
     def events_for(
         self,
@@ -80,7 +94,7 @@ class ServedFunction:
                 return mine
             if time.monotonic() > deadline:
                 raise AssertionError(f"no such outcomes for {message_id} within {timeout}s: {mine}")
-            self._drain()
+            self.drain()
 
     def final(self, message_id: str, timeout: float = 240) -> dict[str, Any]:
         events = self.events_for(
@@ -165,13 +179,19 @@ def served_function(
     clusters: Path,
     delivery: serving.Delivery = QUICK,
     env: dict[str, str] | None = None,
+    topics: names.Topics | None = None,
 ) -> Iterator[ServedFunction]:
+    """The function under functions-framework; ``topics`` to share another's (several
+    functions working together), else topics of its own."""
     os.environ["PUBSUB_EMULATOR_HOST"] = stack.pubsub_host
-    topics = names.Topics(stack.pubsub_project, f"t{uuid.uuid4().hex[:8]}")
+    topics = topics or names.Topics(stack.pubsub_project, f"t{uuid.uuid4().hex[:8]}")
     serving.ensure_topics(stack, topics)
     subscriber = pubsub_v1.SubscriberClient()
-    events = subscriber.subscription_path(topics.project, f"{topics.prefix}-events-test")
+    tag = f"{topics.prefix}-{function}"
+    events = subscriber.subscription_path(topics.project, f"{tag}-events-test")
     subscriber.create_subscription(name=events, topic=topics.path(names.EVENTS))
+    reports = subscriber.subscription_path(topics.project, f"{tag}-reports-test")
+    subscriber.create_subscription(name=reports, topic=topics.path(names.REPORTS))
     trigger = names.TRIGGERS[function]
     dead = subscriber.subscription_path(topics.project, topics.name(f"{trigger}-dead-letter-inbox"))
     function_env = serving.function_environment(
@@ -184,9 +204,19 @@ def served_function(
             **(env or {}),
         },
     )
-    daemon, port = serving.start_function(function, folder, function_env)
+    (folder / function).mkdir(exist_ok=True)
+    daemon, port = serving.start_function(function, folder / function, function_env)
     served = ServedFunction(
-        function, stack, folder, function_env, topics, daemon, port, events, dead
+        function,
+        stack,
+        folder / function,
+        function_env,
+        topics,
+        daemon,
+        port,
+        events,
+        dead,
+        reports,
     )
     serving.ensure_push(stack, topics, function, served.endpoint, delivery)
     try:
