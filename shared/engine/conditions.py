@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from ..values.spec import COMPONENTS
 from ..values.spec.status import (
     ComponentStatus,
     Condition,
@@ -77,6 +78,13 @@ def phase_of(components: dict[str, ComponentStatus], paused: bool, working: bool
     return "Pending"
 
 
+def _ordered(components: dict[str, ComponentStatus]) -> dict[str, ComponentStatus]:
+    """Components in reconcile order, whatever order the status was read or built in, so the
+    same state always reads the same (and an unchanged status is not written again)."""
+    rank = {name: index for index, name in enumerate(COMPONENTS)}
+    return dict(sorted(components.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
 def summarize(
     status: PlatformStatus,
     *,
@@ -85,7 +93,7 @@ def summarize(
     paused: bool,
     working: bool,
 ) -> PlatformStatus:
-    components = status.components
+    components = _ordered(status.components)
     conditions = list(status.conditions)
     phase = phase_of(components, paused, working)
     stuck = {name: c for name, c in components.items() if c.state in STUCK}
@@ -129,7 +137,9 @@ def summarize(
     else:
         conditions = drop_condition(conditions, "Reconciling")
     conditions = _tests(conditions, components, now=now, generation=generation)
-    return status.model_copy(update={"phase": phase, "conditions": conditions})
+    return status.model_copy(
+        update={"phase": phase, "conditions": conditions, "components": components}
+    )
 
 
 def _tests(

@@ -40,9 +40,12 @@ from ..values.plan import ComponentPlan, plan_platform
 from ..values.spec import COMPONENTS, ObservabilityPlatform
 from ..values.spec.platform import API_VERSION, KIND
 from ..values.spec.status import HandledMessage, PlatformStatus
+from ..values.templating import template_expressions
 from . import operations
 from .alert_target import Target
+from .conditions import summarize
 from .context import EngineContext, Progress
+from .decide import decide
 from .desired import DesiredRelease, desired_release
 from .errors import Deferred, NotFound, RefusedSpec
 from .loop import ComponentRun, reconcile_component
@@ -58,8 +61,19 @@ from .resource import (
 )
 from .settings import EngineSettings
 from .sources import SecretSources
+from .state import classify
 
 HANDLED_MESSAGES = 20
+READY = "every component is in sync and verified"
+
+
+@dataclass(frozen=True)
+class Wanted:
+    component: str
+    release: str
+    first: ObservedRelease
+    desired: DesiredRelease | None
+    quarantined: frozenset[str]
 
 
 def _quiet(component: str, message: str) -> None:
@@ -133,6 +147,9 @@ class Reconciler:
                 self.access.ensure_namespace(namespace)
                 self._namespaces.add(namespace)
             ensure_crd(self.access)
+            already = self.in_sync(platform, request)
+            if already is not None:
+                return already
             with self._lease(namespace, name):
                 return self._apply(platform, request)
 
@@ -218,6 +235,13 @@ class Reconciler:
                     platform=stored,
                     generation=generation,
                 )
+        if not self.allow_templates and (expressions := template_expressions(platform)):
+            return self._refused(
+                "template expressions are not allowed on this cluster (allowTemplates in its "
+                "registry entry): " + "; ".join(str(problem) for problem in expressions),
+                stored,
+                generation,
+            )
         digest = spec_digest(platform)
         if (
             stored is not None
@@ -233,7 +257,8 @@ class Reconciler:
                 platform=stored,
                 generation=generation,
             )
-        if stored is None or self._spec_changed(stored, platform, generation):
+        changed = stored is None or self._spec_changed(stored, platform, generation)
+        if stored is None or changed:
             stored = apply_platform(
                 self.access, platform, generation=generation, source=request.source
             )
@@ -244,7 +269,7 @@ class Reconciler:
                 "paused", "the spec says paused", platform=stored, generation=generation
             )
         ctx = self._context(namespace, name, request.deadline, request.progress)
-        runs = self.components(ctx, recorder, platform, stored)
+        runs = self.components(ctx, recorder, platform, stored, check_sizes=changed)
         return self._finish(recorder, stored, runs, request, digest)
 
     def _refused(
@@ -259,18 +284,20 @@ class Reconciler:
             )
         return Outcome("refused", self.redactor(message), generation=generation)
 
-    def components(
+    def wanted(
         self,
-        ctx: EngineContext,
         recorder: Recorder,
         platform: ObservabilityPlatform | None,
         stored: StoredPlatform,
-    ) -> list[ComponentRun]:
-        """Every component in order; with no platform, every release it owns is removed."""
+        *,
+        check_sizes: bool,
+    ) -> list[Wanted]:
+        """What each component should be, beside what its release is now (from the API
+        server's cache); with no platform, nothing is wanted and what gunj made goes."""
         namespace, name = stored.namespace, stored.name
         plans = {plan.component: plan for plan in plan_platform(platform)} if platform else {}
         observed = self.store.observe_namespace(namespace, self.clock(), cached=True)
-        wanted: list[tuple[str, str, ObservedRelease, DesiredRelease | None, frozenset[str]]] = []
+        wanted = []
         for component in COMPONENTS:
             release = release_name(name, component)
             first = observed.get(release) or ObservedRelease(
@@ -288,24 +315,84 @@ class Reconciler:
             desired = None
             if plan is not None:
                 desired = self.desired(plan, namespace, tuple(sorted(quarantined)))
-                # Refused before any Helm call: an object over the API server's limit.
-                if too_large := oversized_objects(plan, desired.values):
+                # Refused before any Helm call: an object over the API server's limit. (An
+                # unchanged spec was checked when it came; its installs and upgrades check
+                # again, for valuesFrom content that changed since.)
+                if check_sizes and (too_large := oversized_objects(plan, desired.values)):
                     raise RefusedSpec(f"{component}: " + "; ".join(too_large))
-            wanted.append((component, release, first, desired, quarantined))
-        runs = []
-        for component, release, first, desired, quarantined in wanted:
-            runs.append(
-                reconcile_component(
-                    ctx,
-                    recorder,
-                    component,
-                    release,
-                    desired,
-                    first=first,
-                    quarantined=quarantined,
-                )
+            wanted.append(Wanted(component, release, first, desired, quarantined))
+        return wanted
+
+    def components(
+        self,
+        ctx: EngineContext,
+        recorder: Recorder,
+        platform: ObservabilityPlatform | None,
+        stored: StoredPlatform,
+        *,
+        check_sizes: bool = True,
+    ) -> list[ComponentRun]:
+        """Every component in order; with no platform, every release it owns is removed."""
+        return [
+            reconcile_component(
+                ctx,
+                recorder,
+                want.component,
+                want.release,
+                want.desired,
+                first=want.first,
+                quarantined=want.quarantined,
             )
-        return runs
+            for want in self.wanted(recorder, platform, stored, check_sizes=check_sizes)
+        ]
+
+    def in_sync(self, platform: ObservabilityPlatform, request: Request) -> Outcome | None:
+        """The platform is as its spec says and its status already says so: the outcome,
+        found without the Lease (nothing is written, so nothing can race). None when anything
+        needs doing or writing; the reconcile then runs under the Lease."""
+        namespace, name = platform.metadata.namespace, platform.metadata.name
+        stored = read_platform(self.access, namespace, name)
+        if (
+            stored is None
+            or platform.spec.paused
+            or self._spec_changed(stored, platform, request.generation)
+            or (not self.allow_templates and template_expressions(platform))
+        ):
+            return None
+        recorder = self._recorder(stored, paused=False)
+        runs = []
+        for want in self.wanted(recorder, platform, stored, check_sizes=False):
+            record = recorder.component(want.component)
+            classification = classify(
+                want.desired,
+                want.first,
+                record,
+                platform=name,
+                quarantined=want.quarantined,
+                now=self.clock(),
+            )
+            decision = decide(classification, want.desired, want.first, record)
+            if decision.action is not None or decision.outcome not in {"InSync", "Removed"}:
+                return None
+            recorder.observed(want.component, want.desired, want.first, decision)
+            runs.append(ComponentRun(want.component, decision.outcome, decision.reason))
+        status = summarize(
+            recorder.status.model_copy(update={"observed_generation": stored.generation}),
+            now=self.clock(),
+            generation=stored.generation,
+            paused=False,
+            working=False,
+        )
+        if status != stored.status:
+            return None
+        return self.outcome(
+            "ready",
+            READY,
+            platform=stored,
+            generation=request.generation,
+            runs=runs,
+            status=status,
+        )
 
     def _finish(
         self,
@@ -340,7 +427,7 @@ class Reconciler:
         recorder.status = status
         recorder.persist(working=False, only_if_changed=stored.status)
         message = {
-            "ready": "every component is in sync and verified",
+            "ready": READY,
             "deferred": "a Helm operation of this platform may still be running; retry later",
             "progressing": "work remains; the next event continues it",
             "failed": "a component has no working release",

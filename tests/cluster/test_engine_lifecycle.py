@@ -158,3 +158,23 @@ def test_a_secret_that_a_failing_chart_echoes_appears_nowhere(
     ]
     for text in said:
         assert secret not in text
+
+
+def test_template_expressions_in_config_are_refused_unless_the_cluster_allows_them(
+    engine: Engine, namespace: str
+) -> None:
+    templated = {
+        **SMALL_PROMETHEUS,
+        "config": {"server": {"podAnnotations": {"release": "{{ .Release.Name }}"}}},
+    }
+    spec = platform(namespace, prometheus=templated)
+
+    refused = engine.apply(spec)
+
+    assert (refused.result, refused.transient) == ("refused", False)
+    assert "spec.prometheus.config" in refused.message
+    assert read_platform(engine.access, namespace, "obs") is None
+    assert engine.release(namespace, "obs-prometheus").state is ReleaseState.ABSENT
+
+    engine.reconciler.allow_templates = True
+    assert engine.apply(spec).result == "ready"
