@@ -31,10 +31,14 @@ TRIGGERS = {
     "rollback": "platform-alerts",
     "upgrades": "upgrade-checks",
 }
+# Called over HTTP (Alertmanager's webhook): no topic triggers it.
+HTTP_FUNCTION = "alertmanager"
+FUNCTIONS = [*TRIGGERS, HTTP_FUNCTION]
 PUBLISHES = {
     "reconcile": ["platform-events"],
     "rollback": ["platform-events"],
     "upgrades": ["upgrade-reports", "platform-specs"],
+    "alertmanager": ["platform-events"],
 }
 
 
@@ -88,9 +92,19 @@ def test_topics_and_each_functions_trigger_and_publishing(module: dict[str, list
     functions = local(module, "functions")
 
     assert set(re.findall(r'"([a-z-]+)"', local(module, "topics"))) == TOPICS
-    assert {name: f["trigger"] for name, f in functions.items()} == TRIGGERS
+    assert {name: f["trigger"] for name, f in functions.items()} == {
+        **TRIGGERS,
+        HTTP_FUNCTION: None,
+    }
     assert {name: f["publishes"] for name, f in functions.items()} == PUBLISHES
-    assert {name: f["entry_point"] for name, f in functions.items()} == {n: n for n in TRIGGERS}
+    assert {name: f["entry_point"] for name, f in functions.items()} == {n: n for n in FUNCTIONS}
+    # Triggers, trigger identities and dead letters exist for the topic-triggered functions only.
+    assert local(module, "triggered") == (
+        "${{for name, f in local.functions : name => f if f.trigger != null}}"
+    )
+    assert local(module, "trigger_topics") == (
+        "${toset([for f in values(local.triggered) : f.trigger])}"
+    )
 
 
 def test_push_subscriptions_deliver_to_their_function_with_dead_letters(
@@ -99,6 +113,7 @@ def test_push_subscriptions_deliver_to_their_function_with_dead_letters(
     trigger = resources(module, "google_pubsub_subscription")["triggers"]
     push = trigger["push_config"][0]
 
+    assert trigger["for_each"] == "${local.use_push ? local.triggered : {}}"
     assert trigger["topic"] == "${google_pubsub_topic.topics[each.value.trigger].id}"
     assert (
         push["push_endpoint"]
@@ -133,7 +148,9 @@ def test_eventarc_mode_triggers_the_same_topics(module: dict[str, list[Any]]) ->
     function = resources(module, "google_cloudfunctions2_function")["functions"]
     event_trigger = function["dynamic"][0]["event_trigger"]
 
-    assert event_trigger["for_each"] == "${local.use_push ? [] : [each.value.trigger]}"
+    assert event_trigger["for_each"] == (
+        "${local.use_push || each.value.trigger == null ? [] : [each.value.trigger]}"
+    )
     content = event_trigger["content"][0]
     assert content["pubsub_topic"] == "${google_pubsub_topic.topics[event_trigger.value].id}"
     assert content["event_type"] == "google.cloud.pubsub.topic.v1.messagePublished"
@@ -152,20 +169,57 @@ def test_each_identity_gets_only_its_own_permissions(module: dict[str, list[Any]
     ]
     assert readers["role"] == "roles/secretmanager.secretAccessor"
     secret_readers = local(module, "secret_readers")
-    assert "alertmanager-token" in secret_readers["rollback"]
-    assert all("alertmanager-token" not in secret_readers[f] for f in ("reconcile", "upgrades"))
-    invoker = resources(module, "google_cloud_run_v2_service_iam_member")["invokers"]
-    assert (invoker["role"], invoker["member"]) == (
+    assert set(secret_readers) == set(FUNCTIONS)
+    # Only the function that checks Alertmanager's token may read it.
+    assert "alertmanager-token" in secret_readers[HTTP_FUNCTION]
+    assert all("alertmanager-token" not in secret_readers[f] for f in TRIGGERS)
+    assert all("local.kubeconfig_secrets" in secret_readers[f] for f in FUNCTIONS)
+    invokers = resources(module, "google_cloud_run_v2_service_iam_member")
+    assert set(invokers) == {"invokers", "alertmanager_invokers"}
+    invoker = invokers["invokers"]
+    assert (invoker["for_each"], invoker["role"], invoker["member"]) == (
+        "${local.triggered}",
         "roles/run.invoker",
         "${google_service_account.invokers[each.key].member}",
     )
     assert invoker["name"] == "${google_cloudfunctions2_function.functions[each.key].name}"
+    # The alertmanager function: invoked only by the members the variable names (none by
+    # default), on that function alone.
+    relay = invokers["alertmanager_invokers"]
+    assert (relay["for_each"], relay["role"], relay["member"], relay["name"]) == (
+        "${toset(var.alertmanager_invokers)}",
+        "roles/run.invoker",
+        "${each.value}",
+        '${google_cloudfunctions2_function.functions["alertmanager"].name}',
+    )
+    variables = {name: spec for block in module["variable"] for name, spec in block.items()}
+    assert variables["alertmanager_invokers"]["default"] == []
+    # Trigger identities, and what the service agents do for them, only where a topic triggers.
+    assert resources(module, "google_service_account")["invokers"]["for_each"] == (
+        "${local.triggered}"
+    )
+    assert (
+        resources(module, "google_service_account_iam_member")["pubsub_agent_token_creator"][
+            "for_each"
+        ]
+        == "${local.use_push ? local.triggered : {}}"
+    )
+    assert (
+        resources(module, "google_pubsub_subscription_iam_member")[
+            "pubsub_agent_trigger_subscriber"
+        ]["for_each"]
+        == "${local.use_push ? local.triggered : {}}"
+    )
     # Project-wide roles go only to the builder, (Eventarc mode) the trigger identities, and
     # the function identities on the projects of GKE clusters, to read their endpoints.
     project_roles = resources(module, "google_project_iam_member")
     assert set(project_roles) == {"builder", "eventarc_receivers", "function_gke_endpoint_readers"}
     assert project_roles["builder"]["member"] == "${google_service_account.builder.member}"
     assert project_roles["eventarc_receivers"]["role"] == "roles/eventarc.eventReceiver"
+    assert (
+        project_roles["eventarc_receivers"]["for_each"]
+        == "${local.use_push ? {} : local.triggered}"
+    )
     gke = project_roles["function_gke_endpoint_readers"]
     assert (gke["for_each"], gke["project"], gke["role"], gke["member"]) == (
         "${local.gke_grants}",
@@ -178,7 +232,22 @@ def test_each_identity_gets_only_its_own_permissions(module: dict[str, list[Any]
         function["service_config"][0]["service_account_email"]
         == "${google_service_account.functions[each.key].email}"
     )
-    assert function["service_config"][0]["ingress_settings"] == "ALLOW_INTERNAL_ONLY"
+    # Internal ingress for the topic-triggered functions; the alertmanager function's is a
+    # choice between internal and internal plus a load balancer, never all traffic.
+    assert function["service_config"][0]["ingress_settings"] == "${each.value.ingress}"
+    ingress = {name: f["ingress"] for name, f in local(module, "functions").items()}
+    assert ingress == {
+        **{name: "ALLOW_INTERNAL_ONLY" for name in TRIGGERS},
+        HTTP_FUNCTION: "${var.alertmanager_ingress}",
+    }
+    assert variables["alertmanager_ingress"]["default"] == "ALLOW_INTERNAL_ONLY"
+    # Only the alertmanager function learns where the token is: the secret's name, not a value.
+    assert function["service_config"][0]["environment_variables"] == (
+        "${merge(local.function_environment, each.value.trigger == null ? "
+        "{GUNJ_ALERTMANAGER_TOKEN_SECRET = "
+        'google_secret_manager_secret.secrets["alertmanager-token"].id}'
+        " : {})}"
+    )
 
 
 def test_service_agents_can_dead_letter_and_notify(module: dict[str, list[Any]]) -> None:
@@ -209,10 +278,90 @@ def test_service_agents_can_dead_letter_and_notify(module: dict[str, list[Any]])
     )
 
 
+def test_alertmanager_posts_to_the_url_the_module_outputs(module: dict[str, list[Any]]) -> None:
+    outputs = {name: spec for block in module["output"] for name, spec in block.items()}
+
+    assert outputs["alertmanager_url"]["value"] == (
+        '${google_cloudfunctions2_function.functions["alertmanager"].service_config[0].uri}'
+    )
+
+
 def test_nothing_is_public() -> None:
     for path in TERRAFORM.rglob("*.tf"):
         text = path.read_text()
         assert "allUsers" not in text and "allAuthenticatedUsers" not in text, path
+
+
+VALID_VARIABLES = {
+    "project_id": '"acme-observability"',
+    "clusters": "{ prod = {} }",
+    "function_archives": (
+        '{ reconcile = "r.zip", rollback = "b.zip", upgrades = "u.zip", alertmanager = "a.zip" }'
+    ),
+}
+
+
+def refused_variables(folder: Path, **values: str) -> list[str]:
+    """The variables Terraform's own checks refuse, among the module's variables set to
+    ``values`` (and valid ones otherwise); offline: no resource, no provider."""
+    shutil.copy(MODULE / "variables.tf", folder)
+    variables = {**VALID_VARIABLES, **values}
+    (folder / "terraform.tfvars").write_text(
+        "".join(f"{name} = {value}\n" for name, value in variables.items())
+    )
+    terraform = TerraformCommand(str(folder))
+    assert terraform.init(check=False).retcode == 0
+    result = terraform.plan(check=False)
+    errors = [
+        message["diagnostic"]
+        for message in result.value
+        if message.get("type") == "diagnostic" and message["diagnostic"]["severity"] == "error"
+    ]
+    refused = [
+        error["snippet"]["code"].partition("=")[0].strip()
+        for error in errors
+        if error["summary"] == "Invalid value for variable"
+    ]
+    assert (result.retcode != 0) == bool(errors) and len(refused) == len(errors), errors
+    return refused
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("alertmanager_invokers", '["allUsers"]'),
+        ("alertmanager_invokers", '["allAuthenticatedUsers"]'),
+        ("alertmanager_invokers", '["domain:acme.example"]'),
+        ("alertmanager_invokers", '["serviceAccount:relay"]'),
+        ("alertmanager_invokers", '["relay@acme-observability.iam.gserviceaccount.com"]'),
+        (
+            "alertmanager_invokers",
+            '["principalSet://iam.googleapis.com/locations/global/workforcePools/acme/*"]',
+        ),
+        ("alertmanager_ingress", '"ALLOW_ALL"'),
+        ("function_archives", '{ reconcile = "r.zip", rollback = "b.zip", upgrades = "u.zip" }'),
+    ],
+)
+def test_the_alertmanager_function_is_never_opened_up(
+    name: str, value: str, tmp_path: Path
+) -> None:
+    assert refused_variables(tmp_path, **{name: value}) == [name]
+
+
+def test_the_alertmanager_function_takes_named_invokers(tmp_path: Path) -> None:
+    assert refused_variables(tmp_path) == []
+    assert (
+        refused_variables(
+            tmp_path,
+            alertmanager_invokers="""[
+  "serviceAccount:relay@acme-observability.iam.gserviceaccount.com",
+  "group:observability-oncall@acme.example",
+  "user:oncall@acme.example",
+]""",
+            alertmanager_ingress='"ALLOW_INTERNAL_AND_GCLB"',
+        )
+        == []
+    )
 
 
 def test_the_functions_read_the_cluster_registry_terraform_writes(
@@ -220,8 +369,7 @@ def test_the_functions_read_the_cluster_registry_terraform_writes(
 ) -> None:
     """The module's locals evaluated by Terraform itself (offline: they need no provider), and
     the registry they produce read by the functions' own code."""
-    function = resources(module, "google_cloudfunctions2_function")["functions"]
-    environment = function["service_config"][0]["environment_variables"]
+    environment = local(module, "function_environment")
     assert environment["GUNJ_CLUSTER_REGISTRY"] == "${jsonencode(local.cluster_registry)}"
     main = (MODULE / "main.tf").read_text()
     start = main.index("locals {")
@@ -233,10 +381,12 @@ def test_the_functions_read_the_cluster_registry_terraform_writes(
         + 'output "registry" {\n  value = jsonencode(local.cluster_registry)\n}\n'
         + 'output "readers" {\n  value = local.secret_readers\n}\n'
         + 'output "grants" {\n  value = keys(local.gke_grants)\n}\n'
+        + 'output "triggered" {\n  value = keys(local.triggered)\n}\n'
+        + 'output "trigger_topics" {\n  value = local.trigger_topics\n}\n'
     )
     (tmp_path / "terraform.tfvars").write_text(
         (TERRAFORM / "examples" / "production" / "terraform.tfvars.example").read_text()
-        + 'function_archives = { reconcile = "r.zip", rollback = "b.zip", upgrades = "u.zip" }\n'
+        + f"function_archives = {VALID_VARIABLES['function_archives']}\n"
     )
     terraform = TerraformCommand(str(tmp_path))
     assert terraform.init(check=False).retcode == 0
@@ -250,11 +400,16 @@ def test_the_functions_read_the_cluster_registry_terraform_writes(
         "projects/acme-observability/secrets/gunj-kubeconfig-prod-eu-west-1/versions/latest"
     )
     assert registry.find("prod-us-1").target == GkeCluster("acme-prod-us", "us-east1", "prod-us-1")
-    # Secret Manager access only to the kubeconfig secrets; GKE access on the GKE project.
-    assert outputs["readers"]["reconcile"] == ["kubeconfig-prod-eu-west-1"]
-    assert sorted(outputs["grants"]) == [
-        f"{function}/acme-prod-us" for function in ("reconcile", "rollback", "upgrades")
-    ]
+    # Secret Manager access only to the kubeconfig secrets (and the token, for the function
+    # that checks it); GKE access on the GKE project, for every function.
+    assert outputs["readers"] == {
+        **{function: ["kubeconfig-prod-eu-west-1"] for function in TRIGGERS},
+        HTTP_FUNCTION: ["kubeconfig-prod-eu-west-1", "alertmanager-token"],
+    }
+    assert sorted(outputs["grants"]) == sorted(f"{function}/acme-prod-us" for function in FUNCTIONS)
+    # Triggers and dead letters for the topic-triggered functions only.
+    assert sorted(outputs["triggered"]) == sorted(TRIGGERS)
+    assert sorted(outputs["trigger_topics"]) == sorted(TRIGGERS.values())
 
 
 def test_secrets_are_containers_only(module: dict[str, list[Any]]) -> None:
@@ -291,7 +446,10 @@ def test_example_root_uses_the_module() -> None:
     module_block = example["module"][0]["gunj"]
 
     assert module_block["source"] == "../../modules/gunj"
-    assert set(module_block["function_archives"]) == set(TRIGGERS)
+    assert set(module_block["function_archives"]) == set(FUNCTIONS)
+    assert module_block["alertmanager_invokers"] == "${var.alertmanager_invokers}"
+    outputs = {name for block in example["output"] for name in block}
+    assert "alertmanager_url" in outputs
 
 
 def test_checkov_finds_no_failed_check() -> None:
@@ -321,6 +479,18 @@ def test_checkov_finds_no_failed_check() -> None:
     skipped = [c for r in reports for c in r["results"]["skipped_checks"]]
     assert failed == [], [(c["check_id"], c["resource"]) for c in failed]
     assert all(c["check_result"].get("suppress_comment", "").strip() for c in skipped)
+    # checkov resolved every function's ingress (the alertmanager function's from its
+    # variable's default), rather than leaving it unknown, and found none open to all.
+    ingress_checked = {
+        c["resource"]
+        for r in reports
+        for c in r["results"]["passed_checks"]
+        if c["check_id"] == "CKV_GCP_124"
+    }
+    assert ingress_checked == {
+        f'module.gunj.google_cloudfunctions2_function.functions["{function}"]'
+        for function in FUNCTIONS
+    }
 
 
 def test_local_delivery_and_timeouts_match_the_module(module: dict[str, list[Any]]) -> None:
@@ -339,6 +509,5 @@ def test_local_delivery_and_timeouts_match_the_module(module: dict[str, list[Any
     }
     assert variables["max_delivery_attempts"]["default"] == topics.MAX_DELIVERY_ATTEMPTS
     assert variables["function_timeout_seconds"]["default"] < topics.ACK_DEADLINE_SECONDS
-    function = resources(module, "google_cloudfunctions2_function")["functions"]
-    env = function["service_config"][0]["environment_variables"]
+    env = local(module, "function_environment")
     assert env["GUNJ_WORK_SECONDS"] == "${tostring(var.function_timeout_seconds - 60)}"

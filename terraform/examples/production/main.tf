@@ -5,9 +5,12 @@
 #   cd terraform/examples/production
 #   terraform init && terraform apply -var project_id=my-project -var 'clusters={"prod-eu":{}}'
 #   gcloud secrets versions add gunj-kubeconfig-prod-eu --data-file=prod-eu.kubeconfig
+#   printf %s "$TOKEN" | gcloud secrets versions add gunj-alertmanager-token --data-file=-
 #
 # GKE clusters need no secret: give their coordinates (clusters = { prod-us = { gke = {...} } })
 # and grant the function identities (output service_accounts) RBAC in each cluster.
+# Alertmanager's webhook goes to output alertmanager_url, called as one of alertmanager_invokers
+# (see "Wiring alerts to gunj" in the module's README).
 module "gunj" {
   source = "../../modules/gunj"
 
@@ -16,10 +19,13 @@ module "gunj" {
   clusters   = var.clusters
 
   function_archives = {
-    reconcile = "${var.archives_dir}/reconcile.zip"
-    rollback  = "${var.archives_dir}/rollback.zip"
-    upgrades  = "${var.archives_dir}/upgrades.zip"
+    reconcile    = "${var.archives_dir}/reconcile.zip"
+    rollback     = "${var.archives_dir}/rollback.zip"
+    upgrades     = "${var.archives_dir}/upgrades.zip"
+    alertmanager = "${var.archives_dir}/alertmanager.zip"
   }
+
+  alertmanager_invokers = var.alertmanager_invokers
 
   upgrade_check_schedule = "0 6 * * 1-5"
   time_zone              = "Europe/Paris"

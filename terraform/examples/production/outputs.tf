@@ -17,3 +17,8 @@ output "service_accounts" {
   description = "Function identities: bind each in the RBAC of every GKE cluster they manage."
   value       = module.gunj.service_accounts
 }
+
+output "alertmanager_url" {
+  description = "The `url` of Alertmanager's gunj webhook receiver (or of the relay's upstream)."
+  value       = module.gunj.alertmanager_url
+}

@@ -15,7 +15,13 @@ variable "clusters" {
 }
 
 variable "archives_dir" {
-  description = "Folder holding reconcile.zip, rollback.zip and upgrades.zip from `gunj package`."
+  description = "Folder holding reconcile.zip, rollback.zip, upgrades.zip and alertmanager.zip from `gunj package`."
   type        = string
   default     = "../../../dist"
+}
+
+variable "alertmanager_invokers" {
+  description = "IAM members that may call the alertmanager function (the relay's identity); empty lets no one."
+  type        = list(string)
+  default     = []
 }

@@ -46,13 +46,29 @@ resource "google_storage_bucket_object" "sources" {
   source = var.function_archives[each.key]
 }
 
+locals {
+  # What every function is told of its deployment.
+  function_environment = {
+    GUNJ_CACHE_DIR             = "/tmp/gunj"
+    GUNJ_WORK_SECONDS          = tostring(var.function_timeout_seconds - 60)
+    GUNJ_MANAGER_MODE          = var.manager_mode
+    GUNJ_PROJECT               = var.project_id
+    GUNJ_TOPIC_PREFIX          = var.name_prefix
+    GUNJ_SECRET_PREFIX         = var.name_prefix
+    GUNJ_CLUSTER_REGISTRY      = jsonencode(local.cluster_registry)
+    GUNJ_REPOSITORY_MIRRORS    = jsonencode(var.repository_mirrors)
+    GUNJ_ALLOWED_REPOSITORIES  = join(",", var.allowed_repositories)
+    GUNJ_PLAIN_HTTP_REGISTRIES = ""
+  }
+}
+
 resource "google_cloudfunctions2_function" "functions" {
   for_each = local.functions
 
   project     = var.project_id
   location    = var.region
   name        = "${var.name_prefix}-${each.key}"
-  description = "gunj ${each.key}: triggered by ${var.name_prefix}-${each.value.trigger}"
+  description = each.value.trigger == null ? "gunj ${each.key}: Alertmanager's webhook over HTTP" : "gunj ${each.key}: triggered by ${var.name_prefix}-${each.value.trigger}"
   labels      = local.labels
 
   build_config {
@@ -73,24 +89,19 @@ resource "google_cloudfunctions2_function" "functions" {
     timeout_seconds                  = var.function_timeout_seconds
     max_instance_count               = var.max_instances
     max_instance_request_concurrency = 1
-    ingress_settings                 = "ALLOW_INTERNAL_ONLY"
+    ingress_settings                 = each.value.ingress
     all_traffic_on_latest_revision   = true
-    environment_variables = {
-      GUNJ_CACHE_DIR             = "/tmp/gunj"
-      GUNJ_WORK_SECONDS          = tostring(var.function_timeout_seconds - 60)
-      GUNJ_MANAGER_MODE          = var.manager_mode
-      GUNJ_PROJECT               = var.project_id
-      GUNJ_TOPIC_PREFIX          = var.name_prefix
-      GUNJ_SECRET_PREFIX         = var.name_prefix
-      GUNJ_CLUSTER_REGISTRY      = jsonencode(local.cluster_registry)
-      GUNJ_REPOSITORY_MIRRORS    = jsonencode(var.repository_mirrors)
-      GUNJ_ALLOWED_REPOSITORIES  = join(",", var.allowed_repositories)
-      GUNJ_PLAIN_HTTP_REGISTRIES = ""
-    }
+    environment_variables = merge(
+      local.function_environment,
+      # The secret's name, not its value: the function reads its latest version when called.
+      each.value.trigger == null ? {
+        GUNJ_ALERTMANAGER_TOKEN_SECRET = google_secret_manager_secret.secrets["alertmanager-token"].id
+      } : {},
+    )
   }
 
   dynamic "event_trigger" {
-    for_each = local.use_push ? [] : [each.value.trigger]
+    for_each = local.use_push || each.value.trigger == null ? [] : [each.value.trigger]
     content {
       trigger_region        = var.region
       event_type            = "google.cloud.pubsub.topic.v1.messagePublished"

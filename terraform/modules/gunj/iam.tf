@@ -10,7 +10,7 @@ resource "google_service_account" "functions" {
 
 # The identity Pub/Sub (or Eventarc) presents when it delivers events to a function.
 resource "google_service_account" "invokers" {
-  for_each = local.functions
+  for_each = local.triggered
 
   project      = var.project_id
   account_id   = "${var.name_prefix}-${each.key}-trigger"
@@ -67,7 +67,7 @@ resource "google_project_iam_member" "function_gke_endpoint_readers" {
 }
 
 resource "google_cloud_run_v2_service_iam_member" "invokers" {
-  for_each = local.functions
+  for_each = local.triggered
 
   project  = var.project_id
   location = var.region
@@ -76,9 +76,22 @@ resource "google_cloud_run_v2_service_iam_member" "invokers" {
   member   = google_service_account.invokers[each.key].member
 }
 
+# The alertmanager function is called by the identities named in var.alertmanager_invokers
+# (a relay, or the service account whose ID token Alertmanager's requests carry), and by no one
+# when it is empty. Their requests still need gunj's token: this only lets them past Cloud Run.
+resource "google_cloud_run_v2_service_iam_member" "alertmanager_invokers" {
+  for_each = toset(var.alertmanager_invokers)
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.functions["alertmanager"].name
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
 # Eventarc triggers need their identity to receive events.
 resource "google_project_iam_member" "eventarc_receivers" {
-  for_each = local.use_push ? {} : local.functions
+  for_each = local.use_push ? {} : local.triggered
 
   project = var.project_id
   role    = "roles/eventarc.eventReceiver"
@@ -87,7 +100,7 @@ resource "google_project_iam_member" "eventarc_receivers" {
 
 # Pub/Sub signs the push requests' OIDC tokens as the invoker.
 resource "google_service_account_iam_member" "pubsub_agent_token_creator" {
-  for_each = local.use_push ? local.functions : {}
+  for_each = local.use_push ? local.triggered : {}
 
   service_account_id = google_service_account.invokers[each.key].name
   role               = "roles/iam.serviceAccountTokenCreator"
@@ -106,7 +119,7 @@ resource "google_pubsub_topic_iam_member" "pubsub_agent_dead_letter_publisher" {
 }
 
 resource "google_pubsub_subscription_iam_member" "pubsub_agent_trigger_subscriber" {
-  for_each = local.use_push ? local.functions : {}
+  for_each = local.use_push ? local.triggered : {}
 
   project      = var.project_id
   subscription = google_pubsub_subscription.triggers[each.key].name

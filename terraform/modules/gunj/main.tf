@@ -3,13 +3,21 @@ data "google_project" "this" {
 }
 
 locals {
+  # Topic-triggered functions are reached by Pub/Sub or Eventarc only, hence internal ingress.
+  # The alertmanager function is called over HTTP by a relay or Alertmanager, with its webhook:
+  # no topic triggers it, and it is reached from the project's networks or through a load
+  # balancer put in front of it (var.alertmanager_ingress), never straight from the internet.
   functions = {
-    reconcile = { entry_point = "reconcile", trigger = "platform-specs", publishes = ["platform-events"] }
-    rollback  = { entry_point = "rollback", trigger = "platform-alerts", publishes = ["platform-events"] }
-    upgrades  = { entry_point = "upgrades", trigger = "upgrade-checks", publishes = ["upgrade-reports", "platform-specs"] }
+    reconcile    = { entry_point = "reconcile", trigger = "platform-specs", publishes = ["platform-events"], ingress = "ALLOW_INTERNAL_ONLY" }
+    rollback     = { entry_point = "rollback", trigger = "platform-alerts", publishes = ["platform-events"], ingress = "ALLOW_INTERNAL_ONLY" }
+    upgrades     = { entry_point = "upgrades", trigger = "upgrade-checks", publishes = ["upgrade-reports", "platform-specs"], ingress = "ALLOW_INTERNAL_ONLY" }
+    alertmanager = { entry_point = "alertmanager", trigger = null, publishes = ["platform-events"], ingress = var.alertmanager_ingress }
   }
+  # The functions a topic triggers: each gets a trigger identity, a subscription (or Eventarc
+  # trigger) and a dead-letter topic.
+  triggered      = { for name, f in local.functions : name => f if f.trigger != null }
   topics         = toset(["platform-specs", "platform-alerts", "upgrade-checks", "platform-events", "upgrade-reports"])
-  trigger_topics = toset([for f in local.functions : f.trigger])
+  trigger_topics = toset([for f in values(local.triggered) : f.trigger])
 
   # Clusters reached through a kubeconfig in Secret Manager, and GKE clusters reached with the
   # functions' own identity.
@@ -18,12 +26,14 @@ locals {
   gke_projects       = toset([for gke in values(local.gke_clusters) : gke.project])
   kubeconfig_secrets = [for name in local.secret_clusters : "kubeconfig-${name}"]
 
-  # Which secrets each function reads: every function reaches the clusters; rollback also
-  # checks the token Alertmanager sends with its webhooks.
+  # Which secrets each function reads: every function reaches the clusters; alertmanager also
+  # checks the token Alertmanager sends with its webhooks (rollback gets its alerts from
+  # Pub/Sub, where no token is involved).
   secret_readers = {
-    reconcile = local.kubeconfig_secrets
-    rollback  = concat(local.kubeconfig_secrets, ["alertmanager-token"])
-    upgrades  = local.kubeconfig_secrets
+    reconcile    = local.kubeconfig_secrets
+    rollback     = local.kubeconfig_secrets
+    upgrades     = local.kubeconfig_secrets
+    alertmanager = concat(local.kubeconfig_secrets, ["alertmanager-token"])
   }
   # Every function looks up the endpoint of every GKE cluster.
   gke_grants = {

@@ -14,11 +14,16 @@ output "dead_letter_subscriptions" {
 }
 
 output "functions" {
-  description = "Function name and URI of reconcile, rollback and upgrades."
+  description = "Function name and URI of reconcile, rollback, upgrades and alertmanager."
   value = { for name, function in google_cloudfunctions2_function.functions : name => {
     name = function.name
     uri  = function.service_config[0].uri
   } }
+}
+
+output "alertmanager_url" {
+  description = "URL of the alertmanager function: the `url` of Alertmanager's webhook receiver (or of the relay's upstream), and the audience of its callers' Google ID tokens."
+  value       = google_cloudfunctions2_function.functions["alertmanager"].service_config[0].uri
 }
 
 output "service_accounts" {

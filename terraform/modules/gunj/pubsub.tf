@@ -43,7 +43,7 @@ resource "google_pubsub_subscription" "dead_letter_inbox" {
 # The triggers: Pub/Sub pushes each event to its function, authenticated as that function's
 # invoker, retrying with backoff and dead-lettering after max_delivery_attempts.
 resource "google_pubsub_subscription" "triggers" {
-  for_each = local.use_push ? local.functions : {}
+  for_each = local.use_push ? local.triggered : {}
 
   project                    = var.project_id
   name                       = "${var.name_prefix}-${each.value.trigger}-${each.key}"

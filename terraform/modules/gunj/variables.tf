@@ -31,12 +31,37 @@ variable "name_prefix" {
 }
 
 variable "function_archives" {
-  description = "Path of each function's source archive, built by `gunj package` (keys: reconcile, rollback, upgrades)."
+  description = "Path of each function's source archive, built by `gunj package` (keys: reconcile, rollback, upgrades, alertmanager)."
   type        = map(string)
 
   validation {
-    condition     = length(setsubtract(["reconcile", "rollback", "upgrades"], keys(var.function_archives))) == 0
-    error_message = "function_archives must name an archive for each of reconcile, rollback and upgrades."
+    condition     = length(setsubtract(["reconcile", "rollback", "upgrades", "alertmanager"], keys(var.function_archives))) == 0
+    error_message = "function_archives must name an archive for each of reconcile, rollback, upgrades and alertmanager."
+  }
+}
+
+variable "alertmanager_invokers" {
+  description = "IAM members allowed to call the alertmanager function (roles/run.invoker on it alone): the relay, or the service account whose Google ID token Alertmanager's requests carry. Empty (the default) lets no one call it. Each request must also carry gunj's token from the alertmanager-token secret."
+  type        = list(string)
+  default     = []
+
+  # Named identities only: public members and whole domains are refused, so the function is
+  # never open to callers nobody chose. Cloud Run checks a Google-signed ID token, which only
+  # service accounts and Google accounts (users, group members) hold.
+  validation {
+    condition     = alltrue([for member in var.alertmanager_invokers : can(regex("^(serviceAccount|user|group):[^@: ]+@[^@: ]+$", member))])
+    error_message = "alertmanager_invokers must be IAM members naming identities: serviceAccount:, user: or group: followed by an email. Public members and domain: are refused."
+  }
+}
+
+variable "alertmanager_ingress" {
+  description = "Where the alertmanager function accepts requests from: ALLOW_INTERNAL_ONLY (the default: the project's VPC networks and its VPC Service Controls perimeter, e.g. a relay or an Alertmanager running there) or ALLOW_INTERNAL_AND_GCLB (also through a Google Cloud load balancer you put in front of it, for Alertmanagers elsewhere). ALLOW_ALL is refused."
+  type        = string
+  default     = "ALLOW_INTERNAL_ONLY"
+
+  validation {
+    condition     = contains(["ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.alertmanager_ingress)
+    error_message = "alertmanager_ingress must be ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
   }
 }
 
