@@ -11,7 +11,8 @@ from ..localstack import tools
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     package = subparsers.add_parser(
-        "package", help="build reconcile.zip, rollback.zip and upgrades.zip for deployment"
+        "package",
+        help="build each function's archive (reconcile, rollback, upgrades, alertmanager)",
     )
     package.add_argument(
         "--output", type=Path, default=Path("dist"), help="folder for the archives (default: dist)"

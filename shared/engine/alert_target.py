@@ -2,8 +2,9 @@
 
 In order, the first that answers:
 
-1. gunj's own labels: ``gunj_cluster``, ``gunj_platform`` (``namespace/name``) and
-   ``gunj_component``;
+1. gunj's own labels: ``gunj_cluster``, ``gunj_platform`` (``namespace/name``, or the name
+   with the namespace in ``gunj_namespace``: Cloud Monitoring's user labels allow no ``/``)
+   and ``gunj_component``;
 2. the release: a namespace label (``namespace``, ``namespace_name``, ``kubernetes_namespace``)
    and ``release``, ``helm_release`` or ``app.kubernetes.io/instance`` (or its Prometheus
    spelling ``app_kubernetes_io_instance``): the release's storage says which platform and
@@ -87,12 +88,13 @@ def find_target(
             "registered (nor an alias)"
         ) from None
     if labels.get("gunj_platform") and labels.get("gunj_component"):
-        namespace, _, name = labels["gunj_platform"].partition("/")
+        namespace, _, name = labels["gunj_platform"].rpartition("/")
+        namespace = namespace or labels.get("gunj_namespace", "")
         component = labels["gunj_component"]
         if not namespace or not name or component not in COMPONENTS:
             raise NoTarget(
-                f"{alert.describe()}: gunj_platform must be namespace/name and gunj_component "
-                f"one of {', '.join(COMPONENTS)}"
+                f"{alert.describe()}: gunj_platform must be namespace/name (or the name, with "
+                f"gunj_namespace) and gunj_component one of {', '.join(COMPONENTS)}"
             )
         return Target(cluster, namespace, name, component, "gunj labels")
     space = _first(labels, NAMESPACE_LABELS)

@@ -6,7 +6,8 @@ stages (taken from the pinned kwok module when kwok is built) plus the project's
 ``gunj.io/test-result: fail``; gunj's verification probe pod (label ``gunj.io/probe``) succeeds
 once Running, or fails when its ``gunj.io/chart`` label names a chart version the catalogue gives
 the ``probe-fails`` behaviour. Pods that never become Ready are asked for with
-``gunj.io/never-ready: "true"``; kwok's pod-ready stage skips them.
+``gunj.io/never-ready: "true"``; kwok's pod-ready stage skips them. A pod annotated
+``gunj.io/ready-after: "20s"`` becomes Ready that long after it is created (a slow start).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ TEST_RESULT_ANNOTATION = "gunj.io/test-result"
 PROBE_LABEL = "gunj.io/probe"
 CHART_LABEL = "gunj.io/chart"
 NEVER_READY_ANNOTATION = "gunj.io/never-ready"
+READY_AFTER_ANNOTATION = "gunj.io/ready-after"
 
 
 def _terminated_status(phase: str, exit_code: int, reason: str) -> str:
@@ -143,6 +145,13 @@ def _skip_never_ready(stage: dict[str, Any]) -> dict[str, Any]:
                 "values": ["true"],
             }
         )
+        # No annotation: no delay (kwok falls back to durationMilliseconds).
+        stage["spec"]["delay"] = {
+            "durationMilliseconds": 0,
+            "durationFrom": {
+                "jq": {"expression": f'.metadata.annotations["{READY_AFTER_ANNOTATION}"]'}
+            },
+        }
     return stage
 
 
