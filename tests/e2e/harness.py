@@ -6,8 +6,10 @@ through a registry of its own. Each test gets fresh topics (a prefix of its own)
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import signal
 import time
 import urllib.request
 import uuid
@@ -18,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from google.api_core import exceptions
 from google.cloud import pubsub_v1
 
 from shared.clusters import current_context_of
 from shared.handlers import topics as names
 from shared.localstack import serving
-from shared.localstack.processes import Daemon
+from shared.localstack.processes import Daemon, wait_reaped
 from shared.localstack.stack import Stack
 
 QUICK = serving.Delivery(ack_deadline=60, minimum_backoff=1, maximum_backoff=3, max_attempts=5)
@@ -41,6 +44,7 @@ class ServedFunction:
     events_subscription: str
     dead_letters: str
     reports_subscription: str = ""
+    delivery: serving.Delivery = QUICK
     received: list[dict[str, Any]] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
 
@@ -117,6 +121,29 @@ class ServedFunction:
                 except ValueError:
                     continue
         return lines
+
+    def kill(self) -> None:
+        """SIGKILL the function's whole process group (functions-framework and any Helm it
+        runs), as a torn-down instance ends."""
+        pid = self.daemon.pid()
+        if pid is not None:
+            os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)  # started by this process: reaped here
+            wait_reaped([pid])
+
+    def resubscribe(self) -> None:
+        """Topics, push and test subscriptions again (after the emulator restarted empty)."""
+        serving.ensure_topics(self.stack, self.topics)
+        serving.ensure_push(self.stack, self.topics, self.function, self.endpoint, self.delivery)
+        for subscription, topic in (
+            (self.events_subscription, names.EVENTS),
+            (self.reports_subscription, names.REPORTS),
+        ):
+            with contextlib.suppress(exceptions.AlreadyExists):
+                self.subscriber.create_subscription(
+                    name=subscription, topic=self.topics.path(topic)
+                )
 
     def restart(self) -> None:
         self.daemon, self.port = serving.start_function(
