@@ -4,7 +4,7 @@ release store, charts, the redactor, the clock and the invocation's deadline."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +13,7 @@ from ..helm.client import STOP_GRACE, HelmClient, KubeTarget
 from ..helm.releases import ReleaseStore
 from ..kube import ClusterAccess
 from ..redaction import Redactor
+from .backends import Backend
 from .errors import OutOfTime
 from .settings import EngineSettings
 
@@ -34,6 +35,7 @@ class EngineContext:
     helm: HelmClient
     access: ClusterAccess
     store: ReleaseStore
+    """Helm's release storage (the native backend keeps its own: see :meth:`backend`)."""
     charts: ChartLibrary
     redactor: Redactor
     settings: EngineSettings
@@ -41,6 +43,11 @@ class EngineContext:
     """time.monotonic() by which the invocation must be done; None: no limit."""
     progress: Progress = _quiet
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    backends: Mapping[str, Backend] = field(default_factory=dict)
+
+    def backend(self, mode: str) -> Backend:
+        """How a component of ``mode`` (helm or native) is made and read."""
+        return self.backends[mode]
 
     @property
     def target(self) -> KubeTarget:

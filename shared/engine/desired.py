@@ -17,7 +17,7 @@ from ..helm.digest import content_digest
 from ..helm.fetch import Credentials
 from ..redaction import Redactor
 from ..values.plan import ComponentPlan
-from ..values.spec.common import ComponentSpec
+from ..values.spec.common import ComponentSpec, Mode
 from .budget import OperationBudget, operation_budget
 from .resolution import VersionResolver
 from .sources import SecretSources
@@ -37,6 +37,7 @@ class DesiredRelease:
     budget: OperationBudget
     spec: ComponentSpec = field(repr=False)
     credentials: Credentials | None = field(default=None, repr=False)
+    mode: Mode = "helm"
 
     @property
     def source(self) -> ChartSource:
@@ -62,6 +63,8 @@ def desired_release(
     redactor: Redactor,
     quarantined: tuple[str, ...] = (),
 ) -> DesiredRelease:
+    if plan.mode == "native":
+        return _native(plan, sources, redactor)
     credentials = None
     reference = plan.spec.chart.credentials_secret_ref if plan.spec.chart else None
     if reference is not None:
@@ -87,4 +90,33 @@ def desired_release(
         budget=operation_budget(plan.spec),
         spec=plan.spec,
         credentials=credentials,
+        mode="helm",
+    )
+
+
+def _native(plan: ComponentPlan, sources: SecretSources, redactor: Redactor) -> DesiredRelease:
+    """Native mode: no chart; the renderer and its version stand in for one, and the same
+    complete values feed it, so the digest covers what gunj renders."""
+    from ..native.render import APP_VERSIONS, RENDERER_VERSION
+
+    layers = sources.values(plan.values_from)
+    redactor.add(*layers.secrets)
+    values = plan.complete_values(layers.layers)
+    chart = f"native-{plan.component}"
+    app_version = plan.app_version or APP_VERSIONS[plan.component]
+    # The renderer's version with the app's as build metadata: both change what runs.
+    version = f"{RENDERER_VERSION}+{app_version.lstrip('v')}"
+    return DesiredRelease(
+        component=plan.component,
+        release=plan.release,
+        namespace=plan.namespace,
+        repository="",
+        chart=chart,
+        version=version,
+        app_version=app_version,
+        values=values,
+        digest=content_digest(chart, version, values),
+        budget=operation_budget(plan.spec),
+        spec=plan.spec,
+        mode="native",
     )

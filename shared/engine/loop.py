@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ..helm.releases import ObservedRelease
 from ..values.spec.status import ComponentState
 from .actions import RUNNERS, ActionResult, Step
+from .backends import Backend
 from .context import EngineContext
 from .decide import decide
 from .desired import DesiredRelease
@@ -30,22 +31,34 @@ def step_budget(desired: DesiredRelease | None) -> int:
     return 6 + 4 * (retries + 1)
 
 
-def reconcile_component(
-    ctx: EngineContext,
-    recorder: Recorder,
-    component: str,
-    release: str,
-    desired: DesiredRelease | None,
-    *,
-    first: ObservedRelease,
-    quarantined: frozenset[str],
-) -> ComponentRun:
+@dataclass(frozen=True)
+class Wanted:
+    """A component: what it should be, what its release is now, and how it is made."""
+
+    component: str
+    release: str
+    first: ObservedRelease
+    """What the release was when the reconcile began (possibly from the API server's cache)."""
+    desired: DesiredRelease | None
+    """None when the component is no longer wanted."""
+    quarantined: frozenset[str]
+    backend: Backend
+    after: Wanted | None = None
+    """For the old form of a component switching modes: the new form, which must be in sync
+    first."""
+
+
+def reconcile_component(ctx: EngineContext, recorder: Recorder, want: Wanted) -> ComponentRun:
     """``first`` may come from the API server's cache (cheap, possibly a moment old): enough to
     find a component in sync, but any action is decided again on a fresh observation."""
+    component, release, desired, backend = want.component, want.release, want.desired, want.backend
+    quarantined = want.quarantined
     run = ComponentRun(component, "Progressing", "")
-    observed, fresh = first, False
+    observed, fresh = want.first, False
     for _ in range(step_budget(desired) + 1):
-        record = recorder.component(component)
+        # The old form of a switching component is judged on its own: the status record is
+        # the new form's.
+        record = recorder.component(component) if want.after is None else None
         classification = classify(
             desired,
             observed,
@@ -56,18 +69,21 @@ def reconcile_component(
         )
         decision = decide(classification, desired, observed, record)
         if decision.action is not None and not fresh:
-            observed, fresh = ctx.store.observe(release, ctx.namespace, ctx.clock()), True
+            observed, fresh = backend.store.observe(release, ctx.namespace, ctx.clock()), True
             continue
-        recorder.observed(component, desired, observed, decision)
+        if want.after is None:
+            recorder.observed(component, desired, observed, decision)
         if classification.state is State.DRIFTED:
             recorder.warn(component, "Drifted", classification.reason)
         if decision.action is None:
             run.state, run.message = decision.outcome, decision.reason
             return run
-        result = RUNNERS[decision.action](ctx, Step(component, desired, observed, decision))
-        recorder.finished(component, desired, decision, result)
+        step = Step(component, desired, observed, decision, backend)
+        result = RUNNERS[decision.action](ctx, step)
+        recorder.finished(component, desired, decision, result, track=want.after is None)
         run.actions.append(result)
-        observed = ctx.store.observe(release, ctx.namespace, ctx.clock())
+        observed = backend.store.observe(release, ctx.namespace, ctx.clock())
     run.message = "the step budget of this pass is spent; the next event continues"
-    recorder.state(component, "Progressing", run.message)
+    if want.after is None:
+        recorder.state(component, "Progressing", run.message)
     return run

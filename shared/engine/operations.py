@@ -129,6 +129,7 @@ def roll_back_for_alert(
         spec = platform_of(stored).spec.component(component)
         record = recorder.component(component)
         release = release_name(stored.name, component)
+        store = ctx.backend(record.mode if record else "helm").store
         good = (
             good_before(record, record.changed_revision)
             if record and record.changed_revision
@@ -139,7 +140,7 @@ def roll_back_for_alert(
             record if spec is not None and spec.enabled else None,
             bake_window=spec.remediation.bake_window if spec else "0s",
             now=ctx.clock(),
-            good_chart_version=ctx.store.chart_version_of(release, stored.namespace, good)
+            good_chart_version=store.chart_version_of(release, stored.namespace, good)
             if good
             else None,
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import socket
 import time
 import uuid
@@ -33,6 +34,8 @@ from ..kube import ClusterAccess
 from ..kube.errors import api_error
 from ..kube.events import EventRecorder, ObjectRef
 from ..kube.lease import Lease
+from ..native.store import OWNER as NATIVE_OWNER
+from ..native.store import NativeStore
 from ..redaction import Redactor
 from ..values.limits import oversized_objects
 from ..values.names import release_name
@@ -43,12 +46,16 @@ from ..values.spec.status import HandledMessage, PlatformStatus
 from ..values.templating import template_expressions
 from . import operations
 from .alert_target import Target
+from .backends import Backend
+from .backends.helm import HelmBackend
+from .backends.native import NativeBackend
 from .conditions import summarize
 from .context import EngineContext, Progress
 from .decide import decide
 from .desired import DesiredRelease, desired_release
 from .errors import Deferred, NotFound, RefusedSpec
-from .loop import ComponentRun, reconcile_component
+from .loop import ComponentRun, Wanted, reconcile_component
+from .modes import ModeChoice, choose_mode
 from .outcome import ComponentReport, Outcome, Result
 from .record import Recorder
 from .resolution import VersionResolver
@@ -65,15 +72,6 @@ from .state import classify
 
 HANDLED_MESSAGES = 20
 READY = "every component is in sync and verified"
-
-
-@dataclass(frozen=True)
-class Wanted:
-    component: str
-    release: str
-    first: ObservedRelease
-    desired: DesiredRelease | None
-    quarantined: frozenset[str]
 
 
 def _quiet(component: str, message: str) -> None:
@@ -131,6 +129,11 @@ class Reconciler:
             self.charts, self.settings.cache, self.settings.version_recheck
         )
         self.store = ReleaseStore(self.access)
+        native_store = ReleaseStore(self.access, owner=NATIVE_OWNER)
+        self.backends: dict[str, Backend] = {
+            "helm": HelmBackend(self.store, native=native_store),
+            "native": NativeBackend(native_store, NativeStore(self.access), helm=self.store),
+        }
         self.events = EventRecorder(self.access, "gunj", self.identity, self.redactor)
         self._namespaces: set[str] = set()
 
@@ -292,36 +295,101 @@ class Reconciler:
         *,
         check_sizes: bool,
     ) -> list[Wanted]:
-        """What each component should be, beside what its release is now (from the API
-        server's cache); with no platform, nothing is wanted and what gunj made goes."""
+        """What each component should be, beside what its releases are now (from the API
+        server's cache), in the order to reconcile them. With no platform, nothing is wanted
+        and every form gunj made goes. A component switching between Helm and native mode is
+        wanted twice: its new form, then (once that is ready) its old form removed."""
         namespace, name = stored.namespace, stored.name
         plans = {plan.component: plan for plan in plan_platform(platform)} if platform else {}
-        observed = self.store.observe_namespace(namespace, self.clock(), cached=True)
+        now = self.clock()
+        seen = {
+            mode: backend.store.observe_namespace(namespace, now, cached=True)
+            for mode, backend in self.backends.items()
+        }
         wanted = []
         for component in COMPONENTS:
             release = release_name(name, component)
-            first = observed.get(release) or ObservedRelease(
-                release, namespace, ReleaseState.ABSENT
-            )
-            plan = plans.get(component)
-            if plan is None and first.state is ReleaseState.ABSENT:
-                recorder.observed_absent(component)
-                continue
+            absent = ObservedRelease(release, namespace, ReleaseState.ABSENT)
+            forms = {mode: found.get(release, absent) for mode, found in seen.items()}
             quarantined = frozenset(
                 q.chart_version
                 for q in recorder.status.quarantined_versions
                 if q.component == component
             )
-            desired = None
-            if plan is not None:
-                desired = self.desired(plan, namespace, tuple(sorted(quarantined)))
-                # Refused before any Helm call: an object over the API server's limit. (An
-                # unchanged spec was checked when it came; its installs and upgrades check
-                # again, for valuesFrom content that changed since.)
-                if check_sizes and (too_large := oversized_objects(plan, desired.values)):
-                    raise RefusedSpec(f"{component}: " + "; ".join(too_large))
-            wanted.append(Wanted(component, release, first, desired, quarantined))
+            plan = plans.get(component)
+            if plan is None:
+                present = [m for m, f in forms.items() if f.state is not ReleaseState.ABSENT]
+                if not present:
+                    recorder.observed_absent(component)
+                wanted += [
+                    Wanted(component, release, forms[m], None, quarantined, self.backends[m])
+                    for m in present
+                ]
+                continue
+            assert platform is not None  # noqa: S101 - plans come from the platform
+            choice = self._mode(platform, plan, forms, quarantined)
+            if choice.fallback:
+                recorder.fallback(component, choice.fallback)
+            plan = replace(plan, mode=choice.mode)
+            desired = self.desired(plan, namespace, tuple(sorted(quarantined)))
+            # Refused before any Helm call: an object over the API server's limit. (An
+            # unchanged spec was checked when it came; its installs and upgrades check again,
+            # for valuesFrom content that changed since.)
+            if check_sizes and (too_large := oversized_objects(plan, desired.values)):
+                raise RefusedSpec(f"{component}: " + "; ".join(too_large))
+            new = Wanted(
+                component,
+                release,
+                forms[choice.mode],
+                desired,
+                quarantined,
+                self.backends[choice.mode],
+            )
+            wanted.append(new)
+            old = "native" if choice.mode == "helm" else "helm"
+            if forms[old].state is not ReleaseState.ABSENT:
+                wanted.append(
+                    Wanted(
+                        component,
+                        release,
+                        forms[old],
+                        None,
+                        quarantined,
+                        self.backends[old],
+                        after=new,
+                    )
+                )
         return wanted
+
+    def _mode(
+        self,
+        platform: ObservabilityPlatform,
+        plan: ComponentPlan,
+        forms: dict[str, ObservedRelease],
+        quarantined: frozenset[str],
+    ) -> ModeChoice:
+        def helm_problem() -> str | None:
+            binary = self.settings.helm_binary
+            if not binary.is_file() and not shutil.which(str(binary)):
+                return f"no Helm binary at {binary}"
+            try:
+                desired = self.desired(
+                    replace(plan, mode="helm"), plan.namespace, tuple(sorted(quarantined))
+                )
+                self.charts.pull(desired.source, desired.version)
+            except GunjError as error:
+                return self.redactor(str(error))
+            return None
+
+        explicit = bool(plan.spec.mode or platform.spec.global_.mode)
+        return choose_mode(
+            plan.mode,
+            explicit,
+            forms,
+            helm_problem,
+            fallback_allowed=self.settings.native_fallback,
+            component=plan.component,
+        )
 
     def components(
         self,
@@ -333,18 +401,37 @@ class Reconciler:
         check_sizes: bool = True,
     ) -> list[ComponentRun]:
         """Every component in order; with no platform, every release it owns is removed."""
-        return [
-            reconcile_component(
-                ctx,
-                recorder,
-                want.component,
-                want.release,
-                want.desired,
-                first=want.first,
-                quarantined=want.quarantined,
-            )
-            for want in self.wanted(recorder, platform, stored, check_sizes=check_sizes)
-        ]
+        runs: list[ComponentRun] = []
+        done: dict[int, ComponentRun] = {}
+        for want in self.wanted(recorder, platform, stored, check_sizes=check_sizes):
+            if want.after is not None:
+                first = done.get(id(want.after))
+                if first is None or first.state != "InSync":
+                    waiting = f"its {want.backend.mode} form goes once the new one is ready"
+                    runs.append(ComponentRun(want.component, "Progressing", waiting))
+                    continue
+            run = reconcile_component(ctx, recorder, want)
+            done[id(want)] = run
+            if want.after is not None and run.state == "Removed":
+                # The switch is done: the new form takes what the old one held (its
+                # Services), and is verified again through them.
+                run = self._handed_over(ctx, recorder, want.after, run)
+                runs = [r for r in runs if r.component != want.component]
+            runs.append(run)
+        return runs
+
+    def _handed_over(
+        self, ctx: EngineContext, recorder: Recorder, new: Wanted, removed: ComponentRun
+    ) -> ComponentRun:
+        new.backend.take_over(ctx, new.release)
+        recorder.unverified(new.component)
+        recorder.warn(
+            new.component, "Switched", f"now in {new.backend.mode} mode; the old form is removed"
+        )
+        current = new.backend.store.observe(new.release, ctx.namespace, ctx.clock())
+        again = reconcile_component(ctx, recorder, replace(new, first=current))
+        again.actions = removed.actions + again.actions
+        return again
 
     def in_sync(self, platform: ObservabilityPlatform, request: Request) -> Outcome | None:
         """The platform is as its spec says and its status already says so: the outcome,
@@ -479,6 +566,7 @@ class Reconciler:
             deadline=deadline,
             progress=progress,
             clock=self.clock,
+            backends=self.backends,
         )
 
     @contextmanager

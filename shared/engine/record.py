@@ -93,9 +93,11 @@ class Recorder:
         if decision.outcome == "Removed":
             self._put(name, None)
             return
+        mode = desired.mode if desired is not None else mode
         base = record or ComponentStatus.model_validate({"mode": mode})
         update: dict[str, object] = {
             "mode": mode,
+            "fallback": base.fallback if mode == "native" else "",
             "state": decision.outcome,
             "message": self.redactor(decision.reason),
             "chart": observed.chart,
@@ -111,6 +113,20 @@ class Recorder:
         """A component neither wanted nor installed: nothing to record about it."""
         if name in self.status.components:
             self._put(name, None)
+
+    def fallback(self, component: str, reason: str) -> None:
+        """Record that native mode stands in for Helm for a component (an Event the first
+        time)."""
+        record = self.component(component) or ComponentStatus.model_validate({"mode": "native"})
+        if record.fallback != reason:
+            self.warn(component, "FallbackToNative", f"native mode stands in for Helm: {reason}")
+        self._put(component, record.model_copy(update={"mode": "native", "fallback": reason}))
+
+    def unverified(self, component: str) -> None:
+        """Forget what verification found for the component (what serves it changed)."""
+        record = self.component(component)
+        if record is not None:
+            self._put(component, record.model_copy(update={"verified_revision": None}))
 
     def warn(self, component: str, reason: str, message: str) -> None:
         self.events.emit(self.about, "Warning", reason, f"{component}: {message}")
@@ -177,10 +193,28 @@ class Recorder:
         desired: DesiredRelease | None,
         decision: Decision,
         result: ActionResult,
+        *,
+        track: bool = True,
     ) -> None:
-        """Fold an action's result into the record, the last actions and an Event; persist."""
+        """Fold an action's result into the record (unless ``track`` is false: the old form of
+        a switching component), the last actions and an Event; persist."""
         assert decision.action is not None  # noqa: S101 - only actions finish
         now = self.clock()
+        message = self.redactor(result.message)
+        if track:
+            self._fold(name, desired, result, now)
+        self._history(name, result, decision, now)
+        self._conditions(name, decision, result, now)
+        kind: EventType = "Normal" if result.ok and not decision.remediation else "Warning"
+        reason = EVENT_REASONS[result.action] + ("" if result.ok else "Failed")
+        self.events.emit(self.about, kind, reason, f"{name}: {message}")
+        self.taken.append((name, result))
+        self.persist(working=True)
+
+    def _fold(
+        self, name: str, desired: DesiredRelease | None, result: ActionResult, now: datetime
+    ) -> None:
+        """An action's result, in the component's record."""
         record = self.component(name) or ComponentStatus.model_validate({"mode": "helm"})
         update: dict[str, object] = {}
         if result.action in {Action.INSTALL, Action.UPGRADE, Action.ROLLBACK} and result.ok:
@@ -236,13 +270,6 @@ class Recorder:
             )
         else:
             self._put(name, record.model_copy(update=update))
-        self._history(name, result, decision, now)
-        self._conditions(name, decision, result, now)
-        kind: EventType = "Normal" if result.ok and not decision.remediation else "Warning"
-        reason = EVENT_REASONS[result.action] + ("" if result.ok else "Failed")
-        self.events.emit(self.about, kind, reason, f"{name}: {message}")
-        self.taken.append((name, result))
-        self.persist(working=True)
 
     def _history(self, name: str, result: ActionResult, decision: Decision, now: datetime) -> None:
         entry = ActionEntry.model_validate(

@@ -47,10 +47,11 @@ def rollback_component(
     desired_of: Callable[[ComponentPlan], DesiredRelease],
 ) -> ComponentRun:
     release = release_name(stored.name, component)
-    observed = ctx.store.observe(release, stored.namespace, ctx.clock())
+    record = recorder.component(component)
+    backend = ctx.backend(record.mode if record else "helm")
+    observed = backend.store.observe(release, stored.namespace, ctx.clock())
     if observed.state is ReleaseState.ABSENT or observed.revision is None:
         raise NotFound(f"{component} of {stored.namespace}/{stored.name} is not installed")
-    record = recorder.component(component)
     target = to_revision or (good_before(record, observed.revision) if record else None)
     if target is None:
         raise NotFound(
@@ -71,16 +72,16 @@ def rollback_component(
         Action.ROLLBACK, "Progressing", reason, remediation=True, rollback_to=target
     )
     run = ComponentRun(component, "Progressing", "")
-    result = RUNNERS[Action.ROLLBACK](ctx, Step(component, desired, observed, decision))
+    result = RUNNERS[Action.ROLLBACK](ctx, Step(component, desired, observed, decision, backend))
     recorder.finished(component, desired, decision, result)
     run.actions.append(result)
     if not result.ok:
         run.state, run.message = "Failed", result.message
         return run
-    restored = ctx.store.observe(release, stored.namespace, ctx.clock())
+    restored = backend.store.observe(release, stored.namespace, ctx.clock())
     verify = Decision(Action.VERIFY, "Progressing", "verify the restored revision")
     recorder.observed(component, desired, restored, verify)
-    checked = RUNNERS[Action.VERIFY](ctx, Step(component, desired, restored, verify))
+    checked = RUNNERS[Action.VERIFY](ctx, Step(component, desired, restored, verify, backend))
     recorder.finished(component, desired, verify, checked)
     run.actions.append(checked)
     from_version = observed.chart_version or ""

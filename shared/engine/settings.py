@@ -10,6 +10,8 @@ variables) with defaults that suit a person at the command line.
 - ``GUNJ_PROBE_IMAGE``: the image of gunj's verification pod (an image with ``curl``).
 - ``GUNJ_PROBE_ANNOTATIONS``: JSON object of annotations for that pod (e.g. to keep a service
   mesh's sidecar out of it).
+- ``GUNJ_NATIVE_FALLBACK``: ``true`` lets a component that has no Helm release yet come up in
+  native mode when Helm cannot install it (no Helm binary, its chart cannot be fetched).
 - ``GUNJ_LEASE_SECONDS``: how long a platform's Lease lasts without renewal (default 60; it is
   renewed every third of that while a reconcile works). A reconcile that died holds its
   platform that long.
@@ -44,6 +46,7 @@ class EngineSettings:
     probe_image: str = DEFAULT_PROBE_IMAGE
     probe_annotations: Mapping[str, str] = field(default_factory=dict)
     lease_seconds: float = DEFAULT_LEASE_SECONDS
+    native_fallback: bool = False
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
@@ -73,6 +76,7 @@ class EngineSettings:
             probe_image=env.get("GUNJ_PROBE_IMAGE") or DEFAULT_PROBE_IMAGE,
             probe_annotations={str(k): str(v) for k, v in annotations.items()},
             lease_seconds=lease,
+            native_fallback=env.get("GUNJ_NATIVE_FALLBACK", "").lower() in {"1", "true", "yes"},
         )
 
 

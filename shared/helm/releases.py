@@ -165,8 +165,11 @@ class ObservedRelease:
 
 
 class ReleaseStore:
-    def __init__(self, access: ClusterAccess) -> None:
+    def __init__(self, access: ClusterAccess, owner: str = "helm") -> None:
+        """``owner``: whose storage to read; Helm's (``owner=helm``), or another store kept in
+        the same format (gunj's native mode keeps its revisions as ``owner=gunj-native``)."""
         self.access = access
+        self.owner = owner
 
     def _list(
         self, namespace: str, selector: str, cached: bool = False
@@ -200,14 +203,14 @@ class ReleaseStore:
         return {name: sorted(rs, key=lambda r: r.revision) for name, rs in releases.items()}
 
     def revisions(self, name: str, namespace: str) -> list[StoredRevision]:
-        return self._list(namespace, f"owner=helm,name={name}").get(name, [])
+        return self._list(namespace, f"owner={self.owner},name={name}").get(name, [])
 
     def namespace_revisions(
         self, namespace: str, cached: bool = False
     ) -> dict[str, list[StoredRevision]]:
         """Every release of ``namespace`` and its stored revisions, in one API call (from the
         API server's cache when ``cached``: possibly a moment old)."""
-        return self._list(namespace, "owner=helm", cached)
+        return self._list(namespace, f"owner={self.owner}", cached)
 
     def observe(self, name: str, namespace: str, now: datetime | None = None) -> ObservedRelease:
         return self.observe_history(name, namespace, self.revisions(name, namespace), now)

@@ -23,20 +23,15 @@ def run(ctx: EngineContext, step: Step) -> ActionResult:
     timeout = ctx.operation_timeout(wanted, f"rollback of {observed.name}")
     ctx.progress(step.component, f"rollback to revision {target}")
     try:
-        ctx.helm.rollback(
-            observed.name,
-            target,
-            ctx.target,
-            timeout=timeout,
-            wait=True,
-            no_hooks=budget.no_hooks if budget else False,
+        step.backend.rollback(
+            ctx, observed.name, target, timeout, budget.no_hooks if budget else False
         )
     except GunjError as error:
-        after = ctx.store.observe(observed.name, observed.namespace)
+        after = step.backend.store.observe(observed.name, observed.namespace)
         if error.transient and after.state is not ReleaseState.FAILED:
             raise
         return ActionResult(Action.ROLLBACK, False, ctx.redactor(str(error)), after.revision)
-    after = ctx.store.observe(observed.name, observed.namespace)
+    after = step.backend.store.observe(observed.name, observed.namespace)
     return ActionResult(
         Action.ROLLBACK,
         True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...helm.releases import ObservedRelease
+from ..backends import Backend
 from ..decide import Decision
 from ..desired import DesiredRelease
 
@@ -16,6 +17,8 @@ class Step:
     """None when the component is no longer wanted (uninstall)."""
     observed: ObservedRelease
     decision: Decision
+    backend: Backend
+    """Helm or native: how this component's release is made and read."""
 
     @property
     def release(self) -> str:

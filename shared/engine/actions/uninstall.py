@@ -3,10 +3,8 @@ remediation of a failed first install)."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 
-from ...helm.errors import ReleaseNotFound
 from ..context import EngineContext
 from ..decide import Action
 from .result import ActionResult
@@ -20,12 +18,7 @@ def run(ctx: EngineContext, step: Step) -> ActionResult:
     ctx.progress(step.component, f"uninstall {observed.name}")
     wanted = desired.budget.timeout if desired else DEFAULT_TIMEOUT
     timeout = ctx.operation_timeout(wanted, f"uninstall of {observed.name}")
-    with contextlib.suppress(ReleaseNotFound):  # gone already: what was asked
-        ctx.helm.uninstall(
-            observed.name,
-            ctx.target,
-            timeout=timeout,
-            wait=True,
-            no_hooks=desired.budget.no_hooks if desired else False,
-        )
+    step.backend.uninstall(
+        ctx, observed.name, timeout, desired.budget.no_hooks if desired else False
+    )
     return ActionResult(Action.UNINSTALL, True, f"release {observed.name} uninstalled")

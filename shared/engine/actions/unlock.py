@@ -17,7 +17,7 @@ from .step import Step
 def run(ctx: EngineContext, step: Step) -> ActionResult:
     observed = step.observed
     try:
-        unlocked = ctx.store.unlock(
+        unlocked = step.backend.store.unlock(
             observed.name, observed.namespace, older_than=timedelta(0), now=ctx.clock()
         )
     except ApiException as error:

@@ -23,7 +23,7 @@ def run(ctx: EngineContext, step: Step) -> ActionResult:
     budget = ctx.operation_timeout(desired.budget.test_timeout, f"verification of {step.release}")
     deadline = time.monotonic() + budget.total_seconds()
     ctx.progress(step.component, f"verify revision {observed.revision}")
-    history = ctx.store.revisions(step.release, desired.namespace)
+    history = step.backend.store.revisions(step.release, desired.namespace)
     manifest = str(history[-1].decode().get("manifest", "")) if history else ""
     found = []
     listed = workloads(manifest, desired.namespace)
@@ -59,7 +59,7 @@ def run(ctx: EngineContext, step: Step) -> ActionResult:
             if report is not None:
                 passed = report.passed and bool(report.outcomes)
                 found.append(f"Helm tests: {report.summary()}")
-        else:
+        elif step.backend.mode == "helm":
             found.append("no Helm tests in the chart")
     if not desired.spec.tests.enabled:
         found.append("tests disabled by the spec")

@@ -15,6 +15,7 @@ Failed or no end in time fails), and is deleted afterwards.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -49,6 +50,13 @@ ENDPOINTS: dict[str, Endpoint] = {
     "loki": Endpoint("", 3100, "/ready"),
     "tempo": Endpoint("", 3200, "/ready"),
 }
+
+
+def label_value(text: str) -> str:
+    """``text`` as a label value: letters, digits, ``-``, ``_`` and ``.`` (a native chart
+    version's ``+`` becomes ``_``), at most 63, alphanumeric at both ends."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", text)[:63]
+    return cleaned.strip("-_.")
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ def run_probe(
         PROBE_LABEL: "true",
         PLATFORM_LABEL: platform,
         COMPONENT_LABEL: component,
-        CHART_LABEL: chart[:63].rstrip("-."),
+        CHART_LABEL: label_value(chart),
     }
     pod = _pod(
         name,

@@ -37,6 +37,9 @@ class Condition(StatusModel):
 
 class ComponentStatus(StatusModel):
     mode: Literal["helm", "native"]
+    fallback: str = Field(
+        "", description="why native mode stands in for the Helm mode the spec asks for"
+    )
     state: ComponentState | None = None
     chart: str | None = None
     chart_version: str | None = None

@@ -1,0 +1,62 @@
+"""How a component's release is made: through Helm (:mod:`.helm`), or as plain manifests applied
+by gunj itself (:mod:`.native`). Both keep revisions in the same storage format, so one engine
+observes, classifies, verifies and remediates either."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from ...helm.releases import ReleaseStore
+
+if TYPE_CHECKING:
+    from ..context import EngineContext
+    from ..desired import DesiredRelease
+
+Mode = Literal["helm", "native"]
+
+
+class Backend(Protocol):
+    @property
+    def mode(self) -> Mode: ...
+
+    @property
+    def store(self) -> ReleaseStore:
+        """Where this mode's revisions are read from."""
+        ...
+
+    def install(
+        self,
+        ctx: EngineContext,
+        desired: DesiredRelease,
+        labels: dict[str, str],
+        timeout: timedelta,
+        description: str,
+    ) -> None: ...
+
+    def upgrade(
+        self,
+        ctx: EngineContext,
+        desired: DesiredRelease,
+        labels: dict[str, str],
+        timeout: timedelta,
+        description: str,
+    ) -> None: ...
+
+    def rollback(
+        self,
+        ctx: EngineContext,
+        release: str,
+        revision: int,
+        timeout: timedelta,
+        no_hooks: bool,
+    ) -> None: ...
+
+    def uninstall(
+        self, ctx: EngineContext, release: str, timeout: timedelta, no_hooks: bool
+    ) -> None: ...
+
+    def take_over(self, ctx: EngineContext, release: str) -> None:
+        """After a switch from the other mode removed its form: take what it held (the
+        Services both forms name alike)."""
+        ...

@@ -1,0 +1,97 @@
+"""Releases made by Helm: the chart pulled into gunj's cache (Helm installs from the local
+archive and never sees repository credentials), then ``helm install``, ``upgrade``,
+``rollback`` or ``uninstall``."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+from ...helm.errors import ReleaseNotFound
+from ...helm.releases import ReleaseStore
+from ...native.apply import delete_objects, owned
+
+if TYPE_CHECKING:
+    from ..context import EngineContext
+    from ..desired import DesiredRelease
+
+
+@dataclass
+class HelmBackend:
+    store: ReleaseStore
+    native: ReleaseStore
+    """Native mode's revisions: a component switching from native mode hands its Services
+    over (the chart names them alike and would not install beside them)."""
+    mode: Literal["helm"] = "helm"
+
+    def install(
+        self,
+        ctx: EngineContext,
+        desired: DesiredRelease,
+        labels: dict[str, str],
+        timeout: timedelta,
+        description: str,
+    ) -> None:
+        pulled = ctx.charts.pull(desired.source, desired.version)
+        if self.native.revisions(desired.release, ctx.namespace):
+            services = [
+                key
+                for key in owned(ctx.access, ctx.namespace, ctx.platform, desired.component)
+                if key.kind == "Service"
+            ]
+            delete_objects(ctx.access, services)
+        ctx.helm.install(
+            desired.release,
+            pulled.reference(),
+            ctx.target,
+            values=desired.values,
+            timeout=timeout,
+            wait=True,
+            no_hooks=desired.budget.no_hooks,
+            labels=labels,
+            description=description,
+        )
+
+    def upgrade(
+        self,
+        ctx: EngineContext,
+        desired: DesiredRelease,
+        labels: dict[str, str],
+        timeout: timedelta,
+        description: str,
+    ) -> None:
+        pulled = ctx.charts.pull(desired.source, desired.version)
+        ctx.helm.upgrade(
+            desired.release,
+            pulled.reference(),
+            ctx.target,
+            values=desired.values,
+            timeout=timeout,
+            wait=True,
+            no_hooks=desired.budget.no_hooks,
+            labels=labels,
+            description=description,
+        )
+
+    def rollback(
+        self,
+        ctx: EngineContext,
+        release: str,
+        revision: int,
+        timeout: timedelta,
+        no_hooks: bool,
+    ) -> None:
+        ctx.helm.rollback(
+            release, revision, ctx.target, timeout=timeout, wait=True, no_hooks=no_hooks
+        )
+
+    def uninstall(
+        self, ctx: EngineContext, release: str, timeout: timedelta, no_hooks: bool
+    ) -> None:
+        with contextlib.suppress(ReleaseNotFound):  # gone already: what was asked
+            ctx.helm.uninstall(release, ctx.target, timeout=timeout, wait=True, no_hooks=no_hooks)
+
+    def take_over(self, ctx: EngineContext, release: str) -> None:
+        """Nothing to take: Helm made its Services when it installed."""

@@ -1,0 +1,222 @@
+"""Releases made by gunj itself (native mode): the component rendered as plain objects
+(:mod:`shared.native.render`), applied by server-side apply, what it no longer renders pruned,
+its workloads waited for, and the applied set recorded as a revision in Helm's storage format
+(:mod:`shared.native.store`), so classification, verification, remediation and rollback work
+the same as with Helm.
+
+A revision is written pending (with the deadline of its operation, as Helm's are) before its
+objects are applied; then deployed, or failed when an object is refused or the workloads are
+not ready in time. A rollback applies an earlier revision's recorded objects as a new revision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+
+from ...errors import GunjError
+from ...helm.client import DEADLINE_LABEL, latest_end
+from ...helm.releases import ReleaseStore
+from ...native.apply import (
+    COMPONENT_LABEL,
+    NATIVE_LABEL,
+    PLATFORM_LABEL,
+    apply_objects,
+    delete_objects,
+    owned,
+    prune,
+)
+from ...native.render import RenderError, render
+from ...native.store import NativeStore, manifest_of
+from ..verification.workloads import wait_ready, workloads
+
+if TYPE_CHECKING:
+    from ..context import EngineContext
+    from ..desired import DesiredRelease
+
+NAMESPACE_LABEL = "gunj.io/namespace"
+
+
+class NativeRenderError(GunjError):
+    """The component's values cannot be rendered as native objects (names the values path)."""
+
+
+class NativeTimeout(GunjError):
+    """The component's workloads were not ready within its timeout."""
+
+    transient = True
+
+
+@dataclass(frozen=True)
+class Revision:
+    """What one native revision holds."""
+
+    release: str
+    component: str
+    chart: dict[str, str]
+    values: dict[str, Any] = field(repr=False)
+    objects: list[dict[str, Any]] = field(repr=False)
+    description: str
+
+
+@dataclass
+class NativeBackend:
+    store: ReleaseStore
+    writer: NativeStore
+    helm: ReleaseStore
+    """Helm's releases: while the component's Helm form still stands (a switch), its objects
+    are left to it and taken over once it is gone (:meth:`take_over`)."""
+    mode: Literal["native"] = "native"
+
+    def install(
+        self,
+        ctx: EngineContext,
+        desired: DesiredRelease,
+        labels: dict[str, str],
+        timeout: timedelta,
+        description: str,
+    ) -> None:
+        self._deploy(ctx, rendered(ctx, desired, description), labels, timeout, "pending-install")
+
+    def upgrade(
+        self,
+        ctx: EngineContext,
+        desired: DesiredRelease,
+        labels: dict[str, str],
+        timeout: timedelta,
+        description: str,
+    ) -> None:
+        self._deploy(ctx, rendered(ctx, desired, description), labels, timeout, "pending-upgrade")
+
+    def rollback(
+        self, ctx: EngineContext, release: str, revision: int, timeout: timedelta, no_hooks: bool
+    ) -> None:
+        stored = next(
+            (r for r in self.store.revisions(release, ctx.namespace) if r.revision == revision),
+            None,
+        )
+        if stored is None:
+            raise GunjError(f"revision {revision} of {release} is not stored any more")
+        payload = stored.decode()
+        earlier = Revision(
+            release=release,
+            component=str(stored.labels.get(COMPONENT_LABEL, "")),
+            chart=dict((payload.get("chart") or {}).get("metadata") or {}),
+            values=dict(payload.get("config") or {}),
+            objects=[o for o in yaml.safe_load_all(payload.get("manifest") or "") if o],
+            description=f"Rollback to {revision}",
+        )
+        self._deploy(ctx, earlier, dict(stored.labels), timeout, "pending-rollback")
+
+    def uninstall(
+        self, ctx: EngineContext, release: str, timeout: timedelta, no_hooks: bool
+    ) -> None:
+        history = self.store.revisions(release, ctx.namespace)
+        component = next((r.labels.get(COMPONENT_LABEL) for r in reversed(history)), None)
+        if component:
+            delete_objects(ctx.access, owned(ctx.access, ctx.namespace, ctx.platform, component))
+        self.writer.delete_all(release, ctx.namespace)
+
+    def take_over(self, ctx: EngineContext, release: str) -> None:
+        """Apply the deployed revision's objects again, the ones the Helm form held too."""
+        deployed = next(
+            (
+                r
+                for r in reversed(self.store.revisions(release, ctx.namespace))
+                if r.status.value == "deployed"
+            ),
+            None,
+        )
+        if deployed is not None:
+            manifest = deployed.decode().get("manifest") or ""
+            apply_objects(ctx.access, [o for o in yaml.safe_load_all(manifest) if o])
+
+    def _deploy(
+        self,
+        ctx: EngineContext,
+        revision: Revision,
+        labels: dict[str, str],
+        timeout: timedelta,
+        pending: str,
+    ) -> None:
+        history = self.store.revisions(revision.release, ctx.namespace)
+        number = (history[-1].revision if history else 0) + 1
+        previous = [r.revision for r in history if r.status.value == "deployed"]
+        stamped = {**labels, DEADLINE_LABEL: str(latest_end(timeout))}
+        self._record(ctx, revision, number, pending, stamped)
+        try:
+            switching = bool(self.helm.revisions(revision.release, ctx.namespace))
+            applied = apply_objects(
+                ctx.access, revision.objects, leave_to=revision.release if switching else None
+            )
+            prune(ctx.access, ctx.namespace, ctx.platform, revision.component, applied)
+            found = workloads(manifest_of(revision.objects), ctx.namespace)
+            ready, message = wait_ready(ctx.access, found, timeout.total_seconds())
+            if not ready:
+                raise NativeTimeout(f"{revision.component}: {message} after {timeout}")
+        except GunjError as error:
+            failed = replace(revision, description=f"{revision.description}: {error}")
+            self._record(ctx, failed, number, "failed", labels)
+            raise
+        self._record(ctx, revision, number, "deployed", labels)
+        for earlier in previous:
+            self.writer.set_status(revision.release, ctx.namespace, earlier, "superseded")
+        self.writer.trim(revision.release, ctx.namespace)
+
+    def _record(
+        self,
+        ctx: EngineContext,
+        revision: Revision,
+        number: int,
+        status: str,
+        labels: dict[str, str],
+    ) -> None:
+        self.writer.write(
+            release=revision.release,
+            namespace=ctx.namespace,
+            revision=number,
+            status=status,
+            chart=revision.chart,
+            values=revision.values,
+            objects=revision.objects,
+            labels=labels,
+            description=revision.description,
+        )
+
+
+def rendered(ctx: EngineContext, desired: DesiredRelease, description: str) -> Revision:
+    try:
+        objects = _render(ctx, desired)
+    except RenderError as error:
+        raise NativeRenderError(f"{desired.component}: {error}") from None
+    return Revision(
+        release=desired.release,
+        component=desired.component,
+        chart={
+            "name": desired.chart,
+            "version": desired.version,
+            "appVersion": desired.app_version,
+        },
+        values=dict(desired.values),
+        objects=objects,
+        description=description,
+    )
+
+
+def _render(ctx: EngineContext, desired: DesiredRelease) -> list[dict[str, Any]]:
+    return render(
+        desired.component,
+        release=desired.release,
+        namespace=ctx.namespace,
+        values=desired.values,
+        labels={
+            PLATFORM_LABEL: ctx.platform,
+            COMPONENT_LABEL: desired.component,
+            NATIVE_LABEL: "true",
+            NAMESPACE_LABEL: ctx.namespace,
+        },
+        app_version=desired.app_version or None,
+    )
