@@ -17,7 +17,8 @@ ALLOWED: dict[str, set[str]] = {
     "helm": {"kube"},
     "events": set(),
     "clusters": {"kube"},
-    "engine": {"values", "helm", "kube", "events", "clusters"},
+    "native": {"values", "kube", "helm"},  # its revisions are kept in Helm's storage format
+    "engine": {"values", "helm", "kube", "events", "clusters", "native"},
     "upgrades": {"engine", "values", "helm", "kube", "events", "clusters"},
     "handlers": {"engine", "upgrades", "values", "helm", "kube", "events", "clusters"},
     "localstack": {"helm", "kube", "clusters", "packaging", "handlers"},
