@@ -1,0 +1,1 @@
+"""Native mode: the components as plain manifests, applied by server-side apply."""

@@ -1,0 +1,60 @@
+"""``grafana.ini`` from the values' ``grafana.ini`` mapping, written as the chart writes it:
+settings outside a section first, then one ``[section]`` per mapping, keys in sorted order;
+strings as they are, lists as JSON, booleans as ``true``/``false``.
+
+A line break in a key or a value would start a new setting or section of Grafana's own choosing,
+so it is refused rather than written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .reading import RenderError
+
+WHERE = "grafana values grafana.ini"
+
+
+def _value(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int | float | str):
+        text = str(value)
+    elif isinstance(value, list):
+        text = json.dumps(value, separators=(",", ":"))
+    else:
+        raise RenderError(f"{where}: a setting is text, a number, true/false or a list")
+    if "\n" in text or "\r" in text:
+        raise RenderError(f"{where}: a setting cannot span lines")
+    return text
+
+
+def _line(key: str, value: Any, where: str) -> str:
+    if not key or any(c in key for c in "\r\n[]="):
+        raise RenderError(f"{where}: not a valid setting name")
+    return f"{key} = {_value(value, f'{where}.{key}')}"
+
+
+def _sorted(block: Mapping[Any, Any]) -> list[tuple[str, Any]]:
+    return sorted(((str(key), value) for key, value in block.items()), key=lambda item: item[0])
+
+
+def render_ini(settings: Mapping[str, Any]) -> str:
+    lines = [
+        _line(key, value, WHERE)
+        for key, value in _sorted(settings)
+        if not isinstance(value, Mapping)
+    ]
+    for section, block in _sorted(settings):
+        if not isinstance(block, Mapping):
+            continue
+        where = f"{WHERE}.{section}"
+        if not section or any(c in section for c in "\r\n[]"):
+            raise RenderError(f"{where}: not a valid section name")
+        lines.append(f"[{section}]")
+        for key, value in _sorted(block):
+            if isinstance(value, Mapping):
+                raise RenderError(f"{where}.{key}: sections do not nest")
+            lines.append(_line(key, value, where))
+    return "\n".join(lines) + "\n"

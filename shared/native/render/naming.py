@@ -1,0 +1,64 @@
+"""Names and labels of native objects.
+
+Services carry the Helm charts' names, so everything that reaches a component by its Service
+(Grafana's datasources, Tempo's remote write, people's dashboards) works the same in both modes.
+Every other object is ``<release>-native[-<part>]``, so a native object never has a Helm
+release's name; cluster-scoped ones add the namespace, as releases are per namespace.
+
+Native Services select pods by :data:`INSTANCE_LABEL` alone. Helm's Services select by
+``app.kubernetes.io/instance`` (with name and component), which native pods never carry: during
+a switch between modes neither form's Service sends traffic to the other's pods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+INSTANCE_LABEL = "gunj.io/native-instance"
+NAME_LABEL = "app.kubernetes.io/name"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "gunj"
+# The label every upstream chart selects its pods by, next to name and component.
+HELM_INSTANCE_LABEL = "app.kubernetes.io/instance"
+CHECKSUM_ANNOTATION = "gunj.io/config-checksum"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and as what a component is rendered."""
+
+    component: str
+    release: str
+    namespace: str
+    labels: Mapping[str, str]
+
+    def native(self, part: str = "") -> str:
+        """The name of a native object (workload, ConfigMap, ServiceAccount, ...)."""
+        return f"{self.release}-native-{part}" if part else f"{self.release}-native"
+
+    @property
+    def cluster_wide(self) -> str:
+        """The name of a cluster-scoped object: unique across namespaces."""
+        return f"{self.namespace}-{self.release}-native"
+
+    def object_labels(self, part: str) -> dict[str, str]:
+        """The given labels, and what the object is (these three always win)."""
+        return {
+            **self.labels,
+            NAME_LABEL: self.component,
+            COMPONENT_LABEL: part,
+            MANAGED_BY_LABEL: MANAGED_BY,
+        }
+
+    def pod_labels(self, part: str) -> dict[str, str]:
+        """A pod's labels: the object's, less Helm's instance label (with it, the Helm chart's
+        Service could select native pods), and the label native Services select by."""
+        labels = self.object_labels(part)
+        labels.pop(HELM_INSTANCE_LABEL, None)
+        return {**labels, **self.selector}
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return {INSTANCE_LABEL: self.release}
