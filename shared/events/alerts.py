@@ -62,6 +62,16 @@ def _labels(*sources: Any) -> dict[str, str]:
     return merged
 
 
+def _unix_time(value: Any) -> datetime | None:
+    """Seconds since the epoch as a time; None when absent or not a time that can be."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
@@ -77,12 +87,7 @@ def _cloud_monitoring(incident: Mapping[str, Any]) -> Alert:
     state = incident.get("state")
     if not isinstance(state, str) or state not in {"open", "closed"}:
         raise InvalidAlert(f"incident {incident_id[:80]}: state is neither open nor closed")
-    started = incident.get("started_at")
-    started_at = (
-        datetime.fromtimestamp(started, UTC)
-        if isinstance(started, int | float) and not isinstance(started, bool) and started > 0
-        else None
-    )
+    started_at = _unix_time(incident.get("started_at"))
     resource, metric = _mapping(incident.get("resource")), _mapping(incident.get("metric"))
     return Alert(
         source="cloud-monitoring",
