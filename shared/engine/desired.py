@@ -101,7 +101,7 @@ def _native(plan: ComponentPlan, sources: SecretSources, redactor: Redactor) -> 
 
     layers = sources.values(plan.values_from)
     redactor.add(*layers.secrets)
-    values = plan.complete_values(layers.layers)
+    values = plan.literal_complete_values(layers.layers)
     chart = f"native-{plan.component}"
     app_version = plan.app_version or APP_VERSIONS[plan.component]
     # The renderer's version with the app's as build metadata: both change what runs.

@@ -68,7 +68,7 @@ from .resource import (
 )
 from .settings import EngineSettings
 from .sources import SecretSources
-from .state import classify
+from .state import classify, owned_by
 
 HANDLED_MESSAGES = 20
 READY = "every component is in sync and verified"
@@ -347,7 +347,7 @@ class Reconciler:
             )
             wanted.append(new)
             old = "native" if choice.mode == "helm" else "helm"
-            if forms[old].state is not ReleaseState.ABSENT:
+            if forms[old].state is not ReleaseState.ABSENT and owned_by(forms[old], name):
                 wanted.append(
                     Wanted(
                         component,

@@ -18,7 +18,7 @@ import copy
 import functools
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -73,6 +73,9 @@ class ComponentPlan:
     values_from: tuple[ValuesFrom, ...]
     config: Values
     spec: ComponentSpec
+    literal_values: Values = field(default_factory=dict, repr=False)
+    """Layers 1 and 2 with the spec's strings as written: for native mode, where nothing is
+    evaluated as a template."""
 
     @property
     def values(self) -> Values:
@@ -82,6 +85,10 @@ class ComponentPlan:
     def complete_values(self, values_from_layers: Sequence[Mapping[str, Any]]) -> Values:
         """The values Helm gets, given the content of each ``valuesFrom`` entry, in order."""
         return merge_all(self.base_values, *values_from_layers, self.config)
+
+    def literal_complete_values(self, values_from_layers: Sequence[Mapping[str, Any]]) -> Values:
+        """The same, with the spec's strings as written (native mode renders them itself)."""
+        return merge_all(self.literal_values, *values_from_layers, self.config)
 
 
 def values_from_layer(reference: ValuesFrom, content: str) -> Values:
@@ -111,6 +118,7 @@ def plan_component(
     upstream = upstream_chart(component)
     source = spec.chart
     # A spec's strings reach values the chart evaluates as templates: written so they stay text.
+    literal = merge_all(default_values(component), DERIVERS[component](spec, context))
     derived = neutralise_values(component, DERIVERS[component](spec, context))
     base = merge_all(default_values(component), derived)
     return ComponentPlan(
@@ -126,6 +134,7 @@ def plan_component(
         values_from=tuple(spec.values_from),
         config=copy.deepcopy(spec.config or {}),
         spec=spec,
+        literal_values=literal,
     )
 
 

@@ -148,7 +148,12 @@ class NativeBackend:
         stamped = {**labels, DEADLINE_LABEL: str(latest_end(timeout))}
         self._record(ctx, revision, number, pending, stamped)
         try:
-            switching = bool(self.helm.revisions(revision.release, ctx.namespace))
+            # The component's Helm form, if gunj made one, is being switched from: its
+            # objects are left to it until it is gone. Any other Helm owner is refused.
+            switching = any(
+                r.labels.get(PLATFORM_LABEL) == ctx.platform
+                for r in self.helm.revisions(revision.release, ctx.namespace)
+            )
             applied = apply_objects(
                 ctx.access, revision.objects, leave_to=revision.release if switching else None
             )
