@@ -97,7 +97,8 @@ def wait_ready(access: ClusterAccess, found: list[Workload], timeout: float) -> 
             return True, f"{len(found)} workload(s) ready" if found else "no workloads"
         if time.monotonic() >= deadline:
             return False, "not ready: " + "; ".join(
-                f"{workload.describe()}: {why}" for workload, why in waiting.items()
+                f"{workload.describe()}: {why}{_held_by(access, workload)}"
+                for workload, why in waiting.items()
             )
         time.sleep(POLL)
 
@@ -107,3 +108,44 @@ def _pending(access: ClusterAccess, found: list[Workload]) -> Iterator[tuple[Wor
         why = _not_ready(access, workload)
         if why is not None:
             yield workload, why
+
+
+def _held_by(access: ClusterAccess, workload: Workload) -> str:
+    """What holds the workload's first unready pod back, as its own conditions or container
+    states say (unschedulable for want of a volume, an image that cannot be pulled, a crash
+    loop): a replica count alone does not tell the operator where to look."""
+    reads = {
+        "Deployment": access.apps.read_namespaced_deployment,
+        "StatefulSet": access.apps.read_namespaced_stateful_set,
+        "DaemonSet": access.apps.read_namespaced_daemon_set,
+    }
+    try:
+        obj: Any = reads[workload.kind](workload.name, workload.namespace)
+        labels = (obj.spec.selector.match_labels or {}) if obj.spec.selector else {}
+        if not labels:
+            return ""
+        selector = ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
+        pods = access.core.list_namespaced_pod(workload.namespace, label_selector=selector).items
+    except ApiException:
+        return ""  # the reason is a courtesy; the verdict stands without it
+    for pod in sorted(pods, key=lambda p: p.metadata.name or ""):
+        reason = _pod_reason(pod)
+        if reason:
+            return f" (pod {pod.metadata.name}: {reason})"
+    return ""
+
+
+def _pod_reason(pod: Any) -> str | None:
+    status = pod.status
+    if status is None:
+        return None
+    for condition in status.conditions or []:
+        if condition.type == "PodScheduled" and condition.status == "False":
+            return f"unschedulable: {condition.message or condition.reason}"
+    for container in status.container_statuses or []:
+        waiting = container.state.waiting if container.state else None
+        if waiting and waiting.reason:
+            return f"container {container.name} {waiting.reason}: {waiting.message or ''}".strip()
+        if not container.ready:
+            return f"container {container.name} not ready"
+    return None

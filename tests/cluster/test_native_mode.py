@@ -1,0 +1,271 @@
+"""Native mode on the local cluster: the four components as plain objects applied by gunj,
+kept in sync without writes, changed, rolled back, pruned and removed like Helm releases; the
+examples wired the same as with Helm; a fallback from Helm only where allowed; a Helm release
+never taken over; and switches between the modes that end with one form and no orphan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes.client.exceptions import ApiException
+
+from shared.engine.platform import Reconciler, Request
+from shared.engine.settings import EngineSettings
+from shared.helm import HelmClient, KubeTarget
+from shared.helm.releases import ReleaseState, ReleaseStore
+from shared.helm.repositories import RepositorySettings
+from shared.kube import ClusterAccess
+from shared.localstack.stack import Stack
+from shared.native.apply import owned
+from shared.values.validation import validate
+from tests.engine_support import (
+    EXAMPLES,
+    SMALL_PROMETHEUS,
+    SMALL_TEMPO,
+    Engine,
+    make_engine,
+    platform,
+)
+from tests.support import http_chart
+
+GRAFANA = {"adminCredentials": {"existingSecret": "grafana-admin"}}
+NATIVE = {"mode": "native"}
+
+
+@pytest.fixture
+def native(local_stack: Stack, tmp_path: Path, engine_cache: Path) -> Engine:
+    """The engine, for platforms whose spec asks for native mode (Helm is not used)."""
+    helm = HelmClient.for_path(local_stack.helm[3], home=tmp_path / "helm-home")
+    return make_engine(helm, local_stack, tmp_path, engine_cache)
+
+
+def native_store(engine: Engine) -> ReleaseStore:
+    return ReleaseStore(engine.access, owner="gunj-native")
+
+
+def kinds(engine: Engine, namespace: str, component: str) -> set[tuple[str, str]]:
+    return {(k.kind, k.name) for k in owned(engine.access, namespace, "obs", component)}
+
+
+def checksum(engine: Engine, namespace: str, name: str) -> str:
+    for read in (
+        engine.access.apps.read_namespaced_stateful_set,
+        engine.access.apps.read_namespaced_deployment,
+    ):
+        try:
+            workload = read(name, namespace)
+        except ApiException as error:
+            if error.status == 404:  # the other kind
+                continue
+            raise
+        return str(workload.spec.template.metadata.annotations["gunj.io/config-checksum"])
+    raise AssertionError(f"no workload {name}")
+
+
+def test_native_components_install_change_roll_back_prune_and_uninstall(
+    native: Engine, namespace: str
+) -> None:
+    spec = {
+        "global": NATIVE,
+        "prometheus": SMALL_PROMETHEUS,
+        "loki": {},
+        "tempo": SMALL_TEMPO,
+        "grafana": GRAFANA,
+    }
+    outcome = native.apply(platform(namespace, **spec))
+
+    assert outcome.result == "ready", outcome
+    status = native.status(namespace)
+    assert {c.mode for c in status.components.values()} == {"native"}
+    services = {
+        name
+        for _, name in set().union(
+            *(kinds(native, namespace, c) for c in ("prometheus", "loki", "tempo", "grafana"))
+        )
+        if name.startswith("obs-")
+    }
+    assert {
+        "obs-prometheus-server",
+        "obs-loki",
+        "obs-loki-gateway",
+        "obs-tempo",
+        "obs-grafana",
+    } <= services
+    assert ReleaseStore(native.access).observe_namespace(namespace) == {}  # no Helm at all
+    native.helm_runs()
+
+    again = native.apply(platform(namespace, **spec))
+    assert again.result == "ready" and all(not c.actions for c in again.components)
+    assert native.helm_runs() == []
+
+    before = checksum(native, namespace, "obs-prometheus-native")
+    changed = {**spec, "prometheus": {**SMALL_PROMETHEUS, "scrapeInterval": "45s"}}
+    outcome = native.apply(platform(namespace, **changed))
+    assert {c.component: c.actions for c in outcome.components} == {
+        "prometheus": ("upgrade", "verify"),
+        "loki": (),
+        "tempo": (),
+        "grafana": (),
+    }
+    assert checksum(native, namespace, "obs-prometheus-native") != before  # pods roll
+    assert native_store(native).observe("obs-prometheus", namespace).revision == 2
+
+    rolled = native.reconciler.rollback(namespace, "obs", "prometheus")
+    assert rolled.result == "rolled-back", rolled
+    restored = native_store(native).observe("obs-prometheus", namespace)
+    assert restored.revision == 3
+    assert checksum(native, namespace, "obs-prometheus-native") == before
+
+    with_ingress = {**changed, "grafana": {**GRAFANA, "ingress": {"host": "grafana.example.com"}}}
+    assert native.apply(platform(namespace, **with_ingress)).result == "ready"
+    assert ("Ingress", "obs-grafana-native") in kinds(native, namespace, "grafana")
+    assert native.apply(platform(namespace, **changed)).result == "ready"
+    assert ("Ingress", "obs-grafana-native") not in kinds(native, namespace, "grafana")
+
+    without_tempo = {**changed, "tempo": {**SMALL_TEMPO, "enabled": False}}
+    outcome = native.apply(platform(namespace, **without_tempo))
+    assert outcome.result == "ready"
+    assert kinds(native, namespace, "tempo") == set()
+    assert native_store(native).observe("obs-tempo", namespace).state is ReleaseState.ABSENT
+    assert "tempo" not in native.status(namespace).components
+
+
+def test_the_minimal_example_in_native_mode_comes_up_wired_as_with_helm(
+    native: Engine, namespace: str
+) -> None:
+    # The production example asks for a storage class and labelled nodes of a real cluster;
+    # its wiring is checked on the rendered objects and by the API server's strict dry-run.
+    document = yaml.safe_load((EXAMPLES / "minimal.yaml").read_text())
+    document["metadata"]["namespace"] = namespace
+    document["spec"].setdefault("global", {})["mode"] = "native"
+    result = validate(document)
+    assert result.platform is not None, result.problems
+
+    outcome = native.apply(result.platform)
+
+    assert outcome.result == "ready", outcome
+    sources = native.access.core.read_namespaced_config_map("obs-grafana-native", namespace)
+    provisioned = [
+        yaml.safe_load(text)
+        for key, text in (sources.data or {}).items()
+        if key.startswith("datasources")
+    ]
+    urls = [
+        s["url"]
+        for doc in provisioned
+        for s in doc.get("datasources", [])
+        if s.get("url", "").startswith("http://obs-")
+    ]
+    assert urls
+    for url in urls:
+        host, port = url.removeprefix("http://").split("/")[0].split(":")
+        service = native.access.core.read_namespaced_service(host.split(".")[0], namespace)
+        assert int(port) in {p.port for p in service.spec.ports}, url
+
+
+def test_a_workload_held_back_fails_with_what_holds_it(native: Engine, namespace: str) -> None:
+    prometheus = {
+        **SMALL_PROMETHEUS,
+        "storage": {"size": "1Gi", "storageClassName": "no-such-class"},
+        "timeout": "15s",
+        "remediation": {"retries": 0},
+    }
+
+    outcome = native.apply(platform(namespace, **{"global": NATIVE, "prometheus": prometheus}))
+
+    assert outcome.result != "ready", outcome
+    message = native.status(namespace).components["prometheus"].message or ""
+    assert "0/1 replicas ready" in message, message
+    assert "unschedulable" in message and "PersistentVolumeClaim" in message, message
+
+
+def _reconciler(stack: Stack, tmp_path: Path, *, fallback: bool) -> Reconciler:
+    broken = {url: "http://127.0.0.1:1/nothing" for url in stack.repository_mirrors()}
+    return Reconciler(
+        "local",
+        ClusterAccess(stack.kubeconfig),
+        EngineSettings(
+            helm_binary=stack.helm[3], cache=tmp_path / "cache", native_fallback=fallback
+        ),
+        repositories=RepositorySettings(mirrors=broken),
+    )
+
+
+def test_a_new_component_falls_back_to_native_only_where_allowed(
+    local_stack: Stack, tmp_path: Path, namespace: str
+) -> None:
+    spec = platform(namespace, prometheus={**SMALL_PROMETHEUS, "chartVersion": "29.27.0"})
+
+    refused = _reconciler(local_stack, tmp_path, fallback=False).apply(spec)
+    assert (refused.result, refused.transient) == ("error", True)
+    assert "falling back to native mode is not allowed" in refused.message
+
+    outcome = _reconciler(local_stack, tmp_path, fallback=True).apply(spec, Request())
+    assert outcome.result == "ready", outcome
+    engine = make_engine(
+        HelmClient.for_path(local_stack.helm[3]), local_stack, tmp_path, tmp_path / "cache"
+    )
+    record = engine.status(namespace).components["prometheus"]
+    assert record.mode == "native" and "cannot be reached" in record.fallback
+    assert "FallbackToNative" in [reason for _, reason, _ in engine.events(namespace)]
+
+
+def test_a_helm_release_is_never_taken_over(
+    native: Engine, namespace: str, local_stack: Stack
+) -> None:
+    target = KubeTarget(namespace=namespace, kubeconfig=local_stack.kubeconfig)
+    native.helm.install(
+        "obs-prometheus",
+        http_chart(local_stack, "prometheus", "29.27.0"),
+        target,
+        values={"alertmanager": {"enabled": False}},
+    )
+
+    outcome = native.apply(
+        platform(namespace, **{"global": NATIVE, "prometheus": SMALL_PROMETHEUS})
+    )
+
+    assert outcome.result in {"failed", "stalled"}, outcome
+    assert "belongs to the Helm release obs-prometheus" in (
+        native.status(namespace).components["prometheus"].last_failure
+    )
+    helm_release = ReleaseStore(native.access).observe("obs-prometheus", namespace)
+    assert (helm_release.state, helm_release.revision) == (ReleaseState.DEPLOYED, 1)
+    service = native.access.core.read_namespaced_service("obs-prometheus-server", namespace)
+    assert service.metadata.annotations["meta.helm.sh/release-name"] == "obs-prometheus"
+
+
+def test_switching_helm_to_native_and_back_leaves_one_form_and_no_orphan(
+    engine: Engine, namespace: str
+) -> None:
+    helm_mode = platform(namespace, prometheus=SMALL_PROMETHEUS)
+    assert engine.apply(helm_mode).result == "ready"
+
+    to_native = platform(namespace, prometheus={**SMALL_PROMETHEUS, **NATIVE})
+    outcome = engine.apply(to_native)
+
+    assert outcome.result == "ready", outcome
+    assert ReleaseStore(engine.access).observe("obs-prometheus", namespace).state is (
+        ReleaseState.ABSENT
+    )
+    assert native_store(engine).observe("obs-prometheus", namespace).state is (
+        ReleaseState.DEPLOYED
+    )
+    service = engine.access.core.read_namespaced_service("obs-prometheus-server", namespace)
+    assert service.metadata.labels["gunj.io/native"] == "true"
+    assert engine.status(namespace).components["prometheus"].mode == "native"
+
+    back = platform(namespace, prometheus={**SMALL_PROMETHEUS, "mode": "helm"})
+    outcome = engine.apply(back)
+
+    assert outcome.result == "ready", outcome
+    assert ReleaseStore(engine.access).observe("obs-prometheus", namespace).state is (
+        ReleaseState.DEPLOYED
+    )
+    assert native_store(engine).observe("obs-prometheus", namespace).state is (ReleaseState.ABSENT)
+    assert owned(engine.access, namespace, "obs", "prometheus") == []
+    service = engine.access.core.read_namespaced_service("obs-prometheus-server", namespace)
+    assert service.metadata.annotations["meta.helm.sh/release-name"] == "obs-prometheus"
+    assert engine.status(namespace).components["prometheus"].mode == "helm"
