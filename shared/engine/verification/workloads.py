@@ -125,7 +125,9 @@ def _held_by(access: ClusterAccess, workload: Workload) -> str:
         if not labels:
             return ""
         selector = ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
-        pods = access.core.list_namespaced_pod(workload.namespace, label_selector=selector).items
+        pods: list[Any] = access.core.list_namespaced_pod(
+            workload.namespace, label_selector=selector
+        ).items
     except ApiException:
         return ""  # the reason is a courtesy; the verdict stands without it
     for pod in sorted(pods, key=lambda p: p.metadata.name or ""):
