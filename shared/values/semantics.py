@@ -138,7 +138,8 @@ def check_grafana(spec: GrafanaSpec, findings: Findings, base: str, others: set[
     if spec.admin_credentials is None:
         findings.warning(
             f"{base}.adminCredentials",
-            "not set: the chart generates a random admin password into a Secret of its own",
+            "not set: with Helm the chart generates a random admin password into a Secret of "
+            "its own; in native mode Grafana starts with no admin user",
         )
     if spec.retention:
         findings.warning(f"{base}.retention", "Grafana keeps no time series; ignored")

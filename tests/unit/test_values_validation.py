@@ -445,3 +445,12 @@ def test_cli_plan_offline_shows_references_not_secrets() -> None:
     assert "Secret remote-write-credentials key password" in result.stdout
     assert "password_file: /etc/secrets/remote-write-credentials/password" in result.stdout
     assert "ConfigMap grafana-smtp key values.yaml" in result.stdout
+
+
+def test_grafana_without_admin_credentials_is_accepted_with_what_each_mode_does() -> None:
+    result = validate(document({"grafana": {}}))
+
+    assert result.ok
+    warning = next(w for w in result.warnings if w.path == "spec.grafana.adminCredentials")
+    assert "random admin password" in warning.message
+    assert "native mode Grafana starts with no admin user" in warning.message
