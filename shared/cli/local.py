@@ -103,7 +103,8 @@ def print_status() -> int:
         "oci-registry": ports.oci if ports else None,
     }
     for server, pid in current.servers.items():
-        where = f"127.0.0.1:{port_of[server]}" if port_of[server] else "-"
+        port = port_of.get(server)  # the volume keeper listens on no port
+        where = f"127.0.0.1:{port}" if port else "-"
         print(f"{server}: {'running (pid ' + str(pid) + ')' if pid else 'stopped'} {where}")
     running = cluster.running and all(current.servers.values())
     return 0 if running else 1

@@ -1,6 +1,6 @@
 """The servers of the local stack besides the cluster: the Pub/Sub emulator, the HTTP chart
-repository and the OCI registry. Each binds 127.0.0.1 on its recorded port and is reused when
-already running.
+repository and the OCI registry, each bound to 127.0.0.1 on its recorded port; and the keeper of
+the cluster's volume pool. Each is reused when already running.
 """
 
 from __future__ import annotations
@@ -49,6 +49,21 @@ def start_chart_server(root: Path, folder: Path, port: int) -> Daemon:
         timeout=STARTUP_TIMEOUT,
         what=f"chart repository on 127.0.0.1:{port}",
     )
+    return daemon
+
+
+def start_volume_keeper(kubeconfig: Path, folder: Path) -> Daemon:
+    daemon = Daemon("volume-keeper", folder)
+    if daemon.pid() is None:
+        daemon.start(
+            [
+                sys.executable,
+                "-m",
+                "shared.localstack.volumekeeper",
+                "--kubeconfig",
+                str(kubeconfig),
+            ]
+        )
     return daemon
 
 

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 DEFAULT_STACK = "local"
 PUBSUB_PROJECT = "gunj-local"
 SERVER_NAMES = ("pubsub-emulator", "chart-server", "oci-registry")
+DAEMON_NAMES = (*SERVER_NAMES, "volume-keeper")
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def up(name: str = DEFAULT_STACK, chart_sources: Path | None = None) -> Stack:
     servers.start_pubsub_emulator(toolbox.pubsub_emulator, folder, ports.pubsub, PUBSUB_PROJECT)
     cluster = LocalCluster(toolbox, folder)
     cluster.start()
+    servers.start_volume_keeper(cluster.kubeconfig, folder)
     log.info("cluster ready in %.1fs", time.monotonic() - started)
 
     sources = chart_sources or chartrepo.default_sources()
@@ -184,7 +186,7 @@ def recorded(name: str = DEFAULT_STACK) -> Stack | None:
 def down(name: str = DEFAULT_STACK) -> list[str]:
     """Stop every part; return the names of what was running."""
     folder = _folder(name)
-    stopped = [server for server in SERVER_NAMES if Daemon(server, folder).stop()]
+    stopped = [daemon for daemon in DAEMON_NAMES if Daemon(daemon, folder).stop()]
     toolbox = tools.provision()
     if LocalCluster(toolbox, folder).stop():
         stopped.append("cluster")
@@ -207,6 +209,6 @@ def status(name: str = DEFAULT_STACK) -> StackStatus:
     return StackStatus(
         name=name,
         cluster=LocalCluster(toolbox, folder).status(),
-        servers={server: Daemon(server, folder).pid() for server in SERVER_NAMES},
+        servers={daemon: Daemon(daemon, folder).pid() for daemon in DAEMON_NAMES},
         ports=ports,
     )

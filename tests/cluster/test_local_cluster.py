@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kubernetes import client
 
+from shared.cli.main import main
 from shared.kube import ClusterAccess
-from shared.localstack import tools
+from shared.localstack import stack, tools, volumes
 from shared.localstack.cluster import LocalCluster
 from shared.localstack.processes import StartupError, port_open
 from shared.localstack.stack import Stack
@@ -95,3 +97,33 @@ def test_a_killed_cluster_starts_again_with_its_pods_faked(spare_cluster: LocalC
     while not _ready(access, "probe"):
         assert time.monotonic() < deadline, "the pod is not Ready 30 s after the restart"
         time.sleep(0.5)
+
+
+def test_claims_beyond_the_volume_pool_bind_while_the_stack_runs(
+    local_stack: Stack, cluster: ClusterAccess, namespace: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert stack.status(local_stack.name).servers["volume-keeper"] is not None
+    assert main(["local", "status"]) == 0
+    assert "volume-keeper: running" in capsys.readouterr().out
+    claims = [f"claim-{index}" for index in range(volumes.POOL_SIZE + 4)]
+    for name in claims:
+        cluster.core.create_namespaced_persistent_volume_claim(
+            namespace,
+            client.V1PersistentVolumeClaim(
+                metadata=client.V1ObjectMeta(name=name),
+                spec=client.V1PersistentVolumeClaimSpec(
+                    access_modes=["ReadWriteOnce"],
+                    storage_class_name="",
+                    resources=client.V1VolumeResourceRequirements(requests={"storage": "1Gi"}),
+                ),
+            ),
+        )
+
+    deadline = time.monotonic() + 120
+    while True:
+        listed = cluster.core.list_namespaced_persistent_volume_claim(namespace).items
+        pending = sorted(c.metadata.name for c in listed if c.status.phase != "Bound")
+        if not pending:
+            break
+        assert time.monotonic() < deadline, f"still pending: {pending}"
+        time.sleep(1)
