@@ -117,3 +117,10 @@ def engine(
 ) -> Engine:
     """The reconcile engine on the local cluster, once with Helm 3 and once with Helm 4."""
     return make_engine(helm, local_stack, tmp_path, engine_cache)
+
+
+@pytest.fixture
+def engine_helm3(local_stack: localstack.Stack, tmp_path: Path, engine_cache: Path) -> Engine:
+    """The reconcile engine with Helm 3 only, for what does not depend on Helm's major."""
+    helm = HelmClient.for_path(local_stack.helm[3], home=tmp_path / "helm-home")
+    return make_engine(helm, local_stack, tmp_path, engine_cache)

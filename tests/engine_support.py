@@ -4,6 +4,7 @@ whose Helm binary counts its runs, small platform specs, and reads of what the c
 from __future__ import annotations
 
 import copy
+import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from shared.clusters import current_context_of
 from shared.engine.platform import Reconciler, Request
 from shared.engine.resource import read_platform
 from shared.engine.settings import EngineSettings
@@ -113,3 +115,27 @@ def make_engine(helm: HelmClient, stack: Stack, folder: Path, cache: Path) -> En
         repositories=RepositorySettings.from_environment(stack.environment()),
     )
     return Engine(reconciler, helm, access, log, stack)
+
+
+def cli_environment(stack: Stack, work: Path, helm: Path) -> dict[str, str]:
+    """The environment a `gunj` process needs to reach the local cluster as ``local``, with
+    ``helm`` and a chart cache of its own under ``work``."""
+    clusters = work / "clusters.yaml"
+    clusters.write_text(
+        yaml.safe_dump(
+            {
+                "local": {
+                    "kubeconfig": str(stack.kubeconfig),
+                    "context": current_context_of(stack.kubeconfig),
+                }
+            }
+        )
+    )
+    return {
+        **os.environ,
+        **stack.environment(),
+        "GUNJ_CLUSTERS": str(clusters),
+        "GUNJ_HELM_BINARY": str(helm),
+        "GUNJ_LEASE_SECONDS": "5",
+        "GUNJ_CACHE_DIR": str(work / "cache"),
+    }

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -110,38 +110,45 @@ def run_status(arguments: argparse.Namespace) -> int:
 
 
 def run_rollback(arguments: argparse.Namespace) -> int:
-    engine = _reconciler(arguments.cluster)
-    target = _find(engine, arguments.platform) if engine else None
-    if engine is None or target is None:
-        return 1
-    outcome = engine.rollback(
-        target.namespace,
-        target.name,
-        arguments.component,
-        to_revision=arguments.revision,
-        request=Request(progress=_Progress()),
+    return _on_platform(
+        arguments,
+        lambda engine, target: engine.rollback(
+            target.namespace,
+            target.name,
+            arguments.component,
+            to_revision=arguments.revision,
+            request=Request(progress=_Progress()),
+        ),
     )
-    return _report(outcome, arguments.output)
 
 
 def run_uninstall(arguments: argparse.Namespace) -> int:
-    engine = _reconciler(arguments.cluster)
-    target = _find(engine, arguments.platform) if engine else None
-    if engine is None or target is None:
-        return 1
-    outcome = engine.uninstall(target.namespace, target.name, Request(progress=_Progress()))
-    return _report(outcome, arguments.output)
+    return _on_platform(
+        arguments,
+        lambda engine, target: engine.uninstall(
+            target.namespace, target.name, Request(progress=_Progress())
+        ),
+    )
 
 
 def run_unquarantine(arguments: argparse.Namespace) -> int:
+    return _on_platform(
+        arguments,
+        lambda engine, target: engine.unquarantine(
+            target.namespace, target.name, arguments.component, arguments.version
+        ),
+    )
+
+
+def _on_platform(
+    arguments: argparse.Namespace, operation: Callable[[Reconciler, StoredPlatform], Outcome]
+) -> int:
+    """Run ``operation`` on the platform the arguments name, in the cluster they name."""
     engine = _reconciler(arguments.cluster)
     target = _find(engine, arguments.platform) if engine else None
     if engine is None or target is None:
         return 1
-    outcome = engine.unquarantine(
-        target.namespace, target.name, arguments.component, arguments.version
-    )
-    return _report(outcome, arguments.output)
+    return _report(operation(engine, target), arguments.output)
 
 
 # --- helpers -----------------------------------------------------------------------------------

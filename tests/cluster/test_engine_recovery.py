@@ -14,11 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from shared.clusters import current_context_of
 from shared.helm.models import ReleaseStatus
 from shared.helm.releases import ReleaseState
 from shared.localstack.stack import Stack
-from tests.engine_support import SMALL_PROMETHEUS, Engine, platform
+from tests.engine_support import SMALL_PROMETHEUS, Engine, cli_environment, platform
 
 # Short enough for a test: the killed reconcile's Lease lapses after 5 s, its Helm's deadline
 # (timeout plus the stop grace) 35 s after the upgrade began.
@@ -37,25 +36,7 @@ def test_a_reconcile_killed_mid_upgrade_is_recovered_by_the_next(
     slow = platform(namespace, prometheus=SLOW)
     spec = tmp_path / "slow.yaml"
     spec.write_text(yaml.safe_dump(slow.manifest()))
-    clusters = tmp_path / "clusters.yaml"
-    clusters.write_text(
-        yaml.safe_dump(
-            {
-                "local": {
-                    "kubeconfig": str(local_stack.kubeconfig),
-                    "context": current_context_of(local_stack.kubeconfig),
-                }
-            }
-        )
-    )
-    env = {
-        **os.environ,
-        **local_stack.environment(),
-        "GUNJ_CLUSTERS": str(clusters),
-        "GUNJ_HELM_BINARY": str(engine.helm.binary.path),
-        "GUNJ_LEASE_SECONDS": "5",
-        "GUNJ_CACHE_DIR": str(tmp_path / "cache"),
-    }
+    env = cli_environment(local_stack, tmp_path, engine.helm.binary.path)
     killed = subprocess.Popen(
         [sys.executable, "-m", "shared.cli.main", "apply", str(spec), "--cluster", "local"],
         env=env,

@@ -35,10 +35,9 @@ NATIVE = {"mode": "native"}
 
 
 @pytest.fixture
-def native(local_stack: Stack, tmp_path: Path, engine_cache: Path) -> Engine:
+def native(engine_helm3: Engine) -> Engine:
     """The engine, for platforms whose spec asks for native mode (Helm is not used)."""
-    helm = HelmClient.for_path(local_stack.helm[3], home=tmp_path / "helm-home")
-    return make_engine(helm, local_stack, tmp_path, engine_cache)
+    return engine_helm3
 
 
 def native_store(engine: Engine) -> ReleaseStore:
