@@ -19,6 +19,7 @@ from ..values.spec.status import Action as ActionEntry
 from ..values.spec.status import (
     ComponentState,
     ComponentStatus,
+    ConditionType,
     HandledAlert,
     PlatformStatus,
     QuarantinedVersion,
@@ -289,22 +290,17 @@ class Recorder:
     ) -> None:
         conditions = list(self.status.conditions)
         text = f"{name}: {self.redactor(result.message)}"
+        changed: list[tuple[ConditionType, str]] = []  # (condition, the verb of its reason)
         if result.action in {Action.INSTALL, Action.UPGRADE}:
             verb = "Install" if result.action is Action.INSTALL else "Upgrade"
-            conditions = set_condition(
-                conditions,
-                "Released",
-                "True" if result.ok else "False",
-                f"{verb}{'Succeeded' if result.ok else 'Failed'}",
-                text,
-                now=now,
-                generation=self.generation,
-            )
+            changed.append(("Released", verb))
         if decision.remediation:
             verb = "Rollback" if result.action is Action.ROLLBACK else "Uninstall"
+            changed.append(("Remediated", verb))
+        for condition, verb in changed:
             conditions = set_condition(
                 conditions,
-                "Remediated",
+                condition,
                 "True" if result.ok else "False",
                 f"{verb}{'Succeeded' if result.ok else 'Failed'}",
                 text,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
+from pydantic import BaseModel
 
 from ..kube import ClusterAccess
 from ..values.crd import CRD_NAME, GROUP, PLURAL, VERSION, crd_manifest
@@ -173,30 +174,27 @@ def apply_platform(
 
 def write_status(access: ClusterAccess, namespace: str, name: str, status: PlatformStatus) -> None:
     """Replace the whole status (a merge patch could not drop a component that is gone)."""
-    value = status.model_dump(mode="json", by_alias=True, exclude_none=True)
-    access.custom.patch_namespaced_custom_object_status(
-        GROUP,
-        VERSION,
-        namespace,
-        PLURAL,
-        name,
-        [{"op": "add", "path": "/status", "value": value}],
-        _content_type=JSON_PATCH,
-    )
+    _replace_status(access, namespace, name, "/status", status)
 
 
 def write_upgrades(
     access: ClusterAccess, namespace: str, name: str, upgrades: UpgradeSummary
 ) -> None:
     """Replace only the status's upgrade summary (the reconcile owns the rest)."""
-    value = upgrades.model_dump(mode="json", by_alias=True, exclude_none=True)
+    _replace_status(access, namespace, name, "/status/upgrades", upgrades)
+
+
+def _replace_status(
+    access: ClusterAccess, namespace: str, name: str, path: str, model: BaseModel
+) -> None:
+    value = model.model_dump(mode="json", by_alias=True, exclude_none=True)
     access.custom.patch_namespaced_custom_object_status(
         GROUP,
         VERSION,
         namespace,
         PLURAL,
         name,
-        [{"op": "add", "path": "/status/upgrades", "value": value}],
+        [{"op": "add", "path": path, "value": value}],
         _content_type=JSON_PATCH,
     )
 

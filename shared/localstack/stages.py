@@ -54,7 +54,8 @@ phase: {phase}
 """
 
 
-def _helm_test_stage(name: str, outcome_operator: str, status: str) -> dict[str, Any]:
+def _running_pod_stage(name: str, expressions: list[dict[str, Any]], status: str) -> dict[str, Any]:
+    """A Stage that ends a running pod, not being deleted, which also matches ``expressions``."""
     return {
         "apiVersion": "kwok.x-k8s.io/v1alpha1",
         "kind": "Stage",
@@ -65,52 +66,49 @@ def _helm_test_stage(name: str, outcome_operator: str, status: str) -> dict[str,
                 "matchExpressions": [
                     {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
                     {"key": ".status.phase", "operator": "In", "values": ["Running"]},
-                    {
-                        "key": '.metadata.annotations["helm.sh/hook"]',
-                        "operator": "In",
-                        "values": ["test", "test-success"],
-                    },
-                    {
-                        "key": f'.metadata.annotations["{TEST_RESULT_ANNOTATION}"]',
-                        "operator": outcome_operator,
-                        "values": ["fail"],
-                    },
+                    *expressions,
                 ],
             },
             "next": {"statusTemplate": status},
         },
     }
+
+
+def _helm_test_stage(name: str, outcome_operator: str, status: str) -> dict[str, Any]:
+    return _running_pod_stage(
+        name,
+        [
+            {
+                "key": '.metadata.annotations["helm.sh/hook"]',
+                "operator": "In",
+                "values": ["test", "test-success"],
+            },
+            {
+                "key": f'.metadata.annotations["{TEST_RESULT_ANNOTATION}"]',
+                "operator": outcome_operator,
+                "values": ["fail"],
+            },
+        ],
+        status,
+    )
 
 
 def _probe_stage(
     name: str, outcome_operator: str, failing: list[str], status: str
 ) -> dict[str, Any]:
-    return {
-        "apiVersion": "kwok.x-k8s.io/v1alpha1",
-        "kind": "Stage",
-        "metadata": {"name": name},
-        "spec": {
-            "resourceRef": {"apiGroup": "v1", "kind": "Pod"},
-            "selector": {
-                "matchExpressions": [
-                    {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
-                    {"key": ".status.phase", "operator": "In", "values": ["Running"]},
-                    {
-                        "key": f'.metadata.labels["{PROBE_LABEL}"]',
-                        "operator": "In",
-                        "values": ["true"],
-                    },
-                    {
-                        "key": f'.metadata.labels["{CHART_LABEL}"]',
-                        "operator": outcome_operator,
-                        # An empty list would select nothing with In and everything with NotIn.
-                        "values": failing or ["-"],
-                    },
-                ],
+    return _running_pod_stage(
+        name,
+        [
+            {"key": f'.metadata.labels["{PROBE_LABEL}"]', "operator": "In", "values": ["true"]},
+            {
+                "key": f'.metadata.labels["{CHART_LABEL}"]',
+                "operator": outcome_operator,
+                # An empty list would select nothing with In and everything with NotIn.
+                "values": failing or ["-"],
             },
-            "next": {"statusTemplate": status},
-        },
-    }
+        ],
+        status,
+    )
 
 
 def failing_probe_charts(sources: Path | None = None) -> list[str]:

@@ -34,25 +34,7 @@ class HelmBackend:
         timeout: timedelta,
         description: str,
     ) -> None:
-        pulled = ctx.charts.pull(desired.source, desired.version)
-        if self.native.revisions(desired.release, ctx.namespace):
-            services = [
-                key
-                for key in owned(ctx.access, ctx.namespace, ctx.platform, desired.component)
-                if key.kind == "Service"
-            ]
-            delete_objects(ctx.access, services)
-        ctx.helm.install(
-            desired.release,
-            pulled.reference(),
-            ctx.target,
-            values=desired.values,
-            timeout=timeout,
-            wait=True,
-            no_hooks=desired.budget.no_hooks,
-            labels=labels,
-            description=description,
-        )
+        self._release(ctx, desired, labels, timeout, description, first=True)
 
     def upgrade(
         self,
@@ -62,8 +44,28 @@ class HelmBackend:
         timeout: timedelta,
         description: str,
     ) -> None:
+        self._release(ctx, desired, labels, timeout, description, first=False)
+
+    def _release(
+        self,
+        ctx: EngineContext,
+        desired: DesiredRelease,
+        labels: dict[str, str],
+        timeout: timedelta,
+        description: str,
+        *,
+        first: bool,
+    ) -> None:
         pulled = ctx.charts.pull(desired.source, desired.version)
-        ctx.helm.upgrade(
+        if first and self.native.revisions(desired.release, ctx.namespace):
+            services = [
+                key
+                for key in owned(ctx.access, ctx.namespace, ctx.platform, desired.component)
+                if key.kind == "Service"
+            ]
+            delete_objects(ctx.access, services)
+        run = ctx.helm.install if first else ctx.helm.upgrade
+        run(
             desired.release,
             pulled.reference(),
             ctx.target,

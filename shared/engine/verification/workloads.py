@@ -42,17 +42,22 @@ def workloads(manifest: str, namespace: str) -> list[Workload]:
     return found
 
 
+def _read(access: ClusterAccess, workload: Workload) -> Any:
+    """The workload as the API server has it, spec and status."""
+    reads = {
+        "Deployment": access.apps.read_namespaced_deployment,
+        "StatefulSet": access.apps.read_namespaced_stateful_set,
+        "DaemonSet": access.apps.read_namespaced_daemon_set,
+    }
+    return reads[workload.kind](workload.name, workload.namespace)
+
+
 def _not_ready(  # noqa: PLR0911 - one answer per kind and condition
     access: ClusterAccess, workload: Workload
 ) -> str | None:
     """Why ``workload`` is not ready, or None when it is."""
-    reads = {
-        "Deployment": access.apps.read_namespaced_deployment_status,
-        "StatefulSet": access.apps.read_namespaced_stateful_set_status,
-        "DaemonSet": access.apps.read_namespaced_daemon_set_status,
-    }
     try:
-        obj: Any = reads[workload.kind](workload.name, workload.namespace)
+        obj = _read(access, workload)
     except ApiException as error:
         if error.status == 404:
             return "does not exist"
@@ -114,13 +119,8 @@ def _held_by(access: ClusterAccess, workload: Workload) -> str:
     """What holds the workload's first unready pod back, as its own conditions or container
     states say (unschedulable for want of a volume, an image that cannot be pulled, a crash
     loop): a replica count alone does not tell the operator where to look."""
-    reads = {
-        "Deployment": access.apps.read_namespaced_deployment,
-        "StatefulSet": access.apps.read_namespaced_stateful_set,
-        "DaemonSet": access.apps.read_namespaced_daemon_set,
-    }
     try:
-        obj: Any = reads[workload.kind](workload.name, workload.namespace)
+        obj = _read(access, workload)
         labels = (obj.spec.selector.match_labels or {}) if obj.spec.selector else {}
         if not labels:
             return ""
