@@ -17,7 +17,7 @@ from pathlib import Path
 from ..helm.repositories import known_repositories
 from . import chartrepo, paths, servers, tools
 from .cluster import ClusterStatus, LocalCluster
-from .processes import Daemon, free_port, port_open
+from .processes import Daemon, exclusive, free_port, port_open
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,13 @@ def _ports(folder: Path) -> Ports:
 
 
 def up(name: str = DEFAULT_STACK, chart_sources: Path | None = None) -> Stack:
+    """Start what is not running, reuse what is; one process at a time (the test tiers start
+    together and each asks for the stack)."""
+    with exclusive(_folder(name) / "up.lock"):
+        return _up(name, chart_sources)
+
+
+def _up(name: str, chart_sources: Path | None) -> Stack:
     folder = _folder(name)
     folder.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

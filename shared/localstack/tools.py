@@ -10,7 +10,6 @@ A file lock per tool lets parallel processes share one build instead of racing.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import io
 import json
@@ -23,12 +22,12 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import packaging
 from . import paths, pins
+from .processes import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +64,8 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-@contextlib.contextmanager
-def _tool_lock(name: str) -> Iterator[None]:
-    lock_dir = paths.tools_dir() / ".locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with (lock_dir / f"{name}.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _tool_lock(name: str) -> contextlib.AbstractContextManager[None]:
+    return exclusive(paths.tools_dir() / ".locks" / f"{name}.lock")
 
 
 def _run(
