@@ -7,8 +7,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+TEST_TMP ?= $(CURDIR)/.pytest-tmp
 
-.PHONY: demo test check up down status clean
+.PHONY: demo test test-cluster test-others check up down status clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -20,9 +21,18 @@ $(INSTALLED): pyproject.toml
 demo: $(INSTALLED)
 	$(BIN)/gunj --verbose local demo
 
+# Two pytest processes at once, each report printed whole when its process ends: the cluster
+# tier, and the others (unit, Helm, deploy, end to end). They share the local stack but no state:
+# every test works in a namespace of its own, and only the end-to-end tier uses Pub/Sub.
 test: check
 	$(BIN)/gunj --verbose local up
-	$(BIN)/pytest
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-cluster test-others
+
+test-cluster: $(INSTALLED)
+	$(BIN)/pytest tests/cluster --basetemp=$(TEST_TMP)/cluster
+
+test-others: $(INSTALLED)
+	$(BIN)/pytest tests/unit tests/helm tests/deploy tests/e2e --basetemp=$(TEST_TMP)/others
 
 check: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -39,4 +49,4 @@ status: $(INSTALLED)
 	$(BIN)/gunj local status
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .pytest_cache .pytest-tmp .ruff_cache .hypothesis
