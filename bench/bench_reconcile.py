@@ -5,7 +5,9 @@ Helm major, on a four-component platform (Prometheus, Loki, Tempo, Grafana):
     instance runs it) and cold (a fresh ``gunj apply SPEC --cluster local`` process), against
     ``helm upgrade --install`` of the same four releases;
 (b) one component changed (Prometheus' retention), against a plain ``helm upgrade`` of it;
-(c) a fresh install of the four, against four sequential ``helm install --wait``.
+(c) a fresh install of the four, against four sequential ``helm install --wait``;
+(d) the same platform in native mode (``global.mode: native``; no Helm process): install,
+    no-op and one change, against the engine's own Helm 3 figures.
 
     .venv/bin/python bench/bench_reconcile.py [--rounds 5]
 
@@ -67,6 +69,7 @@ metadata:
   name: bench
   namespace: $namespace
 spec:
+  global: {mode: $mode}
   prometheus:
     retention: $retention
     scrapeInterval: 60s
@@ -412,9 +415,11 @@ class MajorBench:
         folder = self.work / suffix
         folder.mkdir(parents=True)
         spec = folder / "platform.yaml"
-        spec.write_text(SPEC.substitute(namespace=ns_engine, retention=RETENTION))
+        spec.write_text(SPEC.substitute(namespace=ns_engine, retention=RETENTION, mode="helm"))
         platform = load_platform(spec.read_text())
-        changed = load_platform(SPEC.substitute(namespace=ns_engine, retention=CHANGED_RETENTION))
+        changed = load_platform(
+            SPEC.substitute(namespace=ns_engine, retention=CHANGED_RETENTION, mode="helm")
+        )
         values = write_values(platform, folder / "values")
         for namespace in (ns_engine, ns_plain):
             prepare_namespace(self.access, namespace)
@@ -447,8 +452,22 @@ class MajorBench:
             self.results.add(
                 "plain change", self.plain.run("change", ["upgrade"], prometheus, ns_plain)
             )
+            if self.major == 3:  # native mode runs no Helm: once is enough
+                self.native_round(f"bench-native-{suffix}")
         finally:
-            delete_namespaces(self.access, (ns_engine, ns_plain))
+            delete_namespaces(self.access, (ns_engine, ns_plain, f"bench-native-{suffix}"))
+
+    def native_round(self, namespace: str) -> None:
+        """(d) install, no-op and one change of the same platform in native mode."""
+        platform, changed = (
+            load_platform(SPEC.substitute(namespace=namespace, retention=days, mode="native"))
+            for days in (RETENTION, CHANGED_RETENTION)
+        )
+        prepare_namespace(self.access, namespace)
+        self.engine("native install", platform, dict.fromkeys(COMPONENTS, ("install", "verify")))
+        self.engine("native no-op", platform, NOTHING)
+        self.engine("native no-op again", platform, NOTHING)
+        self.engine("native change", changed, {**NOTHING, "prometheus": ("upgrade", "verify")})
 
     def run(self, rounds: int) -> Results:
         for index in range(rounds):
@@ -514,6 +533,32 @@ def print_table(results: dict[int, Results], rounds: int) -> None:
     row("plain: 4 x helm install --wait", ms("plain install"))
     row("gunj / plain, with verification", ratio("install", "plain install"))
     row("gunj / plain, without verification", ratio("install, no verification", "plain install"))
+    if 3 not in results:
+        return
+    native = results[3]
+
+    def one(name: str) -> list[str]:
+        return [f"{native.ms(name):.0f} ms"]
+
+    def versus(name: str, helm: str) -> list[str]:
+        return [f"{native.ms(name) / native.ms(helm):.2f}x"]
+
+    print("(d) native mode (no Helm process): the same platform, gunj warm")
+    row("", ["native"])
+    row("install of the four, then verification", one("native install"))
+    row("  without its verification", one("native install, no verification"))
+    row(
+        "  / gunj with Helm 3, without verification",
+        versus("native install, no verification", "install, no verification"),
+    )
+    row("no-op, first apply after install", one("native no-op"))
+    row("no-op, the apply after that", one("native no-op again"))
+    row("one component changed, then verification", one("native change"))
+    row("  without its verification", one("native change, no verification"))
+    row(
+        "  / gunj with Helm 3, without verification",
+        versus("native change, no verification", "change, no verification"),
+    )
 
 
 def print_sides(results: dict[int, Results]) -> None:
