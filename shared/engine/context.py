@@ -12,9 +12,10 @@ from ..helm.charts import ChartLibrary
 from ..helm.client import STOP_GRACE, HelmClient, KubeTarget
 from ..helm.releases import ReleaseStore
 from ..kube import ClusterAccess
+from ..kube.lease import Lease
 from ..redaction import Redactor
 from .backends import Backend
-from .errors import OutOfTime
+from .errors import Deferred, OutOfTime
 from .settings import EngineSettings
 
 # An operation is not started with less time than this left (or than it asks for, if less).
@@ -44,6 +45,8 @@ class EngineContext:
     progress: Progress = _quiet
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     backends: Mapping[str, Backend] = field(default_factory=dict)
+    lease: Lease | None = None
+    """The platform's Lease, held while the work runs."""
 
     def backend(self, mode: str) -> Backend:
         """How a component of ``mode`` (helm or native) is made and read."""
@@ -64,7 +67,10 @@ class EngineContext:
 
     def operation_timeout(self, wanted: timedelta, what: str) -> timedelta:
         """The time an operation gets: what it asks for, cut to what the invocation has left;
-        OutOfTime when too little is left to start it (the next event resumes)."""
+        OutOfTime when too little is left to start it (the next event resumes); Deferred when
+        the Lease was lost (another reconcile may hold it now)."""
+        if self.lease is not None and self.lease.lost.is_set():
+            raise Deferred(f"lost the platform's Lease before {what}; stepping aside")
         left = self.remaining()
         if left is None:
             return wanted

@@ -153,8 +153,8 @@ class Reconciler:
             already = self.in_sync(platform, request)
             if already is not None:
                 return already
-            with self._lease(namespace, name):
-                return self._apply(platform, request)
+            with self._lease(namespace, name) as lease:
+                return self._apply(platform, request, lease)
 
         return self._guarded(f"{namespace}/{name}", request.generation, started, work)
 
@@ -200,13 +200,20 @@ class Reconciler:
         a context; every failure becomes an outcome."""
         started = time.monotonic()
 
-        def guarded() -> Outcome:
+        def existing() -> StoredPlatform:
             stored = read_platform(self.access, namespace, name)
             if stored is None:
                 raise NotFound(f"platform {namespace}/{name} does not exist in {self.cluster}")
-            with self._lease(namespace, name):
-                recorder = self._recorder(stored, paused=False)
-                ctx = self._context(namespace, name, request.deadline, request.progress)
+            return stored
+
+        def guarded() -> Outcome:
+            existing()  # before a Lease is taken for a platform that is not there
+            with self._lease(namespace, name) as lease:
+                # Read again under the Lease: a reconcile that held it may have written status
+                # since, and this work replaces the whole status.
+                stored = existing()
+                recorder = self._recorder(stored, paused=False, lease=lease)
+                ctx = self._context(namespace, name, request.deadline, request.progress, lease)
                 return work(stored, recorder, ctx)
 
         return self._guarded(f"{namespace}/{name}", request.generation, started, guarded)
@@ -224,7 +231,7 @@ class Reconciler:
 
     # --- the work ------------------------------------------------------------------------------
 
-    def _apply(self, platform: ObservabilityPlatform, request: Request) -> Outcome:
+    def _apply(self, platform: ObservabilityPlatform, request: Request, lease: Lease) -> Outcome:
         namespace, name = platform.metadata.namespace, platform.metadata.name
         generation, message_id = request.generation, request.message_id
         stored = read_platform(self.access, namespace, name)
@@ -265,13 +272,13 @@ class Reconciler:
             stored = apply_platform(
                 self.access, platform, generation=generation, source=request.source
             )
-        recorder = self._recorder(stored, paused=platform.spec.paused)
+        recorder = self._recorder(stored, paused=platform.spec.paused, lease=lease)
         if platform.spec.paused:
             recorder.persist(working=False)
             return self.outcome(
                 "paused", "the spec says paused", platform=stored, generation=generation
             )
-        ctx = self._context(namespace, name, request.deadline, request.progress)
+        ctx = self._context(namespace, name, request.deadline, request.progress, lease)
         runs = self.components(ctx, recorder, platform, stored, check_sizes=changed)
         return self._finish(recorder, stored, runs, request, digest)
 
@@ -539,20 +546,32 @@ class Reconciler:
             return True
         return generation is not None and stored.published_generation != generation
 
-    def _recorder(self, stored: StoredPlatform, *, paused: bool) -> Recorder:
+    def _recorder(
+        self, stored: StoredPlatform, *, paused: bool, lease: Lease | None = None
+    ) -> Recorder:
+        def persist(status: PlatformStatus) -> None:
+            if lease is not None and lease.lost.is_set():
+                raise Deferred("lost the platform's Lease; its status is left to the holder")
+            write_status(self.access, stored.namespace, stored.name, status)
+
         return Recorder(
             stored.status,
             about=ObjectRef(API_VERSION, KIND, stored.namespace, stored.name, stored.uid),
             events=self.events,
             redactor=self.redactor,
-            persist=lambda status: write_status(self.access, stored.namespace, stored.name, status),
+            persist=persist,
             clock=self.clock,
             generation=stored.generation,
             paused=paused,
         )
 
     def _context(
-        self, namespace: str, name: str, deadline: float | None, progress: Progress
+        self,
+        namespace: str,
+        name: str,
+        deadline: float | None,
+        progress: Progress,
+        lease: Lease | None = None,
     ) -> EngineContext:
         return EngineContext(
             platform=name,
@@ -567,6 +586,7 @@ class Reconciler:
             progress=progress,
             clock=self.clock,
             backends=self.backends,
+            lease=lease,
         )
 
     @contextmanager

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -50,7 +51,8 @@ class Lease:
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
         self.lost = threading.Event()
-        """Set when a renewal found the Lease taken by someone else."""
+        """Set when a renewal found the Lease taken by someone else, or none succeeded for the
+        Lease's whole duration: the holder must stop changing what the Lease guards."""
 
     def _spec(
         self, now: datetime, acquired: datetime | None, transitions: int
@@ -116,13 +118,19 @@ class Lease:
 
     def _renew_loop(self) -> None:
         interval = self.duration.total_seconds() / 3
+        renewed = time.monotonic()
         while not self._stop.wait(interval):
             try:
                 if not self.renew():
                     self.lost.set()
                     return
+                renewed = time.monotonic()
             except Exception:  # a blip of the API server: the next renewal may succeed
                 log.warning("renewing lease %s/%s failed", self.namespace, self.name)
+                if time.monotonic() - renewed >= self.duration.total_seconds():
+                    # Unrenewed for its whole duration: another may have taken it by now.
+                    self.lost.set()
+                    return
 
     def renew(self) -> bool:
         """Extend the Lease; False when someone else holds it now."""

@@ -8,9 +8,11 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -80,6 +82,40 @@ def test_two_reconciles_of_one_platform_at_once_leave_one_revision_and_one_is_de
     assert engine.release(namespace, "obs-prometheus").revision == 1
     later = second.apply(spec)
     assert later.result == "ready" and later.components[0].actions == ()
+
+
+def test_a_reconcile_that_loses_its_lease_changes_nothing_more(
+    engine_helm3: Engine, namespace: str
+) -> None:
+    engine = engine_helm3
+    # Renewed every second; Prometheus' pods take 6 s to become ready, time for another
+    # holder to take the Lease while its install waits.
+    engine.reconciler.settings = replace(engine.reconciler.settings, lease_seconds=3)
+    slow = {
+        **SMALL_PROMETHEUS,
+        "config": {"server": {"podAnnotations": {"gunj.io/ready-after": "6s"}}},
+    }
+    spec = platform(namespace, prometheus=slow, tempo=SMALL_TEMPO)
+    leases = engine.access.coordination
+
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(engine.apply, spec)
+        deadline = time.monotonic() + 60
+        while engine.release(namespace, "obs-prometheus").state is ReleaseState.ABSENT:
+            assert time.monotonic() < deadline and not running.done(), "no install began"
+            time.sleep(0.2)
+        lease = leases.read_namespaced_lease("gunj-obs", namespace)
+        lease.spec.holder_identity = "another-reconcile"
+        lease.spec.lease_duration_seconds = 600
+        lease.spec.renew_time = datetime.now(UTC)
+        leases.replace_namespaced_lease("gunj-obs", namespace, lease)
+        outcome = running.result(timeout=300)
+
+    assert outcome.result == "deferred", outcome
+    assert "Lease" in outcome.message
+    assert engine.release(namespace, "obs-tempo").state is ReleaseState.ABSENT
+    held = leases.read_namespaced_lease("gunj-obs", namespace)
+    assert held.spec.holder_identity == "another-reconcile"  # left to its holder
 
 
 def test_a_spec_older_than_the_clusters_is_ignored_and_reported(
