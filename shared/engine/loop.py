@@ -12,6 +12,7 @@ from .actions import RUNNERS, ActionResult, Step
 from .backends import Backend
 from .context import EngineContext
 from .decide import decide
+from .errors import OutOfTime
 from .desired import DesiredRelease
 from .record import Recorder
 from .state import State, classify
@@ -79,7 +80,15 @@ def reconcile_component(ctx: EngineContext, recorder: Recorder, want: Wanted) ->
             run.state, run.message = decision.outcome, decision.reason
             return run
         step = Step(component, desired, observed, decision, backend)
-        result = RUNNERS[decision.action](ctx, step)
+        try:
+            result = RUNNERS[decision.action](ctx, step)
+        except OutOfTime as error:
+            # Too little of the invocation is left to start the action: nothing was begun, and
+            # the next event resumes here.
+            run.message = f"{error}; the next event continues"
+            if want.after is None:
+                recorder.state(component, "Progressing", run.message)
+            return run
         recorder.finished(component, desired, decision, result, track=want.after is None)
         run.actions.append(result)
         observed = backend.store.observe(release, ctx.namespace, ctx.clock())

@@ -118,6 +118,23 @@ def test_a_reconcile_that_loses_its_lease_changes_nothing_more(
     assert held.spec.holder_identity == "another-reconcile"  # left to its holder
 
 
+def test_an_invocation_near_its_deadline_starts_nothing_and_the_next_completes(
+    engine_helm3: Engine, namespace: str
+) -> None:
+    engine = engine_helm3
+    spec = platform(namespace, prometheus=SMALL_PROMETHEUS)
+
+    # 30 s left: less than an install may be started with.
+    hurried = engine.apply(spec, deadline=time.monotonic() + 30)
+
+    assert (hurried.result, hurried.transient) == ("progressing", True), hurried
+    assert engine.helm_runs() == []
+    record = engine.status(namespace).components["prometheus"]
+    assert record.state == "Progressing" and "the next event continues" in (record.message or "")
+    later = engine.apply(spec)
+    assert later.result == "ready" and later.components[0].actions == ("install", "verify")
+
+
 def test_a_spec_older_than_the_clusters_is_ignored_and_reported(
     engine: Engine, namespace: str
 ) -> None:
