@@ -12,8 +12,8 @@ from .actions import RUNNERS, ActionResult, Step
 from .backends import Backend
 from .context import EngineContext
 from .decide import decide
-from .errors import OutOfTime
 from .desired import DesiredRelease
+from .errors import OutOfTime
 from .record import Recorder
 from .state import State, classify
 

@@ -208,9 +208,9 @@ class Recorder:
         self._conditions(name, decision, result, now)
         kind: EventType = "Normal" if result.ok and not decision.remediation else "Warning"
         reason = EVENT_REASONS[result.action] + ("" if result.ok else "Failed")
-        self.events.emit(self.about, kind, reason, f"{name}: {message}")
         self.taken.append((name, result))
-        self.persist(working=True)
+        self.persist(working=True)  # first: the record matters more than the Event
+        self.events.emit(self.about, kind, reason, f"{name}: {message}")
 
     def _fold(
         self, name: str, desired: DesiredRelease | None, result: ActionResult, now: datetime

@@ -12,6 +12,7 @@ from typing import Literal
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
 from .access import ClusterAccess
 
@@ -73,7 +74,7 @@ class EventRecorder:
         )
         try:
             self.access.core.create_namespaced_event(about.namespace, body)
-        except (ApiException, OSError) as error:
+        except (ApiException, HTTPError, OSError) as error:  # an Event is never worth failing for
             log.warning(
                 "event %s about %s/%s not recorded: %s",
                 reason,
