@@ -11,7 +11,8 @@ In order, the first that answers:
    component gunj made it for;
 3. a Kubernetes object: a pod (``pod``, ``pod_name``, ``kubernetes_pod_name``) or a workload
    (``deployment``, ``statefulset``, ``daemonset``) in that namespace, followed through its
-   owners to the object Helm made, whose ``meta.helm.sh/release-name`` names the release.
+   owners to the object Helm made, whose ``meta.helm.sh/release-name`` names the release (or
+   to a native-mode object, whose ``gunj.io/native-instance`` label does).
 
 The cluster comes from ``gunj_cluster``, ``cluster`` or ``cluster_name`` (Cloud Monitoring's
 label for GKE resources), matched against registered names and their aliases. An alert that
@@ -25,12 +26,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
 from ..clusters import ClusterRegistry, UnknownCluster
 from ..errors import GunjError
 from ..events.alerts import Alert
 from ..helm.releases import ReleaseStore
 from ..kube import ClusterAccess
+from ..kube.errors import api_error
+from ..native.render.naming import INSTANCE_LABEL as NATIVE_INSTANCE_LABEL
+from ..native.store import OWNER as NATIVE_OWNER
 from ..values.spec import COMPONENTS
 from .state import COMPONENT_LABEL, PLATFORM_LABEL
 
@@ -104,7 +109,15 @@ def find_target(
             f"nor a namespace ({', '.join(NAMESPACE_LABELS)}) with a release or an object"
         )
     namespace = space[1]
-    access = access_of(cluster)
+    try:
+        return _in_cluster(alert, cluster, namespace, access_of(cluster))
+    except (ApiException, HTTPError, OSError) as error:
+        raise api_error(error, f"finding the component {alert.describe()} is about") from None
+
+
+def _in_cluster(alert: Alert, cluster: str, namespace: str, access: ClusterAccess) -> Target:
+    """The component a release or object named by the alert belongs to, read from the cluster."""
+    labels = alert.labels
     release = _first(labels, RELEASE_LABELS)
     found_by = f"release {release[1]}" if release else ""
     release_name = release[1] if release else _release_of_object(access, namespace, labels)
@@ -114,11 +127,13 @@ def find_target(
             f"({', '.join(RELEASE_LABELS)}) nor an object of one"
         )
     found_by = found_by or f"object of release {release_name}"
-    for revision in reversed(ReleaseStore(access).revisions(release_name, namespace)):
-        owner = revision.labels.get(PLATFORM_LABEL)
-        part = revision.labels.get(COMPONENT_LABEL)
-        if owner and part in COMPONENTS:
-            return Target(cluster, namespace, owner, part, found_by)
+    # Helm's releases, then native mode's (kept in the same format under their own owner).
+    for store in (ReleaseStore(access), ReleaseStore(access, owner=NATIVE_OWNER)):
+        for revision in reversed(store.revisions(release_name, namespace)):
+            owner = revision.labels.get(PLATFORM_LABEL)
+            part = revision.labels.get(COMPONENT_LABEL)
+            if owner and part in COMPONENTS:
+                return Target(cluster, namespace, owner, part, found_by)
     raise NoTarget(f"release {release_name} in {namespace} on {cluster} is not one gunj made")
 
 
@@ -155,7 +170,8 @@ def _read(access: ClusterAccess, kind: str, namespace: str, name: str) -> Any:
 def _release_up_the_owners(
     access: ClusterAccess, namespace: str, kind: str, name: str
 ) -> str | None:
-    """Follow controller owners from an object to the one Helm made, and read its release."""
+    """Follow controller owners from an object to the one Helm (or native mode) made, and read
+    its release."""
     for _ in range(OWNER_DEPTH):
         obj = _read(access, kind, namespace, name)
         if obj is None:
@@ -163,6 +179,9 @@ def _release_up_the_owners(
         annotations = obj.metadata.annotations or {}
         if annotations.get(RELEASE_ANNOTATION):
             return str(annotations[RELEASE_ANNOTATION])
+        native = (obj.metadata.labels or {}).get(NATIVE_INSTANCE_LABEL)
+        if native:  # a pod or workload of native mode, labelled with its release
+            return str(native)
         owner = next((o for o in obj.metadata.owner_references or [] if o.controller), None)
         if owner is None:
             return None

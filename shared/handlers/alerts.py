@@ -13,9 +13,8 @@ from ..engine.outcome import Outcome
 from ..engine.platform import Request
 from ..errors import GunjError
 from ..events.alerts import Alert
+from .deadline import work_deadline
 from .reconcilers import reconciler, registry
-
-DEFAULT_WORK_SECONDS = 480.0
 
 
 def judge(alert: Alert, env: Mapping[str, str], started: float) -> dict[str, Any]:
@@ -41,9 +40,5 @@ def _act(alert: Alert, env: Mapping[str, str], started: float) -> Outcome:
         return Outcome("invalid", str(error))
     except GunjError as error:
         return Outcome("error", str(error), transient_error=error.transient)
-    try:
-        seconds = float(env.get("GUNJ_WORK_SECONDS", DEFAULT_WORK_SECONDS))
-    except ValueError:
-        seconds = DEFAULT_WORK_SECONDS
-    request = Request(source=alert.key, deadline=started + seconds)
+    request = Request(source=alert.key, deadline=work_deadline(env, started))
     return engine.roll_back_for_alert(target, alert, request)

@@ -29,11 +29,11 @@ from ..events.pubsub import InvalidEvent, PubSubMessage, from_cloud_event
 from ..values.limits import text_size_problem
 from ..values.types import DNSLabel
 from ..values.validation import InvalidPlatform, load_platform
+from .deadline import work_deadline
 from .outcomes import report, request_headers, trace_of
 from .reconcilers import reconciler
 
 FUNCTION = "reconcile"
-DEFAULT_WORK_SECONDS = 480.0
 ACTIONS = ("apply", "delete")
 
 
@@ -56,14 +56,6 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     }
     report(FUNCTION, document, trace=trace_of(event, request_headers()), env=env)
     return document
-
-
-def _work_deadline(env: Mapping[str, str], started: float) -> float:
-    try:
-        seconds = float(env.get("GUNJ_WORK_SECONDS", DEFAULT_WORK_SECONDS))
-    except ValueError:
-        seconds = DEFAULT_WORK_SECONDS
-    return started + seconds
 
 
 @dataclass(frozen=True)
@@ -122,7 +114,7 @@ def _act(event: SpecEvent, env: Mapping[str, str], started: float) -> Outcome:
         generation=wanted.generation,
         message_id=message.message_id,
         source=wanted.source,
-        deadline=_work_deadline(env, started),
+        deadline=work_deadline(env, started),
     )
     if wanted.action == "delete":
         named = _named(text)
