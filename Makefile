@@ -29,9 +29,11 @@ test: check
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-cluster test-others
 
 test-cluster: $(INSTALLED)
+	mkdir -p $(TEST_TMP)
 	$(BIN)/pytest tests/cluster --basetemp=$(TEST_TMP)/cluster
 
 test-others: $(INSTALLED)
+	mkdir -p $(TEST_TMP)
 	$(BIN)/pytest tests/unit tests/helm tests/deploy tests/e2e --basetemp=$(TEST_TMP)/others
 
 check: $(INSTALLED)
