@@ -3,12 +3,19 @@ global settings and which other components run (for cross-component wiring)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from ..spec.base import SpecModel
-from ..spec.common import ComponentSpec
+from ..spec.common import ComponentSpec, SecretKeyRef
 from ..spec.platform import GlobalSpec, ObservabilityPlatform
+
+# Where referenced Secrets are mounted in a component's pod, one folder per Secret.
+SECRETS_DIR = "/etc/secrets"
+# A volume's name is a DNS-1123 label; a Secret's name may be a subdomain (dots, 253 characters).
+VOLUME_NAME_MAX = 63
+_DIGEST_LENGTH = 8
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,34 @@ def resources(spec: ComponentSpec) -> dict[str, Any]:
     if spec.resources is None:
         return {}
     return spec.resources.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def secret_volume_name(secret: str) -> str:
+    """The volume a Secret is mounted through: ``secret-<name>`` when that is a valid volume
+    name. Otherwise dots become '-' and the name is shortened, and a hash of the whole Secret
+    name is appended, so that two Secrets (``db.creds``, ``db-creds``) never share a volume."""
+    plain = f"secret-{secret}"
+    if len(plain) <= VOLUME_NAME_MAX and "." not in secret:
+        return plain
+    digest = hashlib.sha256(secret.encode()).hexdigest()[:_DIGEST_LENGTH]
+    stem = plain.replace(".", "-")[: VOLUME_NAME_MAX - _DIGEST_LENGTH - 1].rstrip("-")
+    return f"{stem}-{digest}"
+
+
+def secret_mount(secret: str) -> dict[str, Any]:
+    """A chart's ``extraSecretMounts`` entry: the Secret mounted read-only in its own folder (the
+    component reads a key as a file; its content never enters the values)."""
+    return {
+        "name": secret_volume_name(secret),
+        "secretName": secret,
+        "mountPath": f"{SECRETS_DIR}/{secret}",
+        "readOnly": True,
+    }
+
+
+def secret_file(ref: SecretKeyRef) -> str:
+    """Where a referenced Secret key is found in the pod, once mounted by ``secret_mount``."""
+    return f"{SECRETS_DIR}/{ref.name}/{ref.key}"
 
 
 def own_names(model: SpecModel) -> dict[str, Any]:

@@ -6,32 +6,23 @@ from typing import Any
 
 from ..names import loki_url, prometheus_url, tempo_url
 from ..spec.grafana import Database, GrafanaSpec
-from .context import PlatformContext, placement, resources
-
-SECRETS_DIR = "/etc/secrets"
+from .context import PlatformContext, placement, resources, secret_file, secret_mount
 
 
 def _database(database: Database) -> tuple[dict[str, Any], dict[str, Any]]:
     """``grafana.ini`` [database] and the secret mount its password is read from: Grafana reads
     ``$__file{path}`` in its configuration, so the password never enters the values."""
     ref = database.password_secret_ref
-    mount = f"{SECRETS_DIR}/{ref.name}"
     section: dict[str, Any] = {
         "type": database.type,
         "host": database.host,
         "name": database.name,
         "user": database.user,
-        "password": f"$__file{{{mount}/{ref.key}}}",
+        "password": f"$__file{{{secret_file(ref)}}}",
     }
     if database.ssl_mode:
         section["ssl_mode"] = database.ssl_mode
-    secret_mount = {
-        "name": f"secret-{ref.name}"[:63],
-        "secretName": ref.name,
-        "mountPath": mount,
-        "readOnly": True,
-    }
-    return section, secret_mount
+    return section, secret_mount(ref.name)
 
 
 def generated_datasources(context: PlatformContext) -> list[dict[str, Any]]:
@@ -39,29 +30,50 @@ def generated_datasources(context: PlatformContext) -> list[dict[str, Any]]:
     name, namespace = context.name, context.namespace
     sources: list[dict[str, Any]] = []
     if "prometheus" in context.enabled:
-        sources.append({"name": "Prometheus", "type": "prometheus", "uid": "prometheus",
-                        "url": prometheus_url(name, namespace), "access": "proxy",
-                        "isDefault": True})
+        sources.append(
+            {
+                "name": "Prometheus",
+                "type": "prometheus",
+                "uid": "prometheus",
+                "url": prometheus_url(name, namespace),
+                "access": "proxy",
+                "isDefault": True,
+            }
+        )
     if "loki" in context.enabled:
-        sources.append({"name": "Loki", "type": "loki", "uid": "loki",
-                        "url": loki_url(name, namespace, gateway=context.loki_gateway),
-                        "access": "proxy"})
+        sources.append(
+            {
+                "name": "Loki",
+                "type": "loki",
+                "uid": "loki",
+                "url": loki_url(name, namespace, gateway=context.loki_gateway),
+                "access": "proxy",
+            }
+        )
     if "tempo" in context.enabled:
         json_data: dict[str, Any] = {}
         if "loki" in context.enabled:
             json_data["tracesToLogsV2"] = {"datasourceUid": "loki"}
         if "prometheus" in context.enabled:
             json_data["serviceMap"] = {"datasourceUid": "prometheus"}
-        sources.append({"name": "Tempo", "type": "tempo", "uid": "tempo",
-                        "url": tempo_url(name, namespace), "access": "proxy",
-                        "jsonData": json_data})
+        sources.append(
+            {
+                "name": "Tempo",
+                "type": "tempo",
+                "uid": "tempo",
+                "url": tempo_url(name, namespace),
+                "access": "proxy",
+                "jsonData": json_data,
+            }
+        )
     return sources
 
 
 def _datasources(spec: GrafanaSpec, context: PlatformContext) -> list[dict[str, Any]]:
     sources = generated_datasources(context) if spec.datasources.generate else []
-    extra = [s.model_dump(by_alias=True, exclude_none=True, mode="json")
-             for s in spec.datasources.extra]
+    extra = [
+        s.model_dump(by_alias=True, exclude_none=True, mode="json") for s in spec.datasources.extra
+    ]
     if any(s.get("isDefault") for s in extra):
         for source in sources:
             source["isDefault"] = False
@@ -88,13 +100,17 @@ def derive(spec: GrafanaSpec, context: PlatformContext) -> dict[str, Any]:
     values["sidecar"] = {"dashboards": dashboards}
     if spec.ingress and spec.ingress.enabled:
         ingress = spec.ingress
-        values["ingress"] = {"enabled": True, "hosts": [ingress.host],
-                             "annotations": dict(ingress.annotations)}
+        values["ingress"] = {
+            "enabled": True,
+            "hosts": [ingress.host],
+            "annotations": dict(ingress.annotations),
+        }
         if ingress.class_name:
             values["ingress"]["ingressClassName"] = ingress.class_name
         if ingress.tls_secret_name:
-            values["ingress"]["tls"] = [{"secretName": ingress.tls_secret_name,
-                                         "hosts": [ingress.host]}]
+            values["ingress"]["tls"] = [
+                {"secretName": ingress.tls_secret_name, "hosts": [ingress.host]}
+            ]
         scheme = "https" if ingress.tls_secret_name else "http"
         ini["server"] = {"root_url": f"{scheme}://{ingress.host}/", "domain": ingress.host}
     if spec.database:

@@ -21,12 +21,16 @@ def _storage(spec: LokiSpec) -> dict[str, Any]:
     result: dict[str, Any] = {"type": storage.type}
     if storage.bucket_names:
         chunks = storage.bucket_names.chunks
-        result["bucketNames"] = {"chunks": chunks,
-                                 "ruler": storage.bucket_names.ruler or chunks,
-                                 "admin": storage.bucket_names.admin or chunks}
+        result["bucketNames"] = {
+            "chunks": chunks,
+            "ruler": storage.bucket_names.ruler or chunks,
+            "admin": storage.bucket_names.admin or chunks,
+        }
     if storage.type == "s3" and storage.s3:
-        s3: dict[str, Any] = {"insecure": storage.s3.insecure,
-                              "s3ForcePathStyle": storage.s3.force_path_style}
+        s3: dict[str, Any] = {
+            "insecure": storage.s3.insecure,
+            "s3ForcePathStyle": storage.s3.force_path_style,
+        }
         if storage.s3.endpoint:
             s3["endpoint"] = storage.s3.endpoint
         if storage.s3.region:
@@ -41,12 +45,18 @@ def _storage(spec: LokiSpec) -> dict[str, Any]:
 
 
 def _schema(spec: LokiSpec) -> dict[str, Any]:
-    return {"configs": [
-        {"from": period.from_.isoformat(), "store": period.store,
-         "object_store": spec.storage.type, "schema": period.schema_version,
-         "index": {"prefix": period.index_prefix, "period": period.index_period}}
-        for period in spec.schema_config
-    ]}
+    return {
+        "configs": [
+            {
+                "from": period.from_.isoformat(),
+                "store": period.store,
+                "object_store": spec.storage.type,
+                "schema": period.schema_version,
+                "index": {"prefix": period.index_prefix, "period": period.index_period},
+            }
+            for period in spec.schema_config
+        ]
+    }
 
 
 def derive(spec: LokiSpec, context: PlatformContext) -> dict[str, Any]:
@@ -63,15 +73,15 @@ def derive(spec: LokiSpec, context: PlatformContext) -> dict[str, Any]:
         loki["limits_config"] = limits
     if spec.retention:
         # Retention is enforced by the compactor, which needs a store for delete requests.
-        loki["compactor"] = {"retention_enabled": True,
-                             "delete_request_store": spec.storage.type}
+        loki["compactor"] = {"retention_enabled": True, "delete_request_store": spec.storage.type}
     replicas = spec.replicas if spec.replicas is not None else 1
     # Each stream is written to this many ingesters; more copies than pods cannot be placed.
     loki["commonConfig"] = {"replication_factor": min(replicas, 3)}
     values: dict[str, Any] = {"deploymentMode": mode, "loki": loki}
     if spec.storage.credentials_secret_ref:
-        values["global"] = {"extraEnvFrom": [
-            {"secretRef": {"name": spec.storage.credentials_secret_ref.name}}]}
+        values["global"] = {
+            "extraEnvFrom": [{"secretRef": {"name": spec.storage.credentials_secret_ref.name}}]
+        }
     section = {**placement(spec, context)}
     if resources(spec):
         section["resources"] = resources(spec)

@@ -6,20 +6,13 @@ from typing import Any
 
 import yaml
 
-from ..spec.common import SecretKeyRef
 from ..spec.prometheus import PrometheusSpec, RemoteWrite
-from .context import PlatformContext, own_names, placement, resources
+from .context import PlatformContext, own_names, placement, resources, secret_file, secret_mount
 
-SECRETS_DIR = "/etc/secrets"
 # Kept because setting server.extraFlags replaces the chart's list, which holds it.
 LIFECYCLE_FLAG = "web.enable-lifecycle"
 # The pod's own name, from the downward API; Prometheus 3 expands ${VAR} in external labels.
 POD_NAME_VARIABLE = "POD_NAME"
-
-
-def secret_file(ref: SecretKeyRef) -> str:
-    """Where a referenced Secret key is mounted in the server pod (never its content)."""
-    return f"{SECRETS_DIR}/{ref.name}/{ref.key}"
 
 
 def _remote_write(remote: RemoteWrite) -> dict[str, Any]:
@@ -50,15 +43,13 @@ def _remote_write(remote: RemoteWrite) -> dict[str, Any]:
 def _secret_mounts(spec: PrometheusSpec) -> list[dict[str, Any]]:
     names: list[str] = []
     for remote in spec.remote_write:
-        for ref in (remote.basic_auth.password_secret_ref if remote.basic_auth else None,
-                    remote.bearer_token_secret_ref):
+        for ref in (
+            remote.basic_auth.password_secret_ref if remote.basic_auth else None,
+            remote.bearer_token_secret_ref,
+        ):
             if ref and ref.name not in names:
                 names.append(ref.name)
-    return [
-        {"name": f"secret-{name}"[:63], "mountPath": f"{SECRETS_DIR}/{name}",
-         "secretName": name, "readOnly": True}
-        for name in names
-    ]
+    return [secret_mount(name) for name in names]
 
 
 def derive(spec: PrometheusSpec, context: PlatformContext) -> dict[str, Any]:
@@ -118,6 +109,7 @@ def derive(spec: PrometheusSpec, context: PlatformContext) -> dict[str, Any]:
         "prometheus-pushgateway": {"enabled": spec.pushgateway.enabled},
     }
     if spec.additional_scrape_configs:
-        values["extraScrapeConfigs"] = yaml.safe_dump(spec.additional_scrape_configs,
-                                                      sort_keys=False)
+        values["extraScrapeConfigs"] = yaml.safe_dump(
+            spec.additional_scrape_configs, sort_keys=False
+        )
     return values
