@@ -12,6 +12,22 @@ import re
 HELM_RELEASE_NAME_MAX = 53
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
+# The scrape jobs the prometheus chart (prometheus-community, serverFiles."prometheus.yml")
+# defines itself, in its order. The chart appends extraScrapeConfigs after them, and Prometheus
+# refuses a configuration with two jobs of one name, so a spec's job may not take one of these.
+RESERVED_SCRAPE_JOBS: tuple[str, ...] = (
+    "prometheus",
+    "kubernetes-apiservers",
+    "kubernetes-nodes",
+    "kubernetes-nodes-cadvisor",
+    "kubernetes-service-endpoints",
+    "kubernetes-service-endpoints-slow",
+    "prometheus-pushgateway",
+    "kubernetes-services",
+    "kubernetes-pods",
+    "kubernetes-pods-slow",
+)
+
 
 def release_name(platform: str, component: str) -> str:
     return f"{platform}-{component}"

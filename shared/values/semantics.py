@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .names import release_name_problem
+from .names import RESERVED_SCRAPE_JOBS, release_name_problem
 from .problems import Problem
 from .spec import GrafanaSpec, LokiSpec, ObservabilityPlatform, PrometheusSpec, TempoSpec
 from .spec.common import ComponentSpec
@@ -60,10 +60,14 @@ def _check_scrape_configs(spec: PrometheusSpec, findings: Findings, base: str) -
         job = scrape.get("job_name")
         if not isinstance(job, str) or not job:
             findings.problem(f"{path}.job_name", "required: every scrape config names its job")
-        elif job in jobs or job == "prometheus":
+        elif job in RESERVED_SCRAPE_JOBS:
             findings.problem(
-                f"{path}.job_name", "job names must be unique (the chart's own job is prometheus)"
+                f"{path}.job_name",
+                f"{job} is one of the prometheus chart's own jobs, and Prometheus refuses two "
+                f"jobs of one name; choose another (taken: {', '.join(RESERVED_SCRAPE_JOBS)})",
             )
+        elif job in jobs:
+            findings.problem(f"{path}.job_name", "job names must be unique")
         else:
             jobs.add(job)
 

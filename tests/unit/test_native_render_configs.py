@@ -83,15 +83,11 @@ def test_prometheus_scrapes_itself_what_kubernetes_discovers_and_the_extra_jobs(
 
 
 def test_an_extra_job_named_like_a_default_one_takes_its_place() -> None:
-    plan = plans(
-        {
-            "prometheus": {
-                "additionalScrapeConfigs": [
-                    {"job_name": "kubernetes-pods", "static_configs": [{"targets": ["a:1"]}]}
-                ]
-            }
-        }
-    )["prometheus"]
+    # The spec's additionalScrapeConfigs refuse the chart's job names; free-form config does not.
+    extra = [{"job_name": "kubernetes-pods", "static_configs": [{"targets": ["a:1"]}]}]
+    plan = plans({"prometheus": {"config": {"extraScrapeConfigs": yaml.safe_dump(extra)}}})[
+        "prometheus"
+    ]
     jobs = config(plan, "prometheus.yml")["scrape_configs"]
 
     assert [job["job_name"] for job in jobs].count("kubernetes-pods") == 1
