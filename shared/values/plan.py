@@ -117,10 +117,12 @@ def plan_component(
         raise KeyError(component)
     upstream = upstream_chart(component)
     source = spec.chart
+    # Derived once; merge and neutralise_values copy, so both layers can start from it.
+    defaults = default_values(component)
+    derived = DERIVERS[component](spec, context)
+    literal = merge_all(defaults, derived)
     # A spec's strings reach values the chart evaluates as templates: written so they stay text.
-    literal = merge_all(default_values(component), DERIVERS[component](spec, context))
-    derived = neutralise_values(component, DERIVERS[component](spec, context))
-    base = merge_all(default_values(component), derived)
+    base = merge_all(defaults, neutralise_values(component, derived))
     return ComponentPlan(
         component=component,
         release=release_name(platform.metadata.name, component),
