@@ -7,6 +7,7 @@ import json
 import sys
 
 from ..clusters import ClusterRegistry, RegisteredCluster, RegistryError
+from .table import print_table
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,10 +46,7 @@ def run(arguments: argparse.Namespace) -> int:
         )
         for c in clusters
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print("  ".join([*cells, row[-1]]))
+    print_table(rows)
     return 0
 
 

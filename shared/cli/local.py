@@ -129,15 +129,15 @@ def demo(spec: Path, timeout: float) -> int:
         source=f"gunj local demo {spec.name}",
         timeout=timeout,
     )
-    engine = target.reconciler(LOCAL_CLUSTER)
+    cluster = target.access(LOCAL_CLUSTER)
     platform = load_platform(spec.read_text())
-    stored = read_platform(engine.access, platform.metadata.namespace, platform.metadata.name)
+    stored = read_platform(cluster, platform.metadata.namespace, platform.metadata.name)
     if stored is not None:
         print()
         platforms.print_status(stored)
     print(f"\nevents of {platform.metadata.namespace}/{platform.metadata.name}:")
     for kind, reason, message in object_events(
-        engine.access, platform.metadata.namespace, platform.metadata.name
+        cluster, platform.metadata.namespace, platform.metadata.name
     )[-12:]:
         print(f"  {kind:7} {reason:16} {message[:120]}")
     return followed.exit_code

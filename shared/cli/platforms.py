@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from ..engine.platform import Reconciler, Request
 from ..engine.resource import StoredPlatform, list_platforms
 from ..values.spec import COMPONENTS
 from ..values.validation import InvalidPlatform, load_platform
+from .table import print_table
 from .target import reconciler
 
 USAGE = 2
@@ -48,7 +49,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         "chart version rolled back from",
     )
     rollback.add_argument("platform", help="NAME or NAMESPACE/NAME")
-    rollback.add_argument("component", choices=("prometheus", "loki", "tempo", "grafana"))
+    rollback.add_argument("component", choices=COMPONENTS)
     rollback.add_argument("--to", type=int, dest="revision", help="the revision to return to")
     rollback.set_defaults(handler=run_rollback)
     uninstall = command("uninstall", "remove every release a platform owns, then the platform")
@@ -56,7 +57,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     uninstall.set_defaults(handler=run_uninstall)
     lift = command("unquarantine", "let reconcile apply a quarantined chart version again")
     lift.add_argument("platform", help="NAME or NAMESPACE/NAME")
-    lift.add_argument("component", choices=("prometheus", "loki", "tempo", "grafana"))
+    lift.add_argument("component", choices=COMPONENTS)
     lift.add_argument("version", help="the chart version")
     lift.set_defaults(handler=run_unquarantine)
 
@@ -215,20 +216,13 @@ def _report(outcome: Outcome, output: str) -> int:
             )
             for c in outcome.components
         ]
-        _table(rows)
+        print_table(rows)
     if outcome.transient:
         print(
             "transient: nothing is wrong with the spec; run the command again later",
             file=sys.stderr,
         )
     return outcome.exit_code
-
-
-def _table(rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print("  ".join([*cells, row[-1]]).rstrip())
 
 
 def _age(since: datetime | None) -> str:
@@ -286,7 +280,7 @@ def print_status(platform: StoredPlatform) -> None:
                 component.tests if component.state == "InSync" else component.message,
             )
         )
-    _table(rows)
+    print_table(rows)
     for entry in status.quarantined_versions:
         print(
             f"  quarantined: {entry.component} {entry.chart_version} since "

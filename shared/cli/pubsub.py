@@ -21,25 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..engine.outcome import DONE
+from ..errors import GunjError
 from ..handlers import topics as names
 from ..localstack import serving
 from ..localstack import stack as localstack
 from ..values.validation import InvalidPlatform, load_platform
-
-FINAL = {
-    "ready",
-    "stalled",
-    "failed",
-    "stale",
-    "duplicate",
-    "paused",
-    "removed",
-    "refused",
-    "invalid",
-    "rolled-back",
-    "ignored",
-}
-DONE = {"ready", "duplicate", "removed", "paused", "rolled-back"}
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -137,21 +124,31 @@ def run_publish(arguments: argparse.Namespace) -> int:
     return followed.exit_code
 
 
+def is_final(document: dict[str, Any]) -> bool:
+    """Whether an outcome document ends its message's reconcile: any outcome that is not
+    transient, as the function itself decides (a transient one is delivered again)."""
+    return document.get("transient") is False
+
+
 @dataclass
 class Followed:
     message_id: str
+    waited: bool = False
+    """Whether the reconcile was followed (``--wait``), not only published."""
     events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def final(self) -> dict[str, Any] | None:
-        return next((e for e in self.events if e.get("result") in FINAL), None)
+        return next((e for e in self.events if is_final(e)), None)
 
     @property
     def exit_code(self) -> int:
+        """As the outcome's own: 0 done (or only published), 1 a permanent problem, 3 followed
+        but nothing final arrived in time."""
         final = self.final
         if final is None:
-            return 0 if not self.events and self.message_id else 3
-        return 0 if final["result"] in DONE else 1
+            return 3 if self.waited else 0
+        return 0 if final.get("result") in DONE else 1
 
 
 def publish(
@@ -196,7 +193,7 @@ def publish(
             f"published message {message_id} to {names.SPECS} for cluster {cluster}",
             file=sys.stderr,
         )
-        followed = Followed(str(message_id))
+        followed = Followed(str(message_id), waited=timeout is not None)
         if timeout is None:
             return followed
         steps = _Steps(cluster, platform)
@@ -226,11 +223,11 @@ class _Steps:
         self.access = None
         self.platform = platform
         if platform is not None:
-            from .target import reconciler
+            from .target import access
 
             try:
-                self.access = reconciler(cluster).access
-            except Exception:  # no such cluster here: the function will say so
+                self.access = access(cluster)
+            except GunjError:  # no such cluster here, or not reachable: the function will say so
                 self.access = None
         self.first = True
 

@@ -8,11 +8,16 @@ import os
 import shutil
 from pathlib import Path
 
-from ..clusters import ClusterRegistry
+from ..clusters import ClusterConnection, ClusterRegistry, KubeconfigFile, RegisteredCluster
 from ..engine.connect import reconciler_for
 from ..engine.platform import Reconciler
 from ..helm.repositories import RepositorySettings
+from ..kube import ClusterAccess
 from ..localstack import stack as localstack
+
+# What access() made, kept for the process: the connection too, because a kubeconfig written
+# for it (from Secret Manager, or for GKE) is removed when the connection is collected.
+_ACCESS: dict[str, tuple[ClusterConnection, ClusterAccess]] = {}
 
 
 def _helm_binary() -> Path:
@@ -39,9 +44,23 @@ def _environment(kubeconfig: Path) -> dict[str, str]:
     return env
 
 
-def repository_environment(kubeconfig: Path) -> RepositorySettings:
-    """Repository settings for a cluster (the local stack's mirrors for its cluster)."""
-    return RepositorySettings.from_environment(_environment(kubeconfig))
+def repository_environment(cluster: RegisteredCluster) -> RepositorySettings:
+    """Repository settings for a registered cluster (the local stack's mirrors for its cluster),
+    without connecting to it: only a kubeconfig file on this machine can be the local stack's."""
+    target = cluster.target
+    if isinstance(target, KubeconfigFile):
+        return RepositorySettings.from_environment(_environment(target.path))
+    return RepositorySettings.from_environment(os.environ)
+
+
+def access(cluster: str) -> ClusterAccess:
+    """API access to a registered cluster, for commands that only read or write its objects (no
+    Helm). Connects on the first call for the cluster; raises UnknownCluster, RegistryError or
+    ClusterConnectError."""
+    if cluster not in _ACCESS:
+        connection = ClusterRegistry.load().get(cluster).connect()
+        _ACCESS[cluster] = (connection, connection.access())
+    return _ACCESS[cluster][1]
 
 
 def reconciler(cluster: str) -> Reconciler:

@@ -11,7 +11,8 @@ from ..cache import cache_root
 from ..clusters import ClusterRegistry, RegistryError, UnknownCluster
 from ..upgrades.catalog import RunCatalog
 from ..upgrades.run import PlatformReport, check_fleet
-from .target import reconciler, repository_environment
+from .table import print_table
+from .target import access, repository_environment
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,13 +37,10 @@ def run(arguments: argparse.Namespace) -> int:
     if not clusters:
         print("no clusters registered (gunj clusters)", file=sys.stderr)
         return 1
-    engines = {name: reconciler(name) for name in clusters}
-    catalog = RunCatalog.for_run(
-        repository_environment(engines[clusters[0]].access.kubeconfig), cache_root()
-    )
-    reports, failed = check_fleet(
-        clusters, lambda name: engines[name].access, catalog, platform=arguments.platform
-    )
+    catalog = RunCatalog.for_run(repository_environment(registry.get(clusters[0])), cache_root())
+    # Each cluster is reached only when its turn comes: one that cannot be is reported with the
+    # others' results, not in place of them.
+    reports, failed = check_fleet(clusters, access, catalog, platform=arguments.platform)
     if arguments.output == "json":
         print(
             json.dumps(
@@ -96,10 +94,7 @@ def _print(report: PlatformReport) -> None:
             )
         elif check.why_not:
             notes.append(f"{check.component}: no automatic upgrade: {check.why_not}")
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print("  " + "  ".join([*cells, row[-1]]).rstrip())
+    print_table(rows, indent="  ")
     if any(step.breaking for check in report.components for step in check.path):
         print("  (! a step with a breaking change or a new major: read its notes first)")
     for note in notes:

@@ -23,6 +23,10 @@ Result = Literal[
     "error",  # something went wrong outside the platform (cluster, repository)
 ]
 TRANSIENT: frozenset[str] = frozenset({"progressing", "deferred"})
+# Final results (any but the transient ones) that leave the platform as asked: exit code 0.
+DONE: frozenset[str] = frozenset(
+    {"ready", "duplicate", "removed", "rolled-back", "paused", "ignored"}
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,7 @@ class Outcome:
         """0 done, 1 permanent problem, 3 transient (retry later). 2 is for usage errors."""
         if self.transient:
             return 3
-        done = {"ready", "duplicate", "removed", "rolled-back", "paused", "ignored"}
-        return 0 if self.result in done else 1
+        return 0 if self.result in DONE else 1
 
     def to_json(self) -> dict[str, Any]:
         document = asdict(self)
