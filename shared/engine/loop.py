@@ -73,7 +73,7 @@ def reconcile_component(ctx: EngineContext, recorder: Recorder, want: Wanted) ->
             observed, fresh = backend.store.observe(release, ctx.namespace, ctx.clock()), True
             continue
         if want.after is None:
-            recorder.observed(component, desired, observed, decision)
+            recorder.observed(component, desired, observed, decision, mode=backend.mode)
         if classification.state is State.DRIFTED:
             recorder.warn(component, "Drifted", classification.reason)
         if decision.action is None:

@@ -47,7 +47,12 @@ def uninstall(engine: Reconciler, namespace: str, name: str, request: Request) -
             status=recorder.status,
         )
 
-    return engine.on_platform(namespace, name, request, work)
+    # Asked again after it succeeded (a redelivered delete whose outcome was not published):
+    # what was asked is done.
+    gone = Outcome(
+        "removed", f"platform {namespace}/{name} is not in {engine.cluster}: nothing to remove"
+    )
+    return engine.on_platform(namespace, name, request, work, missing=gone)
 
 
 def rollback(

@@ -72,6 +72,27 @@ from .state import classify, owned_by
 
 HANDLED_MESSAGES = 20
 READY = "every component is in sync and verified"
+RESULT_MESSAGES: dict[Result, str] = {
+    "ready": READY,
+    "deferred": "a Helm operation of this platform may still be running; retry later",
+    "progressing": "work remains; the next event continues it",
+    "failed": "a component has no working release",
+    "stalled": "a component cannot progress until the spec changes or a person acts",
+}
+
+
+def _result_of(runs: list[ComponentRun]) -> Result:
+    """The platform's result from its components' states, the most pressing first."""
+    states = {run.state for run in runs}
+    if "Locked" in states:
+        return "deferred"
+    if "Progressing" in states:
+        return "progressing"
+    if "Failed" in states:
+        return "failed"
+    if states & {"Stalled", "Held"}:
+        return "stalled"
+    return "ready"
 
 
 def _quiet(component: str, message: str) -> None:
@@ -195,23 +216,32 @@ class Reconciler:
         name: str,
         request: Request,
         work: Callable[[StoredPlatform, Recorder, EngineContext], Outcome],
+        *,
+        missing: Outcome | None = None,
     ) -> Outcome:
         """Run ``work`` on an existing platform, under its Lease, with its status recorder and
-        a context; every failure becomes an outcome."""
+        a context; every failure becomes an outcome. A platform that does not exist is
+        ``missing`` (NotFound unless given)."""
         started = time.monotonic()
 
-        def existing() -> StoredPlatform:
+        def existing() -> StoredPlatform | Outcome:
             stored = read_platform(self.access, namespace, name)
-            if stored is None:
-                raise NotFound(f"platform {namespace}/{name} does not exist in {self.cluster}")
-            return stored
+            if stored is not None:
+                return stored
+            if missing is not None:
+                return missing
+            raise NotFound(f"platform {namespace}/{name} does not exist in {self.cluster}")
 
         def guarded() -> Outcome:
-            existing()  # before a Lease is taken for a platform that is not there
+            # Looked for before a Lease is taken for a platform that is not there, and read
+            # again under it: a reconcile that held it may have written status since, and this
+            # work replaces the whole status.
+            if isinstance(found := existing(), Outcome):
+                return found
             with self._lease(namespace, name) as lease:
-                # Read again under the Lease: a reconcile that held it may have written status
-                # since, and this work replaces the whole status.
                 stored = existing()
+                if isinstance(stored, Outcome):
+                    return stored
                 recorder = self._recorder(stored, paused=False, lease=lease)
                 ctx = self._context(namespace, name, request.deadline, request.progress, lease)
                 return work(stored, recorder, ctx)
@@ -466,9 +496,11 @@ class Reconciler:
                 now=self.clock(),
             )
             decision = decide(classification, want.desired, want.first, record)
-            if decision.action is not None or decision.outcome not in {"InSync", "Removed"}:
+            if decision.action is not None:
                 return None
-            recorder.observed(want.component, want.desired, want.first, decision)
+            recorder.observed(
+                want.component, want.desired, want.first, decision, mode=want.backend.mode
+            )
             runs.append(ComponentRun(want.component, decision.outcome, decision.reason))
         status = summarize(
             recorder.status.model_copy(update={"observed_generation": stored.generation}),
@@ -479,9 +511,12 @@ class Reconciler:
         )
         if status != stored.status:
             return None
+        # Nothing to do: ready, or held, stalled or failed until the spec changes or a person
+        # acts (a reconcile under the Lease would find the same, and write nothing).
+        result = _result_of(runs)
         return self.outcome(
-            "ready",
-            READY,
+            result,
+            RESULT_MESSAGES[result],
             platform=stored,
             generation=request.generation,
             runs=runs,
@@ -497,18 +532,7 @@ class Reconciler:
         digest: str,
     ) -> Outcome:
         generation, message_id = request.generation, request.message_id
-        states = {run.state for run in runs}
-        result: Result
-        if "Locked" in states:
-            result = "deferred"
-        elif "Progressing" in states:
-            result = "progressing"
-        elif "Failed" in states:
-            result = "failed"
-        elif states & {"Stalled", "Held"}:
-            result = "stalled"
-        else:
-            result = "ready"
+        result = _result_of(runs)
         status = recorder.status.model_copy(update={"observed_generation": stored.generation})
         if message_id and result not in {"deferred", "progressing"}:
             handled = HandledMessage.model_validate(
@@ -520,16 +544,9 @@ class Reconciler:
             )
         recorder.status = status
         recorder.persist(working=False, only_if_changed=stored.status)
-        message = {
-            "ready": READY,
-            "deferred": "a Helm operation of this platform may still be running; retry later",
-            "progressing": "work remains; the next event continues it",
-            "failed": "a component has no working release",
-            "stalled": "a component cannot progress until the spec changes or a person acts",
-        }[result]
         return self.outcome(
             result,
-            message,
+            RESULT_MESSAGES[result],
             platform=stored,
             generation=generation,
             runs=runs,

@@ -87,14 +87,15 @@ class Recorder:
         desired: DesiredRelease | None,
         observed: ObservedRelease,
         decision: Decision,
-        mode: str = "helm",
+        *,
+        mode: str,
     ) -> None:
-        """The component's record as things stand: what the release holds, and the state."""
+        """The component's record as things stand: what the release holds (made in ``mode``,
+        also while a component no longer wanted is removed), and the state."""
         record = self.component(name)
         if decision.outcome == "Removed":
             self._put(name, None)
             return
-        mode = desired.mode if desired is not None else mode
         base = record or ComponentStatus.model_validate({"mode": mode})
         update: dict[str, object] = {
             "mode": mode,
@@ -116,11 +117,12 @@ class Recorder:
             self._put(name, None)
 
     def fallback(self, component: str, reason: str) -> None:
-        """Record that native mode stands in for Helm for a component (an Event the first
-        time)."""
+        """Record that native mode stands in for Helm for a component, and why (with an
+        Event), the first time."""
         record = self.component(component) or ComponentStatus.model_validate({"mode": "native"})
-        if record.fallback != reason:
-            self.warn(component, "FallbackToNative", f"native mode stands in for Helm: {reason}")
+        if record.mode == "native" and record.fallback:
+            return  # standing in already: the first reason is the one a person needs
+        self.warn(component, "FallbackToNative", f"native mode stands in for Helm: {reason}")
         self._put(component, record.model_copy(update={"mode": "native", "fallback": reason}))
 
     def unverified(self, component: str) -> None:

@@ -80,7 +80,7 @@ def rollback_component(
         return run
     restored = backend.store.observe(release, stored.namespace, ctx.clock())
     verify = Decision(Action.VERIFY, "Progressing", "verify the restored revision")
-    recorder.observed(component, desired, restored, verify)
+    recorder.observed(component, desired, restored, verify, mode=backend.mode)
     checked = RUNNERS[Action.VERIFY](ctx, Step(component, desired, restored, verify, backend))
     recorder.finished(component, desired, verify, checked)
     run.actions.append(checked)

@@ -75,6 +75,23 @@ def test_a_published_spec_comes_up_ready_and_is_reported(
     assert logged and logged[-1]["severity"] == "INFO" and logged[-1]["result"] == "ready"
 
 
+def test_a_delete_removes_the_platform_and_a_redelivered_delete_is_done_already(
+    reconcile: ServedFunction, namespace: str, cluster: ClusterAccess
+) -> None:
+    text = spec(namespace, prometheus=SMALL_PROMETHEUS)
+    assert reconcile.final(reconcile.publish(text, cluster="local"))["result"] == "ready"
+
+    removed = reconcile.final(reconcile.publish(text, cluster="local", action="delete"))
+    again = reconcile.final(reconcile.publish(text, cluster="local", action="delete"))
+
+    assert removed["result"] == "removed", removed
+    assert removed["components"][0]["actions"] == ["uninstall"]
+    assert revisions(cluster, namespace) == {}
+    assert read_platform(cluster, namespace, "obs") is None
+    assert (again["result"], again["transient"]) == ("removed", False), again
+    assert "nothing to remove" in again["message"]
+
+
 def test_a_trace_of_the_request_reaches_the_log_line(
     reconcile: ServedFunction, namespace: str
 ) -> None:
