@@ -17,6 +17,7 @@ RENEW_BEFORE = timedelta(minutes=15)
 _LOCK = threading.Lock()
 _REGISTRY: dict[int, ClusterRegistry] = {}
 _RECONCILERS: dict[str, Reconciler] = {}
+_CONNECTING: dict[str, threading.Lock] = {}
 
 
 def registry(env: Mapping[str, str]) -> ClusterRegistry:
@@ -32,6 +33,9 @@ def reconciler(cluster: str, env: Mapping[str, str]) -> Reconciler:
     """The reconciler of ``cluster`` (a name or alias); UnknownCluster if not registered."""
     registered = registry(env).find(cluster)
     with _LOCK:
+        connecting = _CONNECTING.setdefault(registered.name, threading.Lock())
+    # Connecting may take seconds (GKE, Secret Manager): events for other clusters go on.
+    with connecting:
         current = _RECONCILERS.get(registered.name)
         expires = getattr(current.keep_alive, "expires", None) if current else None
         if current is None or (expires is not None and expires - datetime.now(UTC) < RENEW_BEFORE):
