@@ -25,9 +25,5 @@ class RefusedSpec(GunjError):
     cluster does not allow them); nothing was changed."""
 
 
-class StaleGeneration(GunjError):
-    """The spec is older than the one the cluster already has."""
-
-
 class NotFound(GunjError):
     """The platform (or component, or revision) a command names does not exist."""

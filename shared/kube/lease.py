@@ -54,13 +54,12 @@ class Lease:
         """Set when a renewal found the Lease taken by someone else, or none succeeded for the
         Lease's whole duration: the holder must stop changing what the Lease guards."""
 
-    def _spec(
-        self, now: datetime, acquired: datetime | None, transitions: int
-    ) -> client.V1LeaseSpec:
+    def _spec(self, now: datetime, transitions: int) -> client.V1LeaseSpec:
+        """The Lease as this holder takes it at ``now``."""
         return client.V1LeaseSpec(
             holder_identity=self.identity,
             lease_duration_seconds=int(self.duration.total_seconds()),
-            acquire_time=acquired or now,
+            acquire_time=now,
             renew_time=now,
             lease_transitions=transitions,
         )
@@ -76,7 +75,7 @@ class Lease:
                 raise
             body = client.V1Lease(
                 metadata=client.V1ObjectMeta(name=self.name, namespace=self.namespace),
-                spec=self._spec(now, None, 0),
+                spec=self._spec(now, 0),
             )
             try:
                 api.create_namespaced_lease(self.namespace, body)
@@ -91,7 +90,7 @@ class Lease:
         if held is not None and spec.holder_identity != self.identity and held.expires > now:
             return held
         transitions = (spec.lease_transitions or 0) + (spec.holder_identity != self.identity)
-        current.spec = self._spec(now, None, transitions)
+        current.spec = self._spec(now, transitions)
         try:
             api.replace_namespaced_lease(self.name, self.namespace, current)
         except ApiException as race:
