@@ -53,7 +53,6 @@ class Toolbox:
     kwokctl: Path
     docker_registry: Path
     pubsub_emulator: Path
-    promtool: Path
 
 
 def sha256_of(path: Path) -> str:
@@ -333,14 +332,14 @@ def find_pubsub_emulator() -> Path:
 
 
 def provision() -> Toolbox:
-    """Provision everything, cheapest first so a missing prerequisite fails fast."""
+    """Provision what the stack runs, cheapest first so a missing prerequisite fails fast
+    (promtool, which only the tests use, is built when they first ask for it)."""
     emulator = find_pubsub_emulator()
     helm = {major: ensure_helm(major) for major in sorted(pins.HELM_PINS)}
     registry = ensure_docker_registry()
     kwok = ensure_go_build(pins.KWOK)
     etcd = ensure_go_build(pins.ETCD)
     kube = ensure_kube()
-    promtool = ensure_promtool()
     return Toolbox(
         helm=helm,
         kube_apiserver=kube["kube-apiserver"],
@@ -352,7 +351,6 @@ def provision() -> Toolbox:
         kwokctl=kwok / "kwokctl",
         docker_registry=registry,
         pubsub_emulator=emulator,
-        promtool=promtool,
     )
 
 
