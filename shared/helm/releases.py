@@ -22,10 +22,11 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from kubernetes import client
@@ -130,6 +131,16 @@ def _recorded_deadline(revision: StoredRevision, created: datetime | None) -> da
     return deadline
 
 
+def last_good(history: Sequence[StoredRevision]) -> int | None:
+    """The newest of ``history`` that was deployed and passed its tests since."""
+    for revision in reversed(history):
+        if revision.status not in {ReleaseStatus.DEPLOYED, ReleaseStatus.SUPERSEDED}:
+            continue
+        if passed_tests_since_deployed(revision.decode()):
+            return revision.revision
+    return None
+
+
 @dataclass(frozen=True)
 class ObservedRelease:
     name: str
@@ -153,12 +164,18 @@ class ObservedRelease:
     locked_for: timedelta | None = None
     deadline: datetime | None = None
     """For a locked release: when the operation gunj started can no longer be running."""
-    last_good_revision: int | None = None
     first_install: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     """The current revision's own labels."""
     label_history: tuple[Mapping[str, str], ...] = ()
     """The labels of every stored revision, oldest first (who made the release, and when)."""
+    history: tuple[StoredRevision, ...] = field(default=(), repr=False, compare=False)
+
+    @cached_property
+    def last_good_revision(self) -> int | None:
+        """The newest revision deployed and tested, by Helm's own account. Read on demand: it
+        decodes older revisions, which a reconcile that finds the release in sync never needs."""
+        return last_good(self.history)
 
     def revision_exists(self, revision: int) -> bool:
         return self.revision is not None and 0 < revision <= self.revision
@@ -270,21 +287,13 @@ class ReleaseStore:
             deadline=_recorded_deadline(current, deployed_at)
             if state is ReleaseState.LOCKED
             else None,
-            last_good_revision=self._last_good(history),
+            history=tuple(history),
             first_install=not any(
                 r.status in {ReleaseStatus.DEPLOYED, ReleaseStatus.SUPERSEDED} for r in history
             ),
             labels=dict(current.labels),
             label_history=tuple(dict(r.labels) for r in history),
         )
-
-    def _last_good(self, history: list[StoredRevision]) -> int | None:
-        for revision in reversed(history):
-            if revision.status not in {ReleaseStatus.DEPLOYED, ReleaseStatus.SUPERSEDED}:
-                continue
-            if passed_tests_since_deployed(revision.decode()):
-                return revision.revision
-        return None
 
     def chart_version_of(self, name: str, namespace: str, revision: int) -> str | None:
         """The chart version a stored revision holds (None if it is not stored)."""
@@ -296,7 +305,7 @@ class ReleaseStore:
         return None
 
     def last_good_revision(self, name: str, namespace: str) -> int | None:
-        return self._last_good(self.revisions(name, namespace))
+        return last_good(self.revisions(name, namespace))
 
     def unlock(
         self, name: str, namespace: str, *, older_than: timedelta, now: datetime | None = None
