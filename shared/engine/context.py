@@ -25,7 +25,8 @@ Progress = Callable[[str, str], None]
 """Told (component, what is happening now) as the reconcile goes."""
 
 
-def _quiet(component: str, message: str) -> None:
+def quiet(component: str, message: str) -> None:
+    """Progress told to no one."""
     pass
 
 
@@ -42,7 +43,7 @@ class EngineContext:
     settings: EngineSettings
     deadline: float | None = None
     """time.monotonic() by which the invocation must be done; None: no limit."""
-    progress: Progress = _quiet
+    progress: Progress = quiet
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     backends: Mapping[str, Backend] = field(default_factory=dict)
     lease: Lease | None = None

@@ -50,7 +50,7 @@ from .backends import Backend
 from .backends.helm import HelmBackend
 from .backends.native import NativeBackend
 from .conditions import summarize
-from .context import EngineContext, Progress
+from .context import EngineContext, Progress, quiet
 from .decide import decide
 from .desired import DesiredRelease, desired_release
 from .errors import Deferred, NotFound, RefusedSpec
@@ -95,10 +95,6 @@ def _result_of(runs: list[ComponentRun]) -> Result:
     return "ready"
 
 
-def _quiet(component: str, message: str) -> None:
-    pass
-
-
 def default_identity() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
@@ -120,7 +116,7 @@ class Request:
     """Where the spec came from (a commit, ``gunj apply``, ``upgrade-check``)."""
     deadline: float | None = None
     """time.monotonic() by which to stop; None: no limit."""
-    progress: Progress = _quiet
+    progress: Progress = quiet
 
 
 @dataclass

@@ -12,6 +12,7 @@ from ..values.build import PlatformContext
 from ..values.names import release_name
 from ..values.plan import ComponentPlan, plan_component
 from ..values.spec import ObservabilityPlatform
+from ..values.spec.platform import API_VERSION, KIND
 from .actions import RUNNERS, Step
 from .alert_policy import good_before
 from .context import EngineContext
@@ -27,8 +28,8 @@ def platform_of(stored: StoredPlatform) -> ObservabilityPlatform:
     """The platform as the cluster stores it."""
     return ObservabilityPlatform.model_validate(
         {
-            "apiVersion": "observability.io/v1beta1",
-            "kind": "ObservabilityPlatform",
+            "apiVersion": API_VERSION,
+            "kind": KIND,
             "metadata": {"name": stored.name, "namespace": stored.namespace},
             "spec": stored.spec,
         }
