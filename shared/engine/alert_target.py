@@ -34,6 +34,7 @@ from ..events.alerts import Alert
 from ..helm.releases import ReleaseStore
 from ..kube import ClusterAccess
 from ..kube.errors import api_error
+from ..native.apply import HELM_RELEASE_ANNOTATION as RELEASE_ANNOTATION
 from ..native.render.naming import INSTANCE_LABEL as NATIVE_INSTANCE_LABEL
 from ..native.store import OWNER as NATIVE_OWNER
 from ..values.spec import COMPONENTS
@@ -53,7 +54,6 @@ WORKLOAD_LABELS = {
     "statefulset": "StatefulSet",
     "daemonset": "DaemonSet",
 }
-RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 # An owner chain longer than this is not one Kubernetes' controllers make.
 OWNER_DEPTH = 5
 
