@@ -8,6 +8,7 @@ or ``~/.kube/config`` of whoever runs gunj, and act on a cluster nobody asked fo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,14 @@ class ClusterAccess:
                 config_file=str(self.kubeconfig), context=self.context
             )
         return self._api
+
+    @cached_property
+    def dynamic(self) -> Any:
+        """A dynamic client (``kubernetes.dynamic``), made once per cluster: it reads the API
+        server's discovery documents when made, which is too slow to repeat per object."""
+        from kubernetes.dynamic import DynamicClient
+
+        return DynamicClient(self.api)  # type: ignore[no-untyped-call]
 
     @property
     def core(self) -> client.CoreV1Api:

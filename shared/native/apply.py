@@ -4,43 +4,43 @@ an object a Helm release owns, and pruning of what the component owned and no lo
 found by its labels (never by guessing from names).
 
 Each object carries ``gunj.io/platform``, ``gunj.io/component`` and ``gunj.io/native: "true"``;
-those labels are how the component's objects are found again.
+those labels are how the component's objects are found again. Cluster-scoped objects also carry
+``gunj.io/namespace``: the same platform name may exist in several namespaces.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
 from ..errors import GunjError
 from ..kube import ClusterAccess
+from ..kube.errors import api_error
 
 FIELD_MANAGER = "gunj"
 NATIVE_LABEL = "gunj.io/native"
 PLATFORM_LABEL = "gunj.io/platform"
 COMPONENT_LABEL = "gunj.io/component"
+NAMESPACE_LABEL = "gunj.io/namespace"
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 # What native mode renders, and so what pruning looks at (namespaced, then cluster-scoped).
+# Only kinds the renderers write: never a StatefulSet's PersistentVolumeClaims, which its
+# controller makes from the claim template, labels included, and which hold the component's
+# data. They are left behind on uninstall too, as Helm leaves them.
 PRUNABLE = (
     ("apps/v1", "Deployment"),
     ("apps/v1", "StatefulSet"),
     ("v1", "Service"),
     ("v1", "ConfigMap"),
     ("v1", "ServiceAccount"),
-    ("v1", "Secret"),
-    ("v1", "PersistentVolumeClaim"),
-    ("rbac.authorization.k8s.io/v1", "Role"),
-    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
     ("rbac.authorization.k8s.io/v1", "ClusterRole"),
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
     ("networking.k8s.io/v1", "Ingress"),
 )
-_CLIENTS: dict[int, Any] = {}
-_LOCK = threading.Lock()
 
 
 class OwnedByHelm(GunjError):
@@ -68,33 +68,18 @@ def key_of(obj: dict[str, Any]) -> ObjectKey:
     return ObjectKey(obj["apiVersion"], obj["kind"], metadata.get("namespace"), metadata["name"])
 
 
-def dynamic(access: ClusterAccess) -> Any:
-    """A dynamic client per API client (discovery is done once)."""
-    from kubernetes.dynamic import DynamicClient
-
-    with _LOCK:
-        key = id(access.api)
-        if key not in _CLIENTS:
-            _CLIENTS[key] = DynamicClient(access.api)  # type: ignore[no-untyped-call]
-        return _CLIENTS[key]
-
-
 def _resource(access: ClusterAccess, api_version: str, kind: str) -> Any:
-    return dynamic(access).resources.get(api_version=api_version, kind=kind)
+    return access.dynamic.resources.get(api_version=api_version, kind=kind)
 
 
 def _current(access: ClusterAccess, key: ObjectKey) -> Any | None:
     resource = _resource(access, key.api_version, key.kind)
     try:
         return resource.get(name=key.name, namespace=key.namespace)
-    except ApiException as error:
+    except ApiException as error:  # the dynamic client's errors are ApiExceptions too
         if error.status == 404:
             return None
-        raise
-    except Exception as error:  # the dynamic client's own NotFoundError
-        if type(error).__name__ == "NotFoundError":
-            return None
-        raise
+        raise api_error(error, f"reading {key.describe()}") from None
 
 
 def helm_owner(obj: Any) -> str | None:
@@ -115,7 +100,7 @@ def apply_objects(
     """Server-side apply each object; OwnedByHelm before touching any object a Helm release
     owns, except that objects of the Helm release ``leave_to`` (the same component's Helm form,
     during a switch) are left to it and not applied; ApplyFailed (permanent) or the API error
-    (transient) otherwise. Returns what was applied."""
+    (transient: ApiUnavailable) otherwise. Returns what was applied."""
     objects = list(objects)
     left = set()
     for obj in objects:
@@ -142,16 +127,13 @@ def apply_objects(
                 field_manager=FIELD_MANAGER,
                 force_conflicts=True,
             )
-        except ApiException as error:
-            if (error.status or 0) >= 500 or error.status in {408, 429}:
-                raise
+        except ApiException as error:  # the dynamic client's errors are ApiExceptions too
+            typed = api_error(error, f"applying {key.describe()}")
+            if typed.transient:
+                raise typed from None
             raise ApplyFailed(f"{key.describe()}: {error.status} {error.reason}") from None
-        except Exception as error:  # the dynamic client's own errors carry a status too
-            status = getattr(error, "status", 0) or 0
-            if status >= 500 or status in {0, 408, 429}:
-                raise
-            detail = error.summary() if hasattr(error, "summary") else str(error)
-            raise ApplyFailed(f"{key.describe()}: {status}: {detail}") from None
+        except (HTTPError, OSError) as error:  # the connection failed
+            raise api_error(error, f"applying {key.describe()}") from None
         applied.append(key)
     return applied
 
@@ -162,17 +144,12 @@ def owned(access: ClusterAccess, namespace: str, platform: str, component: str) 
     found = []
     for api_version, kind in PRUNABLE:
         resource = _resource(access, api_version, kind)
-        listed = resource.get(
-            namespace=namespace if resource.namespaced else None, label_selector=selector
-        )
+        if resource.namespaced:
+            listed = resource.get(namespace=namespace, label_selector=selector)
+        else:
+            listed = resource.get(label_selector=f"{selector},{NAMESPACE_LABEL}={namespace}")
         for item in listed.items:
             metadata = item.metadata
-            # Cluster-scoped objects name their platform's namespace in a label too.
-            if not resource.namespaced and (metadata.labels or {}).get("gunj.io/namespace") not in {
-                namespace,
-                None,
-            }:
-                continue
             found.append(ObjectKey(api_version, kind, metadata.namespace or None, metadata.name))
     return found
 
@@ -184,8 +161,8 @@ def delete_objects(access: ClusterAccess, keys: Iterable[ObjectKey]) -> list[Obj
         try:
             resource.delete(name=key.name, namespace=key.namespace)
             deleted.append(key)
-        except Exception as error:  # gone already is what was wanted
-            if getattr(error, "status", None) != 404:
+        except ApiException as error:  # gone already is what was wanted
+            if error.status != 404:
                 raise
     return deleted
 

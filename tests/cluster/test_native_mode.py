@@ -5,11 +5,16 @@ never taken over; and switches between the modes that end with one form and no o
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic import DynamicClient
+from urllib3.exceptions import ProtocolError
 
 from shared.engine.platform import Reconciler, Request
 from shared.engine.settings import EngineSettings
@@ -178,6 +183,120 @@ def test_a_workload_held_back_fails_with_what_holds_it(native: Engine, namespace
     message = native.status(namespace).components["prometheus"].message or ""
     assert "0/1 replicas ready" in message, message
     assert "unschedulable" in message and "PersistentVolumeClaim" in message, message
+
+
+def test_a_statefulset_keeps_its_claim_through_upgrades_and_uninstall(
+    native: Engine, namespace: str
+) -> None:
+    # The claim holds Prometheus' data: an upgrade must never delete it, and uninstalling
+    # leaves it, as Helm does.
+    persistent = {**SMALL_PROMETHEUS, "storage": {"size": "1Gi"}}
+    outcome = native.apply(platform(namespace, **{"global": NATIVE, "prometheus": persistent}))
+    assert outcome.result == "ready", outcome
+    claim = "data-obs-prometheus-native-0"
+    first = native.access.core.read_namespaced_persistent_volume_claim(claim, namespace)
+    assert first.status.phase == "Bound"
+
+    for interval in ("45s", "50s"):
+        changed = {**persistent, "scrapeInterval": interval}
+        outcome = native.apply(platform(namespace, **{"global": NATIVE, "prometheus": changed}))
+        assert outcome.result == "ready", outcome
+        assert [c.actions for c in outcome.components] == [("upgrade", "verify")]
+
+        kept = native.access.core.read_namespaced_persistent_volume_claim(claim, namespace)
+        assert kept.metadata.uid == first.metadata.uid
+        assert kept.metadata.deletion_timestamp is None
+        assert kept.status.phase == "Bound"
+
+    removed = native.reconciler.uninstall(namespace, "obs")
+    assert removed.result != "error", removed
+    assert native_store(native).observe("obs-prometheus", namespace).state is ReleaseState.ABSENT
+    left = native.access.core.read_namespaced_persistent_volume_claim(claim, namespace)
+    assert left.metadata.uid == first.metadata.uid
+    assert left.metadata.deletion_timestamp is None
+
+
+class FlakyDynamic(DynamicClient):
+    """The real dynamic client, except that applying a workload fails with the next of
+    ``failures`` while any are left: the API server failing in the middle of an apply."""
+
+    failures: list[Exception]
+
+    def server_side_apply(
+        self, resource: Any, body: Any = None, name: Any = None, namespace: Any = None, **kw: Any
+    ) -> Any:
+        if self.failures and resource.kind in {"Deployment", "StatefulSet"}:
+            raise self.failures.pop(0)
+        return super().server_side_apply(resource, body, name, namespace, **kw)
+
+
+@dataclass
+class FlakyAccess(ClusterAccess):
+    failures: list[Exception] = field(default_factory=list)
+
+    @cached_property
+    def dynamic(self) -> Any:
+        flaky = FlakyDynamic(self.api)  # type: ignore[no-untyped-call]
+        flaky.failures = self.failures
+        return flaky
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ApiException(status=503, reason="Service Unavailable"),
+        ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset")),
+    ],
+    ids=["503", "connection-reset"],
+)
+def test_an_api_failure_mid_apply_leaves_no_pending_revision_behind(
+    native: Engine, namespace: str, failure: Exception
+) -> None:
+    access = FlakyAccess(native.access.kubeconfig)
+    flaky = replace(native, reconciler=replace(native.reconciler, access=access), access=access)
+    small = {**SMALL_PROMETHEUS, "remediation": {"retries": 0}}
+    assert flaky.apply(platform(namespace, **{"global": NATIVE, "prometheus": small})).result == (
+        "ready"
+    )
+
+    changed = {**small, "scrapeInterval": "45s"}
+    access.failures.append(failure)
+    failed = flaky.apply(platform(namespace, **{"global": NATIVE, "prometheus": changed}))
+
+    # Delivered again later, not held: the API server failing is no failure of the change.
+    assert (failed.result, failed.transient) == ("error", True), failed
+    assert "Deployment" in failed.message and "the API server" in failed.message, failed
+    history = native_store(native).revisions("obs-prometheus", namespace)
+    assert [(r.revision, r.status.value) for r in history] == [(1, "deployed")]
+
+    # Nothing waits for a deadline: the next delivery makes the change.
+    outcome = flaky.apply(platform(namespace, **{"global": NATIVE, "prometheus": changed}))
+    assert outcome.result == "ready", outcome
+    assert [c.actions for c in outcome.components] == [("upgrade", "verify")]
+    assert native_store(native).observe("obs-prometheus", namespace).revision == 2
+
+
+def test_an_object_the_api_server_refuses_mid_apply_fails_the_revision(
+    native: Engine, namespace: str
+) -> None:
+    small = {**SMALL_PROMETHEUS, "remediation": {"retries": 0}}
+    assert native.apply(platform(namespace, **{"global": NATIVE, "prometheus": small})).result == (
+        "ready"
+    )
+    # The server's Deployment comes after its ServiceAccount, ConfigMap and Services.
+    refused = {**small, "config": {"server": {"nodeSelector": {"not a label key!": "x"}}}}
+
+    outcome = native.apply(platform(namespace, **{"global": NATIVE, "prometheus": refused}))
+
+    assert outcome.result in {"failed", "stalled"}, outcome
+    assert not outcome.transient
+    record = native.status(namespace).components["prometheus"]
+    assert "Deployment" in (record.last_failure or ""), record
+    states = [r.status.value for r in native_store(native).revisions("obs-prometheus", namespace)]
+    assert "failed" in states and not [s for s in states if s.startswith("pending")], states
+
+    fixed = native.apply(platform(namespace, **{"global": NATIVE, "prometheus": small}))
+    assert fixed.result == "ready", fixed
 
 
 def _reconciler(stack: Stack, tmp_path: Path, *, fallback: bool) -> Reconciler:

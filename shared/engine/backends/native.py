@@ -6,7 +6,10 @@ the same as with Helm.
 
 A revision is written pending (with the deadline of its operation, as Helm's are) before its
 objects are applied; then deployed, or failed when an object is refused or the workloads are
-not ready in time. A rollback applies an earlier revision's recorded objects as a new revision.
+not ready in time. When the API server fails mid-way, the pending revision is removed again and
+the transient error raised: a pending revision says an operation may still run, so one that
+has stopped never leaves it behind (the component would read as locked until the deadline).
+A rollback applies an earlier revision's recorded objects as a new revision.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
+from kubernetes.client.exceptions import ApiException
 
 from ...errors import GunjError
 from ...helm.client import DEADLINE_LABEL, latest_end
 from ...helm.releases import ReleaseStore
+from ...kube.errors import ApiUnavailable, api_error
 from ...native.apply import (
     COMPONENT_LABEL,
+    NAMESPACE_LABEL,
     NATIVE_LABEL,
     PLATFORM_LABEL,
     apply_objects,
@@ -30,14 +36,12 @@ from ...native.apply import (
     prune,
 )
 from ...native.render import RenderError, render
-from ...native.store import NativeStore, manifest_of
-from ..verification.workloads import wait_ready, workloads
+from ...native.store import NativeStore
+from ..verification.workloads import wait_ready, workloads_of
 
 if TYPE_CHECKING:
     from ..context import EngineContext
     from ..desired import DesiredRelease
-
-NAMESPACE_LABEL = "gunj.io/namespace"
 
 
 class NativeRenderError(GunjError):
@@ -146,8 +150,8 @@ class NativeBackend:
         number = (history[-1].revision if history else 0) + 1
         previous = [r.revision for r in history if r.status.value == "deployed"]
         stamped = {**labels, DEADLINE_LABEL: str(latest_end(timeout))}
-        self._record(ctx, revision, number, pending, stamped)
         try:
+            self._record(ctx, revision, number, pending, stamped)
             # The component's Helm form, if gunj made one, is being switched from: its
             # objects are left to it until it is gone. Any other Helm owner is refused.
             switching = any(
@@ -158,18 +162,69 @@ class NativeBackend:
                 ctx.access, revision.objects, leave_to=revision.release if switching else None
             )
             prune(ctx.access, ctx.namespace, ctx.platform, revision.component, applied)
-            found = workloads(manifest_of(revision.objects), ctx.namespace)
+            found = workloads_of(revision.objects, ctx.namespace)
             ready, message = wait_ready(ctx.access, found, timeout.total_seconds())
             if not ready:
                 raise NativeTimeout(f"{revision.component}: {message} after {timeout}")
+            self._record(ctx, revision, number, "deployed", labels)
         except GunjError as error:
-            failed = replace(revision, description=f"{revision.description}: {error}")
-            self._record(ctx, failed, number, "failed", labels)
+            self._end(ctx, revision, number, labels, error)
             raise
-        self._record(ctx, revision, number, "deployed", labels)
-        for earlier in previous:
-            self.writer.set_status(revision.release, ctx.namespace, earlier, "superseded")
-        self.writer.trim(revision.release, ctx.namespace)
+        except Exception as error:
+            if not _from_the_client(error):
+                # A fault of gunj's own: its text is no description for a person.
+                self._fail(ctx, revision, number, labels, f"failed ({type(error).__name__})")
+                raise
+            typed = api_error(error, f"applying {revision.release}")
+            self._end(ctx, revision, number, labels, typed)
+            raise typed from None
+        try:
+            for earlier in previous:
+                self.writer.set_status(revision.release, ctx.namespace, earlier, "superseded")
+            self.writer.trim(revision.release, ctx.namespace)
+        except Exception as error:
+            if not _from_the_client(error):
+                raise
+            raise api_error(error, f"recording revision {number} of {revision.release}") from None
+
+    def _end(
+        self,
+        ctx: EngineContext,
+        revision: Revision,
+        number: int,
+        labels: dict[str, str],
+        error: GunjError,
+    ) -> None:
+        """End revision ``number`` after ``error``. The API server failing (unreachable,
+        overloaded) is no failure of the revision, and should not spend the component's
+        retries: the revision is removed again, and the transient error brings the next
+        reconcile back, which finds the last revision still holding the previous objects and
+        applies the new ones anew. Anything else fails the revision."""
+        if isinstance(error, ApiUnavailable):
+            try:
+                self.writer.delete(revision.release, ctx.namespace, number)
+            except Exception as deleting:
+                if not _from_the_client(deleting):
+                    raise
+        else:
+            self._fail(ctx, revision, number, labels, str(error))
+
+    def _fail(
+        self,
+        ctx: EngineContext,
+        revision: Revision,
+        number: int,
+        labels: dict[str, str],
+        why: str,
+    ) -> None:
+        """Record revision ``number`` failed, and why. Best effort: when the API server cannot
+        take even that, the pending revision's deadline releases it."""
+        failed = replace(revision, description=f"{revision.description}: {why}")
+        try:
+            self._record(ctx, failed, number, "failed", labels)
+        except Exception as recording:
+            if not _from_the_client(recording):
+                raise
 
     def _record(
         self,
@@ -190,6 +245,14 @@ class NativeBackend:
             labels=labels,
             description=revision.description,
         )
+
+
+def _from_the_client(error: BaseException) -> bool:
+    """Whether the Kubernetes client raised ``error`` (an API answer or a connection that
+    failed), as opposed to a fault of gunj's own."""
+    from urllib3.exceptions import HTTPError
+
+    return isinstance(error, ApiException | HTTPError | OSError)
 
 
 def rendered(ctx: EngineContext, desired: DesiredRelease, description: str) -> Revision:

@@ -5,7 +5,7 @@ seen the current generation, and every replica is updated, ready and available."
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +29,15 @@ class Workload:
 
 
 def workloads(manifest: str, namespace: str) -> list[Workload]:
+    """The workloads of a release's stored manifest."""
+    return workloads_of(yaml.safe_load_all(manifest), namespace)
+
+
+def workloads_of(objects: Iterable[Any], namespace: str) -> list[Workload]:
+    """The workloads among ``objects`` (object dicts, as applied; anything else is skipped)."""
     found = []
-    for document in yaml.safe_load_all(manifest):
-        if not isinstance(document, dict) or document.get("kind") not in KINDS:
+    for document in objects:
+        if not isinstance(document, Mapping) or document.get("kind") not in KINDS:
             continue
         metadata = document.get("metadata") or {}
         found.append(
