@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -772,7 +773,7 @@ def test_the_grafana_database_password_is_read_from_its_mounted_secret() -> None
         (
             "grafana-default",
             {"grafana.ini": {"log": {"mode": "console\n[auth]"}}},
-            "grafana.ini.log.mode",
+            '["grafana.ini"].log.mode',
         ),
         ("loki-default", {"loki": {"schemaConfig": None}}, "loki.schemaConfig"),
         ("tempo-default", {"tolerations": {"key": "x"}}, "tolerations"),
@@ -784,5 +785,5 @@ def test_values_of_the_wrong_shape_are_refused_by_path(
     plan = variant_plan(variant)
     values = merge(plan.complete_values([]), override)
 
-    with pytest.raises(RenderError, match=path.replace(".", r"\.")):
+    with pytest.raises(RenderError, match=f"{plan.component} values {re.escape(path)}:"):
         objects_of(plan, values=values)

@@ -11,9 +11,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ...values.problems import format_path
 from .reading import RenderError
 
-WHERE = "grafana values grafana.ini"
+
+def _where(*path: str) -> str:
+    """The values path of a setting: ``grafana values ["grafana.ini"]["auth.generic_oauth"]``
+    (Grafana's section names hold dots)."""
+    return f"grafana values {format_path(['grafana.ini', *path])}"
 
 
 def _value(value: Any, where: str) -> str:
@@ -30,10 +35,10 @@ def _value(value: Any, where: str) -> str:
     return text
 
 
-def _line(key: str, value: Any, where: str) -> str:
+def _line(key: str, value: Any, *section: str) -> str:
     if not key or any(c in key for c in "\r\n[]="):
-        raise RenderError(f"{where}: not a valid setting name")
-    return f"{key} = {_value(value, f'{where}.{key}')}"
+        raise RenderError(f"{_where(*section, key)}: not a valid setting name")
+    return f"{key} = {_value(value, _where(*section, key))}"
 
 
 def _sorted(block: Mapping[Any, Any]) -> list[tuple[str, Any]]:
@@ -42,19 +47,16 @@ def _sorted(block: Mapping[Any, Any]) -> list[tuple[str, Any]]:
 
 def render_ini(settings: Mapping[str, Any]) -> str:
     lines = [
-        _line(key, value, WHERE)
-        for key, value in _sorted(settings)
-        if not isinstance(value, Mapping)
+        _line(key, value) for key, value in _sorted(settings) if not isinstance(value, Mapping)
     ]
     for section, block in _sorted(settings):
         if not isinstance(block, Mapping):
             continue
-        where = f"{WHERE}.{section}"
         if not section or any(c in section for c in "\r\n[]"):
-            raise RenderError(f"{where}: not a valid section name")
+            raise RenderError(f"{_where(section)}: not a valid section name")
         lines.append(f"[{section}]")
         for key, value in _sorted(block):
             if isinstance(value, Mapping):
-                raise RenderError(f"{where}.{key}: sections do not nest")
-            lines.append(_line(key, value, where))
+                raise RenderError(f"{_where(section, key)}: sections do not nest")
+            lines.append(_line(key, value, section))
     return "\n".join(lines) + "\n"

@@ -126,7 +126,8 @@ class Storage:
         storage class under ``class_key``, which the charts name differently)."""
         modes = values.sequence(*path, "accessModes") or ["ReadWriteOnce"]
         if not all(isinstance(mode, str) for mode in modes):
-            raise RenderError(f"{values.where(path)}.accessModes: expected a list of names")
+            where = values.where((*path, "accessModes"))
+            raise RenderError(f"{where}: expected a list of names")
         return cls(
             persistent=values.flag(*path, "enabled", default=enabled),
             mount_path=mount_path,
@@ -145,7 +146,9 @@ class Storage:
             spec["storageClassName"] = ""
         elif self.storage_class:
             spec["storageClassName"] = self.storage_class
-        # The claims carry the component's labels, so they are found as its objects.
+        # The claims carry the component's labels, so a person can tell whose data they hold.
+        # Pruning never looks at claims (see shared.native.apply.PRUNABLE): nothing here
+        # renders one, and they outlive the component, as with Helm.
         return {
             "metadata": {"name": DATA_VOLUME, "labels": target.object_labels(part)},
             "spec": spec,

@@ -36,7 +36,7 @@ from .objects import (
     workload,
 )
 from .prometheus_scrape import scrape_configs
-from .reading import RenderError, Values, over_chart_defaults
+from .reading import RenderError, Values, over_chart_defaults, yaml_problem
 
 PART = "server"
 PORT = 9090
@@ -89,7 +89,9 @@ def extra_scrape_configs(values: Values) -> list[dict[str, Any]]:
     try:
         jobs = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise RenderError(f"{values.where(('extraScrapeConfigs',))}: not YAML ({error})") from None
+        raise RenderError(
+            f"{values.where(('extraScrapeConfigs',))}: {yaml_problem(error)}"
+        ) from None
     if jobs is None:
         return []
     if not isinstance(jobs, list) or not all(isinstance(job, dict) for job in jobs):
@@ -111,11 +113,10 @@ def configuration(values: Values) -> dict[str, Any]:
 
 
 def _flags(values: Values) -> list[str]:
-    args = [
-        f"--config.file={CONFIG_DIR}/{CONFIG_FILE}",
-        f"--storage.tsdb.path={DATA_DIR}",
-        f"--storage.tsdb.retention.time={values.text('server', 'retention')}",
-    ]
+    args = [f"--config.file={CONFIG_DIR}/{CONFIG_FILE}", f"--storage.tsdb.path={DATA_DIR}"]
+    # As the chart: an empty retention leaves Prometheus' own default.
+    if retention := values.text("server", "retention"):
+        args.append(f"--storage.tsdb.retention.time={retention}")
     if size := values.text("server", "retentionSize"):
         args.append(f"--storage.tsdb.retention.size={size}")
     for index, flag in enumerate(values.sequence("server", "extraFlags")):

@@ -13,11 +13,15 @@ with Helm's merge rules, as Helm would.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from ...values.merge import effective, merge
+from ...values.problems import format_path
 
 
 class RenderError(ValueError):
@@ -28,6 +32,19 @@ class RenderError(ValueError):
 def over_chart_defaults(defaults: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """``values`` over the chart defaults, with every ``null`` applied (the key removed)."""
     return effective(merge(defaults, values))
+
+
+# What PyYAML quotes of the text in a problem (an alias, a tag, a character) is left out.
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """What is wrong with a YAML text, and where, without quoting any of it: the text may hold
+    a secret (a password in a scrape config), and PyYAML's own message shows the line."""
+    mark = getattr(error, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = _QUOTED.sub("…", str(getattr(error, "problem", None) or "")).strip()
+    return f"not valid YAML{where}" + (f": {problem}" if problem else "")
 
 
 def _kind(value: Any) -> str:
@@ -43,10 +60,9 @@ class Values:
     tree: Mapping[str, Any]
 
     def where(self, path: tuple[str, ...]) -> str:
-        text = ""
-        for key in path:
-            text += f"[{key}]" if key.isdigit() else f".{key}" if text else key
-        return f"{self.component} values {text}"
+        """``prometheus values server.extraFlags[0]``, ``grafana values ["grafana.ini"].log``."""
+        location = [int(key) if key.isdigit() else key for key in path]
+        return f"{self.component} values {format_path(location)}"
 
     def get(self, *path: str) -> Any:
         """The value at ``path`` (a digit names a list item), None where nothing is."""
@@ -84,7 +100,7 @@ class Values:
         for index, item in enumerate(items):
             if not isinstance(item, Mapping):
                 raise RenderError(
-                    f"{self.where(path)}[{index}]: expected a mapping, got {_kind(item)}"
+                    f"{self.where((*path, str(index)))}: expected a mapping, got {_kind(item)}"
                 )
         return [dict(item) for item in items]
 
