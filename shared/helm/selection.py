@@ -15,7 +15,7 @@ import yaml
 from ..versions import InvalidVersion, VersionConstraint, is_prerelease, parse_version
 from .errors import ChartNotFound
 from .index import ChartVersion
-from .repositories import moved
+from .repositories import Move, moved
 
 
 def _allowed(
@@ -118,15 +118,17 @@ def notices(repository: str, entries: Sequence[ChartVersion], version: str) -> l
     if (entry and entry.deprecated) or (newest and newest.deprecated):
         found.append(Notice("deprecated", f"chart {chart} in {repository} is deprecated"))
     if chart and (move := moved(repository, chart)):
-        where = f"{move.to_url}" + (f" (oci: {move.to_oci}/{chart})" if move.to_oci else "")
-        found.append(
-            Notice(
-                "moved",
-                f"chart {chart} moved from {repository} to {where} on "
-                f"{move.since.isoformat()}; {move.note}",
-            )
-        )
+        found.append(Notice("moved", moved_notice(chart, repository, move)))
     return found
+
+
+def moved_notice(chart: str, repository: str, move: Move) -> str:
+    """What a person reads about a chart that moved away from ``repository``: where to, when,
+    and the repository's own note."""
+    where = move.to_url + (f" (oci: {move.to_oci}/{chart})" if move.to_oci else "")
+    return (
+        f"chart {chart} moved from {repository} to {where} on {move.since.isoformat()}; {move.note}"
+    )
 
 
 @dataclass(frozen=True)
@@ -180,20 +182,53 @@ def compatibility_rules() -> tuple[Rule, ...]:
     )
 
 
-def incompatibilities(
+@dataclass(frozen=True)
+class Incompatibility:
+    """A broken rule: the components it involves (the one the rule is about first), and what a
+    person reads."""
+
+    components: tuple[str, ...]
+    message: str
+
+
+def _allows(constraint: str, version: semver.Version) -> bool | None:
+    """Whether ``constraint`` allows ``version``; None when it does not parse (a chart's
+    kubeVersion comes from its repository, not from gunj's data)."""
+    try:
+        return VersionConstraint.parse(constraint).allows(version)
+    except InvalidVersion:
+        return None
+
+
+def broken_rules(
     charts: Mapping[str, str],
     kubernetes: str | None = None,
     kube_versions: Mapping[str, str] | None = None,
-) -> list[str]:
-    """Broken rules for a set of ``component: chart version`` (and the cluster's version).
-    ``kube_versions`` are the charts' own ``kubeVersion`` constraints, checked as well."""
+) -> list[Incompatibility]:
+    """:func:`incompatibilities`, each with the components it involves, so a caller can tell
+    which of several planned versions a broken rule stands against."""
     problems = []
     cluster = parse_version(kubernetes) if kubernetes else None
     for component, constraint in (kube_versions or {}).items():
-        if cluster and constraint and not VersionConstraint.parse(constraint).allows(cluster):
+        if not cluster or not constraint:
+            continue
+        # Helm refuses a chart whose kubeVersion does not parse as well as one it rules out.
+        allowed = _allows(constraint, cluster)
+        if allowed is None:
             problems.append(
-                f"{component} {charts.get(component, '')} needs Kubernetes "
-                f"{constraint}; the cluster runs {kubernetes}"
+                Incompatibility(
+                    (component,),
+                    f"{component} {charts.get(component, '')} declares kubeVersion "
+                    f"{constraint!r}, which is not a version constraint",
+                )
+            )
+        elif not allowed:
+            problems.append(
+                Incompatibility(
+                    (component,),
+                    f"{component} {charts.get(component, '')} needs Kubernetes "
+                    f"{constraint}; the cluster runs {kubernetes}",
+                )
             )
     for rule in compatibility_rules():
         version = charts.get(rule.component)
@@ -205,14 +240,30 @@ def incompatibilities(
             and not VersionConstraint.parse(rule.kubernetes).allows(cluster)
         ):
             problems.append(
-                f"{rule.component} {version} needs Kubernetes {rule.kubernetes}: {rule.reason}"
-                f" ({rule.source})"
+                Incompatibility(
+                    (rule.component,),
+                    f"{rule.component} {version} needs Kubernetes {rule.kubernetes}: "
+                    f"{rule.reason} ({rule.source})",
+                )
             )
         for other, needed in rule.components.items():
             have = charts.get(other)
             if have is not None and not VersionConstraint.parse(needed).allows(have):
                 problems.append(
-                    f"{rule.component} {version} needs {other} chart {needed} "
-                    f"(planned: {have}): {rule.reason} ({rule.source})"
+                    Incompatibility(
+                        (rule.component, other),
+                        f"{rule.component} {version} needs {other} chart {needed} "
+                        f"(planned: {have}): {rule.reason} ({rule.source})",
+                    )
                 )
     return problems
+
+
+def incompatibilities(
+    charts: Mapping[str, str],
+    kubernetes: str | None = None,
+    kube_versions: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Broken rules for a set of ``component: chart version`` (and the cluster's version).
+    ``kube_versions`` are the charts' own ``kubeVersion`` constraints, checked as well."""
+    return [problem.message for problem in broken_rules(charts, kubernetes, kube_versions)]
