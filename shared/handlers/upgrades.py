@@ -29,7 +29,7 @@ from ..events.log import log_line
 from ..events.pubsub import InvalidEvent, from_cloud_event
 from ..helm.repositories import RepositorySettings
 from ..upgrades.catalog import RunCatalog
-from ..upgrades.run import PlatformReport, check_fleet, proposed_spec
+from ..upgrades.run import PlatformReport, check_fleet, in_flight, proposed_spec
 from ..values.spec.status import UpgradeProposal, UpgradeSummary
 from .outcomes import Redeliver, publisher, request_headers, trace_field, trace_of
 from .reconcilers import reconciler, registry
@@ -67,7 +67,7 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     out = publisher(env)
     proposed = 0
     for report in reports:
-        proposed += _record(report, env)
+        proposed += record_report(report, env)
         out.publish(
             REPORTS,
             report.to_json(),
@@ -101,24 +101,31 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return summary
 
 
-def _record(report: PlatformReport, env: Mapping[str, str]) -> int:
+def record_report(report: PlatformReport, env: Mapping[str, str]) -> int:
     """Keep the report's summary in the platform's status and, if the spec allows an automatic
-    upgrade and none is in flight, propose it; 1 when one was proposed. Under the platform's
-    Lease: a busy platform is left for the next tick."""
+    upgrade, propose it; 1 when one was proposed. Under the platform's Lease: a busy platform
+    is left for the next tick.
+
+    The check read the platform earlier, without the Lease. Under it, the platform is read
+    again, and the proposal is made only if it still stands: the spec is the one the check
+    saw (a spec published since would be reverted by a proposal worked out from the old one),
+    no other proposal is in flight, and no proposed version has been quarantined since. The
+    proposal is recorded in the status only once it is published, so a publish that fails
+    leaves nothing that holds the next tick back."""
     engine = reconciler(report.cluster, env)
-    proposal_made: list[UpgradeProposal] = []
+    published: list[UpgradeProposal] = []
 
     def work(stored: StoredPlatform, recorder: Recorder, ctx: EngineContext) -> Outcome:
         proposal = stored.status.upgrades.proposal if stored.status.upgrades else None
         if report.proposal:
-            proposal = UpgradeProposal.model_validate(
-                {
-                    "generation": (stored.published_generation or 0) + 1,
-                    "versions": report.proposal,
-                    "time": datetime.now(UTC),
-                }
-            )
-            proposal_made.append(proposal)
+            if reason := _stale(report, stored):
+                report.proposal_note = f"not proposed now: {reason}"
+                report.proposal = {}
+            else:
+                made = _publish(report, stored, env)
+                if made is not None:
+                    proposal = made
+                    published.append(made)
         summary = UpgradeSummary.model_validate(
             {"checkedAt": report.checked_at, "available": report.available(), "proposal": proposal}
         )
@@ -126,22 +133,61 @@ def _record(report: PlatformReport, env: Mapping[str, str]) -> int:
         return Outcome("ready", "recorded")
 
     outcome = engine.on_platform(report.namespace, report.name, Request(), work)
-    if outcome.result != "ready" or not proposal_made:
-        if report.proposal:
+    if published:
+        report.proposal_note = f"proposed as generation {published[0].generation}" + (
+            "" if outcome.result == "ready" else f" (not recorded in status: {outcome.message})"
+        )
+        return 1
+    if report.proposal:
+        if not report.proposal_note:
             report.proposal_note = f"not proposed now: {outcome.message}"
-            report.proposal = {}
-        return 0
-    proposal = proposal_made[0]
+        report.proposal = {}
+    return 0
+
+
+def _stale(report: PlatformReport, stored: StoredPlatform) -> str:
+    """Why the report's proposal no longer stands for the platform as it is now ("": it
+    does)."""
+    if report.stored is None:
+        return "the check did not read the platform"
+    if stored.spec != report.stored.spec:
+        return (
+            "the spec changed since the check read it "
+            f"(now generation {stored.published_generation or '-'}); the next check works "
+            "from the new one"
+        )
+    if (busy := in_flight(stored, datetime.now(UTC))) is not None:
+        return f"an automatic change (generation {busy.generation}) is in flight"
+    quarantined = {(q.component, q.chart_version) for q in stored.status.quarantined_versions}
+    held = [f"{c} {v}" for c, v in report.proposal.items() if (c, v) in quarantined]
+    if held:
+        return f"quarantined since the check: {', '.join(held)}"
+    return ""
+
+
+def _publish(
+    report: PlatformReport, stored: StoredPlatform, env: Mapping[str, str]
+) -> UpgradeProposal | None:
+    """Publish the proposal as the spec's next generation, built from the platform as stored
+    now; the proposal, or None (with why in the report) when publishing failed."""
+    generation = (stored.published_generation or 0) + 1
     try:
-        publisher(env).publish_raw(
+        message_id = publisher(env).publish_raw(
             SPECS,
-            yaml.safe_dump(proposed_spec(report)).encode(),
+            yaml.safe_dump(proposed_spec(stored, report.proposal)).encode(),
             cluster=report.cluster,
-            generation=str(proposal.generation),
+            generation=str(generation),
             source="upgrade-check",
         )
     except Redeliver as error:
-        report.proposal_note = str(error)
-        return 0
-    report.proposal_note = f"proposed as generation {proposal.generation}"
-    return 1
+        report.proposal_note = f"not proposed now: {error}"
+        report.proposal = {}
+        return None
+    return UpgradeProposal.model_validate(
+        {
+            "generation": generation,
+            "versions": report.proposal,
+            "time": datetime.now(UTC),
+            "messageId": message_id,
+        }
+    )

@@ -7,7 +7,13 @@ each kind, a safe path to the newest (no major skipped, the newest of each major
 (:mod:`shared.helm.upgrade_notes`), and the repository's notices (deprecated, moved). Where the
 spec's ``upgradePolicy.auto`` allows it, the version an automatic upgrade would go to: the
 newest patch (``patch``) or newest version of the same major (``minor``), never across a major,
-and only when no note on the way is breaking.
+only when no note on the way is breaking, and only when the cluster can run it: the chart's own
+``kubeVersion``, the Kubernetes versions its notes require, and the compatibility rules, with
+the cluster and with the platform's other components (:func:`refuse_incompatible`).
+
+A component in native mode runs no chart: its status names gunj's renderer, whose version is
+not a chart version, so it is not compared with the chart's; the report says which app version
+it runs and whether the charts carry a newer one, and no chart upgrade is proposed for it.
 """
 
 from __future__ import annotations
@@ -16,14 +22,26 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import semver
+
 from ..errors import GunjError
 from ..helm.charts import ChartSource
 from ..helm.index import ChartVersion
-from ..helm.selection import notices, upgrade_path
-from ..helm.upgrade_notes import notes_along
+from ..helm.selection import broken_rules, incompatibilities, notices, upgrade_path
+from ..helm.upgrade_notes import UpgradeNote, notes_along, upgrade_notes
 from ..values.plan import ComponentPlan
+from ..values.spec.status import ComponentStatus
 from ..versions import ChangeKind, InvalidVersion, classify_change, is_prerelease, parse_version
 from .catalog import RunCatalog
+
+
+@dataclass(frozen=True)
+class Kubernetes:
+    """The cluster's Kubernetes version, read once per cluster and check run, or why it could
+    not be read (then no automatic upgrade is proposed: nothing could say the cluster runs it)."""
+
+    version: str | None
+    unreadable: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,7 @@ class ComponentCheck:
     repository: str
     chart: str
     current: str | None
+    """The chart version it runs (None: none deployed, or native mode)."""
     current_app: str | None = None
     newest_patch: Offer | None = None
     newest_minor: Offer | None = None
@@ -60,6 +79,13 @@ class ComponentCheck:
     why_not: str = ""
     """Why no automatic upgrade is proposed, when the policy would allow one."""
     error: str | None = None
+    mode: str = "helm"
+    """What runs it, from its status: ``helm`` (a chart) or ``native`` (gunj's renderer)."""
+    renderer: str | None = None
+    """Native mode: the renderer's version that deployed it (with the app's as build metadata)."""
+    newest_app: str | None = None
+    """Native mode: the newest app version the chart's stable releases carry, when newer than
+    the one it runs."""
 
     @property
     def available(self) -> bool:
@@ -78,10 +104,16 @@ def _offer(entries: list[tuple[Any, ChartVersion]], kind: ChangeKind) -> Offer |
 
 def check_component(
     plan: ComponentPlan,
-    current: str | None,
+    record: ComponentStatus | None,
     catalog: RunCatalog,
     quarantined: Iterable[str],
+    kubernetes: Kubernetes,
+    *,
+    notes: Iterable[UpgradeNote] | None = None,
 ) -> ComponentCheck:
+    """``record``: the component's status entry (what runs); ``notes``: the upgrade notes to
+    apply (default: the charts' own, ``data/upgrade_notes.yaml``)."""
+    current = record.chart_version if record else None
     result = ComponentCheck(
         component=plan.component,
         repository=plan.repository,
@@ -89,6 +121,8 @@ def check_component(
         current=current,
         auto=plan.spec.upgrade_policy.auto,
     )
+    if record is not None and record.mode == "native":
+        return _native(result, record, catalog)
     source = ChartSource(plan.repository, plan.chart)
     try:
         entries = catalog.versions(source)
@@ -111,11 +145,9 @@ def check_component(
         ChangeKind.MINOR: [],
         ChangeKind.MAJOR: [],
     }
+    # Every entry parses: the index and the registry's tag list leave out what does not.
     for entry in entries:
-        try:
-            version = parse_version(entry.version)
-        except InvalidVersion:
-            continue
+        version = parse_version(entry.version)
         if is_prerelease(version) or entry.version in blocked or version <= now:
             continue
         kind = classify_change(now, version)
@@ -126,17 +158,72 @@ def check_component(
     result.newest_major = _offer(newer[ChangeKind.MAJOR], ChangeKind.MAJOR)
     candidates = [v for kind in newer.values() for v, _ in kind]
     apps = {e.version: e.app_version for e in entries}
+    known = tuple(upgrade_notes() if notes is None else notes)
     if candidates:
-        result.path = _path(plan.chart, current, [str(v) for v in candidates], apps)
-    _propose(result, newer, plan)
+        result.path = _path(plan.chart, current, [str(v) for v in candidates], apps, known)
+    _propose(result, newer, plan, kubernetes, known)
     return result
 
 
-def _path(chart: str, current: str, available: list[str], apps: dict[str, str]) -> list[Step]:
+def _native(result: ComponentCheck, record: ComponentStatus, catalog: RunCatalog) -> ComponentCheck:
+    """A native-mode component: the app version it runs against the newest the chart's stable
+    releases carry, for a person to read; its renderer's version is no chart version."""
+    result.mode, result.current = "native", None
+    result.renderer, result.current_app = record.chart_version, record.app_version
+    running = record.app_version or "an unknown app version"
+    note = (
+        f"native mode: no chart runs, so no chart version is compared or proposed; upgrades "
+        f"follow gunj's renderer (renderer {record.chart_version or '?'}, app {running})"
+    )
+    if result.auto != "none":
+        result.why_not = "native mode: upgrades follow gunj's renderer, not the chart's versions"
+    try:
+        entries = catalog.versions(ChartSource(result.repository, result.chart))
+    except GunjError as error:
+        result.notices = [f"{note}; the chart's app versions could not be read: {error}"]
+        return result
+    newest = _newest_app(entries)
+    if newest is not None and _newer(newest[0], running):
+        result.newest_app = newest[1].app_version
+        note += (
+            f"; the chart's newest release, {newest[1].version}, carries app "
+            f"{newest[1].app_version}"
+        )
+    result.notices = [note]
+    return result
+
+
+def _newer(app: semver.Version, running: str) -> bool:
+    try:
+        return app > parse_version(running)
+    except InvalidVersion:
+        return False  # an app version that is no version cannot be compared
+
+
+def _newest_app(entries: Iterable[ChartVersion]) -> tuple[semver.Version, ChartVersion] | None:
+    """The newest app version among the chart's stable releases, and the release."""
+    stable = []
+    for entry in entries:
+        try:
+            app = parse_version(entry.app_version)
+        except InvalidVersion:
+            continue
+        if not is_prerelease(parse_version(entry.version)) and not is_prerelease(app):
+            stable.append((app, entry))
+    return max(stable, key=lambda pair: pair[0]) if stable else None
+
+
+def _path(
+    chart: str,
+    current: str,
+    available: list[str],
+    apps: dict[str, str],
+    notes: tuple[UpgradeNote, ...],
+) -> list[Step]:
     steps = []
     previous = current
     path = upgrade_path(current, available)
-    for step in notes_along(chart, current, path):
+    for step in notes_along(chart, current, path, notes):
         steps.append(
             Step(
                 version=step.version,
@@ -162,21 +249,86 @@ def _propose(
     result: ComponentCheck,
     newer: dict[ChangeKind, list[tuple[Any, ChartVersion]]],
     plan: ComponentPlan,
+    kubernetes: Kubernetes,
+    notes: tuple[UpgradeNote, ...],
 ) -> None:
     """The automatic upgrade the spec allows, if any (never a major, never past a breaking
-    note); otherwise why not."""
+    note, never one the cluster cannot run); otherwise why not."""
     if result.auto == "none" or result.current is None:
         return
     allowed = newer[ChangeKind.PATCH] + (newer[ChangeKind.MINOR] if result.auto == "minor" else [])
     if not allowed:
         return
+    if plan.mode == "native":
+        result.why_not = "the spec asks for native mode: upgrades follow gunj's renderer"
+        return
     if plan.spec.version is not None:
         result.why_not = "the spec pins an app version (version); change it by hand"
         return
-    target = max(allowed, key=lambda pair: pair[0])[1].version
-    steps = notes_along(plan.chart, result.current, [target])
+    entry = max(allowed, key=lambda pair: pair[0])[1]
+    target = entry.version
+    steps = notes_along(plan.chart, result.current, [target], notes)
     breaking = [n for step in steps for n in step.notes if n.breaking]
     if breaking:
         result.why_not = f"{target} carries a breaking change: {breaking[0].summary}"
         return
+    if problems := cluster_problems(plan.component, plan.chart, entry, kubernetes, notes):
+        result.why_not = f"{target} cannot be proposed: {'; '.join(problems)}"
+        return
     result.proposal = target
+
+
+def cluster_problems(
+    component: str,
+    chart: str,
+    entry: ChartVersion,
+    kubernetes: Kubernetes,
+    notes: Iterable[UpgradeNote],
+) -> list[str]:
+    """Why the cluster cannot run ``entry`` (none: it can): its kubeVersion, the compatibility
+    rules' Kubernetes requirements, and those of the chart's notes up to it."""
+    if kubernetes.version is None:
+        return [f"the cluster's Kubernetes version is unknown ({kubernetes.unreadable})"]
+    cluster = kubernetes.version
+    problems = incompatibilities(
+        {component: entry.version},
+        cluster,
+        {component: entry.kube_version} if entry.kube_version else None,
+    )
+    # A note's requirement holds from its version on, so notes before the running version
+    # count as well as those the upgrade meets.
+    release = parse_version(entry.version).finalize_version()
+    for note in notes:
+        if note.chart != chart or note.introduced_in > release or note.kubernetes is None:
+            continue
+        if not note.allows_kubernetes(cluster):
+            problems.append(
+                f"from {note.introduced_in} on the chart needs Kubernetes {note.kubernetes}; "
+                f"the cluster runs {cluster} ({note.source})"
+            )
+    return problems
+
+
+def refuse_incompatible(checks: Iterable[ComponentCheck]) -> None:
+    """Withdraw proposals that break a compatibility rule between components, with the rule as
+    the reason: each proposed version is checked beside the versions the others would run
+    (their own proposals, else what runs now). Withdrawing one may break a rule another
+    proposal relied on, so this repeats until no proposal is withdrawn."""
+    checks = list(checks)
+    while True:
+        charts = {
+            c.component: c.proposal or c.current
+            for c in checks
+            if c.mode == "helm" and c.error is None and c.current is not None
+        }
+        proposed = {c.component: c for c in checks if c.proposal}
+        withdrawn = False
+        for broken in broken_rules(charts):
+            for name in broken.components:
+                check = proposed.get(name)
+                if check is not None and check.proposal is not None:
+                    check.why_not = f"{check.proposal} cannot be proposed: {broken.message}"
+                    check.proposal = None
+                    withdrawn = True
+        if not withdrawn:
+            return

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kubernetes import client
+
 from ..engine.resource import StoredPlatform, list_platforms
 from ..engine.rollback import platform_of
 from ..errors import GunjError
@@ -17,8 +19,9 @@ from ..kube.errors import api_error
 from ..values.build import PlatformContext
 from ..values.plan import plan_component
 from ..values.spec.status import UpgradeProposal
+from ..versions import InvalidVersion, parse_version
 from .catalog import RunCatalog
-from .check import ComponentCheck, check_component
+from .check import ComponentCheck, Kubernetes, check_component, refuse_incompatible
 
 # A proposal not applied within this long (lost, dead-lettered) no longer blocks the next one.
 PROPOSAL_EXPIRES = timedelta(days=1)
@@ -35,14 +38,18 @@ class PlatformReport:
     proposal: dict[str, str] = field(default_factory=dict)
     """component -> chart version an automatic upgrade goes to."""
     proposal_note: str = ""
+    kubernetes: Kubernetes = field(default_factory=lambda: Kubernetes(None, "not read"))
+    """The cluster's Kubernetes version the proposals were checked against."""
     stored: StoredPlatform | None = field(default=None, repr=False)
+    """The platform as the check read it (what a proposal was worked out from)."""
 
     @property
     def platform(self) -> str:
         return f"{self.namespace}/{self.name}"
 
     def available(self) -> str:
-        """One line for the platform's status and ``kubectl get op``."""
+        """One line for the platform's status and ``kubectl get op``: chart versions only (a
+        native-mode component has none to offer)."""
         offers = []
         for check in self.components:
             best = check.newest_major or check.newest_minor or check.newest_patch
@@ -55,6 +62,7 @@ class PlatformReport:
             "kind": "platform",
             "platform": self.platform,
             "cluster": self.cluster,
+            "kubernetes": self.kubernetes.version,
             "checked_at": self.checked_at.isoformat(),
             "available": self.available(),
             "components": [check.to_json() for check in self.components],
@@ -76,9 +84,15 @@ def in_flight(stored: StoredPlatform, now: datetime) -> UpgradeProposal | None:
 
 
 def check_platform(
-    cluster: str, stored: StoredPlatform, catalog: RunCatalog, now: datetime
+    cluster: str,
+    stored: StoredPlatform,
+    catalog: RunCatalog,
+    now: datetime,
+    kubernetes: Kubernetes,
 ) -> PlatformReport:
-    report = PlatformReport(cluster, stored.namespace, stored.name, now, stored=stored)
+    report = PlatformReport(
+        cluster, stored.namespace, stored.name, now, stored=stored, kubernetes=kubernetes
+    )
     try:
         platform = platform_of(stored)
     except ValueError as error:
@@ -87,13 +101,15 @@ def check_platform(
     context = PlatformContext.of(platform)
     for component in platform.spec.enabled():
         plan = plan_component(platform, component, context)
-        record = stored.status.components.get(component)
         quarantined = [
             q.chart_version for q in stored.status.quarantined_versions if q.component == component
         ]
         report.components.append(
-            check_component(plan, record.chart_version if record else None, catalog, quarantined)
+            check_component(
+                plan, stored.status.components.get(component), catalog, quarantined, kubernetes
+            )
         )
+    refuse_incompatible(report.components)
     proposals = {c.component: c.proposal for c in report.components if c.proposal}
     if proposals:
         busy = in_flight(stored, now)
@@ -104,6 +120,19 @@ def check_platform(
         else:
             report.proposal = proposals
     return report
+
+
+def kubernetes_version(access: ClusterAccess) -> Kubernetes:
+    """The cluster's version as Helm sees it (``/version``'s gitVersion), or why it is unknown."""
+    try:
+        version = str(client.VersionApi(access.api).get_code().git_version)
+    except Exception as error:  # the Kubernetes client's own exceptions
+        return Kubernetes(None, str(api_error(error, "reading the Kubernetes version")))
+    try:
+        parse_version(version)
+    except InvalidVersion:
+        return Kubernetes(None, f"the cluster reports {version!r}, which is not a version")
+    return Kubernetes(version)
 
 
 def check_fleet(
@@ -120,29 +149,31 @@ def check_fleet(
     reports, failed = [], {}
     for cluster in clusters:
         try:
-            stored_platforms = list_platforms(access_of(cluster))
+            access = access_of(cluster)
+            stored_platforms = list_platforms(access)
         except GunjError as error:
             failed[cluster] = str(error)
             continue
         except Exception as error:  # the Kubernetes client's own exceptions
             failed[cluster] = str(api_error(error, f"listing platforms in {cluster}"))
             continue
+        kubernetes: Kubernetes | None = None
         for stored in stored_platforms:
             if platform and platform not in {stored.name, f"{stored.namespace}/{stored.name}"}:
                 continue
-            reports.append(check_platform(cluster, stored, catalog, now))
+            kubernetes = kubernetes or kubernetes_version(access)  # once per cluster
+            reports.append(check_platform(cluster, stored, catalog, now, kubernetes))
     return reports, failed
 
 
-def proposed_spec(report: PlatformReport) -> dict[str, Any]:
-    """The platform's spec with each proposed chart version pinned."""
-    assert report.stored is not None  # noqa: S101 - every report of check_platform has it
-    spec = {key: value for key, value in report.stored.spec.items()}
-    for component, version in report.proposal.items():
+def proposed_spec(stored: StoredPlatform, versions: dict[str, str]) -> dict[str, Any]:
+    """The platform's spec as ``stored`` holds it, with each proposed chart version pinned."""
+    spec = {key: value for key, value in stored.spec.items()}
+    for component, version in versions.items():
         spec[component] = {**spec.get(component, {}), "chartVersion": version}
     return {
         "apiVersion": "observability.io/v1beta1",
         "kind": "ObservabilityPlatform",
-        "metadata": {"name": report.name, "namespace": report.namespace},
+        "metadata": {"name": stored.name, "namespace": stored.namespace},
         "spec": spec,
     }

@@ -10,17 +10,26 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from google.cloud import pubsub_v1
 
 from shared.engine.resource import apply_platform, ensure_crd, read_platform, write_status
+from shared.handlers import outcomes
+from shared.handlers import upgrades as upgrades_function
+from shared.handlers.topics import SPECS, Topics
+from shared.helm.repositories import RepositorySettings
 from shared.kube import ClusterAccess
-from shared.localstack import tools
+from shared.localstack import serving, tools
 from shared.localstack.cluster import LocalCluster
 from shared.localstack.stack import Stack
+from shared.upgrades.catalog import RunCatalog
+from shared.upgrades.run import PlatformReport, check_fleet
 from shared.values.spec.status import PlatformStatus
 from tests.e2e.harness import ServedFunction, registry_file, served_function
 from tests.engine_support import Engine, platform
@@ -344,3 +353,204 @@ def test_gunj_upgrades_shows_the_table(
     assert row.split()[:5] == ["prometheus", "27.5.0", "-", "-", "29.27.0"]
     assert "28.9.1! -> 29.27.0!" in row
     assert "scrapeConfigs" in shown.stdout
+
+
+def test_a_native_component_is_reported_by_app_version_and_never_upgraded(
+    upgrades: ServedFunction, engine_helm3: Engine, namespace: str, cluster: ClusterAccess
+) -> None:
+    # Native mode runs the app version the spec names (one behind the charts' newest here).
+    tempo = {"mode": "native", "version": "2.10.7", "upgradePolicy": {"auto": "patch"}}
+    assert engine_helm3.apply(platform(namespace, tempo=tempo)).result == "ready"
+
+    upgrades.publish(json.dumps({"clusters": ["local"], "platform": f"{namespace}/obs"}))
+    upgrades.fleet_report()
+
+    report = reports_by_platform(upgrades)[f"{namespace}/obs"]
+    native = component(report, "tempo")
+    assert (native["mode"], native["current"], native["current_app"]) == ("native", None, "2.10.7")
+    assert native["renderer"].endswith("+2.10.7")
+    assert (native["newest_patch"], native["newest_minor"], native["newest_major"]) == (
+        None,
+        None,
+        None,
+    )
+    assert native["path"] == [] and native["proposal"] is None and report["proposal"] == {}
+    assert native["newest_app"] == "2.10.8"
+    assert "upgrades follow gunj's renderer" in native["why_not"]
+    assert "the chart's newest release, 2.2.4, carries app 2.10.8" in native["notices"][0]
+    stored = read_platform(cluster, namespace, "obs")
+    assert stored is not None and stored.status.upgrades is not None
+    assert stored.status.upgrades.available == "none" and stored.status.upgrades.proposal is None
+    assert "chartVersion" not in stored.spec["tempo"]
+
+
+def test_a_patch_the_chart_says_the_cluster_cannot_run_is_not_proposed(
+    local_stack: Stack, tmp_path: Path, cluster: ClusterAccess, namespace: str
+) -> None:
+    # The local repository's own index, with tempo 2.2.4 asking for a newer Kubernetes than the
+    # local cluster's 1.34: only the index matters to a check.
+    served = yaml.safe_load(
+        (local_stack.folder / "charts" / "grafana-community" / "index.yaml").read_text()
+    )
+    for entry in served["entries"]["tempo"]:
+        if entry["version"] == "2.2.4":
+            entry["kubeVersion"] = ">=1.40.0-0"
+    (tmp_path / "mirror" / "grafana-community").mkdir(parents=True)
+    (tmp_path / "mirror" / "grafana-community" / "index.yaml").write_text(yaml.safe_dump(served))
+    auto = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch"}}
+    put_platform(cluster, namespace, "obs", {"tempo": auto}, {"tempo": "2.2.3"})
+    clusters = registry_file(local_stack, tmp_path)
+    with chart_repository(tmp_path / "mirror") as mirror:
+        mirrors = {UPSTREAM["grafana"]: f"{mirror.url}/grafana-community"}
+        with served_function(
+            "upgrades",
+            local_stack,
+            tmp_path,
+            helm=local_stack.helm[3],
+            clusters=clusters,
+            env={"GUNJ_REPOSITORY_MIRRORS": json.dumps(mirrors)},
+        ) as served_upgrades:
+            served_upgrades.publish(
+                json.dumps({"clusters": ["local"], "platform": f"{namespace}/obs"})
+            )
+            served_upgrades.fleet_report()
+
+    report = reports_by_platform(served_upgrades)[f"{namespace}/obs"]
+    tempo = component(report, "tempo")
+    assert report["kubernetes"].startswith("v1.34.")
+    assert tempo["newest_patch"]["version"] == "2.2.4" and tempo["proposal"] is None
+    assert report["proposal"] == {}
+    assert tempo["why_not"] == (
+        "2.2.4 cannot be proposed: tempo 2.2.4 needs Kubernetes >=1.40.0-0; "
+        f"the cluster runs {report['kubernetes']}"
+    )
+    stored = read_platform(cluster, namespace, "obs")
+    assert stored is not None and stored.spec["tempo"]["chartVersion"] == "2.2.3"
+    assert stored.status.upgrades is not None and stored.status.upgrades.proposal is None
+
+
+@pytest.fixture
+def in_process(
+    local_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[dict[str, str], str]]:
+    """The upgrades function's environment, for its steps run in this process (topics of
+    their own), and a subscription that sees what it publishes on platform-specs."""
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", local_stack.pubsub_host)
+    topics = Topics(local_stack.pubsub_project, f"t{uuid.uuid4().hex[:8]}")
+    serving.ensure_topics(local_stack, topics)
+    env = serving.function_environment(
+        local_stack,
+        {
+            "GUNJ_TOPIC_PREFIX": topics.prefix,
+            "GUNJ_CLUSTERS": str(registry_file(local_stack, tmp_path)),
+            "GUNJ_CACHE_DIR": str(tmp_path / "cache"),
+        },
+    )
+    subscriber = pubsub_v1.SubscriberClient()
+    specs = subscriber.subscription_path(topics.project, f"{topics.prefix}-specs-test")
+    subscriber.create_subscription(name=specs, topic=topics.path(SPECS))
+    yield env, specs
+
+
+def check_now(env: dict[str, str], platform_name: str) -> PlatformReport:
+    """One platform's check, as the function's tick makes it (before it records anything)."""
+    catalog = RunCatalog.for_run(
+        RepositorySettings.from_environment(env), Path(env["GUNJ_CACHE_DIR"])
+    )
+    reports, failed = check_fleet(
+        ["local"],
+        lambda name: upgrades_function.reconciler(name, env).access,
+        catalog,
+        platform=platform_name,
+    )
+    assert failed == {} and len(reports) == 1
+    return reports[0]
+
+
+def published_specs(subscription: str) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    subscriber = pubsub_v1.SubscriberClient()
+    answer = subscriber.pull(subscription=subscription, max_messages=10, timeout=5)
+    messages = list(answer.received_messages)
+    if messages:
+        subscriber.acknowledge(subscription=subscription, ack_ids=[m.ack_id for m in messages])
+    return [(yaml.safe_load(m.message.data), dict(m.message.attributes)) for m in messages]
+
+
+def test_a_spec_published_after_the_check_is_not_reverted_by_its_proposal(
+    in_process: tuple[dict[str, str], str], cluster: ClusterAccess, namespace: str
+) -> None:
+    env, specs = in_process
+    auto = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch"}}
+    put_platform(cluster, namespace, "obs", {"tempo": auto}, {"tempo": "2.2.3"})
+    report = check_now(env, f"{namespace}/obs")
+    assert report.proposal == {"tempo": "2.2.4"}
+
+    # While the check ran, someone published a spec of their own.
+    theirs = {"tempo": {**auto, "retention": "48h"}}
+    apply_platform(cluster, platform(namespace, **theirs), generation=5, source="commit 1234")
+    assert upgrades_function.record_report(report, env) == 0
+
+    assert report.proposal == {}
+    assert report.proposal_note.startswith(
+        "not proposed now: the spec changed since the check read it (now generation 5)"
+    )
+    assert published_specs(specs) == []
+    stored = read_platform(cluster, namespace, "obs")
+    assert stored is not None and stored.spec["tempo"]["retention"] == "48h"
+    assert stored.status.upgrades is not None and stored.status.upgrades.proposal is None
+    assert stored.status.upgrades.available == "tempo 2.2.4 (patch)"
+
+    # The next check works from their spec, and its proposal keeps their change.
+    again = check_now(env, f"{namespace}/obs")
+    assert upgrades_function.record_report(again, env) == 1
+    ((spec, attributes),) = published_specs(specs)
+    assert spec["spec"] == {
+        **stored.spec,
+        "tempo": {**stored.spec["tempo"], "chartVersion": "2.2.4"},
+    }
+    assert (attributes["generation"], attributes["source"]) == ("6", "upgrade-check")
+    assert again.proposal_note == "proposed as generation 6"
+    stored = read_platform(cluster, namespace, "obs")
+    assert stored is not None and stored.status.upgrades is not None
+    proposal = stored.status.upgrades.proposal
+    assert proposal is not None and (proposal.generation, proposal.versions) == (
+        6,
+        {"tempo": "2.2.4"},
+    )
+    assert proposal.message_id
+
+
+def test_a_proposal_that_could_not_be_published_does_not_hold_the_next_one_back(
+    in_process: tuple[dict[str, str], str],
+    cluster: ClusterAccess,
+    namespace: str,
+    local_stack: Stack,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env, specs = in_process
+    auto = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch"}}
+    put_platform(cluster, namespace, "obs", {"tempo": auto}, {"tempo": "2.2.3"})
+    topics = Topics.from_environment(env)
+    publisher = pubsub_v1.PublisherClient()
+    publisher.delete_topic(topic=topics.path(SPECS))
+    monkeypatch.setattr(outcomes, "PUBLISH_TIMEOUT", 2.0)
+
+    failed = check_now(env, f"{namespace}/obs")
+    assert upgrades_function.record_report(failed, env) == 0
+
+    assert failed.proposal == {}
+    assert f"publishing to {topics.name(SPECS)} failed" in failed.proposal_note
+    stored = read_platform(cluster, namespace, "obs")
+    assert stored is not None and stored.status.upgrades is not None
+    assert stored.status.upgrades.proposal is None
+    assert stored.status.upgrades.available == "tempo 2.2.4 (patch)"
+
+    # The topic is back: the next tick proposes at once, held back by nothing.
+    serving.ensure_topics(local_stack, topics)
+    pubsub_v1.SubscriberClient().create_subscription(
+        name=f"{specs}-again", topic=topics.path(SPECS)
+    )
+    again = check_now(env, f"{namespace}/obs")
+    assert upgrades_function.record_report(again, env) == 1
+    ((spec, _),) = published_specs(f"{specs}-again")
+    assert spec["spec"]["tempo"]["chartVersion"] == "2.2.4"
