@@ -15,7 +15,7 @@ from ..helm.charts import ChartLibrary, ChartSource
 from ..helm.errors import HelmError
 from ..helm.index import ChartVersion
 from ..helm.repositories import RepositorySettings, moved
-from ..helm.selection import Notice, incompatibilities, notices, select_version
+from ..helm.selection import Notice, incompatibilities, moved_notice, notices, select_version
 from ..values import crd
 from ..values.limits import text_size_problem
 from ..values.plan import ComponentPlan, plan_platform
@@ -86,19 +86,13 @@ def repository_notices(plan: ComponentPlan) -> list[Problem]:
         return []
     source = plan.spec.chart
     path = f"spec.{plan.component}.chart.repository" if source and source.repository else ""
-    where = move.to_url + (f" (oci: {move.to_oci}/{plan.chart})" if move.to_oci else "")
-    since = move.since.isoformat()
     return [
         Problem(
             path,
             f"deprecated: the {plan.chart} chart's releases in {plan.repository} are "
-            f"deprecated since it moved on {since}",
+            f"deprecated since it moved on {move.since.isoformat()}",
         ),
-        Problem(
-            path,
-            f"moved: chart {plan.chart} moved from {plan.repository} to {where} on {since}; "
-            f"{move.note}",
-        ),
+        Problem(path, f"moved: {moved_notice(plan.chart, plan.repository, move)}"),
     ]
 
 
