@@ -479,7 +479,9 @@ class Reconciler:
             or (not self.allow_templates and template_expressions(platform))
         ):
             return None
-        recorder = self._recorder(stored, paused=False)
+        # Silent: when something needs doing, the reconcile under the Lease looks again and
+        # says what it finds.
+        recorder = self._recorder(stored, paused=False, silent=True)
         runs = []
         for want in self.wanted(recorder, platform, stored, check_sizes=False):
             record = recorder.component(want.component)
@@ -560,7 +562,12 @@ class Reconciler:
         return generation is not None and stored.published_generation != generation
 
     def _recorder(
-        self, stored: StoredPlatform, *, paused: bool, lease: Lease | None = None
+        self,
+        stored: StoredPlatform,
+        *,
+        paused: bool,
+        lease: Lease | None = None,
+        silent: bool = False,
     ) -> Recorder:
         def persist(status: PlatformStatus) -> None:
             if lease is not None and lease.lost.is_set():
@@ -576,6 +583,7 @@ class Reconciler:
             clock=self.clock,
             generation=stored.generation,
             paused=paused,
+            silent=silent,
         )
 
     def _context(

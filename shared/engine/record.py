@@ -55,7 +55,10 @@ class Recorder:
         clock: Callable[[], datetime],
         generation: int,
         paused: bool = False,
+        silent: bool = False,
     ) -> None:
+        """``silent``: send no Events (a look that may be repeated at once under the Lease)."""
+        self.silent = silent
         self.status = status
         self.about = about
         self.events = events
@@ -132,6 +135,8 @@ class Recorder:
             self._put(component, record.model_copy(update={"verified_revision": None}))
 
     def warn(self, component: str, reason: str, message: str) -> None:
+        if self.silent:
+            return
         self.events.emit(self.about, "Warning", reason, f"{component}: {message}")
 
     def quarantine(

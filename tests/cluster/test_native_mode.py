@@ -329,6 +329,14 @@ def test_a_new_component_falls_back_to_native_only_where_allowed(
     assert record.mode == "native" and "cannot be reached" in record.fallback
     assert "FallbackToNative" in [reason for _, reason, _ in engine.events(namespace)]
 
+    # Later events keep the stand-in, the reason it stood in for, and say so once.
+    again = _reconciler(local_stack, tmp_path, fallback=True).apply(spec, Request())
+    assert again.result == "ready" and again.components[0].actions == ()
+    record = engine.status(namespace).components["prometheus"]
+    assert record.mode == "native" and "cannot be reached" in record.fallback
+    reasons = [reason for _, reason, _ in engine.events(namespace)]
+    assert reasons.count("FallbackToNative") == 1
+
 
 def test_a_helm_release_is_never_taken_over(
     native: Engine, namespace: str, local_stack: Stack
