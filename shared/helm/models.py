@@ -185,4 +185,5 @@ class TestRun(_Model):
 
     @property
     def passed(self) -> bool:
-        return all(outcome.passed for outcome in self.outcomes)
+        """Every test passed, and there was one at least: an empty run proves nothing."""
+        return bool(self.outcomes) and all(outcome.passed for outcome in self.outcomes)

@@ -31,7 +31,8 @@ class TestReport:
 
     @property
     def passed(self) -> bool:
-        return all(outcome.passed for outcome in self.outcomes)
+        """Every test passed, and there was one at least: an empty run proves nothing."""
+        return bool(self.outcomes) and all(outcome.passed for outcome in self.outcomes)
 
     def summary(self) -> str:
         if not self.outcomes:

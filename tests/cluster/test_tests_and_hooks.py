@@ -24,6 +24,21 @@ def target(local_stack: Stack, namespace: str) -> KubeTarget:
     return KubeTarget(namespace=namespace, kubeconfig=local_stack.kubeconfig)
 
 
+def test_a_chart_without_tests_is_not_a_passed_run(
+    helm: HelmClient, local_stack: Stack, target: KubeTarget, cluster: ClusterAccess
+) -> None:
+    # 29.26.0 ships no test templates, as the real prometheus 29.x charts.
+    helm.install(
+        "untested", http_chart(local_stack, "prometheus", "29.26.0"), target, timeout=TIMEOUT
+    )
+
+    report = ReleaseTester(helm, cluster).run("untested", target, TIMEOUT)
+
+    assert report.outcomes == ()
+    assert report.passed is False
+    assert report.summary() == "no tests"
+
+
 @pytest.mark.parametrize(
     ("version", "passed", "phase"),
     [("29.27.0", True, "Succeeded"), ("29.28.0-failing-test", False, "Failed")],
