@@ -25,12 +25,15 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> list[dict[str, A
     env = os.environ if env is None else env
     started = time.monotonic()
     trace = trace_of(event, request_headers())
+    # An invalid payload is reported under its message's id too, so that whoever published it
+    # can find what became of it.
+    message_id: str | None = None
     try:
         message = from_cloud_event(event)
+        message_id = message.message_id
         alerts = parse_alerts(message.data)
-        message_id: str | None = message.message_id
     except (InvalidEvent, InvalidAlert) as error:
-        alerts, message_id = [], None
+        alerts = []
         documents = [{"result": "invalid", "message": str(error), "transient": False}]
     else:
         documents = [judge(alert, env, started) for alert in alerts]
