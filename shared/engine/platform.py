@@ -259,7 +259,7 @@ class Reconciler:
 
     def _apply(self, platform: ObservabilityPlatform, request: Request, lease: Lease) -> Outcome:
         namespace, name = platform.metadata.namespace, platform.metadata.name
-        generation, message_id = request.generation, request.message_id
+        generation = request.generation
         stored = read_platform(self.access, namespace, name)
         if stored is not None and generation is not None:
             known = stored.published_generation
@@ -279,20 +279,8 @@ class Reconciler:
                 generation,
             )
         digest = spec_digest(platform)
-        if (
-            stored is not None
-            and message_id
-            and any(
-                m.message_id == message_id and m.digest == digest
-                for m in stored.status.handled_messages
-            )
-        ):
-            return self.outcome(
-                "duplicate",
-                f"message {message_id} was applied already",
-                platform=stored,
-                generation=generation,
-            )
+        if stored is not None and (duplicate := self._duplicate(stored, platform, request)):
+            return duplicate
         changed = stored is None or self._spec_changed(stored, platform, generation)
         if stored is None or changed:
             stored = apply_platform(
@@ -466,12 +454,31 @@ class Reconciler:
         again.actions = removed.actions + again.actions
         return again
 
+    def _duplicate(
+        self, stored: StoredPlatform, platform: ObservabilityPlatform, request: Request
+    ) -> Outcome | None:
+        """The outcome for a message applied already (the same id and spec), else None."""
+        message_id, digest = request.message_id, spec_digest(platform)
+        if not message_id or not any(
+            m.message_id == message_id and m.digest == digest
+            for m in stored.status.handled_messages
+        ):
+            return None
+        return self.outcome(
+            "duplicate",
+            f"message {message_id} was applied already",
+            platform=stored,
+            generation=request.generation,
+        )
+
     def in_sync(self, platform: ObservabilityPlatform, request: Request) -> Outcome | None:
         """The platform is as its spec says and its status already says so: the outcome,
         found without the Lease (nothing is written, so nothing can race). None when anything
         needs doing or writing; the reconcile then runs under the Lease."""
         namespace, name = platform.metadata.namespace, platform.metadata.name
         stored = read_platform(self.access, namespace, name)
+        if stored is not None and (duplicate := self._duplicate(stored, platform, request)):
+            return duplicate
         if (
             stored is None
             or platform.spec.paused
