@@ -293,7 +293,10 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         HelmTimeout,
         r"context deadline exceeded|timed out waiting for the condition"
-        r"|timeout waiting for|resource not ready.*timeout",
+        r"|timeout waiting for|resource not ready.*timeout"
+        # Helm 4's watcher on a resource still in progress when the wait ran out (a hook pod
+        # that never completed included: it did not fail, it took too long).
+        r"|not ready\. status: InProgress",
     ),
     _rule(
         RenderError,

@@ -333,6 +333,17 @@ def test_pods_a_quota_keeps_from_starting_are_a_timeout() -> None:
     assert type(errors.classify(stderr, ["helm", "install", "x"])) is errors.HelmTimeout
 
 
+def test_a_hook_that_never_completed_is_a_timeout_not_a_failed_hook() -> None:
+    # Helm 4 names the hook's pod, still in progress, on a line of its own before the cause.
+    stderr = (
+        "Error: INSTALLATION FAILED: failed pre-install: resource Pod/ns/stuck-tempo-stuck-hook "
+        "not ready. status: InProgress, message: Pod in progress\n"
+        "context deadline exceeded"
+    )
+
+    assert type(errors.classify(stderr, ["helm", "install", "x"])) is errors.HelmTimeout
+
+
 # --- A field another field manager owns (Helm 4's server-side apply). ---
 
 ONE_CONFLICT = (
