@@ -3,7 +3,7 @@ small, typed, and free of values and secrets."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 Result = Literal[
@@ -51,7 +51,6 @@ class Outcome:
     components: tuple[ComponentReport, ...] = ()
     duration: float = 0.0
     transient_error: bool = False
-    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def transient(self) -> bool:
