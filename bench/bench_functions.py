@@ -33,6 +33,7 @@ import yaml  # noqa: E402
 
 from shared.clusters import current_context_of  # noqa: E402
 from shared.engine.platform import Reconciler  # noqa: E402
+from shared.kube import ClusterAccess  # noqa: E402
 from shared.localstack import serving  # noqa: E402
 from shared.localstack import stack as localstack  # noqa: E402
 
@@ -152,7 +153,10 @@ def main() -> None:
     print(f"entry point import time (median of {arguments.rounds} fresh interpreters):")
     for function, seconds in import_times(arguments.rounds).items():
         print(f"  functions/{function}/main.py  {seconds * 1000:7.1f} ms")
-    total, engine, overhead = handler_overhead(running, arguments.calls)
+    try:
+        total, engine, overhead = handler_overhead(running, arguments.calls)
+    finally:  # the platform the handler installed, not left behind
+        ClusterAccess(running.kubeconfig).delete_namespace(SPEC["metadata"]["namespace"])
     print(f"\nreconcile handler, spec already in sync ({arguments.calls} calls, medians):")
     print(f"  whole handler                 {total * 1000:7.2f} ms")
     print(f"  engine (Reconciler.apply)     {engine * 1000:7.2f} ms")
