@@ -33,14 +33,16 @@ import yaml  # noqa: E402
 
 from shared.clusters import current_context_of  # noqa: E402
 from shared.engine.platform import Reconciler  # noqa: E402
+from shared.handlers import topics  # noqa: E402
 from shared.kube import ClusterAccess  # noqa: E402
 from shared.localstack import serving  # noqa: E402
 from shared.localstack import stack as localstack  # noqa: E402
 
+NAMESPACE = "bench-functions"
 SPEC = {
     "apiVersion": "observability.io/v1beta1",
     "kind": "ObservabilityPlatform",
-    "metadata": {"name": "bench", "namespace": "bench-functions"},
+    "metadata": {"name": "bench", "namespace": NAMESPACE},
     "spec": {
         "prometheus": {
             "chartVersion": "29.27.0",
@@ -109,7 +111,7 @@ def handler_overhead(running: localstack.Stack, calls: int) -> tuple[float, floa
         )
         env = serving.function_environment(running, {"GUNJ_CLUSTERS": str(registry)})
         os.environ.update(env)
-        serving.ensure_topics(running, serving.names.Topics(running.pubsub_project))
+        serving.ensure_topics(running, topics.Topics(running.pubsub_project))
         from shared.handlers import reconcile
 
         engine_times: list[float] = []
@@ -156,7 +158,7 @@ def main() -> None:
     try:
         total, engine, overhead = handler_overhead(running, arguments.calls)
     finally:  # the platform the handler installed, not left behind
-        ClusterAccess(running.kubeconfig).delete_namespace(SPEC["metadata"]["namespace"])
+        ClusterAccess(running.kubeconfig).delete_namespace(NAMESPACE)
     print(f"\nreconcile handler, spec already in sync ({arguments.calls} calls, medians):")
     print(f"  whole handler                 {total * 1000:7.2f} ms")
     print(f"  engine (Reconciler.apply)     {engine * 1000:7.2f} ms")
