@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.localstack import pins, tools
+from shared.localstack import pins
 from shared.native.render import APP_VERSIONS
 from shared.native.render.prometheus_scrape import SERVICE_ACCOUNT_DIR
 from shared.values.plan import ComponentPlan
-from tests.conftest import unavailable
 from tests.unit.test_native_render import (
     VARIANTS,
     config_data,
@@ -28,15 +27,6 @@ CASES = [
     *((variant, variant_plan(variant)) for variant in VARIANTS),
 ]
 PROMETHEUS_CASES = [(name, plan) for name, plan in CASES if plan.component == "prometheus"]
-
-
-@pytest.fixture(scope="session")
-def promtool() -> Path:
-    try:
-        return tools.ensure_promtool()
-    except tools.ProvisionError as error:
-        unavailable(f"promtool could not be provisioned: {error}")
-        raise  # unreachable: unavailable() always raises
 
 
 def check(promtool: Path, text: str, folder: Path) -> subprocess.CompletedProcess[str]:

@@ -15,11 +15,10 @@ import pytest
 import yaml
 
 from shared.helm import HelmClient
-from shared.localstack import pins, tools
+from shared.localstack import pins
 from shared.localstack.stack import Stack
 from shared.values.plan import ComponentPlan, plan_platform
 from shared.values.validation import load_platform, validate
-from tests.conftest import unavailable
 from tests.helm import documented_config as documented
 from tests.helm.test_values_render import find, render
 from tests.unit.test_values_validation import EXAMPLES
@@ -54,15 +53,6 @@ def ids(component: str) -> list[str]:
 def config_map(helm: HelmClient, stack: Stack, plan: ComponentPlan, name: str) -> dict[str, str]:
     data: dict[str, str] = find(render(helm, stack, plan), "ConfigMap", name)["data"]
     return data
-
-
-@pytest.fixture(scope="session")
-def promtool() -> Path:
-    try:
-        return tools.ensure_promtool()
-    except tools.ProvisionError as error:
-        unavailable(f"promtool could not be provisioned: {error}")
-        raise  # unreachable: unavailable() always raises
 
 
 def test_both_examples_are_checked() -> None:
