@@ -4,8 +4,9 @@ A firing alert rolls back the last change gunj made to the component when it fir
 component's bake window (``remediation.bakeWindow``) after that change, and a last good revision
 exists that is older than the change. Never further back than the last good revision; a rollback
 that crosses a change of the chart's major version says so. Resolved alerts, alerts outside the
-window, alerts that began before the change, and components already at their last good revision
-change nothing, and the decision says why.
+window, alerts that began before the change, and alerts about a change that was rolled back
+already change nothing, and the decision says why. A rollback is no change for an alert to undo:
+it returns to a verified revision, and the revision it left is no rollback target any more.
 """
 
 from __future__ import annotations
@@ -80,16 +81,19 @@ def decide_on_alert(  # noqa: PLR0911 - every refusal says why
             f"{alert.describe()} fired {_ago(since)} after gunj's last change "
             f"(revision {record.changed_revision}), outside the bake window of {bake_window}",
         )
+    if record.revision != record.changed_revision:
+        return AlertDecision(
+            None,
+            f"revision {record.revision} is not the one gunj's change made "
+            f"(revision {record.changed_revision}): that change was rolled back or replaced "
+            "already, nothing to undo",
+        )
     good = good_before(record, record.changed_revision)
     if good is None:
         return AlertDecision(
             None,
             f"no revision older than gunj's change (revision {record.changed_revision}) passed "
             "verification: nothing to return to",
-        )
-    if record.revision <= good:
-        return AlertDecision(
-            None, f"revision {record.revision} is already the last good one: nothing to undo"
         )
     crossing = ""
     now_major, good_major = _major(record.chart_version), _major(good_chart_version)

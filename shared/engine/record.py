@@ -225,8 +225,18 @@ class Recorder:
         """An action's result, in the component's record."""
         record = self.component(name) or ComponentStatus.model_validate({"mode": "helm"})
         update: dict[str, object] = {}
-        if result.action in {Action.INSTALL, Action.UPGRADE, Action.ROLLBACK} and result.ok:
+        if result.action in {Action.INSTALL, Action.UPGRADE} and result.ok:
             update |= {"last_changed": now, "changed_revision": result.revision}
+        if result.action is Action.ROLLBACK and result.ok:
+            # A return to a verified revision is not a change for an alert to undo, and the
+            # revision left behind is no rollback target any more: it was rolled back from.
+            good = [r for r in record.good_revisions if r != record.revision]
+            update |= {"good_revisions": good}
+            if record.last_good_revision == record.revision:
+                update |= {
+                    "last_good_revision": max(good) if good else None,
+                    "last_good_digest": None,  # verifying the restored revision sets it
+                }
         if result.counts_as_failure and desired is not None:
             previous = record.failures if record.attempted_digest == desired.digest else 0
             count = desired.retries + 1 if result.hopeless else previous + 1
