@@ -5,18 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import sys
 from pathlib import Path
 
-from ..clusters import ClusterRegistry, current_context_of
 from ..engine.resource import read_platform
-from ..errors import GunjError
 from ..kube.events import object_events
 from ..localstack import serving, stack
 from ..values.validation import load_platform
 from . import platforms, pubsub, target
+from .target import LOCAL_CLUSTER, register
 
-LOCAL_CLUSTER = "local"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "minimal.yaml"
 
 
@@ -73,18 +70,6 @@ def print_stack(running: stack.Stack) -> None:
         f"  charts: {len(running.charts)} versions in "
         f"{len({c.repository for c in running.charts})} repositories"
     )
-
-
-def register(running: stack.Stack) -> None:
-    """Register the stack's cluster as ``local``, so ``--cluster local`` reaches it. A registry
-    given inline (GUNJ_CLUSTER_REGISTRY) cannot be written: say so, the stack is up anyway."""
-    try:
-        registry = ClusterRegistry.load()
-        registry.register(LOCAL_CLUSTER, running.kubeconfig, current_context_of(running.kubeconfig))
-    except (GunjError, ValueError, OSError) as error:
-        print(f"gunj: cluster {LOCAL_CLUSTER!r} not registered: {error}", file=sys.stderr)
-        return
-    print(f"  cluster {LOCAL_CLUSTER!r} registered in {registry.location.describe()}")
 
 
 def print_status() -> int:

@@ -27,6 +27,7 @@ from ..handlers import topics as names
 from ..localstack import serving
 from ..localstack import stack as localstack
 from ..values.validation import InvalidPlatform, load_platform
+from .target import register
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,6 +58,9 @@ def _stack() -> localstack.Stack:
 
 def run_serve(arguments: argparse.Namespace) -> int:
     running = _stack()
+    # The served functions and `gunj publish --cluster local` both find the cluster through
+    # the registry; on a machine where `gunj local up` never ran it is not there yet.
+    register(running)
     served = serving.serve(running)
     print(
         f"serving on the local stack (Pub/Sub emulator {running.pubsub_host}, "

@@ -1,19 +1,32 @@
 """Which cluster a command acts on, and how: the registered cluster, the Helm binary, and the
 chart repositories (for the local stack's cluster, its own repositories mirror the upstream
-ones unless ``GUNJ_REPOSITORY_MIRRORS`` says otherwise)."""
+ones unless ``GUNJ_REPOSITORY_MIRRORS`` says otherwise). Also the local stack's cluster's own
+registration as ``local``."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
-from ..clusters import ClusterConnection, ClusterRegistry, KubeconfigFile, RegisteredCluster
+from ..clusters import (
+    ClusterConnection,
+    ClusterRegistry,
+    KubeconfigFile,
+    RegisteredCluster,
+    current_context_of,
+)
 from ..engine.connect import reconciler_for
 from ..engine.platform import Reconciler
+from ..errors import GunjError
 from ..helm.repositories import RepositorySettings
 from ..kube import ClusterAccess
 from ..localstack import stack as localstack
+
+# The name the local stack's cluster is registered under, by every command that brings the
+# stack up for the functions to reach.
+LOCAL_CLUSTER = "local"
 
 # What access() made, kept for the process: the connection too, because a kubeconfig written
 # for it (from Secret Manager, or for GKE) is removed when the connection is collected.
@@ -69,3 +82,15 @@ def reconciler(cluster: str) -> Reconciler:
     env = _environment(connection.kubeconfig)
     env["GUNJ_HELM_BINARY"] = str(_helm_binary())
     return reconciler_for(registered, env, connection=connection)
+
+
+def register(running: localstack.Stack) -> None:
+    """Register the stack's cluster as ``local``, so ``--cluster local`` reaches it. A registry
+    given inline (GUNJ_CLUSTER_REGISTRY) cannot be written: say so, the stack is up anyway."""
+    try:
+        registry = ClusterRegistry.load()
+        registry.register(LOCAL_CLUSTER, running.kubeconfig, current_context_of(running.kubeconfig))
+    except (GunjError, ValueError, OSError) as error:
+        print(f"gunj: cluster {LOCAL_CLUSTER!r} not registered: {error}", file=sys.stderr)
+        return
+    print(f"  cluster {LOCAL_CLUSTER!r} registered in {registry.location.describe()}")
