@@ -40,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if arguments.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not arguments.verbose:
+        # urllib3 warns of each retry of a refused connection; the command reports the failure
+        # once, in one line, when the retries are spent.
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     try:
         code: int = arguments.handler(arguments)
     except (ProvisionError, StartupError, GunjError) as error:

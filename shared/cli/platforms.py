@@ -18,10 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
 from ..clusters import RegistryError, UnknownCluster
 from ..engine.outcome import Outcome
 from ..engine.platform import Reconciler, Request
 from ..engine.resource import StoredPlatform, list_platforms
+from ..kube.errors import api_error
 from ..values.spec import COMPONENTS
 from ..values.validation import InvalidPlatform, load_platform
 from .table import print_table
@@ -90,9 +94,7 @@ def run_status(arguments: argparse.Namespace) -> int:
     if engine is None:
         return 1
     namespace, name = _split(arguments.platform) if arguments.platform else (None, None)
-    platforms = [
-        p for p in list_platforms(engine.access, namespace) if name is None or p.name == name
-    ]
+    platforms = [p for p in _platforms(engine, namespace) if name is None or p.name == name]
     if arguments.platform and not platforms:
         print(
             f"gunj status: no platform {arguments.platform} in {arguments.cluster}", file=sys.stderr
@@ -174,6 +176,16 @@ def _reconciler(cluster: str) -> Reconciler | None:
         return None
 
 
+def _platforms(engine: Reconciler, namespace: str | None) -> list[StoredPlatform]:
+    """The cluster's platforms. This read comes before the engine's own guard, so a cluster out
+    of reach is turned into gunj's error here: one line naming the cluster, exit 3 (run it
+    again later) for an API server that cannot be reached, 1 for one that refuses."""
+    try:
+        return list_platforms(engine.access, namespace)
+    except (ApiException, HTTPError, OSError) as error:
+        raise api_error(error, f"listing the platforms of cluster {engine.cluster!r}") from None
+
+
 def _split(platform: str) -> tuple[str | None, str]:
     namespace, _, name = platform.rpartition("/")
     return namespace or None, name
@@ -181,7 +193,7 @@ def _split(platform: str) -> tuple[str | None, str]:
 
 def _find(engine: Reconciler, platform: str) -> StoredPlatform | None:
     namespace, name = _split(platform)
-    found = [p for p in list_platforms(engine.access, namespace) if p.name == name]
+    found = [p for p in _platforms(engine, namespace) if p.name == name]
     if len(found) == 1:
         return found[0]
     if not found:
