@@ -30,6 +30,7 @@ from ..values.validation import (
     parse_documents,
     validate,
 )
+from .cluster_plan import run_cluster_plan
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +46,15 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         action="store_true",
         help="do not contact chart repositories: show version ranges as given (otherwise "
         "versions are resolved through GUNJ_REPOSITORY_MIRRORS and GUNJ_ALLOWED_REPOSITORIES)",
+    )
+    plan.add_argument(
+        "--cluster",
+        help="a registered cluster: show, per component, what applying the spec there would do "
+        "(install, upgrade or nothing) and the values that would change against the deployed "
+        "release (secrets shown as references); changes nothing",
+    )
+    plan.add_argument(
+        "--output", choices=("text", "json"), default="text", help="json: with --cluster"
     )
     plan.set_defaults(handler=run_plan)
     schema = subparsers.add_parser(
@@ -191,7 +201,18 @@ def _print_plan(plan: ComponentPlan, resolved: Resolved | None, warnings: list[P
     print("\n".join(f"    {line}" for line in text.rstrip().splitlines()))
 
 
+def _plan_usage(arguments: argparse.Namespace) -> str | None:
+    if arguments.cluster and arguments.offline:
+        return "--offline and --cluster exclude each other"
+    if arguments.output == "json" and not arguments.cluster:
+        return "--output json needs --cluster"
+    return None
+
+
 def run_plan(arguments: argparse.Namespace) -> int:
+    if usage := _plan_usage(arguments):
+        print(f"gunj plan: {usage}", file=sys.stderr)
+        return 2
     text = _read(arguments.file)
     if text is None:
         return 2
@@ -200,6 +221,8 @@ def run_plan(arguments: argparse.Namespace) -> int:
     except InvalidPlatform as error:
         _print_problems(arguments.file, "invalid", error.problems)
         return 1
+    if arguments.cluster:
+        return run_cluster_plan(platform, arguments.cluster, arguments.output)
     plans = plan_platform(platform)
     if not plans:
         print(f"{arguments.file}: no component is enabled")

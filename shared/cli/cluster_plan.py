@@ -1,0 +1,75 @@
+"""``gunj plan SPEC --cluster NAME``: what applying the spec would do to the cluster, per
+component (install, upgrade, nothing, ...), with the values that would change against the
+deployed release. Secrets are shown as references to their source, never by value."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from ..errors import GunjError
+from ..kube.errors import api_error
+
+if TYPE_CHECKING:
+    from ..engine.preview import ComponentPreview
+    from ..values.spec import ObservabilityPlatform
+
+PERMANENT, TRANSIENT = 1, 3
+
+
+def run_cluster_plan(platform: ObservabilityPlatform, cluster: str, output: str) -> int:
+    from ..engine.preview import preview
+    from .target import reconciler
+
+    where = f"{platform.metadata.namespace}/{platform.metadata.name}"
+    try:
+        engine = reconciler(cluster)
+        previews = preview(engine, platform)
+    except GunjError as error:
+        return _failed(f"{where} on {cluster}: {error}", error.transient)
+    except Exception as error:  # the Kubernetes client's own exceptions
+        if not (type(error).__module__.startswith(("kubernetes", "urllib3"))) and not isinstance(
+            error, OSError
+        ):
+            raise
+        typed = api_error(error, f"reading {where} from {cluster}")
+        return _failed(str(typed), typed.transient)
+    if output == "json":
+        document = {
+            "platform": where,
+            "cluster": cluster,
+            "components": [p.to_json() for p in previews],
+        }
+        print(json.dumps(document, indent=2))
+        return 0
+    print(f"{where} on {cluster}:")
+    if not previews:
+        print("  no component is enabled or installed")
+    for item in previews:
+        _print_component(item)
+    return 0
+
+
+def _failed(message: str, transient: bool) -> int:
+    print(f"gunj plan: {message}", file=sys.stderr)
+    if transient:
+        print(
+            "transient: nothing is wrong with the spec; run the command again later",
+            file=sys.stderr,
+        )
+    return TRANSIENT if transient else PERMANENT
+
+
+def _print_component(item: ComponentPreview) -> None:
+    print(f"\n{item.component} ({item.mode} mode): {item.action} - {item.reason}")
+    if item.deployed_version != item.wanted_version:
+        print(f"  version: {item.deployed_version or 'none'} -> {item.wanted_version or 'none'}")
+    elif item.wanted_version:
+        print(f"  version: {item.wanted_version}")
+    if item.changes:
+        print(f"  values ({len(item.changes)} changed):")
+        for change in item.changes:
+            print(f"    {change.describe()}")
+    elif item.wanted_version and item.deployed_version:
+        print("  values: as deployed")

@@ -1,0 +1,253 @@
+"""What applying a spec would do to a cluster, without doing it (``gunj plan SPEC --cluster``).
+
+Per component: the action a reconcile would take first (install, upgrade, verify, rollback,
+unlock, uninstall) or none and why, the chart version deployed and the one wanted, and the values
+that would change against what the deployed release holds. Classified and decided by the same
+code as a reconcile, so the plan cannot disagree with the apply; but read-only: no Lease, no
+status write, no Helm process (a version range is resolved from the repository's index, as an
+apply resolves it).
+
+Secrets are never shown. A value that comes from a Secret or Secret Manager (``valuesFrom``) is
+shown as a reference to its source, on both sides of a change (the deployed side may hold an
+older secret, which no redactor knows); everything else passes the engine's redactor too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..helm.releases import ReleaseState
+from ..kube.events import ObjectRef
+from ..values.problems import format_path
+from ..values.spec.common import ValuesFrom
+from ..values.spec.platform import API_VERSION, KIND
+from .decide import decide
+from .record import Recorder
+from .resource import StoredPlatform, read_platform
+from .sources import SecretSources
+from .state import classify
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+    from ..redaction import Redactor
+    from ..values.spec import ObservabilityPlatform
+    from ..values.spec.status import PlatformStatus
+    from .loop import Wanted
+    from .platform import Reconciler
+
+Location = tuple[int | str, ...]
+# A long value (a list of scrape configs, a config file) is cut: the plan says what changes.
+SHOWN_LENGTH = 160
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    path: str
+    change: Literal["added", "removed", "changed"]
+    before: str | None = None
+    after: str | None = None
+
+    def describe(self) -> str:
+        if self.change == "added":
+            return f"+ {self.path}: {self.after}"
+        if self.change == "removed":
+            return f"- {self.path}: {self.before}"
+        return f"~ {self.path}: {self.before} -> {self.after}"
+
+
+@dataclass(frozen=True)
+class ComponentPreview:
+    component: str
+    mode: str
+    action: str
+    """The first action a reconcile would take, or ``nothing``."""
+    outcome: str
+    """The component's state as the reconcile would find it (InSync, Progressing, Held, ...)."""
+    reason: str
+    deployed_version: str | None
+    wanted_version: str | None
+    changes: list[ValueChange] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "component": self.component,
+            "mode": self.mode,
+            "action": self.action,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "deployedVersion": self.deployed_version,
+            "wantedVersion": self.wanted_version,
+            "changes": [
+                {"path": c.path, "change": c.change, "before": c.before, "after": c.after}
+                for c in self.changes
+            ],
+        }
+
+
+def preview(engine: Reconciler, platform: ObservabilityPlatform) -> list[ComponentPreview]:
+    """What ``engine.apply(platform)`` would do first to each component. Raises what an apply
+    would report as an error (an unreachable cluster, a missing Secret, an oversized object)."""
+    namespace, name = platform.metadata.namespace, platform.metadata.name
+    stored = read_platform(engine.access, namespace, name) or _not_yet_stored(platform)
+    recorder = Recorder(
+        stored.status,
+        about=ObjectRef(API_VERSION, KIND, stored.namespace, stored.name, stored.uid),
+        events=engine.events,
+        redactor=engine.redactor,
+        persist=_never,
+        clock=engine.clock,
+        generation=stored.generation,
+        paused=False,
+        silent=True,
+    )
+    previews = []
+    for want in engine.wanted(recorder, platform, stored, check_sizes=True):
+        if want.after is not None:
+            continue  # the old form of a switching component: removed once the new one is ready
+        previews.append(_component(engine, platform, stored, recorder, want))
+    return previews
+
+
+def _component(
+    engine: Reconciler,
+    platform: ObservabilityPlatform,
+    stored: StoredPlatform,
+    recorder: Recorder,
+    want: Wanted,
+) -> ComponentPreview:
+    record = recorder.component(want.component)
+    classification = classify(
+        want.desired,
+        want.first,
+        record,
+        platform=stored.name,
+        quarantined=want.quarantined,
+        now=engine.clock(),
+    )
+    decision = decide(classification, want.desired, want.first, record)
+    changes: list[ValueChange] = []
+    if want.desired is not None:
+        deployed = _deployed_values(want)
+        spec = platform.spec.component(want.component)
+        secret_paths = _secret_paths(engine, stored.namespace, spec.values_from if spec else [])
+        changes = value_changes(deployed, want.desired.values, secret_paths, engine.redactor)
+    present = want.first.state is not ReleaseState.ABSENT
+    return ComponentPreview(
+        component=want.component,
+        mode=want.backend.mode,
+        action=decision.action.value if decision.action is not None else "nothing",
+        outcome=decision.outcome,
+        reason=engine.redactor(decision.reason),
+        deployed_version=want.first.chart_version if present else None,
+        wanted_version=want.desired.version if want.desired is not None else None,
+        changes=changes,
+    )
+
+
+def _deployed_values(want: Wanted) -> Mapping[str, Any]:
+    history = want.first.history
+    if want.first.state is ReleaseState.ABSENT or not history:
+        return {}
+    config = history[-1].decode().get("config")
+    return config if isinstance(config, dict) else {}
+
+
+def _secret_paths(
+    engine: Reconciler, namespace: str, references: Sequence[ValuesFrom]
+) -> dict[Location, str]:
+    """Each location a secret source sets, with a reference to that source."""
+    sources = SecretSources(engine.access, namespace)
+    found: dict[Location, str] = {}
+    for index, reference in enumerate(references):
+        if reference.kind == "ConfigMap":
+            continue
+        shown = f"<from {reference.describe()}, valuesFrom[{index}]>"
+        for layer in sources.values([reference]).layers:
+            found |= {location: shown for location in _leaves(layer)}
+    return found
+
+
+def _leaves(node: Any, location: Location = ()) -> Iterator[Location]:
+    """The locations of a document's leaves: scalars, lists and empty mappings."""
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            yield from _leaves(value, (*location, str(key)))
+    else:
+        yield location
+
+
+def _value_at(document: Mapping[str, Any], location: Location) -> Any:
+    node: Any = document
+    for part in location:
+        node = node[part]
+    return node
+
+
+def _secret_source(location: Location, secret_paths: Mapping[Location, str]) -> str | None:
+    """The source of a secret at, above or below ``location``, if any."""
+    for secret, shown in secret_paths.items():
+        shorter = min(len(secret), len(location))
+        if secret[:shorter] == location[:shorter]:
+            return shown
+    return None
+
+
+def _shown(value: Any, redactor: Redactor) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    text = redactor(text)
+    return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
+
+
+def value_changes(
+    deployed: Mapping[str, Any],
+    wanted: Mapping[str, Any],
+    secret_paths: Mapping[Location, str],
+    redactor: Redactor,
+) -> list[ValueChange]:
+    """The leaves that differ between what a release holds and what is wanted, in order; a
+    leaf a secret source sets (or sat inside one) is shown as the source's reference."""
+    before = {location: _value_at(deployed, location) for location in _leaves(deployed)}
+    after = {location: _value_at(wanted, location) for location in _leaves(wanted)}
+    changes = []
+    for location in sorted(before.keys() | after.keys(), key=_sort_key):
+        old, new = before.get(location, _ABSENT), after.get(location, _ABSENT)
+        if old == new or not location:
+            continue
+        secret = _secret_source(location, secret_paths)
+        old_text = None if old is _ABSENT else "<hidden>" if secret else _shown(old, redactor)
+        new_text = None if new is _ABSENT else secret or _shown(new, redactor)
+        kind: Literal["added", "removed", "changed"] = (
+            "added" if old is _ABSENT else "removed" if new is _ABSENT else "changed"
+        )
+        changes.append(ValueChange(format_path(location), kind, old_text, new_text))
+    return changes
+
+
+_ABSENT = object()
+
+
+def _sort_key(location: Location) -> tuple[str, ...]:
+    return tuple(str(part) for part in location)
+
+
+def _never(status: PlatformStatus) -> None:
+    raise AssertionError("a plan writes nothing")  # pragma: no cover - the recorder is silent
+
+
+def _not_yet_stored(platform: ObservabilityPlatform) -> StoredPlatform:
+    """A platform the cluster does not have yet: nothing recorded about it."""
+    from ..values.spec.status import PlatformStatus
+
+    return StoredPlatform(
+        name=platform.metadata.name,
+        namespace=platform.metadata.namespace,
+        uid="",
+        generation=0,
+        published_generation=None,
+        spec=platform.manifest().get("spec", {}),
+        status=PlatformStatus(),
+        deleting=False,
+    )
