@@ -27,14 +27,16 @@ class Redactor:
     def __repr__(self) -> str:
         return f"Redactor({len(self._secrets)} secrets)"
 
-    def add(self, *secrets: str) -> None:
+    def add(self, *secrets: str, lines: bool = True) -> None:
         """Remember secrets; a multi-line one is also remembered line by line (an error may
-        quote a single line of it)."""
+        quote a single line of it), unless ``lines`` is false: for a document whose lines are
+        its keys and structure as much as its secrets, and whose values are added one by one."""
         fresh: set[str] = set()
         for secret in secrets:
             fresh |= {whole for whole in (secret, secret.strip()) if whole}
-            lines = (line.strip() for line in secret.splitlines())
-            fresh |= {line for line in lines if len(line) >= MINIMUM_LINE_LENGTH}
+            if lines:
+                stripped = (line.strip() for line in secret.splitlines())
+                fresh |= {line for line in stripped if len(line) >= MINIMUM_LINE_LENGTH}
         if not fresh - self._secrets:
             return
         with self._lock:

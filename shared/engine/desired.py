@@ -74,8 +74,8 @@ def desired_release(
     # A range skips quarantined versions; an exact version is kept, so the engine can say that
     # it is held rather than silently choosing another.
     resolved = resolver.resolve(source, plan.chart_version, plan.app_version, quarantined)
-    layers = sources.values(plan.values_from)
-    redactor.add(*layers.secrets)
+    layers = sources.values(plan.values_from, field=f"spec.{plan.component}.valuesFrom")
+    layers.register(redactor)
     values = plan.complete_values(layers.layers)
     return DesiredRelease(
         component=plan.component,
@@ -99,8 +99,8 @@ def _native(plan: ComponentPlan, sources: SecretSources, redactor: Redactor) -> 
     complete values feed it, so the digest covers what gunj renders."""
     from ..native.render import APP_VERSIONS, RENDERER_VERSION
 
-    layers = sources.values(plan.values_from)
-    redactor.add(*layers.secrets)
+    layers = sources.values(plan.values_from, field=f"spec.{plan.component}.valuesFrom")
+    layers.register(redactor)
     values = plan.literal_complete_values(layers.layers)
     chart = f"native-{plan.component}"
     app_version = plan.app_version or APP_VERSIONS[plan.component]

@@ -1,8 +1,10 @@
 """Values and credentials a spec refers to: read from the target cluster's Secrets and ConfigMaps,
 or from Google Secret Manager.
 
-Everything read from a Secret (or Secret Manager) is returned alongside as a secret string, so
-the caller can scrub it from any error or log line (see :class:`shared.redaction.Redactor`).
+Everything read from a Secret (or Secret Manager) is returned alongside as secret strings (the
+content whole, and each value of a YAML document on its own), so the caller can scrub it from
+any error or log line (see :class:`shared.redaction.Redactor`). Content that cannot be used is
+refused naming the field and the source, never quoting the content.
 A missing object or key is reported as transient: in GitOps a Secret often lands a moment after
 the spec that names it, and Pub/Sub's retries (bounded by a dead-letter topic) cover that.
 """
@@ -10,7 +12,7 @@ the spec that names it, and Pub/Sub's retries (bounded by a dead-letter topic) c
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,6 +22,7 @@ from ..errors import GunjError
 from ..helm.errors import ClusterUnreachable
 from ..helm.fetch import Credentials
 from ..kube import ClusterAccess
+from ..redaction import Redactor
 from ..values.merge import Values
 from ..values.plan import values_from_layer
 from ..values.spec.common import SecretRef, ValuesFrom
@@ -45,16 +48,57 @@ class SecretManagerClient(Protocol):
     def access_secret_version(self, *, name: str) -> Any: ...
 
 
+# A value of a YAML document of secrets shorter than this is not scrubbed on its own. Such a
+# document holds settings beside its secrets ("true", "2d", "8080", "info"), and scrubbing every
+# occurrence of so short a text mangles ordinary messages (a one-character value wipes that
+# character everywhere) and, by where the "***" lands, shows what the value is. Passwords and
+# tokens are longer; a value that must stay hidden whatever its length is read with targetPath,
+# which scrubs it whole. (The whole document is always scrubbed.)
+MINIMUM_SECRET_VALUE_LENGTH = 6
+
+
 @dataclass
 class ResolvedValues:
     layers: list[Values] = field(default_factory=list)
-    secrets: list[str] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list, repr=False)
+    """Secret values, each scrubbed whole and (a multi-line one) line by line."""
+    documents: list[str] = field(default_factory=list, repr=False)
+    """YAML documents of secrets, scrubbed whole only: their values are in ``secrets``, and
+    their other lines are keys and structure."""
+
+    def add(self, reference: ValuesFrom, content: str, where: str) -> None:
+        """The layer of one entry (``where``: its field, to name in an error) and its secrets."""
+        try:
+            layer = values_from_layer(reference, content)
+        except ValueError as error:
+            raise ValuesSourceInvalid(f"{where}: {error}") from None
+        self.layers.append(layer)
+        if reference.kind == "ConfigMap":
+            return
+        if reference.target_path:
+            self.secrets.append(content)
+            return
+        self.documents.append(content)
+        self.secrets += [
+            text for text in _leaf_texts(layer) if len(text.strip()) >= MINIMUM_SECRET_VALUE_LENGTH
+        ]
+
+    def register(self, redactor: Redactor) -> None:
+        redactor.add(*self.secrets)
+        redactor.add(*self.documents, lines=False)
 
 
-def _secret_strings(text: str) -> list[str]:
-    """The value and its lines (a multi-line secret may surface one line at a time)."""
-    lines = [line.strip() for line in text.splitlines() if len(line.strip()) >= 4]
-    return [text.strip(), *lines] if text.strip() else []
+def _leaf_texts(node: object) -> Iterator[str]:
+    """Every scalar value in a parsed document, as the text a template renders it to (keys are
+    names, not secrets; true, false and null are one bit at most)."""
+    if isinstance(node, Mapping):
+        for value in node.values():
+            yield from _leaf_texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _leaf_texts(item)
+    elif node is not None and not isinstance(node, bool):
+        yield str(node)
 
 
 class SecretSources:
@@ -115,22 +159,20 @@ class SecretSources:
             raise ValuesSourceMissing(f"{reference.describe()}: no such key")
         return content
 
-    def values(self, references: Sequence[ValuesFrom]) -> ResolvedValues:
-        """One values layer per reference, in order (optional ones that are missing give none)."""
+    def values(
+        self, references: Sequence[ValuesFrom], *, field: str = "valuesFrom"
+    ) -> ResolvedValues:
+        """One values layer per reference, in order (optional ones that are missing give none);
+        ``field`` is where the references are in the spec, to name in an error."""
         resolved = ResolvedValues()
-        for reference in references:
+        for index, reference in enumerate(references):
             try:
                 content = self._read(reference)
             except ValuesSourceMissing:
                 if reference.optional:
                     continue
                 raise
-            if reference.kind != "ConfigMap":
-                resolved.secrets += _secret_strings(content)
-            try:
-                resolved.layers.append(values_from_layer(reference, content))
-            except ValueError as error:
-                raise ValuesSourceInvalid(str(error)) from None
+            resolved.add(reference, content, f"{field}[{index}]")
         return resolved
 
     def credentials(self, reference: SecretRef) -> Credentials:

@@ -1,7 +1,8 @@
 """A platform's life on the local cluster, with Helm 3 and Helm 4: a component disabled and a
 platform uninstalled remove only what gunj made; two reconciles at once leave one revision; an
-older spec is ignored; an unreachable cluster is transient; and a secret that a chart's error
-echoes appears nowhere gunj writes."""
+older spec is ignored; an unreachable cluster is transient; a secret that a chart's error
+echoes appears nowhere gunj writes; and a valuesFrom Secret that is not YAML is refused for
+good without quoting it."""
 
 from __future__ import annotations
 
@@ -211,6 +212,87 @@ def test_a_secret_that_a_failing_chart_echoes_appears_nowhere(
     ]
     for text in said:
         assert secret not in text
+
+
+def test_a_value_of_a_yaml_secret_that_a_failing_chart_echoes_appears_nowhere(
+    engine: Engine,
+    namespace: str,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    secret = f"s3cr3t-{uuid.uuid4().hex}"
+    document = f"server:\n  retention: 2d\nfailWith: {secret}\n"
+    engine.access.core.create_namespaced_secret(
+        namespace,
+        client.V1Secret(
+            metadata=client.V1ObjectMeta(name="echo"),
+            data={"values.yaml": base64.b64encode(document.encode()).decode()},
+        ),
+    )
+    spec = platform(
+        namespace,
+        prometheus={
+            **SMALL_PROMETHEUS,
+            "valuesFrom": [{"kind": "Secret", "name": "echo"}],
+            "remediation": {"retries": 0},
+        },
+    )
+    caplog.set_level(logging.DEBUG)
+
+    outcome = engine.apply(spec)
+
+    assert outcome.result == "failed", outcome
+    record = engine.status(namespace).components["prometheus"]
+    assert "refusing to render with failWith=***" in record.last_failure
+    said = [
+        json.dumps(outcome.to_json()),
+        engine.status(namespace).model_dump_json(),
+        json.dumps(engine.events(namespace)),
+        caplog.text,
+        *capsys.readouterr(),
+    ]
+    for text in said:
+        assert secret not in text
+
+
+def test_a_valuesfrom_secret_that_is_not_yaml_is_refused_for_good_quoting_nothing(
+    engine_helm3: Engine,
+    namespace: str,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    engine = engine_helm3
+    engine.access.core.create_namespaced_secret(
+        namespace,
+        client.V1Secret(
+            metadata=client.V1ObjectMeta(name="db-values"),
+            string_data={"values.yaml": "server:\n  password: hunter2: x\n"},
+        ),
+    )
+    spec = platform(
+        namespace,
+        prometheus={**SMALL_PROMETHEUS, "valuesFrom": [{"kind": "Secret", "name": "db-values"}]},
+    )
+    caplog.set_level(logging.DEBUG)
+
+    outcome = engine.apply(spec)
+
+    assert (outcome.result, outcome.transient, outcome.exit_code) == ("error", False, 1), outcome
+    assert outcome.message == (
+        "spec.prometheus.valuesFrom[0]: Secret db-values key values.yaml is not valid YAML "
+        "(line 2, column 20)"
+    )
+    assert not any("install" in run or "upgrade" in run for run in engine.helm_runs())
+    assert engine.release(namespace, "obs-prometheus").state is ReleaseState.ABSENT
+    said = [
+        json.dumps(outcome.to_json()),
+        engine.status(namespace).model_dump_json(),
+        json.dumps(engine.events(namespace)),
+        caplog.text,
+        *capsys.readouterr(),
+    ]
+    for text in said:
+        assert "hunter2" not in text
 
 
 def test_template_expressions_in_config_are_refused_unless_the_cluster_allows_them(
