@@ -23,12 +23,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import semver
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
+from ..engine.sources import SecretSources
 from ..errors import GunjError
 from ..helm.charts import ChartSource
 from ..helm.index import ChartVersion
 from ..helm.selection import broken_rules, incompatibilities, notices, upgrade_path
 from ..helm.upgrade_notes import UpgradeNote, notes_along, upgrade_notes
+from ..kube.errors import api_error
 from ..values.plan import ComponentPlan
 from ..values.spec.status import ComponentStatus
 from ..versions import ChangeKind, InvalidVersion, classify_change, is_prerelease, parse_version
@@ -109,10 +113,13 @@ def check_component(
     quarantined: Iterable[str],
     kubernetes: Kubernetes,
     *,
+    sources: SecretSources | None = None,
     notes: Iterable[UpgradeNote] | None = None,
 ) -> ComponentCheck:
-    """``record``: the component's status entry (what runs); ``notes``: the upgrade notes to
-    apply (default: the charts' own, ``data/upgrade_notes.yaml``)."""
+    """``record``: the component's status entry (what runs); ``sources``: the platform's
+    namespace in its cluster, where the repository credentials the spec names are read;
+    ``notes``: the upgrade notes to apply (default: the charts' own,
+    ``data/upgrade_notes.yaml``)."""
     current = record.chart_version if record else None
     result = ComponentCheck(
         component=plan.component,
@@ -122,10 +129,9 @@ def check_component(
         auto=plan.spec.upgrade_policy.auto,
     )
     if record is not None and record.mode == "native":
-        return _native(result, record, catalog)
-    source = ChartSource(plan.repository, plan.chart)
+        return _native(result, record, catalog, plan, sources)
     try:
-        entries = catalog.versions(source)
+        entries = catalog.versions(chart_source(plan, sources))
     except GunjError as error:
         result.error = str(error)
         return result
@@ -165,7 +171,35 @@ def check_component(
     return result
 
 
-def _native(result: ComponentCheck, record: ComponentStatus, catalog: RunCatalog) -> ComponentCheck:
+def chart_source(plan: ComponentPlan, sources: SecretSources | None) -> ChartSource:
+    """The component's chart, with the repository credentials its spec names
+    (``chart.credentialsSecretRef``), read as reconcile reads them: from the Secret in the
+    platform's namespace. A problem reading them is this component's alone; the message names
+    the Secret, never what it holds."""
+    reference = plan.spec.chart.credentials_secret_ref if plan.spec.chart else None
+    if reference is None:
+        return ChartSource(plan.repository, plan.chart)
+    if sources is None:
+        raise GunjError(
+            f"repository credentials: Secret {reference.name} cannot be read without the cluster"
+        )
+    try:
+        credentials = sources.credentials(reference)
+    except GunjError as error:
+        raise GunjError(f"repository credentials: {error}") from None
+    except (ApiException, HTTPError, OSError) as error:
+        doing = f"repository credentials: reading Secret {sources.namespace}/{reference.name}"
+        raise api_error(error, doing) from None
+    return ChartSource(plan.repository, plan.chart, credentials)
+
+
+def _native(
+    result: ComponentCheck,
+    record: ComponentStatus,
+    catalog: RunCatalog,
+    plan: ComponentPlan,
+    sources: SecretSources | None,
+) -> ComponentCheck:
     """A native-mode component: the app version it runs against the newest the chart's stable
     releases carry, for a person to read; its renderer's version is no chart version."""
     result.mode, result.current = "native", None
@@ -178,7 +212,7 @@ def _native(result: ComponentCheck, record: ComponentStatus, catalog: RunCatalog
     if result.auto != "none":
         result.why_not = "native mode: upgrades follow gunj's renderer, not the chart's versions"
     try:
-        entries = catalog.versions(ChartSource(result.repository, result.chart))
+        entries = catalog.versions(chart_source(plan, sources))
     except GunjError as error:
         result.notices = [f"{note}; the chart's app versions could not be read: {error}"]
         return result

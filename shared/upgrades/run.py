@@ -13,6 +13,7 @@ from kubernetes import client
 
 from ..engine.resource import StoredPlatform, list_platforms
 from ..engine.rollback import platform_of
+from ..engine.sources import SecretSources
 from ..errors import GunjError
 from ..kube import ClusterAccess
 from ..kube.errors import api_error
@@ -89,7 +90,11 @@ def check_platform(
     catalog: RunCatalog,
     now: datetime,
     kubernetes: Kubernetes,
+    *,
+    sources: SecretSources | None = None,
 ) -> PlatformReport:
+    """``sources``: the platform's namespace in its cluster, for the repository credentials its
+    spec names (without it, a component that names some is reported as not checked)."""
     report = PlatformReport(
         cluster, stored.namespace, stored.name, now, stored=stored, kubernetes=kubernetes
     )
@@ -106,7 +111,12 @@ def check_platform(
         ]
         report.components.append(
             check_component(
-                plan, stored.status.components.get(component), catalog, quarantined, kubernetes
+                plan,
+                stored.status.components.get(component),
+                catalog,
+                quarantined,
+                kubernetes,
+                sources=sources,
             )
         )
     refuse_incompatible(report.components)
@@ -162,7 +172,15 @@ def check_fleet(
             if platform and platform not in {stored.name, f"{stored.namespace}/{stored.name}"}:
                 continue
             kubernetes = kubernetes or kubernetes_version(access)  # once per cluster
-            reports.append(check_platform(cluster, stored, catalog, now, kubernetes))
+            report = check_platform(
+                cluster,
+                stored,
+                catalog,
+                now,
+                kubernetes,
+                sources=SecretSources(access, stored.namespace),
+            )
+            reports.append(report)
     return reports, failed
 
 
