@@ -101,6 +101,14 @@ def _leaf_texts(node: object) -> Iterator[str]:
         yield str(node)
 
 
+def _text(content: bytes, secret: str, key: str) -> str:
+    try:
+        return content.decode()
+    except UnicodeDecodeError:
+        # Where it fails, never what: the bytes are the secret's.
+        raise ValuesSourceInvalid(f"Secret {secret} key {key} is not UTF-8 text") from None
+
+
 class SecretSources:
     def __init__(
         self,
@@ -117,7 +125,7 @@ class SecretSources:
             if kind == "Secret":
                 data = self.access.core.read_namespaced_secret(name, self.namespace).data or {}
                 value = data.get(key)
-                return base64.b64decode(value).decode() if value is not None else None
+                return _text(base64.b64decode(value), name, key) if value is not None else None
             config_map = self.access.core.read_namespaced_config_map(name, self.namespace)
             return (config_map.data or {}).get(key)
         except ApiException as error:

@@ -155,3 +155,23 @@ def test_google_secret_manager_versions_are_read_by_their_resource_name(
                 }
             )
         )
+
+
+def test_a_secret_that_is_not_text_is_refused_without_its_bytes(
+    cluster: ClusterAccess, namespace: str
+) -> None:
+    cluster.core.create_namespaced_secret(
+        namespace,
+        client.V1Secret(
+            metadata=client.V1ObjectMeta(name="binary"),
+            data={"values.yaml": base64.b64encode(b"\xff\xfepassword: hunter2").decode()},
+        ),
+    )
+
+    with pytest.raises(ValuesSourceInvalid) as refused:
+        SecretSources(cluster, namespace).values(
+            refs({"kind": "Secret", "name": "binary", "key": "values.yaml"})
+        )
+
+    assert "Secret binary key values.yaml is not UTF-8 text" in str(refused.value)
+    assert "hunter2" not in str(refused.value)

@@ -27,10 +27,10 @@ from kubernetes.client.exceptions import ApiException
 from ...kube import ClusterAccess
 from ...values.names import service_host
 from ..state import COMPONENT_LABEL, PLATFORM_LABEL
+from .pacing import pauses
 
 PROBE_LABEL = "gunj.io/probe"
 CHART_LABEL = "gunj.io/chart"
-POLL = 0.5
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,7 @@ def _wait(
 ) -> ProbeResult:
     deadline = time.monotonic() + timeout
     phase = "Pending"
+    pause = pauses()
     while time.monotonic() < deadline:
         pod = access.core.read_namespaced_pod_status(name, namespace)
         phase = (pod.status.phase if pod.status else None) or "Pending"
@@ -174,7 +175,7 @@ def _wait(
         if phase == "Failed":
             reason = _termination(pod)
             return ProbeResult(False, f"probe of {url} failed{reason}")
-        time.sleep(POLL)
+        time.sleep(min(next(pause), max(deadline - time.monotonic(), 0)))
     return ProbeResult(False, f"probe of {url} did not finish within {int(timeout)}s ({phase})")
 
 
