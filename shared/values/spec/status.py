@@ -78,11 +78,22 @@ class ComponentStatus(StatusModel):
 
 
 class QuarantinedVersion(StatusModel):
+    """What a rollback returned from: a whole chart version, or with a digest only that content."""
+
     component: str
     chart_version: str
+    digest: str | None = Field(
+        None,
+        description="digest of chart, version and values rolled back from: only this content "
+        "is held (unset: the whole chart version is)",
+    )
     reason: str
     since: datetime
     incident: str | None = None
+
+    @property
+    def whole_version(self) -> bool:
+        return self.digest is None
 
 
 class Action(StatusModel):
