@@ -4,6 +4,7 @@ attempt is remediated and, while retries remain, tried again within the same pas
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..helm.releases import ObservedRelease
@@ -47,6 +48,8 @@ class Wanted:
     after: Wanted | None = None
     """For the old form of a component switching modes: the new form, which must be in sync
     first."""
+    quarantined_digests: Mapping[str, str] = field(default_factory=dict)
+    """Content (chart, version and values) a rollback returned from, with why."""
 
 
 def reconcile_component(ctx: EngineContext, recorder: Recorder, want: Wanted) -> ComponentRun:
@@ -67,6 +70,7 @@ def reconcile_component(ctx: EngineContext, recorder: Recorder, want: Wanted) ->
             platform=ctx.platform,
             quarantined=quarantined,
             now=ctx.clock(),
+            quarantined_digests=want.quarantined_digests,
         )
         decision = decide(classification, desired, observed, record)
         if decision.action is not None and not fresh:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..events.alerts import Alert
 from ..values.names import release_name
+from ..values.spec.status import QuarantinedVersion
 from .alert_policy import decide_on_alert, good_before
 from .alert_target import Target
 from .context import EngineContext
@@ -16,6 +17,7 @@ from .outcome import Outcome, Result
 from .record import Recorder
 from .resource import StoredPlatform, delete_platform
 from .rollback import platform_of, rollback_component
+from .state import SHORT_DIGEST
 
 if TYPE_CHECKING:
     from .platform import Reconciler, Request
@@ -94,24 +96,35 @@ def rollback(
 def unquarantine(
     engine: Reconciler, namespace: str, name: str, component: str, version: str
 ) -> Outcome:
+    """Lift what ``version`` names (:meth:`.record.Recorder.lift_quarantine`): a chart version,
+    with any content of it held, or one digest held."""
     from .platform import Request
 
     def work(stored: StoredPlatform, recorder: Recorder, ctx: EngineContext) -> Outcome:
-        if not recorder.lift_quarantine(component, version):
-            raise NotFound(f"{component} chart version {version} is not quarantined")
+        lifted = recorder.lift_quarantine(component, version)
+        if not lifted:
+            raise NotFound(
+                f"{component} {version} is not quarantined (neither a quarantined chart version "
+                "nor a quarantined digest)"
+            )
         recorder.persist(working=False)
-        recorder.events.emit(
-            recorder.about, "Normal", "QuarantineLifted", f"{component}: {version}"
-        )
+        what = "; ".join(_quarantined(q) for q in lifted)
+        recorder.events.emit(recorder.about, "Normal", "QuarantineLifted", f"{component}: {what}")
         return engine.outcome(
             "ready",
-            f"{component} chart version {version} may be applied again (at the next reconcile)",
+            f"{component}: {what} may be applied again (at the next reconcile)",
             platform=stored,
             generation=None,
             status=recorder.status,
         )
 
     return engine.on_platform(namespace, name, Request(), work)
+
+
+def _quarantined(entry: QuarantinedVersion) -> str:
+    if entry.digest is None:
+        return f"chart version {entry.chart_version}"
+    return f"chart version {entry.chart_version} with digest {entry.digest[:SHORT_DIGEST]}"
 
 
 def roll_back_for_alert(

@@ -332,11 +332,9 @@ class Reconciler:
             release = release_name(name, component)
             absent = ObservedRelease(release, namespace, ReleaseState.ABSENT)
             forms = {mode: found.get(release, absent) for mode, found in seen.items()}
-            quarantined = frozenset(
-                q.chart_version
-                for q in recorder.status.quarantined_versions
-                if q.component == component
-            )
+            entries = [q for q in recorder.status.quarantined_versions if q.component == component]
+            quarantined = frozenset(q.chart_version for q in entries if q.whole_version)
+            held = {q.digest: q.reason for q in entries if q.digest}
             plan = plans.get(component)
             if plan is None:
                 present = [m for m, f in forms.items() if f.state is not ReleaseState.ABSENT]
@@ -365,6 +363,7 @@ class Reconciler:
                 desired,
                 quarantined,
                 self.backends[choice.mode],
+                quarantined_digests=held,
             )
             wanted.append(new)
             old = "native" if choice.mode == "helm" else "helm"
@@ -499,6 +498,7 @@ class Reconciler:
                 platform=name,
                 quarantined=want.quarantined,
                 now=self.clock(),
+                quarantined_digests=want.quarantined_digests,
             )
             decision = decide(classification, want.desired, want.first, record)
             if decision.action is not None:

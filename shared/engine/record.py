@@ -28,11 +28,13 @@ from .actions.result import ActionResult
 from .conditions import set_condition, summarize
 from .decide import Action, Decision
 from .desired import DesiredRelease
+from .state import SHORT_DIGEST
 
 log = logging.getLogger(__name__)
 LAST_ACTIONS = 20
 HANDLED_ALERTS = 50
 GOOD_REVISIONS = 10
+QUARANTINED_DIGESTS = 10
 EVENT_REASONS = {
     Action.INSTALL: "Install",
     Action.UPGRADE: "Upgrade",
@@ -140,20 +142,34 @@ class Recorder:
         self.events.emit(self.about, "Warning", reason, f"{component}: {message}")
 
     def quarantine(
-        self, component: str, version: str, *, reason: str, incident: str | None = None
+        self,
+        component: str,
+        version: str,
+        *,
+        reason: str,
+        incident: str | None = None,
+        digest: str | None = None,
     ) -> None:
-        """Keep reconcile from applying ``version`` of ``component`` again (until the spec
-        names another version or a person lifts it)."""
+        """Keep reconcile from applying ``version`` of ``component`` again, or with ``digest``
+        only that content of it (until the spec asks for something else or a person lifts
+        it)."""
         entries = [
             q
             for q in self.status.quarantined_versions
-            if not (q.component == component and q.chart_version == version)
+            if not (q.component == component and q.chart_version == version and q.digest == digest)
         ]
+        if digest is not None:
+            # One per rolled-back change of values: the oldest go first, so a component whose
+            # values are often changed and rolled back does not grow the status without end.
+            mine = [q for q in entries if q.component == component and q.digest is not None]
+            dropped = {id(q) for q in mine[: max(0, len(mine) - (QUARANTINED_DIGESTS - 1))]}
+            entries = [q for q in entries if id(q) not in dropped]
         entries.append(
             QuarantinedVersion.model_validate(
                 {
                     "component": component,
                     "chartVersion": version,
+                    "digest": digest,
                     "reason": self.redactor(reason)[:500],
                     "since": self.clock(),
                     "incident": incident,
@@ -161,9 +177,10 @@ class Recorder:
             )
         )
         self.status = self.status.model_copy(update={"quarantined_versions": entries})
-        self.events.emit(
-            self.about, "Warning", "Quarantined", f"{component}: chart version {version}: {reason}"
-        )
+        what = f"chart version {version}"
+        if digest is not None:
+            what += f" with the values rolled back from (digest {digest[:SHORT_DIGEST]})"
+        self.events.emit(self.about, "Warning", "Quarantined", f"{component}: {what}: {reason}")
 
     def handled_alert(self, key: str, component: str, outcome: str, message: str) -> None:
         """Remember that an alert was judged, so no delivery of it is judged again."""
@@ -179,14 +196,21 @@ class Recorder:
         kept = [a for a in self.status.handled_alerts if a.key != key][-(HANDLED_ALERTS - 1) :]
         self.status = self.status.model_copy(update={"handled_alerts": [*kept, entry]})
 
-    def lift_quarantine(self, component: str, version: str) -> bool:
-        entries = [
-            q
-            for q in self.status.quarantined_versions
-            if not (q.component == component and q.chart_version == version)
-        ]
-        lifted = len(entries) != len(self.status.quarantined_versions)
-        self.status = self.status.model_copy(update={"quarantined_versions": entries})
+    def lift_quarantine(self, component: str, what: str) -> list[QuarantinedVersion]:
+        """Lift the quarantines of ``component`` that ``what`` names: a chart version (the
+        version, and any content of it held), or a digest held (whole, or its first
+        SHORT_DIGEST characters or more, as ``gunj status`` shows it). The entries lifted."""
+
+        def named(q: QuarantinedVersion) -> bool:
+            if q.component != component:
+                return False
+            if q.chart_version == what:
+                return True
+            return q.digest is not None and len(what) >= SHORT_DIGEST and q.digest.startswith(what)
+
+        lifted = [q for q in self.status.quarantined_versions if named(q)]
+        kept = [q for q in self.status.quarantined_versions if not named(q)]
+        self.status = self.status.model_copy(update={"quarantined_versions": kept})
         return lifted
 
     def state(self, name: str, state: ComponentState, message: str) -> None:

@@ -1,7 +1,9 @@
 """A rollback asked for from outside the reconcile loop (a person's ``gunj rollback``, or a
 health alert): to the last good revision unless a revision is named, never to one that is not
-older than the current revision, then verified like any change; the chart version rolled back
-from is quarantined, so reconcile holds the component instead of upgrading it straight back."""
+older than the current revision, then verified like any change; what was rolled back from is
+quarantined, so reconcile holds the component instead of upgrading it straight back: the chart
+version, or, when the rollback kept the version and undid values alone (in native mode nearly
+every change), that content by its digest."""
 
 from __future__ import annotations
 
@@ -88,6 +90,16 @@ def rollback_component(
     from_version = observed.chart_version or ""
     if from_version and from_version != restored.chart_version:
         recorder.quarantine(component, from_version, reason=reason, incident=incident)
+    elif observed.content_digest and observed.content_digest != restored.content_digest:
+        # The version is the one restored, so quarantining it would hold what now runs: the
+        # content rolled back from is held instead, while the spec asks for exactly that.
+        recorder.quarantine(
+            component,
+            from_version,
+            reason=reason,
+            incident=incident,
+            digest=observed.content_digest,
+        )
     run.state = "InSync" if checked.ok else "Failed"
     run.message = (
         f"rolled back from revision {observed.revision} ({from_version}) to revision {target}; "

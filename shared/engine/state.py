@@ -10,7 +10,7 @@ interprets a release. Pure: it reads its arguments and nothing else.
 | ``LOCKED`` | an operation is pending and may still be running |
 | ``STALE_LOCK`` | an operation is pending and cannot be running any more |
 | ``FAILED`` | the current revision failed (install, upgrade or rollback) |
-| ``QUARANTINED`` | the spec asks for a version quarantined on this platform |
+| ``QUARANTINED`` | the spec asks for a version, or content, quarantined on this platform |
 | ``DRIFTED`` | the current revision is not what gunj made it: changed by hand |
 | ``OUT_OF_SYNC`` | chart, version or values differ from the spec |
 | ``UNVERIFIED`` | what the spec asks for, not yet verified at this revision |
@@ -20,6 +20,7 @@ interprets a release. Pure: it reads its arguments and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -30,6 +31,8 @@ from .desired import DesiredRelease
 
 PLATFORM_LABEL = "gunj.io/platform"
 COMPONENT_LABEL = "gunj.io/component"
+SHORT_DIGEST = 12
+"""The characters of a digest shown to a person (and enough to name it to ``unquarantine``)."""
 
 
 class State(StrEnum):
@@ -81,7 +84,10 @@ def classify(  # noqa: PLR0911 - one answer per state, as the table reads
     platform: str,
     quarantined: frozenset[str],
     now: datetime,
+    quarantined_digests: Mapping[str, str] | None = None,
 ) -> Classification:
+    """``quarantined``: chart versions held whole; ``quarantined_digests``: the content
+    (chart, version and values) held, each with why."""
     present = observed.state is not ReleaseState.ABSENT
     if present and not owned_by(observed, platform):
         if desired is None:
@@ -105,13 +111,9 @@ def classify(  # noqa: PLR0911 - one answer per state, as the table reads
         )
     verified = verified_here(record, observed)
     if observed.content_digest != desired.digest:
-        if desired.version in quarantined:
-            return Classification(
-                State.QUARANTINED,
-                f"chart version {desired.version} is quarantined on this platform; "
-                f"kept at revision {observed.revision} ({observed.chart_version})",
-                verified,
-            )
+        held = _held(desired, observed, platform, quarantined, quarantined_digests or {})
+        if held is not None:
+            return Classification(State.QUARANTINED, held, verified)
         if _changed_by_hand(observed, record):
             return Classification(
                 State.DRIFTED,
@@ -134,6 +136,34 @@ def classify(  # noqa: PLR0911 - one answer per state, as the table reads
             f"revision {observed.revision} failed verification: {record.tests if record else ''}",
         )
     return Classification(State.IN_SYNC, f"revision {observed.revision} verified")
+
+
+def _held(
+    desired: DesiredRelease,
+    observed: ObservedRelease,
+    platform: str,
+    quarantined: frozenset[str],
+    quarantined_digests: Mapping[str, str],
+) -> str | None:
+    """Why what the spec asks for is held, and how to lift it; None when it is not."""
+    kept = f"kept at revision {observed.revision} ({observed.chart_version})"
+    lift = f"gunj unquarantine {desired.namespace}/{platform} {desired.component}"
+    if desired.version in quarantined:
+        return (
+            f"chart version {desired.version} is quarantined on this platform; {kept}; name "
+            f"another version, or lift it with `{lift} {desired.version}`"
+        )
+    why = quarantined_digests.get(desired.digest)
+    if why is None:
+        return None
+    # A change of values alone was rolled back: the version stays allowed (it is what runs),
+    # but exactly this content is not applied again until the spec changes.
+    short = desired.digest[:SHORT_DIGEST]
+    return (
+        f"the spec asks for {desired.describe()} with the values a rollback returned from "
+        f"(digest {short}: {why}), quarantined on this platform; {kept}; change the spec, or "
+        f"lift it with `{lift} {short}`"
+    )
 
 
 def _changed_by_hand(observed: ObservedRelease, record: ComponentStatus | None) -> bool:

@@ -158,7 +158,11 @@ def _stale(report: PlatformReport, stored: StoredPlatform) -> str:
         )
     if (busy := in_flight(stored, datetime.now(UTC))) is not None:
         return f"an automatic change (generation {busy.generation}) is in flight"
-    quarantined = {(q.component, q.chart_version) for q in stored.status.quarantined_versions}
+    quarantined = {
+        (q.component, q.chart_version)
+        for q in stored.status.quarantined_versions
+        if q.whole_version
+    }
     held = [f"{c} {v}" for c, v in report.proposal.items() if (c, v) in quarantined]
     if held:
         return f"quarantined since the check: {', '.join(held)}"

@@ -106,8 +106,11 @@ def check_platform(
     context = PlatformContext.of(platform)
     for component in platform.spec.enabled():
         plan = plan_component(platform, component, context)
+        # Only whole versions: a version held with some values only may be proposed.
         quarantined = [
-            q.chart_version for q in stored.status.quarantined_versions if q.component == component
+            q.chart_version
+            for q in stored.status.quarantined_versions
+            if q.component == component and q.whole_version
         ]
         report.components.append(
             check_component(

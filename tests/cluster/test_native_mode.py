@@ -121,14 +121,18 @@ def test_native_components_install_change_roll_back_prune_and_uninstall(
     restored = native_store(native).observe("obs-prometheus", namespace)
     assert restored.revision == 3
     assert checksum(native, namespace, "obs-prometheus-native") == before
+    # The values rolled back from are quarantined: a spec still asking for them is held.
+    held = native.apply(platform(namespace, **changed))
+    assert held.result == "stalled", held
+    assert native_store(native).observe("obs-prometheus", namespace).revision == 3
 
-    with_ingress = {**changed, "grafana": {**GRAFANA, "ingress": {"host": "grafana.example.com"}}}
+    with_ingress = {**spec, "grafana": {**GRAFANA, "ingress": {"host": "grafana.example.com"}}}
     assert native.apply(platform(namespace, **with_ingress)).result == "ready"
     assert ("Ingress", "obs-grafana-native") in kinds(native, namespace, "grafana")
-    assert native.apply(platform(namespace, **changed)).result == "ready"
+    assert native.apply(platform(namespace, **spec)).result == "ready"
     assert ("Ingress", "obs-grafana-native") not in kinds(native, namespace, "grafana")
 
-    without_tempo = {**changed, "tempo": {**SMALL_TEMPO, "enabled": False}}
+    without_tempo = {**spec, "tempo": {**SMALL_TEMPO, "enabled": False}}
     outcome = native.apply(platform(namespace, **without_tempo))
     assert outcome.result == "ready"
     assert kinds(native, namespace, "tempo") == set()
