@@ -25,6 +25,7 @@ from ..clusters import RegistryError, UnknownCluster
 from ..engine.outcome import Outcome
 from ..engine.platform import Reconciler, Request
 from ..engine.resource import StoredPlatform, list_platforms
+from ..engine.state import SHORT_DIGEST
 from ..kube.errors import api_error
 from ..values.spec import COMPONENTS
 from ..values.validation import InvalidPlatform, load_platform
@@ -59,10 +60,16 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     uninstall = command("uninstall", "remove every release a platform owns, then the platform")
     uninstall.add_argument("platform", help="NAME or NAMESPACE/NAME")
     uninstall.set_defaults(handler=run_uninstall)
-    lift = command("unquarantine", "let reconcile apply a quarantined chart version again")
+    lift = command(
+        "unquarantine", "let reconcile apply a quarantined chart version (or values) again"
+    )
     lift.add_argument("platform", help="NAME or NAMESPACE/NAME")
     lift.add_argument("component", choices=COMPONENTS)
-    lift.add_argument("version", help="the chart version")
+    lift.add_argument(
+        "version",
+        help="the chart version (lifts it, and any values of it held), or the digest of "
+        "quarantined values as gunj status shows it",
+    )
     lift.set_defaults(handler=run_unquarantine)
 
 
@@ -294,8 +301,12 @@ def print_status(platform: StoredPlatform) -> None:
         )
     print_table(rows)
     for entry in status.quarantined_versions:
+        # Values held are named by the digest unquarantine takes.
+        what = entry.chart_version
+        if entry.digest is not None:
+            what += f" values {entry.digest[:SHORT_DIGEST]}"
         print(
-            f"  quarantined: {entry.component} {entry.chart_version} since "
+            f"  quarantined: {entry.component} {what} since "
             f"{entry.since.isoformat(timespec='seconds')}: {entry.reason}"
             + (f" (incident {entry.incident})" if entry.incident else "")
         )
