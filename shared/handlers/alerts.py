@@ -14,15 +14,20 @@ from ..engine.platform import Request
 from ..errors import GunjError
 from ..events.alerts import Alert
 from .deadline import work_deadline
+from .outcomes import unexpected
 from .reconcilers import reconciler, registry
 
 
 def judge(alert: Alert, env: Mapping[str, str], started: float) -> dict[str, Any]:
-    """The outcome document for one alert (never raises for a permanent problem)."""
+    """The outcome document for one alert (never raises: an exception nothing foresaw is a
+    transient outcome of this alert, and the others of its message are still judged)."""
     if not alert.firing:
         outcome = Outcome("ignored", f"{alert.describe()} is resolved: nothing to do")
     else:
-        outcome = _act(alert, env, started)
+        try:
+            outcome = _act(alert, env, started)
+        except Exception as error:
+            outcome = unexpected(error)
     return {
         **outcome.to_json(),
         "duration": round(time.monotonic() - started, 3),

@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from ..engine.outcome import Outcome
 from ..errors import GunjError
 from ..events.log import Severity, log_line
 from .topics import EVENTS, Topics
@@ -86,6 +87,18 @@ class Publisher:
                     ) from None
             time.sleep(pause)
             pause = min(pause * 2, 5.0)
+
+
+def unexpected(error: Exception) -> Outcome:
+    """The outcome of an exception that nothing turned into one: a defect, or a library failing
+    in a way not foreseen. Transient, so the event is delivered again (it may pass, and one that
+    keeps failing ends on the dead-letter topic), and named by the exception's type only: its
+    text may quote a token, a kubeconfig or a Secret's content."""
+    return Outcome(
+        "error",
+        f"unexpected {type(error).__name__}; the event is delivered again",
+        transient_error=True,
+    )
 
 
 _PUBLISHERS: dict[Topics, Publisher] = {}

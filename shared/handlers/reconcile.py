@@ -30,7 +30,7 @@ from ..values.limits import text_size_problem
 from ..values.types import DNSLabel
 from ..values.validation import InvalidPlatform, load_platform
 from .deadline import work_deadline
-from .outcomes import report, request_headers, trace_of
+from .outcomes import report, request_headers, trace_of, unexpected
 from .reconcilers import reconciler
 
 FUNCTION = "reconcile"
@@ -47,6 +47,8 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         outcome = _act(read(message), env, started)
     except (InvalidEvent, BadMessage) as error:
         outcome = Outcome("invalid", str(error))
+    except Exception as error:  # reported and delivered again, never lost without a trace
+        outcome = unexpected(error)
     document = {
         **outcome.to_json(),
         "duration": round(time.monotonic() - started, 3),

@@ -14,7 +14,7 @@ from typing import Any
 from ..events.alerts import InvalidAlert, parse_alerts
 from ..events.pubsub import InvalidEvent, from_cloud_event
 from .alerts import judge
-from .outcomes import Redeliver, report, request_headers, trace_of
+from .outcomes import Redeliver, report, request_headers, trace_of, unexpected
 
 FUNCTION = "rollback"
 
@@ -35,6 +35,9 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> list[dict[str, A
     except (InvalidEvent, InvalidAlert) as error:
         alerts = []
         documents = [{"result": "invalid", "message": str(error), "transient": False}]
+    except Exception as error:  # reported and delivered again, never lost without a trace
+        alerts = []
+        documents = [unexpected(error).to_json()]
     else:
         documents = [judge(alert, env, started) for alert in alerts]
         if not alerts:

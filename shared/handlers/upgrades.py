@@ -25,13 +25,14 @@ from ..engine.outcome import Outcome
 from ..engine.platform import Request
 from ..engine.record import Recorder
 from ..engine.resource import StoredPlatform, write_upgrades
+from ..errors import GunjError
 from ..events.log import log_line
 from ..events.pubsub import InvalidEvent, from_cloud_event
 from ..helm.repositories import RepositorySettings
 from ..upgrades.catalog import RunCatalog
 from ..upgrades.run import PlatformReport, check_fleet, in_flight, proposed_spec
 from ..values.spec.status import UpgradeProposal, UpgradeSummary
-from .outcomes import Redeliver, publisher, request_headers, trace_field, trace_of
+from .outcomes import Redeliver, publisher, request_headers, trace_field, trace_of, unexpected
 from .reconcilers import reconciler, registry
 from .topics import REPORTS, SPECS
 
@@ -55,8 +56,43 @@ def _scope(event: Any) -> tuple[list[str] | None, str | None]:
 
 
 def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Check the fleet; return the fleet summary. A failure of the whole run (the registry
+    unreadable, or an exception nothing turned into a report) is logged and published to
+    ``upgrade-reports`` as a transient ``error``, and the tick is delivered again. An unforeseen
+    exception is named by its type only: its text may hold a secret."""
     env = os.environ if env is None else env
     started = time.monotonic()
+    try:
+        return _check(event, env, started)
+    except Redeliver:  # already the way to be delivered again (publishing failed)
+        raise
+    except Exception as error:
+        failed = (
+            Outcome("error", str(error), transient_error=True)
+            if isinstance(error, GunjError)
+            else unexpected(error)
+        )
+    # Reported outside the except block, so nothing raised from here carries the exception.
+    document = {
+        "kind": "fleet",
+        "checked_at": datetime.now(UTC).isoformat(),
+        "result": failed.result,
+        "message": failed.message,
+        "transient": failed.transient,
+        "duration": round(time.monotonic() - started, 3),
+    }
+    log_line(
+        "ERROR",
+        f"{FUNCTION}: {failed.message}",
+        function=FUNCTION,
+        **{k: v for k, v in document.items() if k not in {"kind", "message"}},
+        **trace_field(trace_of(event, request_headers()), env),
+    )
+    publisher(env).publish(REPORTS, document, kind="fleet")
+    raise Redeliver(f"{FUNCTION}: {failed.message}")
+
+
+def _check(event: Any, env: Mapping[str, str], started: float) -> dict[str, Any]:
     clusters, platform = _scope(event)
     known = registry(env)
     names = known.names() if clusters is None else [c for c in clusters if c in known.names()]
