@@ -16,7 +16,7 @@ from ..kube.lease import Lease
 from ..redaction import Redactor
 from .backends import Backend
 from .errors import Deferred, OutOfTime
-from .settings import EngineSettings
+from .settings import NO_HELM, EngineSettings, SettingsError
 
 # An operation is not started with less time than this left (or than it asks for, if less).
 SHORTEST_OPERATION = timedelta(seconds=60)
@@ -34,7 +34,8 @@ def quiet(component: str, message: str) -> None:
 class EngineContext:
     platform: str
     namespace: str
-    helm: HelmClient
+    helm: HelmClient | None
+    """None: no Helm binary (see :meth:`require_helm`)."""
     access: ClusterAccess
     store: ReleaseStore
     """Helm's release storage (the native backend keeps its own: see :meth:`backend`)."""
@@ -48,6 +49,15 @@ class EngineContext:
     backends: Mapping[str, Backend] = field(default_factory=dict)
     lease: Lease | None = None
     """The platform's Lease, held while the work runs."""
+
+    def require_helm(self, what: str) -> HelmClient:
+        """Helm, for ``what`` (an operation of a release). With no Helm binary, a permanent
+        error naming the setting: it says nothing about the release, so it is no failed
+        attempt of the component's, and nothing is rolled back for it."""
+        missing = self.settings.missing_helm()
+        if self.helm is None or missing:
+            raise SettingsError(f"{what} needs Helm: {missing or NO_HELM}")
+        return self.helm
 
     def backend(self, mode: str) -> Backend:
         """How a component of ``mode`` (helm or native) is made and read."""

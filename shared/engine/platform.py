@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import socket
 import time
 import uuid
@@ -28,6 +27,7 @@ from ..events.alerts import Alert
 from ..helm.binary import HelmBinary
 from ..helm.charts import ChartLibrary
 from ..helm.client import HelmClient
+from ..helm.errors import RepositoryUnavailable
 from ..helm.releases import ObservedRelease, ReleaseState, ReleaseStore
 from ..helm.repositories import RepositorySettings
 from ..kube import ClusterAccess
@@ -135,11 +135,18 @@ class Reconciler:
     """What must live as long as the reconciler (a connection's private kubeconfig)."""
 
     def __post_init__(self) -> None:
-        self.helm = HelmClient(
-            HelmBinary(self.settings.helm_binary),
-            home=self.settings.cache / "helm",
-            plain_http_registries=self.repositories.plain_http_hosts,
-            redactor=self.redactor,
+        # Without a Helm binary the engine still runs native components; whatever needs Helm
+        # says what is missing (EngineContext.require_helm).
+        binary = self.settings.helm_binary
+        self.helm = (
+            HelmClient(
+                HelmBinary(binary),
+                home=self.settings.cache / "helm",
+                plain_http_registries=self.repositories.plain_http_hosts,
+                redactor=self.redactor,
+            )
+            if binary is not None
+            else None
         )
         self.charts = ChartLibrary(self.repositories, self.settings.cache)
         self.resolver = VersionResolver(
@@ -389,15 +396,17 @@ class Reconciler:
         quarantined: frozenset[str],
     ) -> ModeChoice:
         def helm_problem() -> str | None:
-            binary = self.settings.helm_binary
-            if not binary.is_file() and not shutil.which(str(binary)):
-                return f"no Helm binary at {binary}"
+            if missing := self.settings.missing_helm():
+                return missing
             try:
                 desired = self.desired(
                     replace(plan, mode="helm"), plan.namespace, tuple(sorted(quarantined))
                 )
                 self.charts.pull(desired.source, desired.version)
-            except GunjError as error:
+            except RepositoryUnavailable as error:
+                # Only a repository that cannot be reached stands for "Helm cannot make it". A
+                # missing Secret, a refused login or a chart that is not there is the spec's or
+                # the cluster's to fix: native mode standing in would hide it, so it is raised.
                 return self.redactor(str(error))
             return None
 

@@ -2,7 +2,9 @@
 variables) with defaults that suit a person at the command line.
 
 - ``GUNJ_HELM_BINARY``: the Helm binary; else ``bin/helm`` in the working directory (where a
-  function archive from ``gunj package`` carries it), else ``helm`` on ``PATH``.
+  function archive from ``gunj package`` carries it), else ``helm`` on ``PATH``. With none of
+  them the engine still runs native components (and falls back to native mode where allowed);
+  anything that needs Helm fails saying so.
 - ``GUNJ_CACHE_DIR``: charts, indexes and resolutions (:mod:`shared.cache`).
 - ``GUNJ_VERSION_RECHECK``: seconds a version range's resolution is reused before its
   repository is asked again (default 300). An unchanged spec with a range costs no request
@@ -11,7 +13,8 @@ variables) with defaults that suit a person at the command line.
 - ``GUNJ_PROBE_ANNOTATIONS``: JSON object of annotations for that pod (e.g. to keep a service
   mesh's sidecar out of it).
 - ``GUNJ_NATIVE_FALLBACK``: ``true`` lets a component that has no Helm release yet come up in
-  native mode when Helm cannot install it (no Helm binary, its chart cannot be fetched).
+  native mode when Helm cannot install it (no Helm binary, its chart repository cannot be
+  reached).
 - ``GUNJ_LEASE_SECONDS``: how long a platform's Lease lasts without renewal (default 60; it is
   renewed every third of that while a reconcile works). A reconcile that died holds its
   platform that long.
@@ -38,9 +41,13 @@ class SettingsError(GunjError):
     """A setting of the environment cannot be used."""
 
 
+NO_HELM = "no Helm binary: set GUNJ_HELM_BINARY, package one at bin/helm, or put helm on PATH"
+
+
 @dataclass(frozen=True)
 class EngineSettings:
-    helm_binary: Path
+    helm_binary: Path | None
+    """None: no Helm binary was found (native mode only)."""
     cache: Path
     version_recheck: float = DEFAULT_VERSION_RECHECK
     probe_image: str = DEFAULT_PROBE_IMAGE
@@ -55,12 +62,8 @@ class EngineSettings:
         binary = (
             env.get("GUNJ_HELM_BINARY")
             or (str(packaged) if packaged.is_file() else None)
-            or shutil.which("helm")
+            or shutil.which("helm", path=env.get("PATH"))
         )
-        if not binary:
-            raise SettingsError(
-                "no Helm binary: set GUNJ_HELM_BINARY, package one at bin/helm, or put helm on PATH"
-            )
         recheck = _seconds(env, "GUNJ_VERSION_RECHECK", DEFAULT_VERSION_RECHECK)
         lease = _seconds(env, "GUNJ_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
         try:
@@ -70,7 +73,7 @@ class EngineSettings:
         if not isinstance(annotations, dict):
             raise SettingsError("GUNJ_PROBE_ANNOTATIONS: not a JSON object")
         return cls(
-            helm_binary=Path(binary),
+            helm_binary=Path(binary) if binary else None,
             cache=cache_root(),
             version_recheck=recheck,
             probe_image=env.get("GUNJ_PROBE_IMAGE") or DEFAULT_PROBE_IMAGE,
@@ -78,6 +81,15 @@ class EngineSettings:
             lease_seconds=lease,
             native_fallback=env.get("GUNJ_NATIVE_FALLBACK", "").lower() in {"1", "true", "yes"},
         )
+
+    def missing_helm(self) -> str | None:
+        """Why no Helm can run here (None: the binary is there)."""
+        binary = self.helm_binary
+        if binary is None:
+            return NO_HELM
+        if not binary.is_file() and not shutil.which(str(binary)):
+            return f"no Helm binary at {binary} (GUNJ_HELM_BINARY)"
+        return None
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

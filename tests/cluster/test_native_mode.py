@@ -33,6 +33,7 @@ from tests.engine_support import (
     make_engine,
     platform,
 )
+from tests.servers import chart_repository
 from tests.support import http_chart
 
 GRAFANA = {"adminCredentials": {"existingSecret": "grafana-admin"}}
@@ -399,3 +400,126 @@ def test_switching_helm_to_native_and_back_leaves_one_form_and_no_orphan(
     service = engine.access.core.read_namespaced_service("obs-prometheus-server", namespace)
     assert service.metadata.annotations["meta.helm.sh/release-name"] == "obs-prometheus"
     assert engine.status(namespace).components["prometheus"].mode == "helm"
+
+
+def test_the_process_default_picks_a_form_for_new_components_only(
+    engine_helm3: Engine, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = engine_helm3
+    assert engine.apply(platform(namespace, prometheus=SMALL_PROMETHEUS)).result == "ready"
+
+    # The function redeployed with native mode as its default: what runs keeps its form, and
+    # only a component that has none yet is made natively (another platform's, here: a new
+    # component of the same platform changes the others' values too).
+    monkeypatch.setenv("GUNJ_MANAGER_MODE", "native")
+    engine.helm_runs()
+    outcome = engine.apply(platform(namespace, prometheus=SMALL_PROMETHEUS))
+    new = engine.apply(platform(namespace, name="other", tempo=SMALL_TEMPO))
+
+    assert outcome.result == "ready", outcome
+    assert outcome.components[0].actions == ()
+    assert new.result == "ready", new
+    assert engine.helm_runs() == []
+    helm_release = engine.release(namespace, "obs-prometheus")
+    assert (helm_release.state, helm_release.revision) == (ReleaseState.DEPLOYED, 1)
+    assert native_store(engine).observe("obs-prometheus", namespace).state is ReleaseState.ABSENT
+    assert engine.status(namespace).components["prometheus"].mode == "helm"
+    tempo = engine.status(namespace, "other").components["tempo"]
+    assert (tempo.mode, tempo.fallback) == ("native", "")
+
+    # The spec naming native mode is the explicit switch, and still makes it.
+    switched = engine.apply(platform(namespace, prometheus={**SMALL_PROMETHEUS, **NATIVE}))
+
+    assert switched.result == "ready", switched
+    assert engine.release(namespace, "obs-prometheus").state is ReleaseState.ABSENT
+    assert native_store(engine).observe("obs-prometheus", namespace).state is (
+        ReleaseState.DEPLOYED
+    )
+    assert engine.status(namespace).components["prometheus"].mode == "native"
+
+
+def test_without_a_helm_binary_native_components_run_and_helm_ones_say_what_is_missing(
+    engine_helm3: Engine,
+    local_stack: Stack,
+    namespace: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert engine_helm3.apply(platform(namespace, prometheus=SMALL_PROMETHEUS)).result == "ready"
+    monkeypatch.setenv("GUNJ_MANAGER_MODE", "native")
+    # A function packaged without Helm: no GUNJ_HELM_BINARY, no bin/helm, no helm on PATH.
+    (tmp_path / "empty").mkdir()
+    settings = EngineSettings.from_environment({"PATH": str(tmp_path / "empty")})
+    assert settings.helm_binary is None
+    no_helm = Reconciler(
+        "local",
+        ClusterAccess(local_stack.kubeconfig),
+        replace(settings, cache=tmp_path / "no-helm-cache"),
+        repositories=RepositorySettings.from_environment(local_stack.environment()),
+    )
+
+    # The Helm release in sync needs no Helm to stay so; a new component comes up natively.
+    outcome = no_helm.apply(platform(namespace, prometheus=SMALL_PROMETHEUS))
+    new = no_helm.apply(platform(namespace, name="other", tempo=SMALL_TEMPO))
+
+    assert (outcome.result, outcome.components[0].actions) == ("ready", ()), outcome
+    assert (new.result, new.components[0].actions) == ("ready", ("install", "verify")), new
+    assert engine_helm3.status(namespace, "other").components["tempo"].mode == "native"
+
+    # Changing the Helm release needs Helm: said plainly, and no failed attempt of its own.
+    changed = {**SMALL_PROMETHEUS, "scrapeInterval": "45s"}
+    refused = no_helm.apply(platform(namespace, prometheus=changed))
+
+    assert (refused.result, refused.transient) == ("error", False), refused
+    assert "upgrade of obs-prometheus needs Helm" in refused.message
+    assert "GUNJ_HELM_BINARY" in refused.message
+    assert engine_helm3.release(namespace, "obs-prometheus").revision == 1
+    assert engine_helm3.status(namespace).components["prometheus"].failures == 0
+
+    # A new component the spec asks to make with Helm, without a fallback allowed.
+    helm_tempo = {**SMALL_TEMPO, "mode": "helm"}
+    unavailable = no_helm.apply(platform(namespace, name="third", tempo=helm_tempo))
+    assert unavailable.result == "error", unavailable
+    assert "GUNJ_HELM_BINARY" in unavailable.message
+    assert "GUNJ_NATIVE_FALLBACK" in unavailable.message
+
+
+@pytest.mark.parametrize("cause", ["credentials-secret", "values-secret", "refused-login"])
+def test_a_secret_or_a_login_helm_needs_is_no_reason_to_fall_back(
+    local_stack: Stack, engine_helm3: Engine, tmp_path: Path, namespace: str, cause: str
+) -> None:
+    # Fallback allowed, and the chart's repository is down too: what is wrong here is the
+    # spec's or the cluster's to fix, and native mode standing in would hide it.
+    reconciler = _reconciler(local_stack, tmp_path, fallback=True)
+    prometheus: dict[str, Any] = {**SMALL_PROMETHEUS}
+    if cause == "credentials-secret":
+        prometheus["chart"] = {"credentialsSecretRef": {"name": "no-such-secret"}}
+        expected = "no-such-secret does not exist"
+    elif cause == "values-secret":
+        prometheus["valuesFrom"] = [{"kind": "Secret", "name": "no-such-secret"}]
+        expected = "no-such-secret does not exist"
+    else:
+        engine_helm3.access.core.create_namespaced_secret(
+            namespace,
+            {
+                "metadata": {"name": "repository-login"},
+                "stringData": {"username": "reader", "password": "not-the-password"},
+            },
+        )
+        expected = "the repository refused the request"
+    with chart_repository(local_stack.folder / "charts", credentials="reader:s3cret") as served:
+        if cause == "refused-login":
+            prometheus["chart"] = {
+                "repository": f"{served.url}/prometheus-community",
+                "credentialsSecretRef": {"name": "repository-login"},
+            }
+        outcome = reconciler.apply(platform(namespace, prometheus=prometheus))
+
+    assert outcome.result == "error", outcome
+    assert expected in outcome.message, outcome.message
+    assert "FallbackToNative" not in [reason for _, reason, _ in engine_helm3.events(namespace)]
+    assert native_store(engine_helm3).observe("obs-prometheus", namespace).state is (
+        ReleaseState.ABSENT
+    )
+    record = engine_helm3.status(namespace).components.get("prometheus")
+    assert record is None or (record.mode, record.fallback) == ("helm", "")

@@ -4,13 +4,21 @@ operation (Helm, or native mode's apply), and how a failure is read back from st
 from __future__ import annotations
 
 from ...errors import GunjError
+from ...helm.errors import HelmTimeout
 from ...helm.releases import DIGEST_LABEL, ReleaseState
+from ..backends.native import NativeTimeout
 from ..context import EngineContext
 from ..decide import Action
 from ..desired import DesiredRelease
+from ..settings import SettingsError
 from ..state import COMPONENT_LABEL, PLATFORM_LABEL
 from .result import ActionResult
 from .step import Step
+
+# The change did not come up in its time (Helm's wait or a hook, native mode's wait for the
+# workloads): transient, since a slow cluster may manage next time, but a verdict on the
+# change as much as a failed verification is, so a revision Helm recorded failed counts.
+TIMEOUTS = (HelmTimeout, NativeTimeout)
 
 
 def labels(ctx: EngineContext, desired: DesiredRelease) -> dict[str, str]:
@@ -28,7 +36,15 @@ def run_change(ctx: EngineContext, action: Action, step: Step, description: str)
     change = backend.install if action is Action.INSTALL else backend.upgrade
     try:
         change(ctx, desired, labels(ctx, desired), timeout, description[:500])
+    except SettingsError:
+        raise  # the engine cannot run Helm here: nothing was tried, nothing to count
     except GunjError as error:
+        if error.transient and not isinstance(error, TIMEOUTS):
+            # The API server unreachable, a quota that frees up, a namespace being deleted:
+            # nothing said about the change, even when Helm recorded the revision failed. No
+            # retry is spent; the event comes again, and the next pass deals with what Helm
+            # left (a failed revision is rolled back, a pending one waits for its deadline).
+            raise
         message = ctx.redactor(str(error))
         after = backend.store.observe(desired.release, desired.namespace)
         wrote = (after.revision, after.status) != (before.revision, before.status)

@@ -8,6 +8,7 @@ from ...errors import GunjError
 from ...helm.releases import ReleaseState
 from ..context import EngineContext
 from ..decide import Action
+from ..settings import SettingsError
 from .result import ActionResult
 from .step import Step
 from .uninstall import DEFAULT_TIMEOUT
@@ -26,6 +27,8 @@ def run(ctx: EngineContext, step: Step) -> ActionResult:
         step.backend.rollback(
             ctx, observed.name, target, timeout, budget.no_hooks if budget else False
         )
+    except SettingsError:
+        raise  # the engine cannot run Helm here: trying again in this pass cannot help
     except GunjError as error:
         after = step.backend.store.observe(observed.name, observed.namespace)
         if error.transient and after.state is not ReleaseState.FAILED:

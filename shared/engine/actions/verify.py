@@ -1,7 +1,8 @@
 """Verify: after every install, upgrade and rollback, check the component for real. Its
 workloads must be ready; unless the spec turns tests off, gunj's probe must pass, and so must
-the chart's own Helm tests where it has any. What was found is recorded either way: a revision
-that fails verification is remediated like one that failed to install."""
+the chart's own Helm tests where it has any. Helm tests that could not run at all are reported,
+not counted as failed: they say nothing about the release. What was found is recorded either
+way: a revision that fails verification is remediated like one that failed to install."""
 
 from __future__ import annotations
 
@@ -47,16 +48,18 @@ def run(ctx: EngineContext, step: Step) -> ActionResult:
     if passed and desired.spec.tests.enabled:
         if observed.has_tests:
             try:
-                report = ReleaseTester(ctx.helm, ctx.access).run(
+                helm = ctx.require_helm(f"the Helm tests of {step.release}")
+                report = ReleaseTester(helm, ctx.access).run(
                     step.release, ctx.target, _left(deadline)
                 )
             except GunjError as error:
                 if error.transient:
-                    raise
-                report = None
-                passed, text = False, f"Helm tests could not run: {ctx.redactor(str(error))}"
-                found.append(text)
-            if report is not None:
+                    raise  # the next event verifies again
+                # Tests that could not run (a test pod the API server refused, no Helm here, an
+                # error Helm gives for another reason) are no verdict on the release: what was
+                # judged above decides, and a person reads why the tests did not run.
+                found.append(f"Helm tests could not run: {ctx.redactor(str(error))}")
+            else:
                 passed = report.passed
                 found.append(f"Helm tests: {report.summary()}")
         elif step.backend.mode == "helm":

@@ -56,6 +56,7 @@ class HelmBackend:
         *,
         first: bool,
     ) -> None:
+        run_helm = ctx.require_helm(f"{'install' if first else 'upgrade'} of {desired.release}")
         pulled = ctx.charts.pull(desired.source, desired.version)
         if first and self.native.revisions(desired.release, ctx.namespace):
             services = [
@@ -64,7 +65,7 @@ class HelmBackend:
                 if key.kind == "Service"
             ]
             delete_objects(ctx.access, services)
-        run = ctx.helm.install if first else ctx.helm.upgrade
+        run = run_helm.install if first else run_helm.upgrade
         run(
             desired.release,
             pulled.reference(),
@@ -85,15 +86,16 @@ class HelmBackend:
         timeout: timedelta,
         no_hooks: bool,
     ) -> None:
-        ctx.helm.rollback(
+        ctx.require_helm(f"rollback of {release}").rollback(
             release, revision, ctx.target, timeout=timeout, wait=True, no_hooks=no_hooks
         )
 
     def uninstall(
         self, ctx: EngineContext, release: str, timeout: timedelta, no_hooks: bool
     ) -> None:
+        helm = ctx.require_helm(f"uninstall of {release}")
         with contextlib.suppress(ReleaseNotFound):  # gone already: what was asked
-            ctx.helm.uninstall(release, ctx.target, timeout=timeout, wait=True, no_hooks=no_hooks)
+            helm.uninstall(release, ctx.target, timeout=timeout, wait=True, no_hooks=no_hooks)
 
     def take_over(self, ctx: EngineContext, release: str) -> None:
         """Nothing to take: Helm made its Services when it installed."""
