@@ -5,7 +5,7 @@ platform, and, where a spec allows it, one automatic spec change per platform at
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -106,6 +106,12 @@ def check_platform(
     context = PlatformContext.of(platform)
     for component in platform.spec.enabled():
         plan = plan_component(platform, component, context)
+        record = stored.status.components.get(component)
+        spec = platform.spec.component(component)
+        if record is not None and not (spec and spec.mode) and not platform.spec.global_.mode:
+            # The process's default mode picks a form for new components only: an installed
+            # one keeps its form unless the spec names another (as reconcile decides).
+            plan = replace(plan, mode=record.mode)
         # Only whole versions: a version held with some values only may be proposed.
         quarantined = [
             q.chart_version
@@ -115,7 +121,7 @@ def check_platform(
         report.components.append(
             check_component(
                 plan,
-                stored.status.components.get(component),
+                record,
                 catalog,
                 quarantined,
                 kubernetes,

@@ -15,16 +15,17 @@ from typing import Any
 import pytest
 import yaml
 
+from shared.engine.resource import StoredPlatform
 from shared.helm import selection
 from shared.helm.repositories import RepositorySettings, known_repositories
 from shared.helm.selection import broken_rules, parse_rules
 from shared.helm.upgrade_notes import parse_notes
 from shared.upgrades.catalog import RunCatalog
 from shared.upgrades.check import ComponentCheck, Kubernetes, check_component, refuse_incompatible
-from shared.upgrades.run import PlatformReport
+from shared.upgrades.run import PlatformReport, check_platform
 from shared.values.build import PlatformContext
-from shared.values.plan import ComponentPlan, plan_component
-from shared.values.spec.status import ComponentStatus
+from shared.values.plan import DEFAULT_MODE_VARIABLE, ComponentPlan, plan_component
+from shared.values.spec.status import ComponentStatus, PlatformStatus
 from shared.values.validation import validate
 from tests.servers import chart_repository
 
@@ -392,3 +393,27 @@ def test_broken_rules_name_the_components_they_stand_against() -> None:
     )
 
     assert [b.components for b in broken] == [("prometheus",), ("tempo",)]
+
+
+def test_a_helm_component_is_proposed_upgrades_though_the_process_default_is_native(
+    repositories: Repositories, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The process default picks a form for new components only; the one installed with Helm
+    # stays in Helm mode, and so do its automatic upgrades.
+    monkeypatch.setenv(DEFAULT_MODE_VARIABLE, "native")
+    repositories.serve("grafana-community", {"tempo": TEMPO})
+    stored = StoredPlatform(
+        name="obs",
+        namespace="team",
+        uid="",
+        generation=1,
+        published_generation=None,
+        spec={"tempo": {"upgradePolicy": {"auto": "patch"}}},
+        status=PlatformStatus(components={"tempo": running("2.2.3")}),
+        deleting=False,
+    )
+
+    report = check_platform("local", stored, repositories.catalog(), datetime.now(UTC), CLUSTER)
+
+    (tempo,) = report.components
+    assert (tempo.proposal, tempo.why_not) == ("2.2.4", "")
