@@ -6,7 +6,9 @@ to ``platform-specs`` (``source: upgrade-check``, the next generation), so they 
 reconcile, verification, the bake window and alert rollback like any other change.
 
 A cluster or repository that fails is reported for what depends on it; the rest is still
-checked, and the tick is acknowledged (the next one checks again)."""
+checked, and the tick is acknowledged (the next one checks again). So is a tick whose work
+deadline (``GUNJ_WORK_SECONDS``) comes first: the clusters and platforms left are named in the
+summary as not checked."""
 
 from __future__ import annotations
 
@@ -32,11 +34,15 @@ from ..helm.repositories import RepositorySettings
 from ..upgrades.catalog import RunCatalog
 from ..upgrades.run import PlatformReport, check_fleet, in_flight, proposed_spec
 from ..values.spec.status import UpgradeProposal, UpgradeSummary
+from .deadline import work_deadline
 from .outcomes import Redeliver, publisher, request_headers, trace_field, trace_of, unexpected
 from .reconcilers import reconciler, registry
 from .topics import REPORTS, SPECS
 
 FUNCTION = "upgrades"
+# Time kept after the checks (at most a fifth of the work's) for recording each platform's
+# summary and proposal: one Lease, one status write and at most one publish each.
+RECORD_SECONDS = 60.0
 
 
 def _scope(event: Any) -> tuple[list[str] | None, str | None]:
@@ -97,13 +103,24 @@ def _check(event: Any, env: Mapping[str, str], started: float) -> dict[str, Any]
     known = registry(env)
     names = known.names() if clusters is None else [c for c in clusters if c in known.names()]
     catalog = RunCatalog.for_run(RepositorySettings.from_environment(env), cache_root())
+    # Checking stops at the work deadline, so the reports are published before the instance
+    # is stopped; what is left waits for the next tick (a redelivery would check it all again).
+    deadline = work_deadline(env, started)
     reports, failed = check_fleet(
-        names, lambda name: reconciler(name, env).access, catalog, platform=platform
+        names,
+        lambda name: reconciler(name, env).access,
+        catalog,
+        platform=platform,
+        until=deadline - min(RECORD_SECONDS, (deadline - started) / 5),
     )
     out = publisher(env)
     proposed = 0
     for report in reports:
-        proposed += record_report(report, env)
+        if time.monotonic() < deadline:
+            proposed += record_report(report, env)
+        else:
+            report.proposal_note = "not recorded nor proposed: the run's time was up"
+            report.proposal = {}
         out.publish(
             REPORTS,
             report.to_json(),

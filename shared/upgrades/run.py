@@ -4,6 +4,7 @@ platform, and, where a spec allows it, one automatic spec change per platform at
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -161,12 +162,18 @@ def check_fleet(
     *,
     platform: str | None = None,
     now: datetime | None = None,
+    until: float | None = None,
 ) -> tuple[list[PlatformReport], dict[str, str]]:
     """Reports for every platform (``platform``: only those named NAME or NAMESPACE/NAME),
-    and the clusters that could not be read, with why."""
+    and the clusters that could not be read, with why. ``until``: the time.monotonic() after
+    which no further cluster is read nor platform checked; the clusters left are reported as
+    not checked (the next run checks them)."""
     now = now or datetime.now(UTC)
     reports, failed = [], {}
     for cluster in clusters:
+        if until is not None and time.monotonic() >= until:
+            failed[cluster] = "not checked: the run's time was up"
+            continue
         try:
             access = access_of(cluster)
             stored_platforms = list_platforms(access)
@@ -177,9 +184,13 @@ def check_fleet(
             failed[cluster] = str(api_error(error, f"listing platforms in {cluster}"))
             continue
         kubernetes: Kubernetes | None = None
-        for stored in stored_platforms:
+        for index, stored in enumerate(stored_platforms):
             if platform and platform not in {stored.name, f"{stored.namespace}/{stored.name}"}:
                 continue
+            if until is not None and time.monotonic() >= until:
+                left = len(stored_platforms) - index
+                failed[cluster] = f"{left} platform(s) not checked: the run's time was up"
+                break
             kubernetes = kubernetes or kubernetes_version(access)  # once per cluster
             report = check_platform(
                 cluster,

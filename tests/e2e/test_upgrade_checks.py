@@ -5,6 +5,7 @@ upgrades the specs allow through the reconcile function."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from cloudevents.http import CloudEvent
 from google.cloud import pubsub_v1
 
 from shared.engine.resource import apply_platform, ensure_crd, read_platform, write_status
@@ -554,3 +556,23 @@ def test_a_proposal_that_could_not_be_published_does_not_hold_the_next_one_back(
     assert upgrades_function.record_report(again, env) == 1
     ((spec, _),) = published_specs(f"{specs}-again")
     assert spec["spec"]["tempo"]["chartVersion"] == "2.2.4"
+
+
+def test_a_tick_out_of_time_reports_what_it_left_for_the_next_one(
+    in_process: tuple[dict[str, str], str],
+) -> None:
+    env, specs = in_process
+    # No time at all for the work: the summary still goes out, naming what was not checked,
+    # and the tick is acknowledged (a redelivery would only start over).
+    tick = CloudEvent(
+        {
+            "type": "google.cloud.pubsub.topic.v1.messagePublished",
+            "source": "//pubsub.googleapis.com/projects/p/topics/upgrade-checks",
+        },
+        {"message": {"data": base64.b64encode(b"{}").decode(), "messageId": "tick-1"}},
+    )
+    summary = upgrades_function.handle(tick, {**env, "GUNJ_WORK_SECONDS": "0"})
+
+    assert summary["cluster_errors"] == {"local": "not checked: the run's time was up"}
+    assert (summary["platforms"], summary["proposed"]) == (0, 0)
+    assert published_specs(specs) == []
