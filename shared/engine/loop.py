@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from ..helm.releases import ObservedRelease
-from ..values.spec.status import ComponentState
+from ..values.spec.status import ComponentState, ComponentStatus
 from .actions import RUNNERS, ActionResult, Step
 from .backends import Backend
 from .context import EngineContext
-from .decide import decide
+from .decide import Decision, decide
 from .desired import DesiredRelease
 from .errors import OutOfTime
 from .record import Recorder
-from .state import State, classify
+from .state import Classification, State, classify
 
 
 @dataclass
@@ -51,28 +52,41 @@ class Wanted:
     quarantined_digests: Mapping[str, str] = field(default_factory=dict)
     """Content (chart, version and values) a rollback returned from, with why."""
 
+    def judge(
+        self,
+        observed: ObservedRelease,
+        record: ComponentStatus | None,
+        *,
+        platform: str,
+        now: datetime,
+    ) -> tuple[Classification, Decision]:
+        """What ``observed`` is against what is wanted, and what to do about it: the one
+        judgement a reconcile, its lock-free look and a plan all make."""
+        classification = classify(
+            self.desired,
+            observed,
+            record,
+            platform=platform,
+            quarantined=self.quarantined,
+            now=now,
+            quarantined_digests=self.quarantined_digests,
+        )
+        return classification, decide(classification, self.desired, observed, record)
+
 
 def reconcile_component(ctx: EngineContext, recorder: Recorder, want: Wanted) -> ComponentRun:
     """``first`` may come from the API server's cache (cheap, possibly a moment old): enough to
     find a component in sync, but any action is decided again on a fresh observation."""
     component, release, desired, backend = want.component, want.release, want.desired, want.backend
-    quarantined = want.quarantined
     run = ComponentRun(component, "Progressing", "")
     observed, fresh = want.first, False
     for _ in range(step_budget(desired) + 1):
         # The old form of a switching component is judged on its own: the status record is
         # the new form's.
         record = recorder.component(component) if want.after is None else None
-        classification = classify(
-            desired,
-            observed,
-            record,
-            platform=ctx.platform,
-            quarantined=quarantined,
-            now=ctx.clock(),
-            quarantined_digests=want.quarantined_digests,
+        classification, decision = want.judge(
+            observed, record, platform=ctx.platform, now=ctx.clock()
         )
-        decision = decide(classification, desired, observed, record)
         if decision.action is not None and not fresh:
             observed, fresh = backend.store.observe(release, ctx.namespace, ctx.clock()), True
             continue

@@ -51,7 +51,6 @@ from .backends.helm import HelmBackend
 from .backends.native import NativeBackend
 from .conditions import summarize
 from .context import EngineContext, Progress, quiet
-from .decide import decide
 from .desired import DesiredRelease, desired_release
 from .errors import Deferred, NotFound, RefusedSpec
 from .loop import ComponentRun, Wanted, reconcile_component
@@ -68,7 +67,7 @@ from .resource import (
 )
 from .settings import EngineSettings
 from .sources import SecretSources
-from .state import classify, owned_by
+from .state import owned_by
 
 HANDLED_MESSAGES = 20
 READY = "every component is in sync and verified"
@@ -500,16 +499,7 @@ class Reconciler:
         runs = []
         for want in self.wanted(recorder, platform, stored, check_sizes=False):
             record = recorder.component(want.component)
-            classification = classify(
-                want.desired,
-                want.first,
-                record,
-                platform=name,
-                quarantined=want.quarantined,
-                now=self.clock(),
-                quarantined_digests=want.quarantined_digests,
-            )
-            decision = decide(classification, want.desired, want.first, record)
+            _, decision = want.judge(want.first, record, platform=name, now=self.clock())
             if decision.action is not None:
                 return None
             recorder.observed(

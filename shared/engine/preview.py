@@ -7,9 +7,10 @@ code as a reconcile, so the plan cannot disagree with the apply; but read-only: 
 status write, no Helm process (a version range is resolved from the repository's index, as an
 apply resolves it).
 
-Secrets are never shown. A value that comes from a Secret or Secret Manager (``valuesFrom``) is
-shown as a reference to its source, on both sides of a change (the deployed side may hold an
-older secret, which no redactor knows); everything else passes the engine's redactor too.
+Secrets are never shown. A wanted value that comes from a Secret or Secret Manager
+(``valuesFrom``) is shown as a reference to its source. A deployed value is shown only where the
+spec the cluster holds gives it: the release may hold an older secret, or one the spec no longer
+names, which no redactor knows. Everything shown passes the engine's redactor too.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..helm.releases import ReleaseState
 from ..kube.events import ObjectRef
+from ..values.build import PlatformContext
+from ..values.plan import plan_component
 from ..values.problems import format_path
 from ..values.spec.common import ValuesFrom
 from ..values.spec.platform import API_VERSION, KIND
-from .decide import decide
 from .record import Recorder
 from .resource import StoredPlatform, read_platform
+from .rollback import platform_of
 from .sources import SecretSources
-from .state import classify
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 Location = tuple[int | str, ...]
 # A long value (a list of scrape configs, a config file) is cut: the plan says what changes.
 SHOWN_LENGTH = 160
+HIDDEN = "<not shown: not from the spec>"
 
 
 @dataclass(frozen=True)
@@ -119,21 +122,19 @@ def _component(
     want: Wanted,
 ) -> ComponentPreview:
     record = recorder.component(want.component)
-    classification = classify(
-        want.desired,
-        want.first,
-        record,
-        platform=stored.name,
-        quarantined=want.quarantined,
-        now=engine.clock(),
-    )
-    decision = decide(classification, want.desired, want.first, record)
+    _, decision = want.judge(want.first, record, platform=stored.name, now=engine.clock())
     changes: list[ValueChange] = []
     if want.desired is not None:
         deployed = _deployed_values(want)
         spec = platform.spec.component(want.component)
         secret_paths = _secret_paths(engine, stored.namespace, spec.values_from if spec else [])
-        changes = value_changes(deployed, want.desired.values, secret_paths, engine.redactor)
+        changes = value_changes(
+            deployed,
+            want.desired.values,
+            secret_paths,
+            engine.redactor,
+            known=_spec_values(stored, want.component, want.backend.mode),
+        )
     present = want.first.state is not ReleaseState.ABSENT
     return ComponentPreview(
         component=want.component,
@@ -153,6 +154,21 @@ def _deployed_values(want: Wanted) -> Mapping[str, Any]:
         return {}
     config = history[-1].decode().get("config")
     return config if isinstance(config, dict) else {}
+
+
+def _spec_values(stored: StoredPlatform, component: str, mode: str) -> Mapping[str, Any]:
+    """What the spec the cluster holds gives the component, without its valuesFrom sources.
+    A deployed value is shown only where it is this: anyone who can read the platform sees it.
+    Anything else the release holds may have come from a Secret since changed or no longer
+    named, which nothing here can recognise."""
+    if not stored.uid:
+        return {}
+    try:
+        held = platform_of(stored)
+        plan = plan_component(held, component, PlatformContext.of(held))
+    except (ValueError, KeyError):  # a spec this version of gunj reads otherwise
+        return {}
+    return plan.literal_complete_values([]) if mode == "native" else plan.complete_values([])
 
 
 def _secret_paths(
@@ -206,18 +222,27 @@ def value_changes(
     wanted: Mapping[str, Any],
     secret_paths: Mapping[Location, str],
     redactor: Redactor,
+    *,
+    known: Mapping[str, Any],
 ) -> list[ValueChange]:
-    """The leaves that differ between what a release holds and what is wanted, in order; a
-    leaf a secret source sets (or sat inside one) is shown as the source's reference."""
+    """The leaves that differ between what a release holds and what is wanted, in order. A
+    wanted leaf that a secret source sets (or that sits inside one) is shown as the source's
+    reference; a deployed leaf only where ``known`` (the spec the cluster holds) gives it."""
     before = {location: _value_at(deployed, location) for location in _leaves(deployed)}
     after = {location: _value_at(wanted, location) for location in _leaves(wanted)}
+    public = {location: _value_at(known, location) for location in _leaves(known)}
     changes = []
     for location in sorted(before.keys() | after.keys(), key=_sort_key):
         old, new = before.get(location, _ABSENT), after.get(location, _ABSENT)
         if old == new or not location:
             continue
         secret = _secret_source(location, secret_paths)
-        old_text = None if old is _ABSENT else "<hidden>" if secret else _shown(old, redactor)
+        if old is _ABSENT:
+            old_text = None
+        elif secret or public.get(location, _ABSENT) != old:
+            old_text = HIDDEN
+        else:
+            old_text = _shown(old, redactor)
         new_text = None if new is _ABSENT else secret or _shown(new, redactor)
         kind: Literal["added", "removed", "changed"] = (
             "added" if old is _ABSENT else "removed" if new is _ABSENT else "changed"

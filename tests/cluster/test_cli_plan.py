@@ -118,6 +118,18 @@ def test_plan_against_the_cluster_says_what_apply_would_do_and_changes_nothing(
     assert after is not None
     assert (after.spec, after.status) == (stored.spec, stored.status)
 
+    # Applied with the Secret, then planned without it: the value the release holds from the
+    # Secret is not shown, since the spec no longer says where it came from.
+    assert engine.apply(platform(namespace, prometheus=changed)).result == "ready"
+    without = {key: value for key, value in changed.items() if key != "valuesFrom"}
+    dropped = plan(env, write(tmp_path, "dropped", namespace, without), "--output", "json")
+    planned = changes_of(dropped)
+    assert planned[""]["action"] == "upgrade"
+    token = planned["server.podAnnotations.token"]
+    assert (token["change"], token["before"]) == ("removed", "<not shown: not from the spec>")
+    assert "server.retention" not in planned
+    assert secret not in dropped.stdout + dropped.stderr
+
 
 def test_plan_against_an_unknown_cluster_or_with_offline_is_refused(
     local_stack: Stack, namespace: str, tmp_path: Path
