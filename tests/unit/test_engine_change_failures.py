@@ -1,8 +1,8 @@
 """What a failed install or upgrade spends. Helm often records the revision failed whatever
 stopped it; only a failure that says something about the change (an object refused, the
-release not ready in its time) counts against the component's retries. The API server going
-away, a quota that frees up or a namespace being deleted ends the pass as transient, and the
-event comes again with every retry left. Helm's messages are the ones it prints on a real
+release not ready in its time, more than the namespace's quota allows) counts against the
+component's retries. The API server going away or a namespace being deleted ends the pass as
+transient, and the event comes again with every retry left. Helm's messages are the ones it prints on a real
 cluster (see tests/unit/test_helm_errors.py)."""
 
 from __future__ import annotations
@@ -117,7 +117,6 @@ def upgrade(stderr: str, after: ObservedRelease = FAILED, backend: Any = None) -
     ("stderr", "kind"),
     [
         pytest.param(UNREACHABLE, errors.ClusterUnreachable, id="api-server-unreachable"),
-        pytest.param(QUOTA, errors.QuotaExceeded, id="quota-exceeded"),
         pytest.param(TERMINATING, errors.NamespaceTerminating, id="namespace-terminating"),
     ],
 )
@@ -141,6 +140,7 @@ def test_the_same_failure_before_anything_was_recorded_ends_the_pass_too() -> No
     ("stderr", "hopeless"),
     [
         pytest.param(NOT_READY, False, id="not-ready-in-time"),
+        pytest.param(QUOTA, False, id="over-the-quota"),
         pytest.param(REFUSED, False, id="object-refused"),
     ],
 )

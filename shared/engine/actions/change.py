@@ -4,7 +4,7 @@ operation (Helm, or native mode's apply), and how a failure is read back from st
 from __future__ import annotations
 
 from ...errors import GunjError
-from ...helm.errors import HelmTimeout
+from ...helm.errors import HelmTimeout, QuotaExceeded
 from ...helm.releases import DIGEST_LABEL, ReleaseState
 from ..backends.native import NativeTimeout
 from ..context import EngineContext
@@ -15,10 +15,12 @@ from ..state import COMPONENT_LABEL, PLATFORM_LABEL
 from .result import ActionResult
 from .step import Step
 
-# The change did not come up in its time (Helm's wait or a hook, native mode's wait for the
-# workloads): transient, since a slow cluster may manage next time, but a verdict on the
-# change as much as a failed verification is, so a revision Helm recorded failed counts.
-TIMEOUTS = (HelmTimeout, NativeTimeout)
+# Transient, since the cluster may manage next time, but a verdict on the change as much as a
+# failed verification is, so a revision Helm recorded failed counts: the change did not come
+# up in its time (Helm's wait or a hook, native mode's wait for the workloads), or it asks for
+# more than the namespace's quota allows. Otherwise a change that can never fit would be tried
+# again on every event instead of stalling once its retries are spent.
+VERDICTS = (HelmTimeout, NativeTimeout, QuotaExceeded)
 
 
 def labels(ctx: EngineContext, desired: DesiredRelease) -> dict[str, str]:
@@ -39,8 +41,8 @@ def run_change(ctx: EngineContext, action: Action, step: Step, description: str)
     except SettingsError:
         raise  # the engine cannot run Helm here: nothing was tried, nothing to count
     except GunjError as error:
-        if error.transient and not isinstance(error, TIMEOUTS):
-            # The API server unreachable, a quota that frees up, a namespace being deleted:
+        if error.transient and not isinstance(error, VERDICTS):
+            # The API server unreachable, a namespace being deleted:
             # nothing said about the change, even when Helm recorded the revision failed. No
             # retry is spent; the event comes again, and the next pass deals with what Helm
             # left (a failed revision is rolled back, a pending one waits for its deadline).
