@@ -254,10 +254,15 @@ def _rule(
 
 _RULES: tuple[_Rule, ...] = (
     _rule(ReleaseLocked, r"another operation \(install/upgrade/rollback\) is in progress"),
-    # Helm 3: "1 error occurred: * pod X failed"; Helm 4: "resource Pod/ns/X not ready. status:
-    # Failed, message: pod X failed". A hook pod of an install or upgrade fails with the same
-    # words: only `helm test` makes it a test outcome.
-    _rule(TestFailed, r"\bpod \S+ failed\b", verbs=frozenset({"test"})),
+    # Helm 3: "1 error occurred: * pod X failed" (a Job: "job X failed: BackoffLimitExceeded");
+    # Helm 4: "resource Pod/ns/X not ready. status: Failed, message: pod X failed" (a Job:
+    # "resource Job/ns/X not ready. status: Failed, ..."). A hook of an install or upgrade fails
+    # with the same words: only `helm test` makes it a test outcome.
+    _rule(
+        TestFailed,
+        r"\b(pod|job) \S+ failed\b|resource (Pod|Job)/\S+ not ready\. status: Failed",
+        verbs=frozenset({"test"}),
+    ),
     # Helm 3 and 4 say this whenever the API server does not answer its first request.
     _rule(ClusterUnreachable, r"kubernetes cluster unreachable"),
     _rule(RepositoryUnavailable, _NETWORK, also=_CHART_SOURCE),

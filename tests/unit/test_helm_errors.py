@@ -421,6 +421,18 @@ TEST_OUTPUT = [
         id="helm4-test-pod-failed",
     ),
     pytest.param(
+        "Error: 1 error occurred:\n\t* job bad-prometheus-job-test failed: BackoffLimitExceeded"
+        "\n\n\n",
+        errors.TestFailed,
+        id="helm3-test-job-failed",
+    ),
+    pytest.param(
+        "Error: resource Job/h10-t4/bad-prometheus-job-test not ready. status: Failed, "
+        "message: Job has reached the specified backoff limit",
+        errors.TestFailed,
+        id="helm4-test-job-failed",
+    ),
+    pytest.param(
         "Error: 1 error occurred:\n\t* timed out waiting for the condition\n\n\n",
         errors.HelmTimeout,
         id="helm3-test-timeout",
