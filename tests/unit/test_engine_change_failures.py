@@ -2,8 +2,8 @@
 stopped it; only a failure that says something about the change (an object refused, the
 release not ready in its time, more than the namespace's quota allows) counts against the
 component's retries. The API server going away or a namespace being deleted ends the pass as
-transient, and the event comes again with every retry left. Helm's messages are the ones it prints on a real
-cluster (see tests/unit/test_helm_errors.py)."""
+transient, and the event comes again with every retry left. Helm's messages are the ones it
+prints on a real cluster (see tests/unit/test_helm_errors.py)."""
 
 from __future__ import annotations
 
