@@ -40,7 +40,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ import yaml
 from ..cache import cache_root
 from ..redaction import Redactor
 from .binary import HelmBinary
-from .errors import HelmError, HelmTimeout, TestFailed, classify
+from .errors import HelmTimeout, TestFailed, classify
 from .models import (
     ChartReference,
     ListedRelease,
@@ -469,16 +469,6 @@ class HelmClient:
 
     # --- tests -------------------------------------------------------------------------------
 
-    def _failed_since(self, release: str, target: KubeTarget, began: datetime) -> bool:
-        """A test hook of the release started at or after ``began`` (by this machine's clock,
-        which Helm's record uses too) and failed."""
-        return any(
-            hook.last_run.phase == "Failed"
-            and hook.last_run.started_at is not None
-            and hook.last_run.started_at >= began
-            for hook in self.status(release, target).test_hooks
-        )
-
     def test(
         self, release: str, target: KubeTarget, *, timeout: timedelta = DEFAULT_TIMEOUT
     ) -> TestRun:
@@ -487,19 +477,12 @@ class HelmClient:
         another reason) raises: it says nothing about the release, and must not trigger a
         rollback as a failed test would."""
         message = ""
-        began = datetime.now(UTC)
         try:
             self.run(
                 ["test", release, *target.flags(), "--timeout", helm_timeout(timeout)],
                 timeout=timeout,
             )
         except (TestFailed, HelmTimeout) as error:
-            message = str(error)
-        except HelmError as error:
-            # Worded otherwise (a test Job's failure, a Helm version's own phrasing): the test
-            # hooks' record decides. A test that this run started and that failed is an outcome.
-            if error.transient or not self._failed_since(release, target, began):
-                raise
             message = str(error)
         status = self.status(release, target)
         outcomes = [
