@@ -19,6 +19,11 @@ from ..values.spec.status import ComponentStatus
 from ..values.types import go_duration_seconds
 from ..versions import InvalidVersion, parse_version
 
+# How much earlier than gunj's change an alert may say it began and still be judged as after
+# it: Cloud Monitoring gives an incident's start in whole seconds, and the monitoring system's
+# clock is not the function's.
+START_TOLERANCE = timedelta(seconds=5)
+
 
 @dataclass(frozen=True)
 class AlertDecision:
@@ -69,7 +74,7 @@ def decide_on_alert(  # noqa: PLR0911 - every refusal says why
     window = _window(bake_window)
     fired = alert.started_at or now
     since = fired - record.last_changed
-    if since < timedelta(0):
+    if since < -START_TOLERANCE:
         return AlertDecision(
             None,
             f"{alert.describe()} began {_ago(-since)} before gunj's last change "

@@ -244,7 +244,7 @@ class Reconciler:
                 stored = existing()
                 if isinstance(stored, Outcome):
                     return stored
-                recorder = self._recorder(stored, paused=False, lease=lease)
+                recorder = self.recorder(stored, paused=False, lease=lease)
                 ctx = self._context(namespace, name, request.deadline, request.progress, lease)
                 return work(stored, recorder, ctx)
 
@@ -292,7 +292,7 @@ class Reconciler:
             stored = apply_platform(
                 self.access, platform, generation=generation, source=request.source
             )
-        recorder = self._recorder(stored, paused=platform.spec.paused, lease=lease)
+        recorder = self.recorder(stored, paused=platform.spec.paused, lease=lease)
         if platform.spec.paused:
             recorder.persist(working=False)
             return self.outcome(
@@ -495,7 +495,7 @@ class Reconciler:
             return None
         # Silent: when something needs doing, the reconcile under the Lease looks again and
         # says what it finds.
-        recorder = self._recorder(stored, paused=False, silent=True)
+        recorder = self.recorder(stored, paused=False, silent=True)
         runs = []
         for want in self.wanted(recorder, platform, stored, check_sizes=False):
             record = recorder.component(want.component)
@@ -567,7 +567,7 @@ class Reconciler:
             return True
         return generation is not None and stored.published_generation != generation
 
-    def _recorder(
+    def recorder(
         self,
         stored: StoredPlatform,
         *,
@@ -575,6 +575,9 @@ class Reconciler:
         lease: Lease | None = None,
         silent: bool = False,
     ) -> Recorder:
+        """The status record of ``stored`` for one reconcile (``silent``: no Events, for a look
+        that writes nothing: the lock-free one, or a plan)."""
+
         def persist(status: PlatformStatus) -> None:
             if lease is not None and lease.lost.is_set():
                 raise Deferred("lost the platform's Lease; its status is left to the holder")

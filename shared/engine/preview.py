@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..helm.releases import ReleaseState
-from ..kube.events import ObjectRef
 from ..values.build import PlatformContext
 from ..values.plan import plan_component
 from ..values.problems import format_path
 from ..values.spec.common import ValuesFrom
-from ..values.spec.platform import API_VERSION, KIND
 from .record import Recorder
 from .resource import StoredPlatform, read_platform
 from .rollback import platform_of
@@ -36,7 +34,6 @@ if TYPE_CHECKING:
 
     from ..redaction import Redactor
     from ..values.spec import ObservabilityPlatform
-    from ..values.spec.status import PlatformStatus
     from .loop import Wanted
     from .platform import Reconciler
 
@@ -95,17 +92,7 @@ def preview(engine: Reconciler, platform: ObservabilityPlatform) -> list[Compone
     would report as an error (an unreachable cluster, a missing Secret, an oversized object)."""
     namespace, name = platform.metadata.namespace, platform.metadata.name
     stored = read_platform(engine.access, namespace, name) or _not_yet_stored(platform)
-    recorder = Recorder(
-        stored.status,
-        about=ObjectRef(API_VERSION, KIND, stored.namespace, stored.name, stored.uid),
-        events=engine.events,
-        redactor=engine.redactor,
-        persist=_never,
-        clock=engine.clock,
-        generation=stored.generation,
-        paused=False,
-        silent=True,
-    )
+    recorder = engine.recorder(stored, paused=False, silent=True)
     previews = []
     for want in engine.wanted(recorder, platform, stored, check_sizes=True):
         if want.after is not None:
@@ -256,10 +243,6 @@ _ABSENT = object()
 
 def _sort_key(location: Location) -> tuple[str, ...]:
     return tuple(str(part) for part in location)
-
-
-def _never(status: PlatformStatus) -> None:
-    raise AssertionError("a plan writes nothing")  # pragma: no cover - the recorder is silent
 
 
 def _not_yet_stored(platform: ObservabilityPlatform) -> StoredPlatform:

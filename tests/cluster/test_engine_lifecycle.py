@@ -20,6 +20,7 @@ import pytest
 import yaml
 from kubernetes import client
 
+from shared.engine.outcome import Outcome
 from shared.engine.resource import read_platform
 from shared.helm import HelmClient, KubeTarget
 from shared.helm.releases import ReleaseState
@@ -172,29 +173,50 @@ def test_an_unreachable_api_server_is_a_transient_outcome(
     assert "cannot be reached" in outcome.message
 
 
+def everything_said(
+    engine: Engine,
+    namespace: str,
+    outcome: Outcome,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> list[str]:
+    """What a reconcile told anyone: its outcome, the status, the Events, logs and output."""
+    return [
+        json.dumps(outcome.to_json()),
+        engine.status(namespace).model_dump_json(),
+        json.dumps(engine.events(namespace)),
+        caplog.text,
+        *capsys.readouterr(),
+    ]
+
+
+@pytest.mark.parametrize("shape", ["one-value", "yaml-document"])
 def test_a_secret_that_a_failing_chart_echoes_appears_nowhere(
     engine: Engine,
     namespace: str,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
+    shape: str,
 ) -> None:
     secret = f"s3cr3t-{uuid.uuid4().hex}"
+    # The Secret's key holds the value alone (placed with targetPath), or a YAML document of
+    # values one of which is the secret: either way, each value is scrubbed on its own.
+    if shape == "one-value":
+        key, content = "value", secret
+        entry = {"kind": "Secret", "name": "echo", "key": key, "targetPath": "failWith"}
+    else:
+        key, content = "values.yaml", f"server:\n  retention: 2d\nfailWith: {secret}\n"
+        entry = {"kind": "Secret", "name": "echo"}
     engine.access.core.create_namespaced_secret(
         namespace,
         client.V1Secret(
             metadata=client.V1ObjectMeta(name="echo"),
-            data={"value": base64.b64encode(secret.encode()).decode()},
+            data={key: base64.b64encode(content.encode()).decode()},
         ),
     )
     spec = platform(
         namespace,
-        prometheus={
-            **SMALL_PROMETHEUS,
-            "valuesFrom": [
-                {"kind": "Secret", "name": "echo", "key": "value", "targetPath": "failWith"}
-            ],
-            "remediation": {"retries": 0},
-        },
+        prometheus={**SMALL_PROMETHEUS, "valuesFrom": [entry], "remediation": {"retries": 0}},
     )
     caplog.set_level(logging.DEBUG)
 
@@ -203,55 +225,7 @@ def test_a_secret_that_a_failing_chart_echoes_appears_nowhere(
     assert outcome.result == "failed", outcome
     record = engine.status(namespace).components["prometheus"]
     assert "refusing to render with failWith=***" in record.last_failure
-    said = [
-        json.dumps(outcome.to_json()),
-        engine.status(namespace).model_dump_json(),
-        json.dumps(engine.events(namespace)),
-        caplog.text,
-        *capsys.readouterr(),
-    ]
-    for text in said:
-        assert secret not in text
-
-
-def test_a_value_of_a_yaml_secret_that_a_failing_chart_echoes_appears_nowhere(
-    engine: Engine,
-    namespace: str,
-    caplog: pytest.LogCaptureFixture,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    secret = f"s3cr3t-{uuid.uuid4().hex}"
-    document = f"server:\n  retention: 2d\nfailWith: {secret}\n"
-    engine.access.core.create_namespaced_secret(
-        namespace,
-        client.V1Secret(
-            metadata=client.V1ObjectMeta(name="echo"),
-            data={"values.yaml": base64.b64encode(document.encode()).decode()},
-        ),
-    )
-    spec = platform(
-        namespace,
-        prometheus={
-            **SMALL_PROMETHEUS,
-            "valuesFrom": [{"kind": "Secret", "name": "echo"}],
-            "remediation": {"retries": 0},
-        },
-    )
-    caplog.set_level(logging.DEBUG)
-
-    outcome = engine.apply(spec)
-
-    assert outcome.result == "failed", outcome
-    record = engine.status(namespace).components["prometheus"]
-    assert "refusing to render with failWith=***" in record.last_failure
-    said = [
-        json.dumps(outcome.to_json()),
-        engine.status(namespace).model_dump_json(),
-        json.dumps(engine.events(namespace)),
-        caplog.text,
-        *capsys.readouterr(),
-    ]
-    for text in said:
+    for text in everything_said(engine, namespace, outcome, caplog, capsys):
         assert secret not in text
 
 
@@ -284,14 +258,7 @@ def test_a_valuesfrom_secret_that_is_not_yaml_is_refused_for_good_quoting_nothin
     )
     assert not any("install" in run or "upgrade" in run for run in engine.helm_runs())
     assert engine.release(namespace, "obs-prometheus").state is ReleaseState.ABSENT
-    said = [
-        json.dumps(outcome.to_json()),
-        engine.status(namespace).model_dump_json(),
-        json.dumps(engine.events(namespace)),
-        caplog.text,
-        *capsys.readouterr(),
-    ]
-    for text in said:
+    for text in everything_said(engine, namespace, outcome, caplog, capsys):
         assert "hunter2" not in text
 
 

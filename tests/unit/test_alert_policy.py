@@ -65,6 +65,13 @@ def record(**fields: Any) -> ComponentStatus:
             None,
             "before gunj's last change",
         ),
+        (
+            "began within the same second (a start given in whole seconds)",
+            alert(after=-timedelta(milliseconds=900)),
+            record(),
+            3,
+            "rolling back",
+        ),
         ("resolved", alert(firing=False), record(), None, "resolved"),
         (
             "no older verified revision",
