@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,9 @@ def handler_overhead(running: localstack.Stack, calls: int) -> tuple[float, floa
 
         Reconciler.apply = timed  # type: ignore[method-assign]
         data = yaml.safe_dump(SPEC).encode()
-        first = _Event("bench-0", data, {"cluster": "local"})
+        # Message ids of this run only: a platform left by an earlier run has seen "bench-0".
+        run = uuid.uuid4().hex[:8]
+        first = _Event(f"bench-{run}-0", data, {"cluster": "local"})
         with contextlib.redirect_stdout(io.StringIO()):
             outcome = reconcile.handle(first, env)  # installs, and warms the instance
         if outcome["result"] != "ready":
@@ -136,7 +139,7 @@ def handler_overhead(running: localstack.Stack, calls: int) -> tuple[float, floa
         with contextlib.redirect_stdout(io.StringIO()):
             for call in range(1, calls + 1):
                 started = time.perf_counter()
-                reconcile.handle(_Event(f"bench-{call}", data, {"cluster": "local"}), env)
+                reconcile.handle(_Event(f"bench-{run}-{call}", data, {"cluster": "local"}), env)
                 totals.append(time.perf_counter() - started)
         overheads = [total - engine for total, engine in zip(totals, engine_times, strict=True)]
         return (
