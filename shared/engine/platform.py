@@ -289,8 +289,14 @@ class Reconciler:
             return duplicate
         changed = stored is None or self._spec_changed(stored, platform, generation)
         if stored is None or changed:
+            # A spec without a generation (a person's `gunj apply`) keeps the one the cluster
+            # has: dropping it would let an older Pub/Sub generation through afterwards.
+            known = stored.published_generation if stored is not None else None
             stored = apply_platform(
-                self.access, platform, generation=generation, source=request.source
+                self.access,
+                platform,
+                generation=generation if generation is not None else known,
+                source=request.source,
             )
         recorder = self.recorder(stored, paused=platform.spec.paused, lease=lease)
         if platform.spec.paused:

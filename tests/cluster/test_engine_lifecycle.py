@@ -142,6 +142,9 @@ def test_a_spec_older_than_the_clusters_is_ignored_and_reported(
 ) -> None:
     newer = platform(namespace, prometheus=SMALL_PROMETHEUS)
     assert engine.apply(newer, generation=3).result == "ready"
+    # A person's apply carries no generation: it is applied, and the cluster's stays.
+    by_hand = platform(namespace, prometheus={**SMALL_PROMETHEUS, "retention": "2d"})
+    assert engine.apply(by_hand).result == "ready"
     engine.helm_runs()
     older = platform(namespace, prometheus={**SMALL_PROMETHEUS, "retention": "1d"})
 
@@ -152,8 +155,8 @@ def test_a_spec_older_than_the_clusters_is_ignored_and_reported(
     assert engine.helm_runs() == []
     stored = read_platform(engine.access, namespace, "obs")
     assert stored is not None and stored.published_generation == 3
-    assert "retention" not in stored.spec["prometheus"]
-    assert engine.release(namespace, "obs-prometheus").revision == 1
+    assert stored.spec["prometheus"]["retention"] == "2d"
+    assert engine.release(namespace, "obs-prometheus").revision == 2
 
 
 def test_an_unreachable_api_server_is_a_transient_outcome(
