@@ -19,22 +19,27 @@ PERMANENT, TRANSIENT = 1, 3
 
 
 def run_cluster_plan(platform: ObservabilityPlatform, cluster: str, output: str) -> int:
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
     from ..engine.preview import preview
     from .target import reconciler
 
     where = f"{platform.metadata.namespace}/{platform.metadata.name}"
+    engine = reconciler(cluster)  # an unknown cluster or no connection: reported by main
     try:
-        engine = reconciler(cluster)
         previews = preview(engine, platform)
+    except (ApiException, HTTPError, OSError) as error:
+        failure = api_error(error, f"reading {where} from {cluster}")
     except GunjError as error:
-        return _failed(f"{where} on {cluster}: {error}", error.transient)
-    except Exception as error:  # the Kubernetes client's own exceptions
-        if not (type(error).__module__.startswith(("kubernetes", "urllib3"))) and not isinstance(
-            error, OSError
-        ):
-            raise
-        typed = api_error(error, f"reading {where} from {cluster}")
-        return _failed(str(typed), typed.transient)
+        failure = error
+    else:
+        return _show(previews, where, cluster, output)
+    # Scrubbed as an apply's outcome is: the plan read the same Secrets and credentials.
+    return _failed(engine.redactor(f"{where} on {cluster}: {failure}"), failure.transient)
+
+
+def _show(previews: list[ComponentPreview], where: str, cluster: str, output: str) -> int:
     if output == "json":
         document = {
             "platform": where,

@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..helm.releases import ReleaseState
-from ..values.build import PlatformContext
-from ..values.plan import plan_component
+from ..values.plan import ComponentPlan, plan_platform
 from ..values.problems import format_path
 from ..values.spec.common import ValuesFrom
 from .record import Recorder
@@ -93,11 +92,12 @@ def preview(engine: Reconciler, platform: ObservabilityPlatform) -> list[Compone
     namespace, name = platform.metadata.namespace, platform.metadata.name
     stored = read_platform(engine.access, namespace, name) or _not_yet_stored(platform)
     recorder = engine.recorder(stored, paused=False, silent=True)
+    held = _held_plans(stored)
     previews = []
     for want in engine.wanted(recorder, platform, stored, check_sizes=True):
         if want.after is not None:
             continue  # the old form of a switching component: removed once the new one is ready
-        previews.append(_component(engine, platform, stored, recorder, want))
+        previews.append(_component(engine, platform, stored, recorder, want, held=held))
     return previews
 
 
@@ -107,6 +107,8 @@ def _component(
     stored: StoredPlatform,
     recorder: Recorder,
     want: Wanted,
+    *,
+    held: Mapping[str, ComponentPlan],
 ) -> ComponentPreview:
     record = recorder.component(want.component)
     _, decision = want.judge(want.first, record, platform=stored.name, now=engine.clock())
@@ -120,7 +122,7 @@ def _component(
             want.desired.values,
             secret_paths,
             engine.redactor,
-            known=_spec_values(stored, want.component, want.backend.mode),
+            known=_spec_values(held.get(want.component), want.backend.mode),
         )
     present = want.first.state is not ReleaseState.ABSENT
     return ComponentPreview(
@@ -143,17 +145,22 @@ def _deployed_values(want: Wanted) -> Mapping[str, Any]:
     return config if isinstance(config, dict) else {}
 
 
-def _spec_values(stored: StoredPlatform, component: str, mode: str) -> Mapping[str, Any]:
+def _held_plans(stored: StoredPlatform) -> dict[str, ComponentPlan]:
+    """The plan of each component of the spec the cluster holds (none for a new platform)."""
+    if not stored.uid:
+        return {}
+    try:
+        return {plan.component: plan for plan in plan_platform(platform_of(stored))}
+    except ValueError:  # a spec this version of gunj reads otherwise
+        return {}
+
+
+def _spec_values(plan: ComponentPlan | None, mode: str) -> Mapping[str, Any]:
     """What the spec the cluster holds gives the component, without its valuesFrom sources.
     A deployed value is shown only where it is this: anyone who can read the platform sees it.
     Anything else the release holds may have come from a Secret since changed or no longer
     named, which nothing here can recognise."""
-    if not stored.uid:
-        return {}
-    try:
-        held = platform_of(stored)
-        plan = plan_component(held, component, PlatformContext.of(held))
-    except (ValueError, KeyError):  # a spec this version of gunj reads otherwise
+    if plan is None:
         return {}
     return plan.literal_complete_values([]) if mode == "native" else plan.complete_values([])
 
@@ -169,24 +176,17 @@ def _secret_paths(
             continue
         shown = f"<from {reference.describe()}, valuesFrom[{index}]>"
         for layer in sources.values([reference]).layers:
-            found |= {location: shown for location in _leaves(layer)}
+            found |= {location: shown for location, _ in _leaves(layer)}
     return found
 
 
-def _leaves(node: Any, location: Location = ()) -> Iterator[Location]:
-    """The locations of a document's leaves: scalars, lists and empty mappings."""
+def _leaves(node: Any, location: Location = ()) -> Iterator[tuple[Location, Any]]:
+    """A document's leaves (scalars, lists and empty mappings), each with its location."""
     if isinstance(node, dict) and node:
         for key, value in node.items():
             yield from _leaves(value, (*location, str(key)))
     else:
-        yield location
-
-
-def _value_at(document: Mapping[str, Any], location: Location) -> Any:
-    node: Any = document
-    for part in location:
-        node = node[part]
-    return node
+        yield location, node
 
 
 def _secret_source(location: Location, secret_paths: Mapping[Location, str]) -> str | None:
@@ -215,9 +215,7 @@ def value_changes(
     """The leaves that differ between what a release holds and what is wanted, in order. A
     wanted leaf that a secret source sets (or that sits inside one) is shown as the source's
     reference; a deployed leaf only where ``known`` (the spec the cluster holds) gives it."""
-    before = {location: _value_at(deployed, location) for location in _leaves(deployed)}
-    after = {location: _value_at(wanted, location) for location in _leaves(wanted)}
-    public = {location: _value_at(known, location) for location in _leaves(known)}
+    before, after, public = dict(_leaves(deployed)), dict(_leaves(wanted)), dict(_leaves(known))
     changes = []
     for location in sorted(before.keys() | after.keys(), key=_sort_key):
         old, new = before.get(location, _ABSENT), after.get(location, _ABSENT)
