@@ -4,15 +4,17 @@ second, then less often, so a long wait costs the API server about one request a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 FIRST = 0.05
 LONGEST = 1.0
 
 
-def pauses() -> Iterator[float]:
-    """Seconds to sleep before each next look: 0.05, 0.1, 0.2, ... up to 1."""
+def pauses(deadline: float) -> Iterator[float]:
+    """Seconds to sleep before each next look: 0.05, 0.1, 0.2, ... up to 1, and never past
+    ``deadline`` (a time.monotonic())."""
     pause = FIRST
     while True:
-        yield pause
+        yield min(pause, max(deadline - time.monotonic(), 0.0))
         pause = min(pause * 2, LONGEST)

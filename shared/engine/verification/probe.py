@@ -166,7 +166,7 @@ def _wait(
 ) -> ProbeResult:
     deadline = time.monotonic() + timeout
     phase = "Pending"
-    pause = pauses()
+    pause = pauses(deadline)
     while time.monotonic() < deadline:
         pod = access.core.read_namespaced_pod_status(name, namespace)
         phase = (pod.status.phase if pod.status else None) or "Pending"
@@ -175,7 +175,7 @@ def _wait(
         if phase == "Failed":
             reason = _termination(pod)
             return ProbeResult(False, f"probe of {url} failed{reason}")
-        time.sleep(min(next(pause), max(deadline - time.monotonic(), 0)))
+        time.sleep(next(pause))
     return ProbeResult(False, f"probe of {url} did not finish within {int(timeout)}s ({phase})")
 
 

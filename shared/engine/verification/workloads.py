@@ -102,7 +102,7 @@ def _not_ready(  # noqa: PLR0911 - one answer per kind and condition
 def wait_ready(access: ClusterAccess, found: list[Workload], timeout: float) -> tuple[bool, str]:
     """Wait until every workload is ready; (ready, what was found)."""
     deadline = time.monotonic() + timeout
-    pause = pauses()
+    pause = pauses(deadline)
     while True:
         waiting = dict(_pending(access, found))
         if not waiting:
@@ -112,7 +112,7 @@ def wait_ready(access: ClusterAccess, found: list[Workload], timeout: float) -> 
                 f"{workload.describe()}: {why}{_held_by(access, workload)}"
                 for workload, why in waiting.items()
             )
-        time.sleep(min(next(pause), max(deadline - time.monotonic(), 0)))
+        time.sleep(next(pause))
 
 
 def _pending(access: ClusterAccess, found: list[Workload]) -> Iterator[tuple[Workload, str]]:
