@@ -39,7 +39,7 @@ from ..native.store import NativeStore
 from ..redaction import Redactor
 from ..values.limits import oversized_objects
 from ..values.names import release_name
-from ..values.plan import ComponentPlan, plan_platform
+from ..values.plan import ComponentPlan, plan_platform, spec_mode
 from ..values.spec import COMPONENTS, ObservabilityPlatform
 from ..values.spec.platform import API_VERSION, KIND
 from ..values.spec.status import HandledMessage, PlatformStatus
@@ -415,7 +415,7 @@ class Reconciler:
                 return self.redactor(str(error))
             return None
 
-        explicit = bool(plan.spec.mode or platform.spec.global_.mode)
+        explicit = spec_mode(platform, plan.spec) is not None
         return choose_mode(
             plan.mode,
             explicit,

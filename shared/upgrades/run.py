@@ -19,7 +19,7 @@ from ..errors import GunjError
 from ..kube import ClusterAccess
 from ..kube.errors import api_error
 from ..values.build import PlatformContext
-from ..values.plan import plan_component
+from ..values.plan import plan_component, spec_mode
 from ..values.spec.status import UpgradeProposal
 from ..versions import InvalidVersion, parse_version
 from .catalog import RunCatalog
@@ -108,8 +108,7 @@ def check_platform(
     for component in platform.spec.enabled():
         plan = plan_component(platform, component, context)
         record = stored.status.components.get(component)
-        spec = platform.spec.component(component)
-        if record is not None and not (spec and spec.mode) and not platform.spec.global_.mode:
+        if record is not None and spec_mode(platform, plan.spec) is None:
             # The process's default mode picks a form for new components only: an installed
             # one keeps its form unless the spec names another (as reconcile decides).
             plan = replace(plan, mode=record.mode)

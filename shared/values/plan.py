@@ -126,8 +126,14 @@ def _position(error: yaml.YAMLError, content: str) -> str:
     return ""
 
 
+def spec_mode(platform: ObservabilityPlatform, spec: ComponentSpec) -> Mode | None:
+    """The mode the spec names for a component (its own, else the platform's); None leaves it
+    to the process default, which picks the form of a new component only."""
+    return spec.mode or platform.spec.global_.mode
+
+
 def resolve_mode(platform: ObservabilityPlatform, spec: ComponentSpec) -> Mode:
-    mode = spec.mode or platform.spec.global_.mode or os.environ.get(DEFAULT_MODE_VARIABLE)
+    mode = spec_mode(platform, spec) or os.environ.get(DEFAULT_MODE_VARIABLE)
     return "native" if mode == "native" else "helm"
 
 
