@@ -1,26 +1,20 @@
-"""A typed client over the real Helm command line, for Helm 3.17+ and Helm 4 alike.
+"""Helm's command line, typed: the arguments of each operation, for Helm 3.17+ and Helm 4 alike,
+and Helm's output decoded into models. Running the process is :mod:`.process`'s.
 
-Why a thin wrapper of our own rather than pyhelm3: pyhelm3 is asyncio-only (the functions and the
-CLI are synchronous), targets Helm 3's flags only, and maps every failure to one error type. The
-engine needs Helm 4's dialect (``--rollback-on-failure``, wait strategies, server-side apply),
-errors typed by cause so Pub/Sub can retry transient ones, and secrets kept out of argv and out of
-error messages. The wrapper stays small: arguments are lists (never a shell), values travel in a
-private temporary file, timeouts are real durations, and every call names its kubeconfig, context
-and namespace explicitly.
+Why a thin client of our own rather than pyhelm3: pyhelm3 is asyncio-only (the functions and the
+CLI are synchronous) and speaks Helm 3's flags (``--atomic``, ``--wait``). It does give some
+failures a type of their own by what stderr says (connection, chart or release not found,
+render failure, invalid or existing resource, cancelled), but none says whether trying again can
+help: a locked release or a timeout is its base ``Error``, and each message is Helm's stderr as
+it was. The engine needs Helm 4's dialect (``--rollback-on-failure``, wait strategies,
+server-side apply), errors typed by transient or permanent cause so Pub/Sub retries only what
+can succeed later, and secrets kept out of argv and out of error messages.
 
-Pinning: Helm runs with an environment of the client's own. ``KUBECONFIG``, ``HELM_DRIVER`` and
-every other ``HELM_*`` variable of the caller are dropped, so a person's shell or a function's
-configuration can never point a call at another cluster, storage driver or repository cache.
-
-Deadlines: Helm applies ``--timeout`` to each phase of an operation (every hook, the wait),
-so one operation may run for a multiple of it. Here a call's ``timeout`` is the whole
-operation's: the process is asked to stop (SIGTERM, on which Helm marks a cancelled install or
-upgrade failed) when it passes, and killed :data:`STOP_GRACE` later. Installs and upgrades carry
-the moment after which no Helm process of theirs can still run as the release label
-:data:`DEADLINE_LABEL`, so a later reconcile can tell a live operation from a dead one's lock. A
-Helm process also gets SIGTERM when the Python process that started it dies: it is started
-through util-linux's ``setpriv --pdeathsig`` where that exists (not through a ``preexec_fn``,
-which would run Python between fork and exec, unsafe in a process with gRPC's threads).
+The client stays small: arguments are lists (never a shell), values travel in a private
+temporary file, timeouts are real durations, and every call names its kubeconfig, context and
+namespace explicitly. Installs and upgrades share one set of options (:class:`ChangeOptions`)
+and carry the moment after which no Helm process of theirs can still run as the release label
+:data:`DEADLINE_LABEL`, so a later reconcile can tell a live operation from a dead one's lock.
 
 Secrets: every error message is scrubbed by the client's :class:`~shared.redaction.Redactor`,
 shared with the rest of a reconcile; callers add what they learn, and no call can forget to.
@@ -28,28 +22,21 @@ shared with the rest of a reconcile; callers add what they learn, and no call ca
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import os
-import shutil
-import signal
-import subprocess
 import tempfile
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import yaml
 
-from ..cache import cache_root
 from ..redaction import Redactor
 from .binary import HelmBinary
-from .errors import HelmTimeout, TestFailed, classify
+from .errors import HelmTimeout, TestFailed
 from .models import (
     ChartReference,
     ListedRelease,
@@ -59,18 +46,30 @@ from .models import (
     TestOutcome,
     TestRun,
 )
+from .process import (
+    DEFAULT_TIMEOUT,
+    STOP_GRACE,
+    helm_environment,
+    helm_timeout,
+    latest_end,
+    run_helm,
+)
+
+# STOP_GRACE and latest_end are .process's; the engine (context.py, backends/native.py) imports
+# them from here.
+__all__ = [
+    "DEADLINE_LABEL",
+    "STOP_GRACE",
+    "ChangeKeywords",
+    "ChangeOptions",
+    "HelmClient",
+    "KubeTarget",
+    "latest_end",
+]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = timedelta(minutes=5)
-# Helm's own --timeout gets this head start on the deadline, so a plain timeout is reported in
-# Helm's words rather than cut off.
-HELM_MARGIN = timedelta(seconds=5)
-# After SIGTERM, the time Helm has to record the cancelled operation before it is killed.
-STOP_GRACE = timedelta(seconds=15)
 DEADLINE_LABEL = "gunj.io/deadline"
-# Variables of the caller's environment that would redirect Helm elsewhere.
-_LEAKING = ("KUBECONFIG",)
 
 
 @dataclass(frozen=True)
@@ -90,30 +89,38 @@ class KubeTarget:
         return flags
 
 
-def helm_timeout(timeout: timedelta) -> str:
-    """Helm's own ``--timeout`` for an operation that must end within ``timeout``."""
-    return go_duration(max(timeout - HELM_MARGIN, timeout / 2))
+@dataclass(frozen=True)
+class ChangeOptions:
+    """How an install or an upgrade runs: the options the two share."""
+
+    values: Mapping[str, Any] | None = None
+    """The complete values, in a private file (``--values``), never on the command line."""
+    timeout: timedelta = DEFAULT_TIMEOUT
+    """The whole operation's deadline, hooks included (see :mod:`.process`)."""
+    wait: bool = True
+    """Wait for the release's resources to be ready (the major's wait flags)."""
+    rollback_on_failure: bool = False
+    """Helm 3's ``--atomic``, Helm 4's ``--rollback-on-failure``."""
+    no_hooks: bool = False
+    labels: Mapping[str, str] | None = None
+    """Release labels; :data:`DEADLINE_LABEL` is always added."""
+    description: str | None = None
+    secrets: Iterable[str] = ()
+    """Strings to scrub from any error message, added to the client's redactor."""
 
 
-def go_duration(duration: timedelta) -> str:
-    milliseconds = int(duration.total_seconds() * 1000)
-    if milliseconds <= 0:
-        raise ValueError(f"timeout must be positive, got {duration}")
-    return f"{milliseconds}ms"
+class ChangeKeywords(TypedDict, total=False):
+    """:class:`ChangeOptions` as keyword arguments of :meth:`HelmClient.install` and
+    :meth:`HelmClient.upgrade` (a unit test holds the two to the same names)."""
 
-
-@functools.cache
-def _die_with_parent() -> list[str]:
-    """A prefix that makes Linux send the Helm process SIGTERM when gunj dies, so no Helm
-    outlives the reconcile (and the Lease) that started it; none where setpriv is missing."""
-    setpriv = shutil.which("setpriv")
-    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
-
-
-def latest_end(timeout: timedelta, started: float | None = None) -> int:
-    """The Unix time after which a Helm operation started now with ``timeout`` cannot run."""
-    started = time.time() if started is None else started
-    return int(started + (timeout + STOP_GRACE).total_seconds()) + 1
+    values: Mapping[str, Any] | None
+    timeout: timedelta
+    wait: bool
+    rollback_on_failure: bool
+    no_hooks: bool
+    labels: Mapping[str, str] | None
+    description: str | None
+    secrets: Iterable[str]
 
 
 @dataclass
@@ -136,20 +143,8 @@ class HelmClient:
     # --- plumbing ----------------------------------------------------------------------------
 
     def environment(self) -> dict[str, str]:
-        """The environment Helm runs in: the caller's, without anything that would point Helm
-        elsewhere, and Helm homes and storage driver of the client's own."""
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in _LEAKING and not key.startswith("HELM_")
-        }
-        env.update(self.extra_env)
-        home = self.home if self.home is not None else cache_root() / "helm"
-        env["HELM_CACHE_HOME"] = str(home / "cache")
-        env["HELM_CONFIG_HOME"] = str(home / "config")
-        env["HELM_DATA_HOME"] = str(home / "data")
-        env["HELM_DRIVER"] = "secret"
-        return env
+        """The pinned environment Helm runs in (:func:`.process.helm_environment`)."""
+        return helm_environment(self.home, self.extra_env)
 
     def run(
         self,
@@ -159,39 +154,16 @@ class HelmClient:
         secrets: Iterable[str] = (),
     ) -> str:
         """Run Helm for at most ``timeout``; return stdout or raise the typed error for its
-        stderr, with every known secret scrubbed."""
+        stderr, with ``secrets`` and every secret known before scrubbed."""
         self.redactor.add(*secrets)
-        command = [str(self.binary.path), *args]
         log.debug("helm %s", " ".join(args))
-        process = subprocess.Popen(
-            [*_die_with_parent(), *command],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        return run_helm(
+            self.binary.path,
+            args,
             env=self.environment(),
+            timeout=timeout,
+            redactor=self.redactor,
         )
-        try:
-            stdout, stderr = process.communicate(timeout=timeout.total_seconds())
-        except subprocess.TimeoutExpired:
-            stderr = self._stop(process)
-            detail = f": {self.redactor(stderr.strip().splitlines()[-1])}" if stderr.strip() else ""
-            raise HelmTimeout(
-                f"helm {args[0]} did not finish within {timeout} and was stopped{detail}",
-                command=command,
-            ) from None
-        if process.returncode != 0:
-            raise classify(self.redactor(stderr), command=command)
-        return stdout
-
-    @staticmethod
-    def _stop(process: subprocess.Popen[str]) -> str:
-        process.send_signal(signal.SIGTERM)
-        try:
-            _, stderr = process.communicate(timeout=STOP_GRACE.total_seconds())
-        except subprocess.TimeoutExpired:
-            process.kill()
-            _, stderr = process.communicate()
-        return stderr or ""
 
     def _json(
         self,
@@ -228,30 +200,12 @@ class HelmClient:
         chart: ChartReference,
         target: KubeTarget,
         *,
-        values: Mapping[str, Any] | None = None,
-        timeout: timedelta = DEFAULT_TIMEOUT,
-        wait: bool = True,
-        rollback_on_failure: bool = False,
-        no_hooks: bool = False,
         create_namespace: bool = False,
-        labels: Mapping[str, str] | None = None,
-        description: str | None = None,
-        secrets: Iterable[str] = (),
+        **options: Unpack[ChangeKeywords],
     ) -> Release:
-        return self._change(
-            ["install", release],
-            chart,
-            target,
-            values=values,
-            timeout=timeout,
-            wait=wait,
-            rollback_on_failure=rollback_on_failure,
-            no_hooks=no_hooks,
-            labels=labels,
-            description=description,
-            secrets=secrets,
-            extra=["--create-namespace"] if create_namespace else [],
-        )
+        """``helm install``; ``options`` are :class:`ChangeOptions`."""
+        extra = ["--create-namespace"] if create_namespace else []
+        return self._change(["install", release], chart, target, ChangeOptions(**options), extra)
 
     def upgrade(
         self,
@@ -259,47 +213,21 @@ class HelmClient:
         chart: ChartReference,
         target: KubeTarget,
         *,
-        values: Mapping[str, Any] | None = None,
-        timeout: timedelta = DEFAULT_TIMEOUT,
-        wait: bool = True,
-        rollback_on_failure: bool = False,
-        no_hooks: bool = False,
         install: bool = False,
-        labels: Mapping[str, str] | None = None,
-        description: str | None = None,
-        secrets: Iterable[str] = (),
+        **options: Unpack[ChangeKeywords],
     ) -> Release:
+        """``helm upgrade`` (``--install``: install it if absent); ``options`` are
+        :class:`ChangeOptions`."""
         # --reset-values: the desired values are complete; nothing may linger from before.
         extra = ["--reset-values"] + (["--install"] if install else [])
-        return self._change(
-            ["upgrade", release],
-            chart,
-            target,
-            values=values,
-            timeout=timeout,
-            wait=wait,
-            rollback_on_failure=rollback_on_failure,
-            no_hooks=no_hooks,
-            labels=labels,
-            description=description,
-            secrets=secrets,
-            extra=extra,
-        )
+        return self._change(["upgrade", release], chart, target, ChangeOptions(**options), extra)
 
     def _change(
         self,
         verb: list[str],
         chart: ChartReference,
         target: KubeTarget,
-        *,
-        values: Mapping[str, Any] | None,
-        timeout: timedelta,
-        wait: bool,
-        rollback_on_failure: bool,
-        no_hooks: bool,
-        labels: Mapping[str, str] | None,
-        description: str | None,
-        secrets: Iterable[str],
+        options: ChangeOptions,
         extra: list[str],
     ) -> Release:
         args = [
@@ -307,21 +235,23 @@ class HelmClient:
             *self._chart_flags(chart),
             *target.flags(),
             "--timeout",
-            helm_timeout(timeout),
-            *self.binary.wait_flags(wait),
+            helm_timeout(options.timeout),
+            *self.binary.wait_flags(options.wait),
             *extra,
         ]
-        if rollback_on_failure:
+        if options.rollback_on_failure:
             args.append(self.binary.rollback_on_failure_flag())
-        if no_hooks:
+        if options.no_hooks:
             args.append("--no-hooks")
-        labels = {**(labels or {}), DEADLINE_LABEL: str(latest_end(timeout))}
+        labels = {**(options.labels or {}), DEADLINE_LABEL: str(latest_end(options.timeout))}
         args += ["--labels", ",".join(f"{k}={v}" for k, v in sorted(labels.items()))]
-        if description:
-            args += ["--description", description]
-        with self._values_file(values or {}) as values_path:
+        if options.description:
+            args += ["--description", options.description]
+        with self._values_file(options.values or {}) as values_path:
             data = self._json(
-                [*args, "--values", str(values_path)], timeout=timeout, secrets=secrets
+                [*args, "--values", str(values_path)],
+                timeout=options.timeout,
+                secrets=options.secrets,
             )
         return Release.model_validate(data)
 

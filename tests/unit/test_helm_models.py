@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from shared.helm import ChartReference, KubeTarget, ReleaseStatus, Revision
-from shared.helm.client import go_duration
+from shared.helm.client import ChangeKeywords, ChangeOptions
 from shared.helm.models import Release
+from shared.helm.process import go_duration
 from shared.redaction import scrub
 
 
@@ -96,6 +98,10 @@ def test_durations_are_real_go_durations() -> None:
     assert go_duration(timedelta(milliseconds=1500)) == "1500ms"
     with pytest.raises(ValueError, match="must be positive"):
         go_duration(timedelta(0))
+
+
+def test_install_and_upgrade_take_every_change_option_by_keyword() -> None:
+    assert ChangeKeywords.__optional_keys__ == {option.name for option in fields(ChangeOptions)}
 
 
 def test_scrub_hides_every_secret_including_overlapping_ones() -> None:
