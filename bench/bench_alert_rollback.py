@@ -38,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shared.cli.local import register
 from shared.clusters import current_context_of
-from shared.engine.platform import Reconciler, Request
+from shared.engine.reconciler import Reconciler
+from shared.engine.request import Request
 from shared.engine.settings import EngineSettings
 from shared.handlers import topics as names
 from shared.helm.releases import ReleaseStore

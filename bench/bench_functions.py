@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from shared.clusters import current_context_of  # noqa: E402
-from shared.engine.platform import Reconciler  # noqa: E402
+from shared.engine.reconciler import Reconciler  # noqa: E402
 from shared.handlers import topics  # noqa: E402
 from shared.kube import ClusterAccess  # noqa: E402
 from shared.localstack import serving  # noqa: E402

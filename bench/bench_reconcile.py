@@ -44,16 +44,18 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from shared.cli.local import register
-from shared.engine.actions import RUNNERS, ActionResult, Step
+from shared.engine.action import ActionResult
+from shared.engine.actions import RUNNERS, Step
 from shared.engine.context import EngineContext
-from shared.engine.platform import Reconciler, Request
+from shared.engine.reconciler import Reconciler
+from shared.engine.request import Request
 from shared.engine.settings import EngineSettings
 from shared.helm.client import HelmClient
 from shared.helm.repositories import RepositorySettings
 from shared.kube import ClusterAccess
+from shared.kube.errors import ApiError
 from shared.localstack import stack as localstack
 from shared.values.plan import plan_platform
 from shared.values.spec import ObservabilityPlatform
@@ -282,7 +284,7 @@ def delete_namespaces(access: ClusterAccess, namespaces: Sequence[str]) -> None:
         while time.monotonic() < deadline:
             try:
                 access.core.read_namespace(namespace)
-            except ApiException as error:
+            except ApiError as error:
                 if error.status == 404:
                     break
                 raise

@@ -13,7 +13,8 @@ from typing import Any
 import yaml
 
 from shared.clusters import current_context_of
-from shared.engine.platform import Reconciler, Request
+from shared.engine.reconciler import Reconciler
+from shared.engine.request import Request
 from shared.engine.resource import read_platform
 from shared.engine.settings import EngineSettings
 from shared.helm import HelmClient

@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..errors import GunjError
-from ..kube.errors import api_error
+from ..kube.errors import ApiError
 
 if TYPE_CHECKING:
     from ..engine.preview import ComponentPreview
@@ -19,9 +19,6 @@ PERMANENT, TRANSIENT = 1, 3
 
 
 def run_cluster_plan(platform: ObservabilityPlatform, cluster: str, output: str) -> int:
-    from kubernetes.client.exceptions import ApiException
-    from urllib3.exceptions import HTTPError
-
     from ..engine.preview import preview
     from .target import reconciler
 
@@ -29,8 +26,8 @@ def run_cluster_plan(platform: ObservabilityPlatform, cluster: str, output: str)
     engine = reconciler(cluster)  # an unknown cluster or no connection: reported by main
     try:
         previews = preview(engine, platform)
-    except (ApiException, HTTPError, OSError) as error:
-        failure = api_error(error, f"reading {where} from {cluster}")
+    except ApiError as error:
+        failure: GunjError = error.doing(f"reading {where} from {cluster}")
     except GunjError as error:
         failure = error
     else:

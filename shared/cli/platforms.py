@@ -18,16 +18,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import HTTPError
-
 from ..clusters import RegistryError, UnknownCluster
 from ..engine.outcome import Outcome
-from ..engine.platform import Reconciler, Request
+from ..engine.quarantine import SHORT_DIGEST
+from ..engine.reconciler import Reconciler
+from ..engine.request import Request
 from ..engine.resource import StoredPlatform, list_platforms
-from ..engine.state import SHORT_DIGEST
-from ..kube.errors import api_error
+from ..kube.errors import ApiError
 from ..values.spec import COMPONENTS
+from ..values.spec.status import ComponentState
 from ..values.validation import InvalidPlatform, load_platform
 from .table import print_table
 from .target import reconciler
@@ -189,8 +188,8 @@ def _platforms(engine: Reconciler, namespace: str | None) -> list[StoredPlatform
     again later) for an API server that cannot be reached, 1 for one that refuses."""
     try:
         return list_platforms(engine.access, namespace)
-    except (ApiException, HTTPError, OSError) as error:
-        raise api_error(error, f"listing the platforms of cluster {engine.cluster!r}") from None
+    except ApiError as error:
+        raise error.doing(f"listing the platforms of cluster {engine.cluster!r}") from None
 
 
 def _split(platform: str) -> tuple[str | None, str]:
@@ -296,7 +295,7 @@ def print_status(platform: StoredPlatform) -> None:
                 str(component.last_good_revision or "-"),
                 verified,
                 _age(component.last_changed),
-                component.tests if component.state == "InSync" else component.message,
+                component.tests if component.state == ComponentState.IN_SYNC else component.message,
             )
         )
     print_table(rows)

@@ -18,7 +18,7 @@ from ..clusters import (
     current_context_of,
 )
 from ..engine.connect import reconciler_for
-from ..engine.platform import Reconciler
+from ..engine.reconciler import Reconciler
 from ..errors import GunjError
 from ..helm.repositories import RepositorySettings
 from ..kube import ClusterAccess

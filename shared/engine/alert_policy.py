@@ -18,6 +18,7 @@ from ..events.alerts import Alert
 from ..values.spec.status import ComponentStatus
 from ..values.types import go_duration_seconds
 from ..versions import InvalidVersion, parse_version
+from .remediation import rollback_target
 
 # How much earlier than gunj's change an alert may say it began and still be judged as after
 # it: Cloud Monitoring gives an incident's start in whole seconds, and the monitoring system's
@@ -40,14 +41,6 @@ def _window(bake_window: str) -> timedelta:
             head, rest = rest.split(unit, 1)
             seconds += float(head) * size
     return timedelta(seconds=seconds + (go_duration_seconds(rest) if rest else 0))
-
-
-def good_before(record: ComponentStatus, revision: int) -> int | None:
-    """The newest revision older than ``revision`` that passed verification."""
-    older = [r for r in record.good_revisions if r < revision]
-    if not older and record.last_good_revision is not None and record.last_good_revision < revision:
-        older = [record.last_good_revision]
-    return max(older) if older else None
 
 
 def _major(version: str | None) -> int | None:
@@ -93,7 +86,7 @@ def decide_on_alert(  # noqa: PLR0911 - every refusal says why
             f"(revision {record.changed_revision}): that change was rolled back or replaced "
             "already, nothing to undo",
         )
-    good = good_before(record, record.changed_revision)
+    good = rollback_target(record, record.changed_revision)
     if good is None:
         return AlertDecision(
             None,

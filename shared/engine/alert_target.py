@@ -25,20 +25,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import HTTPError
-
 from ..clusters import ClusterRegistry, UnknownCluster
 from ..errors import GunjError
 from ..events.alerts import Alert
 from ..helm.releases import ReleaseStore
 from ..kube import ClusterAccess
-from ..kube.errors import api_error
-from ..native.apply import HELM_RELEASE_ANNOTATION as RELEASE_ANNOTATION
-from ..native.render.naming import INSTANCE_LABEL as NATIVE_INSTANCE_LABEL
+from ..kube.errors import ApiError, ApiNotFound
+from ..labels import (
+    COMPONENT_LABEL,
+    NATIVE_INSTANCE_LABEL,
+    PLATFORM_LABEL,
+)
+from ..labels import HELM_RELEASE_ANNOTATION as RELEASE_ANNOTATION
 from ..native.store import OWNER as NATIVE_OWNER
 from ..values.spec import COMPONENTS
-from .state import COMPONENT_LABEL, PLATFORM_LABEL
 
 CLUSTER_LABELS = ("gunj_cluster", "cluster", "cluster_name")
 NAMESPACE_LABELS = ("namespace", "namespace_name", "kubernetes_namespace")
@@ -111,8 +111,8 @@ def find_target(
     namespace = space[1]
     try:
         return _in_cluster(alert, cluster, namespace, access_of(cluster))
-    except (ApiException, HTTPError, OSError) as error:
-        raise api_error(error, f"finding the component {alert.describe()} is about") from None
+    except ApiError as error:
+        raise error.doing(f"finding the component {alert.describe()} is about") from None
 
 
 def _in_cluster(alert: Alert, cluster: str, namespace: str, access: ClusterAccess) -> Target:
@@ -161,10 +161,8 @@ def _read(access: ClusterAccess, kind: str, namespace: str, name: str) -> Any:
         return None
     try:
         return readers[kind](name, namespace)
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise
+    except ApiNotFound:
+        return None
 
 
 def _release_up_the_owners(

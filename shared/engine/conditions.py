@@ -17,14 +17,13 @@ from datetime import datetime
 
 from ..values.spec import COMPONENTS
 from ..values.spec.status import (
+    ComponentState,
     ComponentStatus,
     Condition,
     ConditionType,
     Phase,
     PlatformStatus,
 )
-
-STUCK = {"Stalled", "Held", "Failed"}
 
 
 def set_condition(
@@ -60,19 +59,22 @@ def drop_condition(conditions: Iterable[Condition], kind: ConditionType) -> list
     return [c for c in conditions if c.type != kind]
 
 
+def _state(component: ComponentStatus) -> ComponentState | None:
+    # A status built by model_copy is not validated again: its state may still be the word.
+    return ComponentState(component.state) if component.state is not None else None
+
+
 def phase_of(components: dict[str, ComponentStatus], paused: bool, working: bool) -> Phase:
-    states = {c.state for c in components.values()}
+    states = {state for c in components.values() if (state := _state(c)) is not None}
     if paused:
         return "Paused"
-    if not components or states <= {"InSync"}:
+    if not components or all(_state(c) is ComponentState.IN_SYNC for c in components.values()):
         return "Ready"
-    if "Failed" in states and any(
-        c.state == "Failed" and c.revision is None for c in components.values()
-    ):
+    if any(_state(c) is ComponentState.FAILED and c.revision is None for c in components.values()):
         return "Failed"
-    if states & STUCK:
+    if any(state.stuck for state in states):
         return "Degraded"
-    if working or states & {"Progressing", "Locked"}:
+    if working or any(state.working for state in states):
         installing = any(c.revision is None for c in components.values())
         return "Installing" if installing else "Upgrading"
     return "Pending"
@@ -96,8 +98,9 @@ def summarize(
     components = _ordered(status.components)
     conditions = list(status.conditions)
     phase = phase_of(components, paused, working)
-    stuck = {name: c for name, c in components.items() if c.state in STUCK}
-    waiting = {n: c for n, c in components.items() if c.state not in {"InSync", "Removed"}}
+    stuck = {n: c for n, c in components.items() if (state := _state(c)) and state.stuck}
+    settled = {ComponentState.IN_SYNC, ComponentState.REMOVED}
+    waiting = {n: c for n, c in components.items() if _state(c) not in settled}
     if phase == "Ready":
         conditions = set_condition(
             conditions,
@@ -118,7 +121,8 @@ def summarize(
         )
     if stuck:
         detail = "; ".join(f"{n}: {c.message}" for n, c in stuck.items())
-        reason = "Held" if all(c.state == "Held" for c in stuck.values()) else "RetriesExceeded"
+        held = all(_state(c) is ComponentState.HELD for c in stuck.values())
+        reason = "Held" if held else "RetriesExceeded"
         conditions = set_condition(
             conditions, "Stalled", "True", reason, detail, now=now, generation=generation
         )

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from ..clusters import ClusterConnection, RegisteredCluster
 from ..helm.repositories import RepositorySettings
 from ..redaction import Redactor
-from .platform import Reconciler
+from .reconciler import Reconciler
 from .settings import EngineSettings
 
 

@@ -1,20 +1,20 @@
-"""What every step of a reconcile works with: the target cluster and namespace, Helm, the
-release store, charts, the redactor, the clock and the invocation's deadline."""
+"""What every step of a reconcile works with: the target cluster and namespace, Helm, charts,
+the redactor, the clock, the invocation's deadline and the platform's Lease. (How a component is
+made, Helm or native, travels with each step: :class:`~.actions.step.Step`.)"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ..helm.charts import ChartLibrary
-from ..helm.client import STOP_GRACE, HelmClient, KubeTarget
-from ..helm.releases import ReleaseStore
+from ..helm.client import HelmClient, KubeTarget
+from ..helm.process import STOP_GRACE
 from ..kube import ClusterAccess
 from ..kube.lease import Lease
 from ..redaction import Redactor
-from .backends import Backend
 from .errors import Deferred, OutOfTime
 from .settings import NO_HELM, EngineSettings, SettingsError
 
@@ -37,8 +37,6 @@ class EngineContext:
     helm: HelmClient | None
     """None: no Helm binary (see :meth:`require_helm`)."""
     access: ClusterAccess
-    store: ReleaseStore
-    """Helm's release storage (the native backend keeps its own: see :meth:`backend`)."""
     charts: ChartLibrary
     redactor: Redactor
     settings: EngineSettings
@@ -46,7 +44,6 @@ class EngineContext:
     """time.monotonic() by which the invocation must be done; None: no limit."""
     progress: Progress = quiet
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    backends: Mapping[str, Backend] = field(default_factory=dict)
     lease: Lease | None = None
     """The platform's Lease, held while the work runs."""
 
@@ -58,10 +55,6 @@ class EngineContext:
         if self.helm is None or missing:
             raise SettingsError(f"{what} needs Helm: {missing or NO_HELM}")
         return self.helm
-
-    def backend(self, mode: str) -> Backend:
-        """How a component of ``mode`` (helm or native) is made and read."""
-        return self.backends[mode]
 
     @property
     def target(self) -> KubeTarget:

@@ -1,33 +1,28 @@
 """What to do about a classified component: every "should I act, retry or give up" rule lives
-here, and nowhere else. Pure.
+here, reading the counters :mod:`.remediation` keeps. Pure.
 
-Remediation follows the spec's ``remediation``: a failed attempt (an install or upgrade Helm
-recorded as failed, or a revision that failed verification) counts against ``retries`` for the
-desired digest it tried; a new digest (the spec changed) starts from zero. A failed first install
-is uninstalled; a failed change is rolled back to the last good revision (or uninstalled, with
-strategy ``uninstall``). Once the attempts are spent the component is stalled for that digest:
-the same failing version is not tried again, on any event, until the spec changes. Each pass
-may retry within itself, bounded by the loop's steps and deadline.
+Remediation follows the spec's ``remediation``: a failed attempt counts against ``retries`` for
+the desired digest it tried (:mod:`.remediation` says which failures count); a new digest (the
+spec changed) starts from zero. A failed first install is uninstalled; a failed change is rolled
+back to the last good revision (or uninstalled, with strategy ``uninstall``). Once the attempts
+are spent the component is stalled for that digest: the same failing version is not tried
+again, on any event, until the spec changes. Each pass may retry within itself, bounded by the
+loop's steps and deadline.
+
+A rollback asked for from outside the loop (a person, a health alert) is a decision too, made by
+:func:`forced_rollback`, and runs through the same loop.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from ..helm.releases import ObservedRelease
 from ..values.spec.status import ComponentState, ComponentStatus
+from .action import Action
+from .classify import Classification, Finding
 from .desired import DesiredRelease
-from .state import Classification, State
-
-
-class Action(StrEnum):
-    INSTALL = "install"
-    UPGRADE = "upgrade"
-    VERIFY = "verify"
-    ROLLBACK = "rollback"
-    UNLOCK = "unlock"
-    UNINSTALL = "uninstall"
+from .remediation import exhausted, failures, rollback_target
 
 
 @dataclass(frozen=True)
@@ -40,33 +35,14 @@ class Decision:
     rollback_to: int | None = None
 
 
-def failures(record: ComponentStatus | None, desired: DesiredRelease | None) -> int:
-    """Failed attempts at the desired digest (attempts at another digest do not count)."""
-    if record is None or desired is None or record.attempted_digest != desired.digest:
-        return 0
-    return record.failures
-
-
-def exhausted(record: ComponentStatus | None, desired: DesiredRelease | None) -> bool:
-    return desired is not None and failures(record, desired) > desired.retries
-
-
-def rollback_target(record: ComponentStatus | None, observed: ObservedRelease) -> int | None:
-    """The last good revision, when it is an older revision that still exists."""
-    if record is None or record.last_good_revision is None or observed.revision is None:
-        return None
-    target = record.last_good_revision
-    return target if 0 < target < observed.revision else None
-
-
-# States that need no desired release, and what each leads to.
-_WITHOUT_DESIRED: dict[State, tuple[Action | None, ComponentState]] = {
-    State.IN_SYNC: (None, "InSync"),
-    State.GONE: (None, "Removed"),
-    State.FOREIGN: (None, "Stalled"),
-    State.LOCKED: (None, "Locked"),
-    State.STALE_LOCK: (Action.UNLOCK, "Progressing"),
-    State.UNWANTED: (Action.UNINSTALL, "Progressing"),
+# Findings that need no desired release, and what each leads to.
+_WITHOUT_DESIRED: dict[Finding, tuple[Action | None, ComponentState]] = {
+    Finding.IN_SYNC: (None, ComponentState.IN_SYNC),
+    Finding.GONE: (None, ComponentState.REMOVED),
+    Finding.FOREIGN: (None, ComponentState.STALLED),
+    Finding.LOCKED: (None, ComponentState.LOCKED),
+    Finding.STALE_LOCK: (Action.UNLOCK, ComponentState.PROGRESSING),
+    Finding.UNWANTED: (Action.UNINSTALL, ComponentState.PROGRESSING),
 }
 
 
@@ -74,41 +50,43 @@ def _last_failure(record: ComponentStatus | None) -> str:
     return f"; last failure: {record.last_failure}" if record and record.last_failure else ""
 
 
-def decide(  # noqa: PLR0911 - one answer per state
+def decide(  # noqa: PLR0911 - one answer per finding
     classification: Classification,
     desired: DesiredRelease | None,
     observed: ObservedRelease,
     record: ComponentStatus | None,
 ) -> Decision:
-    state, reason = classification.state, classification.reason
-    if state in _WITHOUT_DESIRED:
-        action, outcome = _WITHOUT_DESIRED[state]
+    finding, reason = classification.finding, classification.reason
+    if finding in _WITHOUT_DESIRED:
+        action, outcome = _WITHOUT_DESIRED[finding]
         return Decision(action, outcome, reason)
     verify_first = classification.verified is None
-    if state is State.QUARANTINED:
+    if finding is Finding.QUARANTINED:
         if verify_first:
-            return Decision(Action.VERIFY, "Progressing", f"{reason}; verify what runs")
-        return Decision(None, "Held", reason)
-    assert desired is not None  # noqa: S101 - every other state has a desired release
+            return Decision(
+                Action.VERIFY, ComponentState.PROGRESSING, f"{reason}; verify what runs"
+            )
+        return Decision(None, ComponentState.HELD, reason)
+    assert desired is not None  # noqa: S101 - every other finding has a desired release
     spent = exhausted(record, desired)
     attempts = f"{failures(record, desired)} failed attempt(s), retries {desired.retries}"
-    if state is State.UNVERIFIED:
-        return Decision(Action.VERIFY, "Progressing", reason)
-    if state in {State.FAILED, State.VERIFY_FAILED}:
+    if finding is Finding.UNVERIFIED:
+        return Decision(Action.VERIFY, ComponentState.PROGRESSING, reason)
+    if finding in {Finding.FAILED, Finding.VERIFY_FAILED}:
         return _remediate(reason, desired, observed, record, spent)
-    if state is State.ABSENT:
+    if finding is Finding.ABSENT:
         if spent:
             wait = f"not installed: {attempts}; waiting for a new spec{_last_failure(record)}"
-            return Decision(None, "Failed", wait)
-        return Decision(Action.INSTALL, "Progressing", reason)
+            return Decision(None, ComponentState.FAILED, wait)
+        return Decision(Action.INSTALL, ComponentState.PROGRESSING, reason)
     # OUT_OF_SYNC or DRIFTED: upgrade, unless this digest has failed too often already; then
     # what runs (restored by a remediation) is verified, and the component stalls.
     if not spent:
-        return Decision(Action.UPGRADE, "Progressing", reason)
+        return Decision(Action.UPGRADE, ComponentState.PROGRESSING, reason)
     if verify_first:
-        return Decision(Action.VERIFY, "Progressing", f"{reason}; verify what runs")
+        return Decision(Action.VERIFY, ComponentState.PROGRESSING, f"{reason}; verify what runs")
     stall = f"{reason}; {attempts}: not tried again until the spec changes{_last_failure(record)}"
-    return Decision(None, "Stalled", stall)
+    return Decision(None, ComponentState.STALLED, stall)
 
 
 def _remediate(
@@ -121,24 +99,50 @@ def _remediate(
     if record is not None and record.last_good_digest == observed.content_digest:
         return Decision(
             None,
-            "Stalled",
+            ComponentState.STALLED,
             f"{reason}; this is what the last good revision held: nothing older to return to",
         )
-    target = rollback_target(record, observed)
+    target = rollback_target(record, observed.revision)
     if target is None:
         return Decision(
             Action.UNINSTALL,
-            "Failed",
+            ComponentState.FAILED,
             f"{reason}; no earlier good revision: uninstalling",
             remediation=True,
         )
     if desired.strategy == "uninstall":
-        return Decision(Action.UNINSTALL, "Failed", f"{reason}; uninstalling", remediation=True)
+        return Decision(
+            Action.UNINSTALL, ComponentState.FAILED, f"{reason}; uninstalling", remediation=True
+        )
     note = "; retries spent" if spent else ""
     return Decision(
         Action.ROLLBACK,
-        "Failed",
+        ComponentState.FAILED,
         f"{reason}; rolling back to revision {target}{note}",
         remediation=True,
         rollback_to=target,
+    )
+
+
+def forced_rollback(
+    record: ComponentStatus | None, revision: int, to_revision: int | None, reason: str
+) -> Decision:
+    """A rollback a person or an alert asks for, from ``revision``: to ``to_revision``, else
+    the newest verified revision older than it. Nothing to do (InSync or Stalled, saying why)
+    when the target is not older than ``revision``; ValueError when there is none."""
+    target = to_revision or rollback_target(record, revision)
+    if target is None:
+        raise ValueError(
+            f"no good revision older than revision {revision} to roll back to; name one"
+        )
+    if not 0 < target < revision:
+        outcome = ComponentState.IN_SYNC if target == revision else ComponentState.STALLED
+        return Decision(
+            None,
+            outcome,
+            f"revision {target} is not older than the current revision {revision}; "
+            "nothing to roll back",
+        )
+    return Decision(
+        Action.ROLLBACK, ComponentState.PROGRESSING, reason, remediation=True, rollback_to=target
     )

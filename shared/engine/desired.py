@@ -38,6 +38,8 @@ class DesiredRelease:
     spec: ComponentSpec = field(repr=False)
     credentials: Credentials | None = field(default=None, repr=False)
     mode: Mode = "helm"
+    plan: ComponentPlan | None = field(default=None, repr=False, compare=False)
+    """The plan it was built from (for checks of what the values would make)."""
 
     @property
     def source(self) -> ChartSource:
@@ -91,6 +93,7 @@ def desired_release(
         spec=plan.spec,
         credentials=credentials,
         mode="helm",
+        plan=plan,
     )
 
 
@@ -119,4 +122,5 @@ def _native(plan: ComponentPlan, sources: SecretSources, redactor: Redactor) -> 
         budget=operation_budget(plan.spec),
         spec=plan.spec,
         mode="native",
+        plan=plan,
     )

@@ -20,6 +20,13 @@ class OutOfTime(GunjError):
     transient = True
 
 
+class NativeTimeout(GunjError):
+    """A native component's workloads were not ready within its timeout (Helm's own wait ends
+    in :class:`~shared.helm.errors.HelmTimeout`)."""
+
+    transient = True
+
+
 class RefusedSpec(GunjError):
     """The spec cannot be applied to this cluster as it is (e.g. template expressions where the
     cluster does not allow them); nothing was changed."""

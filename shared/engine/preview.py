@@ -23,18 +23,20 @@ from ..helm.releases import ReleaseState
 from ..values.plan import ComponentPlan, plan_platform
 from ..values.problems import format_path
 from ..values.spec.common import ValuesFrom
+from .admission import size_problem
+from .errors import RefusedSpec
+from .parts import EngineParts
 from .record import Recorder
-from .resource import StoredPlatform, read_platform
-from .rollback import platform_of
+from .resource import StoredPlatform, platform_of, read_platform
+from .session import recorder_for
 from .sources import SecretSources
+from .wanted import Wanted, wanted_components
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
     from ..redaction import Redactor
     from ..values.spec import ObservabilityPlatform
-    from .loop import Wanted
-    from .platform import Reconciler
 
 Location = tuple[int | str, ...]
 # A long value (a list of scrape configs, a config file) is cut: the plan says what changes.
@@ -86,23 +88,25 @@ class ComponentPreview:
         }
 
 
-def preview(engine: Reconciler, platform: ObservabilityPlatform) -> list[ComponentPreview]:
+def preview(engine: EngineParts, platform: ObservabilityPlatform) -> list[ComponentPreview]:
     """What ``engine.apply(platform)`` would do first to each component. Raises what an apply
     would report as an error (an unreachable cluster, a missing Secret, an oversized object)."""
     namespace, name = platform.metadata.namespace, platform.metadata.name
     stored = read_platform(engine.access, namespace, name) or _not_yet_stored(platform)
-    recorder = engine.recorder(stored, paused=False, silent=True)
+    recorder = recorder_for(engine, stored, paused=False, silent=True)
     held = _held_plans(stored)
     previews = []
-    for want in engine.wanted(recorder, platform, stored, check_sizes=True):
+    for want in wanted_components(engine, recorder, platform, stored):
         if want.after is not None:
             continue  # the old form of a switching component: removed once the new one is ready
+        if want.desired is not None and (problem := size_problem(want.desired)):
+            raise RefusedSpec(problem)
         previews.append(_component(engine, platform, stored, recorder, want, held=held))
     return previews
 
 
 def _component(
-    engine: Reconciler,
+    engine: EngineParts,
     platform: ObservabilityPlatform,
     stored: StoredPlatform,
     recorder: Recorder,
@@ -166,7 +170,7 @@ def _spec_values(plan: ComponentPlan | None, mode: str) -> Mapping[str, Any]:
 
 
 def _secret_paths(
-    engine: Reconciler, namespace: str, references: Sequence[ValuesFrom]
+    engine: EngineParts, namespace: str, references: Sequence[ValuesFrom]
 ) -> dict[Location, str]:
     """Each location a secret source sets, with a reference to that source."""
     sources = SecretSources(engine.access, namespace)

@@ -1,7 +1,8 @@
-"""The platform's status as a reconcile goes: each component's record updated from what was
-observed and what each action did, the last actions, Kubernetes Events on the object, and the
-whole written back after every action, so a reconcile killed midway leaves its progress (and its
-remediation counters) behind for the next one.
+"""The platform's status as a reconcile goes, stored: each component's record updated from what
+was observed and what each action did (the counters themselves are computed by
+:mod:`.remediation`, quarantines by :mod:`.quarantine`), the last actions, Kubernetes Events on
+the object, and the whole written back after every action, so a reconcile killed midway leaves
+its progress (and its remediation counters) behind for the next one.
 
 Every message passes the redactor before it is stored, sent or logged.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from ..helm.releases import ObservedRelease
@@ -24,17 +26,17 @@ from ..values.spec.status import (
     PlatformStatus,
     QuarantinedVersion,
 )
-from .actions.result import ActionResult
+from . import quarantine
+from .action import Action, ActionResult
 from .conditions import set_condition, summarize
-from .decide import Action, Decision
+from .decide import Decision
 from .desired import DesiredRelease
-from .state import SHORT_DIGEST
+from .quarantine import SHORT_DIGEST
+from .remediation import after_action
 
 log = logging.getLogger(__name__)
 LAST_ACTIONS = 20
 HANDLED_ALERTS = 50
-GOOD_REVISIONS = 10
-QUARANTINED_DIGESTS = 10
 EVENT_REASONS = {
     Action.INSTALL: "Install",
     Action.UPGRADE: "Upgrade",
@@ -98,7 +100,7 @@ class Recorder:
         """The component's record as things stand: what the release holds (made in ``mode``,
         also while a component no longer wanted is removed), and the state."""
         record = self.component(name)
-        if decision.outcome == "Removed":
+        if decision.outcome is ComponentState.REMOVED:
             self._put(name, None)
             return
         base = record or ComponentStatus.model_validate({"mode": mode})
@@ -153,28 +155,14 @@ class Recorder:
         """Keep reconcile from applying ``version`` of ``component`` again, or with ``digest``
         only that content of it (until the spec asks for something else or a person lifts
         it)."""
-        entries = [
-            q
-            for q in self.status.quarantined_versions
-            if not (q.component == component and q.chart_version == version and q.digest == digest)
-        ]
-        if digest is not None:
-            # One per rolled-back change of values: the oldest go first, so a component whose
-            # values are often changed and rolled back does not grow the status without end.
-            mine = [q for q in entries if q.component == component and q.digest is not None]
-            dropped = {id(q) for q in mine[: max(0, len(mine) - (QUARANTINED_DIGESTS - 1))]}
-            entries = [q for q in entries if id(q) not in dropped]
-        entries.append(
-            QuarantinedVersion.model_validate(
-                {
-                    "component": component,
-                    "chartVersion": version,
-                    "digest": digest,
-                    "reason": self.redactor(reason)[:500],
-                    "since": self.clock(),
-                    "incident": incident,
-                }
-            )
+        entries = quarantine.with_entry(
+            self.status.quarantined_versions,
+            component,
+            version,
+            reason=self.redactor(reason),
+            since=self.clock(),
+            incident=incident,
+            digest=digest,
         )
         self.status = self.status.model_copy(update={"quarantined_versions": entries})
         what = f"chart version {version}"
@@ -197,19 +185,11 @@ class Recorder:
         self.status = self.status.model_copy(update={"handled_alerts": [*kept, entry]})
 
     def lift_quarantine(self, component: str, what: str) -> list[QuarantinedVersion]:
-        """Lift the quarantines of ``component`` that ``what`` names: a chart version (the
-        version, and any content of it held), or a digest held (whole, or its first
-        SHORT_DIGEST characters or more, as ``gunj status`` shows it). The entries lifted."""
-
-        def named(q: QuarantinedVersion) -> bool:
-            if q.component != component:
-                return False
-            if q.chart_version == what:
-                return True
-            return q.digest is not None and len(what) >= SHORT_DIGEST and q.digest.startswith(what)
-
-        lifted = [q for q in self.status.quarantined_versions if named(q)]
-        kept = [q for q in self.status.quarantined_versions if not named(q)]
+        """Lift the quarantines of ``component`` that ``what`` names
+        (:func:`.quarantine.named_by`); the entries lifted."""
+        entries = self.status.quarantined_versions
+        lifted = [q for q in entries if quarantine.named_by(q, component, what)]
+        kept = [q for q in entries if not quarantine.named_by(q, component, what)]
         self.status = self.status.model_copy(update={"quarantined_versions": kept})
         return lifted
 
@@ -246,72 +226,12 @@ class Recorder:
     def _fold(
         self, name: str, desired: DesiredRelease | None, result: ActionResult, now: datetime
     ) -> None:
-        """An action's result, in the component's record."""
-        record = self.component(name) or ComponentStatus.model_validate({"mode": "helm"})
-        update: dict[str, object] = {}
-        if result.action in {Action.INSTALL, Action.UPGRADE} and result.ok:
-            update |= {"last_changed": now, "changed_revision": result.revision}
-        if result.action is Action.ROLLBACK and result.ok:
-            # A return to a verified revision is not a change for an alert to undo, and the
-            # revision left behind is no rollback target any more: it was rolled back from.
-            good = [r for r in record.good_revisions if r != record.revision]
-            update |= {"good_revisions": good}
-            if record.last_good_revision == record.revision:
-                update |= {
-                    "last_good_revision": max(good) if good else None,
-                    "last_good_digest": None,  # verifying the restored revision sets it
-                }
-        if result.counts_as_failure and desired is not None:
-            previous = record.failures if record.attempted_digest == desired.digest else 0
-            count = desired.retries + 1 if result.hopeless else previous + 1
-            update |= {"failures": max(count, previous + 1), "attempted_digest": desired.digest}
-        elif (
-            result.action in {Action.INSTALL, Action.UPGRADE}
-            and desired is not None
-            and record.attempted_digest != desired.digest
-        ):
-            update |= {"failures": 0, "attempted_digest": desired.digest}
+        """An action's result, in the component's record (:func:`.remediation.after_action`)."""
+        scrubbed = replace(result, message=self.redactor(result.message))
         if result.verification is not None:
             passed, found = result.verification
-            update |= {
-                "tested": passed,
-                "tests": self.redactor(found),
-                "verified_revision": record.revision,
-            }
-            if passed and record.revision is not None:
-                good = [r for r in record.good_revisions if r != record.revision]
-                update |= {
-                    "last_good_revision": record.revision,
-                    "last_good_digest": record.values_digest,
-                    "good_revisions": [*good, record.revision][-GOOD_REVISIONS:],
-                }
-        message = self.redactor(result.message)
-        if not result.ok:
-            update |= {"message": message, "last_failure": f"{result.action}: {message}"}
-        if result.action is Action.UNINSTALL and result.ok and desired is None:
-            self._put(name, None)
-        elif result.action is Action.UNINSTALL and result.ok:
-            # A remediation uninstall: the counters stay, the release facts go.
-            self._put(
-                name,
-                record.model_copy(
-                    update={
-                        **update,
-                        "revision": None,
-                        "deployed_at": None,
-                        "chart_version": None,
-                        "app_version": None,
-                        "values_digest": None,
-                        "tested": False,
-                        "verified_revision": None,
-                        "last_good_revision": None,
-                        "last_good_digest": None,
-                        "good_revisions": [],
-                    }
-                ),
-            )
-        else:
-            self._put(name, record.model_copy(update=update))
+            scrubbed = replace(scrubbed, verification=(passed, self.redactor(found)))
+        self._put(name, after_action(self.component(name), desired, scrubbed, now))
 
     def _history(self, name: str, result: ActionResult, decision: Decision, now: datetime) -> None:
         entry = ActionEntry.model_validate(

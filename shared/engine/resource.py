@@ -9,14 +9,16 @@ kept in the annotation :data:`GENERATION_ANNOTATION`; the API server's own
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
 from pydantic import BaseModel
 
 from ..kube import ClusterAccess
+from ..kube.errors import ApiNotFound
+from ..labels import GENERATION_ANNOTATION, SOURCE_ANNOTATION
 from ..values.crd import CRD_NAME, GROUP, PLURAL, VERSION, crd_manifest
 from ..values.spec import ObservabilityPlatform
 from ..values.spec.platform import API_VERSION, KIND
@@ -25,8 +27,6 @@ from ..values.spec.status import PlatformStatus, UpgradeSummary
 FIELD_MANAGER = "gunj"
 APPLY = "application/apply-patch+yaml"
 JSON_PATCH = "application/json-patch+json"
-GENERATION_ANNOTATION = "gunj.io/generation"
-SOURCE_ANNOTATION = "gunj.io/source"
 # Which clusters have the current CRD, in this process (a warm function skips the check).
 _CRD_CURRENT: set[tuple[str, str | None]] = set()
 _CRD_LOCK = threading.Lock()
@@ -46,6 +46,18 @@ class StoredPlatform:
     deleting: bool
 
 
+def platform_of(stored: StoredPlatform) -> ObservabilityPlatform:
+    """The platform as the cluster stores it."""
+    return ObservabilityPlatform.model_validate(
+        {
+            "apiVersion": API_VERSION,
+            "kind": KIND,
+            "metadata": {"name": stored.name, "namespace": stored.namespace},
+            "spec": stored.spec,
+        }
+    )
+
+
 def ensure_crd(access: ClusterAccess) -> bool:
     """Apply the CRD when the cluster lacks it or has another version of it; True if applied."""
     key = (str(access.kubeconfig), access.context)
@@ -53,15 +65,12 @@ def ensure_crd(access: ClusterAccess) -> bool:
         return False
     manifest = crd_manifest()
     with _CRD_LOCK:
-        try:
+        with contextlib.suppress(ApiNotFound):  # not installed yet
             current = access.extensions.read_custom_resource_definition(CRD_NAME)
             served = access.api.sanitize_for_serialization(current.spec)  # type: ignore[no-untyped-call]
             if served.get("versions") and _same_schema(served, manifest["spec"]):
                 _CRD_CURRENT.add(key)
                 return False
-        except ApiException as error:
-            if error.status != 404:
-                raise
         access.extensions.patch_custom_resource_definition(
             CRD_NAME, manifest, field_manager=FIELD_MANAGER, force=True, _content_type=APPLY
         )
@@ -114,10 +123,8 @@ def _stored(obj: dict[str, Any]) -> StoredPlatform:
 def read_platform(access: ClusterAccess, namespace: str, name: str) -> StoredPlatform | None:
     try:
         obj = access.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise
+    except ApiNotFound:
+        return None
     return _stored(_dict(obj))
 
 
@@ -127,10 +134,8 @@ def list_platforms(access: ClusterAccess, namespace: str | None = None) -> list[
             answer = access.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
         else:
             answer = access.custom.list_cluster_custom_object(GROUP, VERSION, PLURAL)
-    except ApiException as error:
-        if error.status == 404:  # no CRD: no platforms
-            return []
-        raise
+    except ApiNotFound:  # no CRD: no platforms
+        return []
     return [_stored(item) for item in _dict(answer).get("items") or []]
 
 
@@ -200,8 +205,5 @@ def _replace_status(
 
 
 def delete_platform(access: ClusterAccess, namespace: str, name: str) -> None:
-    try:
+    with contextlib.suppress(ApiNotFound):  # gone already
         access.custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
-    except ApiException as error:
-        if error.status != 404:
-            raise

@@ -16,12 +16,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from kubernetes.client.exceptions import ApiException
-
 from ..errors import GunjError
 from ..helm.errors import ClusterUnreachable
 from ..helm.fetch import Credentials
 from ..kube import ClusterAccess
+from ..kube.errors import ApiError, ApiForbidden, ApiNotFound, ApiUnavailable
 from ..redaction import Redactor
 from ..values.merge import Values
 from ..values.plan import values_from_layer
@@ -128,15 +127,15 @@ class SecretSources:
                 return _text(base64.b64decode(value), name, key) if value is not None else None
             config_map = self.access.core.read_namespaced_config_map(name, self.namespace)
             return (config_map.data or {}).get(key)
-        except ApiException as error:
-            if error.status == 404:
-                raise ValuesSourceMissing(
-                    f"{kind} {self.namespace}/{name} does not exist"
-                ) from None
-            if error.status in {401, 403}:
-                raise ValuesSourceError(
-                    f"not allowed to read {kind} {self.namespace}/{name}: {error.reason}"
-                ) from None
+        except ApiNotFound:
+            raise ValuesSourceMissing(f"{kind} {self.namespace}/{name} does not exist") from None
+        except ApiForbidden as error:
+            raise ValuesSourceError(
+                f"not allowed to read {kind} {self.namespace}/{name}: {error.reason}"
+            ) from None
+        except ApiUnavailable as error:
+            raise error.doing(f"reading {kind} {self.namespace}/{name}") from None
+        except ApiError as error:
             raise ClusterUnreachable(
                 f"reading {kind} {self.namespace}/{name}: {error.status} {error.reason}"
             ) from None

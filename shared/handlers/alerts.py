@@ -10,7 +10,7 @@ from typing import Any
 
 from ..engine.alert_target import NoTarget, find_target
 from ..engine.outcome import Outcome
-from ..engine.platform import Request
+from ..engine.request import Request
 from ..errors import GunjError
 from ..events.alerts import Alert
 from .deadline import work_deadline

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from ..engine.outcome import Outcome, Result
-from ..engine.platform import Request
+from ..engine.request import Request
 from ..errors import GunjError
 from ..events.pubsub import InvalidEvent, PubSubMessage, from_cloud_event
 from ..values.limits import text_size_problem

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from ..clusters import ClusterRegistry
 from ..engine.connect import reconciler_for
-from ..engine.platform import Reconciler
+from ..engine.reconciler import Reconciler
 
 # A token must outlive the longest operation started with it.
 RENEW_BEFORE = timedelta(minutes=15)

@@ -22,11 +22,10 @@ from typing import Any
 import yaml
 
 from ..cache import cache_root
-from ..engine.context import EngineContext
 from ..engine.outcome import Outcome
-from ..engine.platform import Request
-from ..engine.record import Recorder
+from ..engine.request import Request
 from ..engine.resource import StoredPlatform, write_upgrades
+from ..engine.session import Session
 from ..errors import GunjError
 from ..events.log import log_line
 from ..events.pubsub import InvalidEvent, from_cloud_event
@@ -168,7 +167,8 @@ def record_report(report: PlatformReport, env: Mapping[str, str]) -> int:
     engine = reconciler(report.cluster, env)
     published: list[UpgradeProposal] = []
 
-    def work(stored: StoredPlatform, recorder: Recorder, ctx: EngineContext) -> Outcome:
+    def work(session: Session) -> Outcome:
+        stored = session.stored
         proposal = stored.status.upgrades.proposal if stored.status.upgrades else None
         if report.proposal:
             if reason := _stale(report, stored):

@@ -13,8 +13,8 @@ can succeed later, and secrets kept out of argv and out of error messages.
 The client stays small: arguments are lists (never a shell), values travel in a private
 temporary file, timeouts are real durations, and every call names its kubeconfig, context and
 namespace explicitly. Installs and upgrades share one set of options (:class:`ChangeOptions`)
-and carry the moment after which no Helm process of theirs can still run as the release label
-:data:`DEADLINE_LABEL`, so a later reconcile can tell a live operation from a dead one's lock.
+and carry the moment after which no Helm process of theirs can still run as a release label
+(``gunj.io/deadline``), so a later reconcile can tell a live operation from a dead one's lock.
 
 Secrets: every error message is scrubbed by the client's :class:`~shared.redaction.Redactor`,
 shared with the rest of a reconcile; callers add what they learn, and no call can forget to.
@@ -34,6 +34,7 @@ from typing import Any, TypedDict, Unpack
 
 import yaml
 
+from ..labels import DEADLINE_LABEL
 from ..redaction import Redactor
 from .binary import HelmBinary
 from .errors import HelmTimeout, TestFailed
@@ -46,30 +47,9 @@ from .models import (
     TestOutcome,
     TestRun,
 )
-from .process import (
-    DEFAULT_TIMEOUT,
-    STOP_GRACE,
-    helm_environment,
-    helm_timeout,
-    latest_end,
-    run_helm,
-)
-
-# STOP_GRACE and latest_end are .process's; the engine (context.py, backends/native.py) imports
-# them from here.
-__all__ = [
-    "DEADLINE_LABEL",
-    "STOP_GRACE",
-    "ChangeKeywords",
-    "ChangeOptions",
-    "HelmClient",
-    "KubeTarget",
-    "latest_end",
-]
+from .process import DEFAULT_TIMEOUT, helm_environment, helm_timeout, latest_end, run_helm
 
 log = logging.getLogger(__name__)
-
-DEADLINE_LABEL = "gunj.io/deadline"
 
 
 @dataclass(frozen=True)
@@ -103,7 +83,7 @@ class ChangeOptions:
     """Helm 3's ``--atomic``, Helm 4's ``--rollback-on-failure``."""
     no_hooks: bool = False
     labels: Mapping[str, str] | None = None
-    """Release labels; :data:`DEADLINE_LABEL` is always added."""
+    """Release labels; :data:`~shared.labels.DEADLINE_LABEL` is always added."""
     description: str | None = None
     secrets: Iterable[str] = ()
     """Strings to scrub from any error message, added to the client's redactor."""

@@ -7,13 +7,13 @@ left behind they would block the next run of a chart whose hooks keep their pods
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from kubernetes.client.exceptions import ApiException
-
 from ..kube import ClusterAccess
+from ..kube.errors import ApiNotFound
 from .client import HelmClient, KubeTarget
 from .models import TestOutcome
 
@@ -65,10 +65,8 @@ class ReleaseTester:
     def _clean_up(self, namespace: str, pods: list[str]) -> list[str]:
         deleted = []
         for pod in pods:
-            try:
+            # A hook-delete-policy may have removed it already.
+            with contextlib.suppress(ApiNotFound):
                 self.access.core.delete_namespaced_pod(pod, namespace, grace_period_seconds=0)
                 deleted.append(pod)
-            except ApiException as error:
-                if error.status != 404:  # a hook-delete-policy may have removed it already
-                    raise
         return deleted

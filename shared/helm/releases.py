@@ -12,7 +12,7 @@ failed, with an optimistic-concurrency update so a Helm that is in fact still ru
 race.
 
 A pending revision written by gunj carries the moment after which its Helm process cannot still
-run (:data:`shared.helm.client.DEADLINE_LABEL`). Helm 4 copies labels to the next revision, so a
+run (:data:`shared.labels.DEADLINE_LABEL`). Helm 4 copies labels to the next revision, so a
 deadline is believed only when it lies after the revision was created: one carried over from an
 older revision is ignored.
 """
@@ -32,12 +32,11 @@ from typing import Any
 from kubernetes import client
 
 from ..kube import ClusterAccess
+from ..labels import DEADLINE_LABEL, DIGEST_LABEL
 from ..timestamps import parse_time
 from .digest import content_digest
 from .models import ReleaseStatus
 
-DIGEST_LABEL = "gunj.io/desired"
-DEADLINE_LABEL = "gunj.io/deadline"
 # Labels Helm's storage driver sets itself; the rest are the release's own (``--labels``).
 SYSTEM_LABELS = frozenset({"name", "owner", "status", "version", "createdAt", "modifiedAt"})
 # A recorded deadline further than this after the revision's creation is not one gunj wrote.
@@ -312,8 +311,8 @@ class ReleaseStore:
     ) -> StoredRevision | None:
         """Mark a pending revision failed when it has been pending longer than ``older_than``
         (its operation's timeout: a live Helm would have given up by then). Returns the revision
-        unlocked, or None when there was nothing to do. Raises ApiException 409 when a Helm
-        process updated the revision meanwhile (it is alive after all)."""
+        unlocked, or None when there was nothing to do. Raises ApiConflict when a Helm process
+        updated the revision meanwhile (it is alive after all)."""
         now = now or datetime.now(UTC)
         history = self.revisions(name, namespace)
         if not history:

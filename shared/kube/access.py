@@ -7,13 +7,16 @@ or ``~/.kube/config`` of whoever runs gunj, and act on a cluster nobody asked fo
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
+
+from .client import TypedApiClient
+from .errors import ApiConflict, ApiNotFound, KubeconfigUnusable
 
 
 @dataclass
@@ -24,10 +27,21 @@ class ClusterAccess:
 
     @property
     def api(self) -> client.ApiClient:
+        """The API client; its failures are typed (:mod:`.errors`)."""
         if self._api is None:
-            self._api = config.new_client_from_config(  # type: ignore[no-untyped-call]
-                config_file=str(self.kubeconfig), context=self.context
-            )
+            configuration = client.Configuration()
+            try:
+                config.load_kube_config(  # type: ignore[no-untyped-call]
+                    config_file=str(self.kubeconfig),
+                    context=self.context,
+                    client_configuration=configuration,
+                )
+            except (config.ConfigException, OSError, ValueError) as error:
+                raise KubeconfigUnusable(
+                    f"the kubeconfig {self.kubeconfig} (context {self.context or 'current'}) "
+                    f"cannot be used: {type(error).__name__}"
+                ) from None
+            self._api = TypedApiClient(configuration)
         return self._api
 
     @cached_property
@@ -64,18 +78,12 @@ class ClusterAccess:
 
     def ensure_namespace(self, name: str, labels: dict[str, str] | None = None) -> None:
         body = client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=labels or {}))
-        try:
+        with contextlib.suppress(ApiConflict):  # there already
             self.core.create_namespace(body)
-        except ApiException as error:
-            if error.status != 409:
-                raise
 
     def delete_namespace(self, name: str) -> None:
-        try:
+        with contextlib.suppress(ApiNotFound):  # gone already
             self.core.delete_namespace(name)
-        except ApiException as error:
-            if error.status != 404:
-                raise
 
     def pods(self, namespace: str, selector: str = "") -> list[Any]:
         items: list[Any] = self.core.list_namespaced_pod(namespace, label_selector=selector).items

@@ -11,10 +11,9 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import HTTPError
 
 from .access import ClusterAccess
+from .errors import ApiError
 
 log = logging.getLogger(__name__)
 EventType = Literal["Normal", "Warning"]
@@ -74,13 +73,13 @@ class EventRecorder:
         )
         try:
             self.access.core.create_namespaced_event(about.namespace, body)
-        except (ApiException, HTTPError, OSError) as error:  # an Event is never worth failing for
+        except ApiError as error:  # an Event is never worth failing for
             log.warning(
                 "event %s about %s/%s not recorded: %s",
                 reason,
                 about.namespace,
                 about.name,
-                getattr(error, "status", error),
+                error.status,
             )
 
 

@@ -10,6 +10,7 @@ again ``duration`` later.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -17,9 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from .access import ClusterAccess
+from .errors import ApiConflict, ApiNotFound
 
 log = logging.getLogger(__name__)
 
@@ -70,19 +71,15 @@ class Lease:
         now = _now()
         try:
             current = api.read_namespaced_lease(self.name, self.namespace)
-        except ApiException as error:
-            if error.status != 404:
-                raise
+        except ApiNotFound:
             body = client.V1Lease(
                 metadata=client.V1ObjectMeta(name=self.name, namespace=self.namespace),
                 spec=self._spec(now, 0),
             )
             try:
                 api.create_namespaced_lease(self.namespace, body)
-            except ApiException as race:
-                if race.status == 409:
-                    return self._holder_of(api.read_namespaced_lease(self.name, self.namespace))
-                raise
+            except ApiConflict:  # another made it first
+                return self._holder_of(api.read_namespaced_lease(self.name, self.namespace))
             self._start_renewing()
             return None
         spec = current.spec or client.V1LeaseSpec()
@@ -93,10 +90,8 @@ class Lease:
         current.spec = self._spec(now, transitions)
         try:
             api.replace_namespaced_lease(self.name, self.namespace, current)
-        except ApiException as race:
-            if race.status == 409:
-                return self._holder_of(api.read_namespaced_lease(self.name, self.namespace))
-            raise
+        except ApiConflict:  # another changed it first
+            return self._holder_of(api.read_namespaced_lease(self.name, self.namespace))
         self._start_renewing()
         return None
 
@@ -140,10 +135,8 @@ class Lease:
         current.spec.renew_time = _now()
         try:
             api.replace_namespaced_lease(self.name, self.namespace, current)
-        except ApiException as error:
-            if error.status == 409:
-                return self.renew()
-            raise
+        except ApiConflict:
+            return self.renew()
         return True
 
     def release(self) -> None:
@@ -152,7 +145,8 @@ class Lease:
         if self._renewer is not None:
             self._renewer.join(timeout=5)
         api = self.access.coordination
-        try:
+        # Gone, or taken meanwhile: not ours to give up.
+        with contextlib.suppress(ApiNotFound, ApiConflict):
             current = api.read_namespaced_lease(self.name, self.namespace)
             if current.spec is None or current.spec.holder_identity != self.identity:
                 return
@@ -160,6 +154,3 @@ class Lease:
             current.spec.renew_time = None
             current.spec.acquire_time = None
             api.replace_namespaced_lease(self.name, self.namespace, current)
-        except ApiException as error:
-            if error.status not in {404, 409}:
-                raise

@@ -13,13 +13,14 @@ then, so no live process holds them), and waits until kwok has renewed every nod
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from ..kube import ClusterAccess
+from ..kube.errors import ApiNotFound
 from .processes import StartupError
 
 NODE_COUNT = 3
@@ -80,11 +81,8 @@ def release_stale_leases(access: ClusterAccess, names: list[str], started: datet
     released = []
     for name, lease in _leases(access).items():
         if name in names and not _renewed_since(lease, started):
-            try:
+            with contextlib.suppress(ApiNotFound):  # kwok may have replaced it meanwhile
                 coordination.delete_namespaced_lease(name, LEASE_NAMESPACE)
-            except ApiException as error:
-                if error.status != 404:  # kwok may have replaced it meanwhile
-                    raise
             released.append(name)
     return released
 

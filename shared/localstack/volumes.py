@@ -8,12 +8,13 @@ costs only an API object.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from ..kube import ClusterAccess
+from ..kube.errors import ApiNotFound
 
 STORAGE_CLASSES = ("", "standard")
 POOL_SIZE = 12
@@ -49,11 +50,9 @@ def replenish(access: ClusterAccess, per_class: int = POOL_SIZE) -> int:
     volumes = core.list_persistent_volume(label_selector=POOL_LABEL).items
     for volume in volumes:
         if _phase(volume) in {"Released", "Failed"} and volume.metadata and volume.metadata.name:
-            try:
+            # Gone already: the volume keeper, or another test.
+            with contextlib.suppress(ApiNotFound):
                 core.delete_persistent_volume(volume.metadata.name)
-            except ApiException as error:
-                if error.status != 404:  # gone already: the volume keeper, or another test
-                    raise
     created = 0
     for storage_class in STORAGE_CLASSES:
         available = [

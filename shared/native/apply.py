@@ -10,23 +10,23 @@ those labels are how the component's objects are found again. Cluster-scoped obj
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import HTTPError
-
 from ..errors import GunjError
 from ..kube import ClusterAccess
-from ..kube.errors import api_error
+from ..kube.errors import ApiError, ApiNotFound, ApiUnavailable
+from ..labels import (
+    COMPONENT_LABEL,
+    HELM_RELEASE_ANNOTATION,
+    NAMESPACE_LABEL,
+    NATIVE_LABEL,
+    PLATFORM_LABEL,
+)
 
 FIELD_MANAGER = "gunj"
-NATIVE_LABEL = "gunj.io/native"
-PLATFORM_LABEL = "gunj.io/platform"
-COMPONENT_LABEL = "gunj.io/component"
-NAMESPACE_LABEL = "gunj.io/namespace"
-HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 # What native mode renders, and so what pruning looks at (namespaced, then cluster-scoped).
 # Only kinds the renderers write: never a StatefulSet's PersistentVolumeClaims, which its
 # controller makes from the claim template, labels included, and which hold the component's
@@ -76,10 +76,10 @@ def _current(access: ClusterAccess, key: ObjectKey) -> Any | None:
     resource = _resource(access, key.api_version, key.kind)
     try:
         return resource.get(name=key.name, namespace=key.namespace)
-    except ApiException as error:  # the dynamic client's errors are ApiExceptions too
-        if error.status == 404:
-            return None
-        raise api_error(error, f"reading {key.describe()}") from None
+    except ApiNotFound:
+        return None
+    except ApiError as error:
+        raise error.doing(f"reading {key.describe()}") from None
 
 
 def helm_owner(obj: Any) -> str | None:
@@ -127,13 +127,10 @@ def apply_objects(
                 field_manager=FIELD_MANAGER,
                 force_conflicts=True,
             )
-        except ApiException as error:  # the dynamic client's errors are ApiExceptions too
-            typed = api_error(error, f"applying {key.describe()}")
-            if typed.transient:
-                raise typed from None
+        except ApiUnavailable as error:
+            raise error.doing(f"applying {key.describe()}") from None
+        except ApiError as error:
             raise ApplyFailed(f"{key.describe()}: {error.status} {error.reason}") from None
-        except (HTTPError, OSError) as error:  # the connection failed
-            raise api_error(error, f"applying {key.describe()}") from None
         applied.append(key)
     return applied
 
@@ -158,12 +155,9 @@ def delete_objects(access: ClusterAccess, keys: Iterable[ObjectKey]) -> list[Obj
     deleted = []
     for key in keys:
         resource = _resource(access, key.api_version, key.kind)
-        try:
+        with contextlib.suppress(ApiNotFound):  # gone already is what was wanted
             resource.delete(name=key.name, namespace=key.namespace)
             deleted.append(key)
-        except ApiException as error:  # gone already is what was wanted
-            if error.status != 404:
-                raise
     return deleted
 
 

@@ -11,16 +11,17 @@ then ``deployed`` (the previous one ``superseded``) or ``failed``. Only the newe
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import yaml
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from ..helm.releases import encode
 from ..kube import ClusterAccess
+from ..kube.errors import ApiConflict, ApiNotFound
 
 OWNER = "gunj-native"
 SECRET_TYPE = "gunj.io/native-release.v1"  # noqa: S105 - a Secret type, not a password
@@ -92,20 +93,15 @@ class NativeStore:
         )
         try:
             self.access.core.create_namespaced_secret(namespace, body)
-        except ApiException as error:
-            if error.status != 409:
-                raise
+        except ApiConflict:  # the revision is there already: rewritten
             self.access.core.replace_namespaced_secret(name, namespace, body)
 
     def set_status(self, release: str, namespace: str, revision: int, status: str) -> None:
         """Change a stored revision's status label (superseded, failed)."""
         name = self._secret_name(release, revision)
         patch = {"metadata": {"labels": {"status": status}}}
-        try:
+        with contextlib.suppress(ApiNotFound):  # trimmed meanwhile
             self.access.core.patch_namespaced_secret(name, namespace, patch)
-        except ApiException as error:
-            if error.status != 404:
-                raise
 
     def trim(self, release: str, namespace: str) -> None:
         """Keep the newest HISTORY revisions."""
@@ -119,13 +115,10 @@ class NativeStore:
             self.delete(release, namespace, version)
 
     def delete(self, release: str, namespace: str, revision: int) -> None:
-        try:
+        with contextlib.suppress(ApiNotFound):  # gone already
             self.access.core.delete_namespaced_secret(
                 self._secret_name(release, revision), namespace
             )
-        except ApiException as error:
-            if error.status != 404:
-                raise
 
     def delete_all(self, release: str, namespace: str) -> None:
         self.access.core.delete_collection_namespaced_secret(

@@ -23,8 +23,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import semver
-from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import HTTPError
 
 from ..engine.sources import SecretSources
 from ..errors import GunjError
@@ -32,7 +30,7 @@ from ..helm.charts import ChartSource
 from ..helm.index import ChartVersion
 from ..helm.selection import broken_rules, incompatibilities, notices, upgrade_path
 from ..helm.upgrade_notes import UpgradeNote, notes_along, upgrade_notes
-from ..kube.errors import api_error
+from ..kube.errors import ApiError
 from ..values.plan import ComponentPlan
 from ..values.spec.status import ComponentStatus
 from ..versions import ChangeKind, InvalidVersion, classify_change, is_prerelease, parse_version
@@ -185,11 +183,11 @@ def chart_source(plan: ComponentPlan, sources: SecretSources | None) -> ChartSou
         )
     try:
         credentials = sources.credentials(reference)
+    except ApiError as error:
+        doing = f"repository credentials: reading Secret {sources.namespace}/{reference.name}"
+        raise error.doing(doing) from None
     except GunjError as error:
         raise GunjError(f"repository credentials: {error}") from None
-    except (ApiException, HTTPError, OSError) as error:
-        doing = f"repository credentials: reading Secret {sources.namespace}/{reference.name}"
-        raise api_error(error, doing) from None
     return ChartSource(plan.repository, plan.chart, credentials)
 
 

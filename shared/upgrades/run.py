@@ -12,12 +12,11 @@ from typing import Any
 
 from kubernetes import client
 
-from ..engine.resource import StoredPlatform, list_platforms
-from ..engine.rollback import platform_of
+from ..engine.resource import StoredPlatform, list_platforms, platform_of
 from ..engine.sources import SecretSources
 from ..errors import GunjError
 from ..kube import ClusterAccess
-from ..kube.errors import api_error
+from ..kube.errors import ApiError
 from ..values.build import PlatformContext
 from ..values.plan import plan_component, spec_mode
 from ..values.spec.status import UpgradeProposal
@@ -145,8 +144,8 @@ def kubernetes_version(access: ClusterAccess) -> Kubernetes:
     """The cluster's version as Helm sees it (``/version``'s gitVersion), or why it is unknown."""
     try:
         version = str(client.VersionApi(access.api).get_code().git_version)
-    except Exception as error:  # the Kubernetes client's own exceptions
-        return Kubernetes(None, str(api_error(error, "reading the Kubernetes version")))
+    except ApiError as error:
+        return Kubernetes(None, str(error.doing("reading the Kubernetes version")))
     try:
         parse_version(version)
     except InvalidVersion:
@@ -176,11 +175,11 @@ def check_fleet(
         try:
             access = access_of(cluster)
             stored_platforms = list_platforms(access)
+        except ApiError as error:
+            failed[cluster] = str(error.doing(f"listing platforms in {cluster}"))
+            continue
         except GunjError as error:
             failed[cluster] = str(error)
-            continue
-        except Exception as error:  # the Kubernetes client's own exceptions
-            failed[cluster] = str(api_error(error, f"listing platforms in {cluster}"))
             continue
         kubernetes: Kubernetes | None = None
         for index, stored in enumerate(stored_platforms):

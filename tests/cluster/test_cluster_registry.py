@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from shared.clusters import ClusterRegistry, GoogleCloud, current_context_of
 from shared.helm import HelmClient, KubeTarget
 from shared.kube import ClusterAccess
+from shared.kube.errors import ApiError
 from tests.unit.test_clusters import FakeCredentials, FakeSecretManager
 
 
@@ -224,7 +224,7 @@ def test_a_gke_style_connection_reaches_the_cluster_with_a_bearer_token(
             assert namespace in namespaces(access)
             assert service_account_token in connection.secrets
             # The token's own permissions apply, not the admin certificate of the stack.
-            with pytest.raises(ApiException) as denied:
+            with pytest.raises(ApiError) as denied:
                 access.core.list_namespaced_secret("kube-system")
             assert denied.value.status == 403
     finally:

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 import yaml
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from shared.kube import ClusterAccess
+from shared.kube.errors import ApiError
 from shared.values import crd
 from tests.unit.test_values_validation import EXAMPLES
 
@@ -22,7 +22,7 @@ def installed_crd(cluster: ClusterAccess) -> Iterator[None]:
     manifest = crd.crd_manifest()
     try:
         extensions.create_custom_resource_definition(manifest)
-    except ApiException as error:
+    except ApiError as error:
         if error.status != 409:
             raise
         current = extensions.read_custom_resource_definition(crd.CRD_NAME)
@@ -60,7 +60,7 @@ def test_api_server_rejects_a_wrongly_typed_spec(
     document["metadata"]["namespace"] = namespace
     document["spec"]["prometheus"] = {"replicas": "many"}
 
-    with pytest.raises(ApiException) as raised:
+    with pytest.raises(ApiError) as raised:
         client.CustomObjectsApi(cluster.api).create_namespaced_custom_object(
             crd.GROUP, crd.VERSION, namespace, crd.PLURAL, document
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -283,3 +284,48 @@ def test_template_expressions_in_config_are_refused_unless_the_cluster_allows_th
 
     engine.reconciler.allow_templates = True
     assert engine.apply(spec).result == "ready"
+
+
+def test_an_oversized_spec_is_refused_each_time_before_anything_is_written(
+    engine: Engine, namespace: str
+) -> None:
+    # Random bytes do not compress: Helm's record of the release would pass the API server's
+    # limit for a Secret.
+    noise = os.urandom(450 * 1024).hex()
+    spec = platform(namespace, tempo={**SMALL_TEMPO, "config": {"podAnnotations": {"n": noise}}})
+
+    for _ in range(2):
+        outcome = engine.apply(spec)
+
+        assert (outcome.result, outcome.transient) == ("refused", False), outcome
+        assert "Secret sh.helm.release.v1.obs-tempo" in outcome.message
+        assert read_platform(engine.access, namespace, "obs") is None
+        assert engine.helm_runs() == []
+        assert engine.release(namespace, "obs-tempo").state is ReleaseState.ABSENT
+
+
+def test_values_from_a_source_that_grew_too_large_are_refused_before_helm_runs(
+    engine: Engine, namespace: str
+) -> None:
+    def values(annotation: str) -> client.V1ConfigMap:
+        document = yaml.safe_dump({"podAnnotations": {"n": annotation}})
+        return client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name="tempo-values"), data={"values.yaml": document}
+        )
+
+    engine.access.core.create_namespaced_config_map(namespace, values("small"))
+    source = {"valuesFrom": [{"kind": "ConfigMap", "name": "tempo-values"}]}
+    spec = platform(namespace, tempo={**SMALL_TEMPO, **source})
+    first = engine.apply(spec)
+    assert first.result == "ready", first
+    engine.helm_runs()
+    engine.access.core.replace_namespaced_config_map(
+        "tempo-values", namespace, values(os.urandom(450 * 1024).hex())
+    )
+
+    outcome = engine.apply(spec)
+
+    assert (outcome.result, outcome.transient) == ("refused", False), outcome
+    assert "Secret sh.helm.release.v1.obs-tempo" in outcome.message
+    assert not any(run.startswith("upgrade") for run in engine.helm_runs())
+    assert engine.release(namespace, "obs-tempo").revision == 1

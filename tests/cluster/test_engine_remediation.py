@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from shared.helm.releases import ReleaseState
 from shared.kube import ClusterAccess
+from shared.kube.errors import ApiError
 from tests.engine_support import SMALL_PROMETHEUS, Engine, platform
 
 
@@ -201,7 +201,7 @@ def _wait_until_refused(access: ClusterAccess, namespace: str) -> None:
     while time.monotonic() < deadline:
         try:
             access.core.create_namespaced_pod(namespace, pod, dry_run="All")
-        except ApiException as error:
+        except ApiError as error:
             if error.status in {403, 422}:
                 return
             raise

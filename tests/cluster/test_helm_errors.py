@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import yaml
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from shared.helm import ChartReference, HelmClient, KubeTarget, ReleaseStatus
 from shared.helm.errors import (
@@ -34,6 +33,7 @@ from shared.helm.errors import (
     TestFailed,
 )
 from shared.kube import ClusterAccess
+from shared.kube.errors import ApiError
 from shared.localstack.stack import Stack
 from tests.support import http_chart
 
@@ -186,7 +186,7 @@ def release_hold(cluster: ClusterAccess, namespace: str) -> None:
         cluster.core.patch_namespaced_config_map(
             "hold", namespace, {"metadata": {"finalizers": None}}
         )
-    except ApiException as error:
+    except ApiError as error:
         if error.status != 404:
             raise
 
@@ -210,7 +210,7 @@ def test_terminating_namespace_is_transient_and_a_retry_succeeds_once_it_is_gone
     def gone() -> bool:
         try:
             cluster.core.read_namespace(held_namespace)
-        except ApiException as missing:
+        except ApiError as missing:
             return bool(missing.status == 404)
         return False
 
@@ -450,7 +450,7 @@ def test_failed_hook_pod_of_an_install_is_no_test_failure(
     def running() -> bool:
         try:
             return phase(cluster.core.read_namespaced_pod(pod, target.namespace)) == "Running"
-        except ApiException:
+        except ApiError:
             return False
 
     wait_for(running, f"hook pod {pod} running")

@@ -13,15 +13,17 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
-from kubernetes.dynamic import DynamicClient
 from urllib3.exceptions import ProtocolError
 
-from shared.engine.platform import Reconciler, Request
+from shared.engine.reconciler import Reconciler
+from shared.engine.request import Request
 from shared.engine.settings import EngineSettings
 from shared.helm import HelmClient, KubeTarget
 from shared.helm.releases import ReleaseState, ReleaseStore
 from shared.helm.repositories import RepositorySettings
 from shared.kube import ClusterAccess
+from shared.kube.client import TypedApiClient
+from shared.kube.errors import ApiError
 from shared.localstack.stack import Stack
 from shared.native.apply import owned
 from shared.values.validation import validate
@@ -61,7 +63,7 @@ def checksum(engine: Engine, namespace: str, name: str) -> str:
     ):
         try:
             workload = read(name, namespace)
-        except ApiException as error:
+        except ApiError as error:
             if error.status == 404:  # the other kind
                 continue
             raise
@@ -221,18 +223,27 @@ def test_a_statefulset_keeps_its_claim_through_upgrades_and_uninstall(
     assert left.metadata.deletion_timestamp is None
 
 
-class FlakyDynamic(DynamicClient):
-    """The real dynamic client, except that applying a workload fails with the next of
-    ``failures`` while any are left: the API server failing in the middle of an apply."""
+class FlakyApiClient(TypedApiClient):
+    """The real API client, except that applying a workload fails with the next of
+    ``failures`` while any are left, below the client's typing of errors: the API server failing
+    in the middle of an apply, as the library reports it."""
 
     failures: list[Exception]
 
-    def server_side_apply(
-        self, resource: Any, body: Any = None, name: Any = None, namespace: Any = None, **kw: Any
-    ) -> Any:
-        if self.failures and resource.kind in {"Deployment", "StatefulSet"}:
-            raise self.failures.pop(0)
-        return super().server_side_apply(resource, body, name, namespace, **kw)
+    def call_api(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        workload = "/deployments/" in url or "/statefulsets/" in url
+        if self.failures and method == "PATCH" and workload:
+            failure = self.failures.pop(0)
+
+            def fail(*_: Any, **__: Any) -> Any:
+                raise failure
+
+            real, self.rest_client.request = self.rest_client.request, fail  # type: ignore[method-assign]
+            try:
+                return super().call_api(method, url, *args, **kwargs)
+            finally:
+                self.rest_client.request = real  # type: ignore[method-assign]
+        return super().call_api(method, url, *args, **kwargs)
 
 
 @dataclass
@@ -240,8 +251,8 @@ class FlakyAccess(ClusterAccess):
     failures: list[Exception] = field(default_factory=list)
 
     @cached_property
-    def dynamic(self) -> Any:
-        flaky = FlakyDynamic(self.api)  # type: ignore[no-untyped-call]
+    def api(self) -> Any:  # type: ignore[override]
+        flaky = FlakyApiClient(ClusterAccess(self.kubeconfig, self.context).api.configuration)
         flaky.failures = self.failures
         return flaky
 

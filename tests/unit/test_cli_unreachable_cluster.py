@@ -52,6 +52,6 @@ def test_an_unreachable_cluster_is_one_transient_line(tmp_path: Path, command: l
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         "gunj: listing the platforms of cluster 'prod': the API server cannot be reached "
-        "(MaxRetryError)"
+        "(MaxRetryError: Connection refused)"
     ]
     assert TOKEN not in result.stderr

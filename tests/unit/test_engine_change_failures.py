@@ -13,11 +13,12 @@ from typing import Any, cast
 
 import pytest
 
+from shared.engine.action import Action
 from shared.engine.actions import RUNNERS, Step
 from shared.engine.backends.helm import HelmBackend
 from shared.engine.budget import operation_budget
 from shared.engine.context import EngineContext
-from shared.engine.decide import Action, Decision
+from shared.engine.decide import Decision
 from shared.engine.desired import DesiredRelease
 from shared.engine.settings import EngineSettings, SettingsError
 from shared.helm import errors
@@ -78,7 +79,7 @@ class Backend:
     store: Store
     mode: str = "helm"
 
-    def upgrade(self, *_: Any) -> None:
+    def change(self, *_: Any) -> None:
         raise errors.classify(self.stderr, ["helm", "upgrade", "obs-prometheus"])
 
 
@@ -102,7 +103,6 @@ def upgrade(stderr: str, after: ObservedRelease = FAILED, backend: Any = None) -
         namespace="monitoring",
         helm=None,
         access=cast(Any, None),
-        store=cast(Any, None),
         charts=cast(Any, None),
         redactor=Redactor(),
         settings=EngineSettings(helm_binary=None, cache=Path("/nonexistent")),

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
+from shared.engine.action import Action
 from shared.engine.budget import operation_budget
-from shared.engine.decide import Action, decide
+from shared.engine.classify import Finding, classify
+from shared.engine.decide import decide
 from shared.engine.desired import DesiredRelease
-from shared.engine.state import State, classify
+from shared.engine.quarantine import Held
 from shared.helm.models import ReleaseStatus
 from shared.helm.releases import ObservedRelease, ReleaseState
 from shared.values.spec import PrometheusSpec
@@ -82,13 +84,13 @@ def record(**fields: Any) -> ComponentStatus:
 
 CASES = [
     # (what, desired, observed, record, state, action, outcome)
-    ("in sync and verified", desired(), observed(), record(), State.IN_SYNC, None, "InSync"),
+    ("in sync and verified", desired(), observed(), record(), Finding.IN_SYNC, None, "InSync"),
     (
         "not verified yet",
         desired(),
         observed(),
         record(verifiedRevision=None),
-        State.UNVERIFIED,
+        Finding.UNVERIFIED,
         Action.VERIFY,
         "Progressing",
     ),
@@ -97,7 +99,7 @@ CASES = [
         desired(),
         observed(deployed_at=NOW),
         record(),
-        State.UNVERIFIED,
+        Finding.UNVERIFIED,
         Action.VERIFY,
         "Progressing",
     ),
@@ -106,7 +108,7 @@ CASES = [
         desired(),
         observed(ReleaseState.ABSENT),
         None,
-        State.ABSENT,
+        Finding.ABSENT,
         Action.INSTALL,
         "Progressing",
     ),
@@ -115,7 +117,7 @@ CASES = [
         desired(retries=0),
         observed(ReleaseState.ABSENT),
         record(failures=1, attemptedDigest="want"),
-        State.ABSENT,
+        Finding.ABSENT,
         None,
         "Failed",
     ),
@@ -124,7 +126,7 @@ CASES = [
         desired(),
         observed(content_digest="old", desired_digest="old"),
         record(valuesDigest="old"),
-        State.OUT_OF_SYNC,
+        Finding.OUT_OF_SYNC,
         Action.UPGRADE,
         "Progressing",
     ),
@@ -133,7 +135,7 @@ CASES = [
         desired(),
         observed(content_digest="hand"),
         record(),
-        State.DRIFTED,
+        Finding.DRIFTED,
         Action.UPGRADE,
         "Progressing",
     ),
@@ -142,7 +144,7 @@ CASES = [
         desired(retries=0),
         observed(content_digest="old", desired_digest="old"),
         record(valuesDigest="old", failures=5, attemptedDigest="earlier"),
-        State.OUT_OF_SYNC,
+        Finding.OUT_OF_SYNC,
         Action.UPGRADE,
         "Progressing",
     ),
@@ -151,7 +153,7 @@ CASES = [
         desired(retries=0),
         observed(content_digest="old", desired_digest="old"),
         record(valuesDigest="old", failures=1, attemptedDigest="want"),
-        State.OUT_OF_SYNC,
+        Finding.OUT_OF_SYNC,
         None,
         "Stalled",
     ),
@@ -160,7 +162,7 @@ CASES = [
         desired(retries=0),
         observed(content_digest="old", desired_digest="old", revision=4),
         record(valuesDigest="old", failures=1, attemptedDigest="want"),
-        State.OUT_OF_SYNC,
+        Finding.OUT_OF_SYNC,
         Action.VERIFY,
         "Progressing",
     ),
@@ -169,7 +171,7 @@ CASES = [
         desired(),
         observed(ReleaseState.FAILED, content_digest="want"),
         record(),
-        State.FAILED,
+        Finding.FAILED,
         Action.ROLLBACK,
         "Failed",
     ),
@@ -178,7 +180,7 @@ CASES = [
         desired(strategy="uninstall"),
         observed(ReleaseState.FAILED),
         record(),
-        State.FAILED,
+        Finding.FAILED,
         Action.UNINSTALL,
         "Failed",
     ),
@@ -187,7 +189,7 @@ CASES = [
         desired(),
         observed(ReleaseState.FAILED, revision=1, first_install=True),
         None,
-        State.FAILED,
+        Finding.FAILED,
         Action.UNINSTALL,
         "Failed",
     ),
@@ -196,7 +198,7 @@ CASES = [
         desired(),
         observed(),
         record(tested=False),
-        State.VERIFY_FAILED,
+        Finding.VERIFY_FAILED,
         Action.ROLLBACK,
         "Failed",
     ),
@@ -205,7 +207,7 @@ CASES = [
         desired(),
         observed(content_digest="want"),
         record(tested=False, lastGoodDigest="want"),
-        State.VERIFY_FAILED,
+        Finding.VERIFY_FAILED,
         None,
         "Stalled",
     ),
@@ -214,7 +216,7 @@ CASES = [
         desired(),
         observed(ReleaseState.LOCKED, deadline=NOW + timedelta(minutes=1)),
         record(),
-        State.LOCKED,
+        Finding.LOCKED,
         None,
         "Locked",
     ),
@@ -223,7 +225,7 @@ CASES = [
         desired(),
         observed(ReleaseState.LOCKED, deadline=NOW - timedelta(seconds=1)),
         record(),
-        State.STALE_LOCK,
+        Finding.STALE_LOCK,
         Action.UNLOCK,
         "Progressing",
     ),
@@ -232,7 +234,7 @@ CASES = [
         desired(),
         observed(ReleaseState.LOCKED, locked_for=timedelta(minutes=2)),
         record(),
-        State.LOCKED,
+        Finding.LOCKED,
         None,
         "Locked",
     ),
@@ -241,7 +243,7 @@ CASES = [
         desired(),
         observed(ReleaseState.LOCKED, locked_for=timedelta(hours=1)),
         record(),
-        State.STALE_LOCK,
+        Finding.STALE_LOCK,
         Action.UNLOCK,
         "Progressing",
     ),
@@ -250,7 +252,7 @@ CASES = [
         desired(version="29.28.0"),
         observed(content_digest="old", desired_digest="old"),
         record(valuesDigest="old"),
-        State.QUARANTINED,
+        Finding.QUARANTINED,
         None,
         "Held",
     ),
@@ -259,7 +261,7 @@ CASES = [
         None,
         observed(),
         record(),
-        State.UNWANTED,
+        Finding.UNWANTED,
         Action.UNINSTALL,
         "Progressing",
     ),
@@ -268,7 +270,7 @@ CASES = [
         None,
         observed(ReleaseState.ABSENT),
         None,
-        State.GONE,
+        Finding.GONE,
         None,
         "Removed",
     ),
@@ -277,7 +279,7 @@ CASES = [
         desired(),
         observed(label_history=({},)),
         None,
-        State.FOREIGN,
+        Finding.FOREIGN,
         None,
         "Stalled",
     ),
@@ -286,7 +288,7 @@ CASES = [
         None,
         observed(label_history=({},)),
         None,
-        State.GONE,
+        Finding.GONE,
         None,
         "Removed",
     ),
@@ -302,16 +304,16 @@ def test_each_situation_leads_to_one_action(
     wanted: DesiredRelease | None,
     seen: ObservedRelease,
     known: ComponentStatus | None,
-    state: State,
+    state: Finding,
     action: Action | None,
     outcome: str,
 ) -> None:
     classification = classify(
-        wanted, seen, known, platform="obs", quarantined=frozenset({"29.28.0"}), now=NOW
+        wanted, seen, known, platform="obs", held=Held(frozenset({"29.28.0"})), now=NOW
     )
     decision = decide(classification, wanted, seen, known)
 
-    assert classification.state is state, classification.reason
+    assert classification.finding is state, classification.reason
     assert (decision.action, decision.outcome) == (action, outcome), decision.reason
 
 
@@ -319,7 +321,7 @@ def test_a_rollback_goes_to_the_last_good_revision_and_a_spent_one_says_so() -> 
     seen = observed(ReleaseState.FAILED)
     known = record(failures=2, attemptedDigest="want")
     decision = decide(
-        classify(desired(retries=1), seen, known, platform="obs", quarantined=frozenset(), now=NOW),
+        classify(desired(retries=1), seen, known, platform="obs", held=Held(), now=NOW),
         desired(retries=1),
         seen,
         known,

@@ -5,6 +5,7 @@ upward (Helm reading the spec model, values reading Helm) fails here, naming the
 from __future__ import annotations
 
 import ast
+import graphlib
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
         "packaging",
     },
 }
-BASE = {"errors", "versions", "timestamps", "cache", "redaction"}
+BASE = {"errors", "versions", "timestamps", "cache", "redaction", "labels"}
 
 
 def _imported_packages(path: Path) -> set[str]:
@@ -82,3 +83,85 @@ def test_entry_points_import_only_their_handlers() -> None:
             if module and module.startswith("shared."):
                 package = module.split(".")[1]
                 assert package in {"events", "handlers"}, f"{path}: imports {module}"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports_of(path: Path, modules: set[str]) -> set[str]:
+    """The modules of shared that ``path`` imports, anywhere in it (at the top, under
+    TYPE_CHECKING or inside a function: an import that dodges a circle is still part of it)."""
+    package = _module_name(path) if path.name == "__init__.py" else _module_name(path.parent)
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name in modules}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                origin = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                origin = node.module or ""
+            for alias in node.names:
+                # `from package import module` imports the module; `from module import name`
+                # imports the module that defines the name.
+                target = f"{origin}.{alias.name}"
+                found.add(target if target in modules else origin)
+    return found & modules
+
+
+def test_no_module_of_shared_imports_itself_in_a_circle() -> None:
+    paths = [p for p in sorted((ROOT / "shared").rglob("*.py")) if "gomod" not in p.parts]
+    modules = {_module_name(p) for p in paths}
+    graph = {_module_name(p): _imports_of(p, modules) - {_module_name(p)} for p in paths}
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as circle:
+        pytest.fail("an import circle: " + " -> ".join(circle.args[1]))
+
+
+# The judgement at the engine's core reads its arguments and nothing else: it may import only
+# these (data, and other pure judgement), never a module that talks to a cluster, to a
+# repository or to a Helm process.
+PURE = {
+    "action",
+    "admission",
+    "alert_policy",
+    "classify",
+    "conditions",
+    "decide",
+    "quarantine",
+    "remediation",
+    "outcome",
+}
+PURE_MAY_IMPORT = {
+    *(f"shared.engine.{name}" for name in PURE),
+    "shared.engine.budget",
+    "shared.engine.desired",
+    "shared.engine.errors",
+    "shared.engine.resource",  # StoredPlatform, the data read back
+    "shared.errors",
+    "shared.events.alerts",
+    "shared.helm.digest",
+    "shared.helm.errors",
+    "shared.helm.releases",  # ObservedRelease, the data read back
+    "shared.labels",
+    "shared.versions",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PURE))
+def test_the_engines_judgement_imports_no_module_that_acts(name: str) -> None:
+    paths = [p for p in sorted((ROOT / "shared").rglob("*.py")) if "gomod" not in p.parts]
+    modules = {_module_name(p) for p in paths}
+    path = ROOT / "shared" / "engine" / f"{name}.py"
+    wrong = {
+        module
+        for module in _imports_of(path, modules)
+        if module not in PURE_MAY_IMPORT and not module.startswith("shared.values")
+    }
+    assert not wrong, f"shared/engine/{name}.py imports {sorted(wrong)}"

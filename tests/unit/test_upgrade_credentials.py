@@ -21,12 +21,12 @@ from typing import Any, cast
 
 import pytest
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from shared.engine.resource import StoredPlatform
 from shared.engine.sources import SecretSources
 from shared.helm.repositories import RepositorySettings, known_repositories
 from shared.kube import ClusterAccess
+from shared.kube.errors import from_response
 from shared.upgrades.catalog import RunCatalog
 from shared.upgrades.check import Kubernetes
 from shared.upgrades.run import PlatformReport, check_platform
@@ -47,7 +47,7 @@ class Secrets:
 
     def read_namespaced_secret(self, name: str, namespace: str) -> client.V1Secret:
         if namespace != self.namespace or name not in self.secrets:
-            raise ApiException(status=404, reason="Not Found")
+            raise from_response(404, "Not Found")
         data = {k: base64.b64encode(v.encode()).decode() for k, v in self.secrets[name].items()}
         return client.V1Secret(data=data)
 

@@ -1,15 +1,14 @@
 """One module per action. An action runs its Helm (or Kubernetes) operation and reports what
-happened, read back from the release's storage; it never decides whether to act or what comes
-next (:mod:`shared.engine.decide` does)."""
+happened (:class:`~shared.engine.action.ActionResult`), read back from the release's storage;
+it never decides whether to act or what comes next (:mod:`shared.engine.decide` does)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..action import Action, ActionResult
 from ..context import EngineContext
-from ..decide import Action
 from . import install, rollback, uninstall, unlock, upgrade, verify
-from .result import ActionResult
 from .step import Step
 
 RUNNERS: dict[Action, Callable[[EngineContext, Step], ActionResult]] = {
@@ -21,4 +20,4 @@ RUNNERS: dict[Action, Callable[[EngineContext, Step], ActionResult]] = {
     Action.UNINSTALL: uninstall.run,
 }
 
-__all__ = ["RUNNERS", "ActionResult", "Step"]
+__all__ = ["RUNNERS", "Step"]

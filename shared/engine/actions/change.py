@@ -1,26 +1,21 @@
 """What install and upgrade share: the labels that mark the release as gunj's, the backend's
-operation (Helm, or native mode's apply), and how a failure is read back from storage."""
+change (Helm, or native mode's apply), and how a failure is read back from storage: whether it
+counts against the retries is :mod:`..remediation`'s rule."""
 
 from __future__ import annotations
 
 from ...errors import GunjError
-from ...helm.errors import HelmTimeout, QuotaExceeded
-from ...helm.releases import DIGEST_LABEL, ReleaseState
-from ..backends.native import NativeTimeout
+from ...helm.releases import ReleaseState
+from ...labels import COMPONENT_LABEL, DIGEST_LABEL, PLATFORM_LABEL
+from ..action import Action, ActionResult
+from ..admission import size_problem
+from ..backends import Change
 from ..context import EngineContext
-from ..decide import Action
 from ..desired import DesiredRelease
+from ..errors import RefusedSpec
+from ..remediation import counts_against_retries
 from ..settings import SettingsError
-from ..state import COMPONENT_LABEL, PLATFORM_LABEL
-from .result import ActionResult
 from .step import Step
-
-# Transient, since the cluster may manage next time, but a verdict on the change as much as a
-# failed verification is, so a revision Helm recorded failed counts: the change did not come
-# up in its time (Helm's wait or a hook, native mode's wait for the workloads), or it asks for
-# more than the namespace's quota allows. Otherwise a change that can never fit would be tried
-# again on every event instead of stalling once its retries are spent.
-VERDICTS = (HelmTimeout, NativeTimeout, QuotaExceeded)
 
 
 def labels(ctx: EngineContext, desired: DesiredRelease) -> dict[str, str]:
@@ -32,20 +27,27 @@ def labels(ctx: EngineContext, desired: DesiredRelease) -> dict[str, str]:
 
 
 def run_change(ctx: EngineContext, action: Action, step: Step, description: str) -> ActionResult:
-    desired, before, backend = step.wanted(), step.observed, step.backend
+    desired, before, backend = step.require_desired(), step.observed, step.backend
+    if problem := size_problem(desired):
+        # Checked when the spec came, and again here: a valuesFrom source may have grown.
+        raise RefusedSpec(problem)
     timeout = ctx.operation_timeout(desired.budget.timeout, f"{action} of {desired.release}")
     ctx.progress(desired.component, f"{action} {desired.describe()} (up to {timeout})")
-    change = backend.install if action is Action.INSTALL else backend.upgrade
+    change = Change(
+        first=action is Action.INSTALL,
+        labels=labels(ctx, desired),
+        timeout=timeout,
+        description=description[:500],
+    )
     try:
-        change(ctx, desired, labels(ctx, desired), timeout, description[:500])
+        backend.change(ctx, desired, change)
     except SettingsError:
         raise  # the engine cannot run Helm here: nothing was tried, nothing to count
     except GunjError as error:
-        if error.transient and not isinstance(error, VERDICTS):
-            # The API server unreachable, a namespace being deleted:
-            # nothing said about the change, even when Helm recorded the revision failed. No
-            # retry is spent; the event comes again, and the next pass deals with what Helm
-            # left (a failed revision is rolled back, a pending one waits for its deadline).
+        if not counts_against_retries(error):
+            # Nothing said about the change, even when Helm recorded the revision failed: the
+            # event comes again, and the next pass deals with what Helm left (a failed
+            # revision is rolled back, a pending one waits for its deadline).
             raise
         message = ctx.redactor(str(error))
         after = backend.store.observe(desired.release, desired.namespace)

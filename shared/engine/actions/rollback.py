@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from ...errors import GunjError
 from ...helm.releases import ReleaseState
+from ..action import Action, ActionResult
 from ..context import EngineContext
-from ..decide import Action
 from ..settings import SettingsError
-from .result import ActionResult
 from .step import Step
 from .uninstall import DEFAULT_TIMEOUT
 

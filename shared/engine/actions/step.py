@@ -24,7 +24,8 @@ class Step:
     def release(self) -> str:
         return self.observed.name
 
-    def wanted(self) -> DesiredRelease:
+    def require_desired(self) -> DesiredRelease:
+        """The desired release, for an action that cannot run without one."""
         if self.desired is None:
             raise ValueError(f"{self.decision.action} of {self.component} needs the desired state")
         return self.desired

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ..action import Action, ActionResult
 from ..context import EngineContext
-from ..decide import Action
-from .result import ActionResult
 from .step import Step
 
 DEFAULT_TIMEOUT = timedelta(minutes=5)

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kubernetes.client.exceptions import ApiException
-
+from ...kube.errors import ApiConflict
+from ..action import Action, ActionResult
 from ..context import EngineContext
-from ..decide import Action
-from .result import ActionResult
 from .step import Step
 
 
@@ -20,12 +18,10 @@ def run(ctx: EngineContext, step: Step) -> ActionResult:
         unlocked = step.backend.store.unlock(
             observed.name, observed.namespace, older_than=timedelta(0), now=ctx.clock()
         )
-    except ApiException as error:
-        if error.status == 409:  # a Helm process updated it meanwhile: alive after all
-            return ActionResult(
-                Action.UNLOCK, False, "the release changed while unlocking", observed.revision
-            )
-        raise
+    except ApiConflict:  # a Helm process updated it meanwhile: alive after all
+        return ActionResult(
+            Action.UNLOCK, False, "the release changed while unlocking", observed.revision
+        )
     if unlocked is None:
         return ActionResult(Action.UNLOCK, True, "nothing was pending any more", observed.revision)
     return ActionResult(

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
+from ..action import Action, ActionResult
 from ..context import EngineContext
-from ..decide import Action
 from .change import run_change
-from .result import ActionResult
 from .step import Step
 
 
 def run(ctx: EngineContext, step: Step) -> ActionResult:
-    desired = step.wanted()
+    desired = step.require_desired()
     description = f"gunj: upgrade to {desired.describe()} ({step.decision.reason})"
     return run_change(ctx, Action.UPGRADE, step, description)

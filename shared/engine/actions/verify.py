@@ -11,16 +11,15 @@ from datetime import timedelta
 
 from ...errors import GunjError
 from ...helm.release_tests import ReleaseTester
+from ..action import Action, ActionResult
 from ..context import EngineContext
-from ..decide import Action
 from ..verification.probe import ENDPOINTS, run_probe
 from ..verification.workloads import wait_ready, workloads
-from .result import ActionResult
 from .step import Step
 
 
 def run(ctx: EngineContext, step: Step) -> ActionResult:
-    desired, observed = step.wanted(), step.observed
+    desired, observed = step.require_desired(), step.observed
     budget = ctx.operation_timeout(desired.budget.test_timeout, f"verification of {step.release}")
     deadline = time.monotonic() + budget.total_seconds()
     ctx.progress(step.component, f"verify revision {observed.revision}")

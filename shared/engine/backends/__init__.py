@@ -4,6 +4,7 @@ observes, classifies, verifies and remediates either."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -16,6 +17,23 @@ if TYPE_CHECKING:
 Mode = Literal["helm", "native"]
 
 
+@dataclass(frozen=True)
+class Change:
+    """An install or an upgrade, as a backend is asked to make it."""
+
+    first: bool
+    """An install (the release has no revision yet); else an upgrade."""
+    labels: dict[str, str]
+    """The release's own labels (gunj's platform, component and digest)."""
+    timeout: timedelta
+    """The whole operation, hooks and the wait for the workloads included."""
+    description: str
+
+    @property
+    def verb(self) -> str:
+        return "install" if self.first else "upgrade"
+
+
 class Backend(Protocol):
     @property
     def mode(self) -> Mode: ...
@@ -25,23 +43,9 @@ class Backend(Protocol):
         """Where this mode's revisions are read from."""
         ...
 
-    def install(
-        self,
-        ctx: EngineContext,
-        desired: DesiredRelease,
-        labels: dict[str, str],
-        timeout: timedelta,
-        description: str,
-    ) -> None: ...
-
-    def upgrade(
-        self,
-        ctx: EngineContext,
-        desired: DesiredRelease,
-        labels: dict[str, str],
-        timeout: timedelta,
-        description: str,
-    ) -> None: ...
+    def change(self, ctx: EngineContext, desired: DesiredRelease, change: Change) -> None:
+        """Make ``desired`` the release's next revision (its first, for an install)."""
+        ...
 
     def rollback(
         self,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from ...helm.errors import ReleaseNotFound
 from ...helm.releases import ReleaseStore
 from ...native.apply import delete_objects, owned
+from . import Change
 
 if TYPE_CHECKING:
     from ..context import EngineContext
@@ -26,56 +27,27 @@ class HelmBackend:
     over (the chart names them alike and would not install beside them)."""
     mode: Literal["helm"] = "helm"
 
-    def install(
-        self,
-        ctx: EngineContext,
-        desired: DesiredRelease,
-        labels: dict[str, str],
-        timeout: timedelta,
-        description: str,
-    ) -> None:
-        self._release(ctx, desired, labels, timeout, description, first=True)
-
-    def upgrade(
-        self,
-        ctx: EngineContext,
-        desired: DesiredRelease,
-        labels: dict[str, str],
-        timeout: timedelta,
-        description: str,
-    ) -> None:
-        self._release(ctx, desired, labels, timeout, description, first=False)
-
-    def _release(
-        self,
-        ctx: EngineContext,
-        desired: DesiredRelease,
-        labels: dict[str, str],
-        timeout: timedelta,
-        description: str,
-        *,
-        first: bool,
-    ) -> None:
-        run_helm = ctx.require_helm(f"{'install' if first else 'upgrade'} of {desired.release}")
+    def change(self, ctx: EngineContext, desired: DesiredRelease, change: Change) -> None:
+        run_helm = ctx.require_helm(f"{change.verb} of {desired.release}")
         pulled = ctx.charts.pull(desired.source, desired.version)
-        if first and self.native.revisions(desired.release, ctx.namespace):
+        if change.first and self.native.revisions(desired.release, ctx.namespace):
             services = [
                 key
                 for key in owned(ctx.access, ctx.namespace, ctx.platform, desired.component)
                 if key.kind == "Service"
             ]
             delete_objects(ctx.access, services)
-        run = run_helm.install if first else run_helm.upgrade
+        run = run_helm.install if change.first else run_helm.upgrade
         run(
             desired.release,
             pulled.reference(),
             ctx.target,
             values=desired.values,
-            timeout=timeout,
+            timeout=change.timeout,
             wait=True,
             no_hooks=desired.budget.no_hooks,
-            labels=labels,
-            description=description,
+            labels=change.labels,
+            description=change.description,
         )
 
     def rollback(

@@ -14,22 +14,25 @@ A rollback applies an earlier revision's recorded objects as a new revision.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from kubernetes.client.exceptions import ApiException
 
 from ...errors import GunjError
-from ...helm.client import DEADLINE_LABEL, latest_end
+from ...helm.process import latest_end
 from ...helm.releases import ReleaseStore
-from ...kube.errors import ApiUnavailable, api_error
-from ...native.apply import (
+from ...kube.errors import ApiError, ApiUnavailable
+from ...labels import (
     COMPONENT_LABEL,
+    DEADLINE_LABEL,
     NAMESPACE_LABEL,
     NATIVE_LABEL,
     PLATFORM_LABEL,
+)
+from ...native.apply import (
     apply_objects,
     delete_objects,
     owned,
@@ -37,7 +40,9 @@ from ...native.apply import (
 )
 from ...native.render import RenderError, render
 from ...native.store import NativeStore
+from ..errors import NativeTimeout
 from ..verification.workloads import wait_ready, workloads_of
+from . import Change
 
 if TYPE_CHECKING:
     from ..context import EngineContext
@@ -46,12 +51,6 @@ if TYPE_CHECKING:
 
 class NativeRenderError(GunjError):
     """The component's values cannot be rendered as native objects (names the values path)."""
-
-
-class NativeTimeout(GunjError):
-    """The component's workloads were not ready within its timeout."""
-
-    transient = True
 
 
 @dataclass(frozen=True)
@@ -75,25 +74,9 @@ class NativeBackend:
     are left to it and taken over once it is gone (:meth:`take_over`)."""
     mode: Literal["native"] = "native"
 
-    def install(
-        self,
-        ctx: EngineContext,
-        desired: DesiredRelease,
-        labels: dict[str, str],
-        timeout: timedelta,
-        description: str,
-    ) -> None:
-        self._deploy(ctx, rendered(ctx, desired, description), labels, timeout, "pending-install")
-
-    def upgrade(
-        self,
-        ctx: EngineContext,
-        desired: DesiredRelease,
-        labels: dict[str, str],
-        timeout: timedelta,
-        description: str,
-    ) -> None:
-        self._deploy(ctx, rendered(ctx, desired, description), labels, timeout, "pending-upgrade")
+    def change(self, ctx: EngineContext, desired: DesiredRelease, change: Change) -> None:
+        revision = rendered(ctx, desired, change.description)
+        self._deploy(ctx, revision, change.labels, change.timeout, f"pending-{change.verb}")
 
     def rollback(
         self, ctx: EngineContext, release: str, revision: int, timeout: timedelta, no_hooks: bool
@@ -171,21 +154,15 @@ class NativeBackend:
             self._end(ctx, revision, number, labels, error)
             raise
         except Exception as error:
-            if not _from_the_client(error):
-                # A fault of gunj's own: its text is no description for a person.
-                self._fail(ctx, revision, number, labels, f"failed ({type(error).__name__})")
-                raise
-            typed = api_error(error, f"applying {revision.release}")
-            self._end(ctx, revision, number, labels, typed)
-            raise typed from None
+            # A fault of gunj's own: its text is no description for a person.
+            self._fail(ctx, revision, number, labels, f"failed ({type(error).__name__})")
+            raise
         try:
             for earlier in previous:
                 self.writer.set_status(revision.release, ctx.namespace, earlier, "superseded")
             self.writer.trim(revision.release, ctx.namespace)
-        except Exception as error:
-            if not _from_the_client(error):
-                raise
-            raise api_error(error, f"recording revision {number} of {revision.release}") from None
+        except ApiError as error:
+            raise error.doing(f"recording revision {number} of {revision.release}") from None
 
     def _end(
         self,
@@ -201,11 +178,8 @@ class NativeBackend:
         reconcile back, which finds the last revision still holding the previous objects and
         applies the new ones anew. Anything else fails the revision."""
         if isinstance(error, ApiUnavailable):
-            try:
+            with contextlib.suppress(ApiError):  # the pending revision's deadline releases it
                 self.writer.delete(revision.release, ctx.namespace, number)
-            except Exception as deleting:
-                if not _from_the_client(deleting):
-                    raise
         else:
             self._fail(ctx, revision, number, labels, str(error))
 
@@ -220,11 +194,8 @@ class NativeBackend:
         """Record revision ``number`` failed, and why. Best effort: when the API server cannot
         take even that, the pending revision's deadline releases it."""
         failed = replace(revision, description=f"{revision.description}: {why}")
-        try:
+        with contextlib.suppress(ApiError):  # the pending revision's deadline releases it
             self._record(ctx, failed, number, "failed", labels)
-        except Exception as recording:
-            if not _from_the_client(recording):
-                raise
 
     def _record(
         self,
@@ -245,14 +216,6 @@ class NativeBackend:
             labels=labels,
             description=revision.description,
         )
-
-
-def _from_the_client(error: BaseException) -> bool:
-    """Whether the Kubernetes client raised ``error`` (an API answer or a connection that
-    failed), as opposed to a fault of gunj's own."""
-    from urllib3.exceptions import HTTPError
-
-    return isinstance(error, ApiException | HTTPError | OSError)
 
 
 def rendered(ctx: EngineContext, desired: DesiredRelease, description: str) -> Revision:

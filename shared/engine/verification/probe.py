@@ -15,6 +15,7 @@ Failed or no end in time fails), and is deleted afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import uuid
@@ -22,15 +23,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from ...kube import ClusterAccess
+from ...kube.errors import ApiNotFound
+from ...labels import CHART_LABEL, COMPONENT_LABEL, PLATFORM_LABEL, PROBE_LABEL
 from ...values.names import service_host
-from ..state import COMPONENT_LABEL, PLATFORM_LABEL
 from .pacing import pauses
-
-PROBE_LABEL = "gunj.io/probe"
-CHART_LABEL = "gunj.io/chart"
 
 
 @dataclass(frozen=True)
@@ -154,11 +152,8 @@ def run_probe(
     try:
         return _wait(access, name, namespace, url, timeout)
     finally:
-        try:
+        with contextlib.suppress(ApiNotFound):  # gone already
             access.core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
-        except ApiException as error:
-            if error.status != 404:
-                raise
 
 
 def _wait(

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from kubernetes.client.exceptions import ApiException
 
 from ...kube import ClusterAccess
+from ...kube.errors import ApiError, ApiNotFound
 from .pacing import pauses
 
 KINDS = ("Deployment", "StatefulSet", "DaemonSet")
@@ -64,10 +64,8 @@ def _not_ready(  # noqa: PLR0911 - one answer per kind and condition
     """Why ``workload`` is not ready, or None when it is."""
     try:
         obj = _read(access, workload)
-    except ApiException as error:
-        if error.status == 404:
-            return "does not exist"
-        raise
+    except ApiNotFound:
+        return "does not exist"
     status, generation = obj.status, obj.metadata.generation or 0
     if (status.observed_generation or 0) < generation:
         return "its controller has not seen the current spec"
@@ -135,7 +133,7 @@ def _held_by(access: ClusterAccess, workload: Workload) -> str:
         pods: list[Any] = access.core.list_namespaced_pod(
             workload.namespace, label_selector=selector
         ).items
-    except ApiException:
+    except ApiError:
         return ""  # the reason is a courtesy; the verdict stands without it
     for pod in sorted(pods, key=lambda p: p.metadata.name or ""):
         reason = _pod_reason(pod)

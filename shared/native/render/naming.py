@@ -5,7 +5,7 @@ Services carry the Helm charts' names, so everything that reaches a component by
 Every other object is ``<release>-native[-<part>]``, so a native object never has a Helm
 release's name; cluster-scoped ones add the namespace, as releases are per namespace.
 
-Native Services select pods by :data:`INSTANCE_LABEL` alone. Helm's Services select by
+Native Services select pods by ``gunj.io/native-instance`` alone. Helm's Services select by
 ``app.kubernetes.io/instance`` (with name and component), which native pods never carry: during
 a switch between modes neither form's Service sends traffic to the other's pods.
 """
@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-INSTANCE_LABEL = "gunj.io/native-instance"
-NAME_LABEL = "app.kubernetes.io/name"
-COMPONENT_LABEL = "app.kubernetes.io/component"
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+from ...labels import (
+    APP_COMPONENT_LABEL,
+    APP_INSTANCE_LABEL,
+    APP_MANAGED_BY_LABEL,
+    APP_NAME_LABEL,
+    NATIVE_INSTANCE_LABEL,
+)
+
 MANAGED_BY = "gunj"
-# The label every upstream chart selects its pods by, next to name and component.
-HELM_INSTANCE_LABEL = "app.kubernetes.io/instance"
-CHECKSUM_ANNOTATION = "gunj.io/config-checksum"
 
 
 @dataclass(frozen=True)
@@ -47,18 +48,18 @@ class Target:
         """The given labels, and what the object is (these three always win)."""
         return {
             **self.labels,
-            NAME_LABEL: self.component,
-            COMPONENT_LABEL: part,
-            MANAGED_BY_LABEL: MANAGED_BY,
+            APP_NAME_LABEL: self.component,
+            APP_COMPONENT_LABEL: part,
+            APP_MANAGED_BY_LABEL: MANAGED_BY,
         }
 
     def pod_labels(self, part: str) -> dict[str, str]:
         """A pod's labels: the object's, less Helm's instance label (with it, the Helm chart's
         Service could select native pods), and the label native Services select by."""
         labels = self.object_labels(part)
-        labels.pop(HELM_INSTANCE_LABEL, None)
+        labels.pop(APP_INSTANCE_LABEL, None)
         return {**labels, **self.selector}
 
     @property
     def selector(self) -> dict[str, str]:
-        return {INSTANCE_LABEL: self.release}
+        return {NATIVE_INSTANCE_LABEL: self.release}

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .naming import CHECKSUM_ANNOTATION, Target
+from ...labels import CHECKSUM_ANNOTATION
+from .naming import Target
 from .reading import RenderError, Values
 
 DATA_VOLUME = "data"

@@ -9,6 +9,7 @@ gunj, is ignored rather than refused.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import ConfigDict, Field
@@ -17,9 +18,39 @@ from .base import SpecModel
 
 Phase = Literal["Pending", "Installing", "Upgrading", "Ready", "Degraded", "Failed", "Paused"]
 ConditionType = Literal["Ready", "Reconciling", "Stalled", "Released", "TestSuccess", "Remediated"]
-ComponentState = Literal[
-    "InSync", "Progressing", "Locked", "Stalled", "Held", "Failed", "Removed", "Paused"
-]
+
+
+# Where a component stands after a reconcile looked at it (``status.components.*.state``);
+# its value is the word the status and the outcome show. (No docstring: it would become a
+# description in the CRD's schema.)
+class ComponentState(StrEnum):
+    IN_SYNC = "InSync"
+    """What the spec asks for, verified: nothing to do."""
+    PROGRESSING = "Progressing"
+    """Work remains (an action is due, or the deadline or step budget came first)."""
+    LOCKED = "Locked"
+    """An operation of it may still run (gunj's or a person's Helm): wait."""
+    STALLED = "Stalled"
+    """Retries spent for this spec, or a release gunj does not own: waits for a new spec or a
+    person."""
+    HELD = "Held"
+    """The spec asks for a quarantined version or content: kept as it is until lifted."""
+    FAILED = "Failed"
+    """No working release (a failed first install, a failed rollback)."""
+    REMOVED = "Removed"
+    """Not wanted and gone."""
+    PAUSED = "Paused"
+    """The spec says paused."""
+
+    @property
+    def stuck(self) -> bool:
+        """Cannot progress until the spec changes or a person acts."""
+        return self in {ComponentState.STALLED, ComponentState.HELD, ComponentState.FAILED}
+
+    @property
+    def working(self) -> bool:
+        """An event (the next, or this one) still has work to do or wait for."""
+        return self in {ComponentState.PROGRESSING, ComponentState.LOCKED}
 
 
 class StatusModel(SpecModel):

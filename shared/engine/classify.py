@@ -1,7 +1,12 @@
 """Classify one component from what is observed and what is desired: the only place that
 interprets a release. Pure: it reads its arguments and nothing else.
 
-| state | observed |
+What it finds (a :class:`Finding`) is the engine's second word for a component's state, between
+the release's state in Helm's storage (:class:`~shared.helm.releases.ReleaseState`) and the
+:class:`~shared.values.spec.status.ComponentState` a decision leads to (``docs/engine.md`` has
+the glossary).
+
+| finding | observed |
 |---|---|
 | ``GONE`` | disabled, and no release |
 | ``UNWANTED`` | disabled (or gone from the spec), and a release gunj made |
@@ -20,22 +25,18 @@ interprets a release. Pure: it reads its arguments and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from ..helm.releases import ObservedRelease, ReleaseState
+from ..labels import PLATFORM_LABEL
 from ..values.spec.status import ComponentStatus
 from .desired import DesiredRelease
-
-PLATFORM_LABEL = "gunj.io/platform"
-COMPONENT_LABEL = "gunj.io/component"
-SHORT_DIGEST = 12
-"""The characters of a digest shown to a person (and enough to name it to ``unquarantine``)."""
+from .quarantine import Held, why_held
 
 
-class State(StrEnum):
+class Finding(StrEnum):
     GONE = "gone"
     UNWANTED = "unwanted"
     FOREIGN = "foreign"
@@ -53,7 +54,7 @@ class State(StrEnum):
 
 @dataclass(frozen=True)
 class Classification:
-    state: State
+    finding: Finding
     reason: str
     verified: bool | None = None
     """For a deployed release: what verification found at its current revision (None: not
@@ -82,88 +83,60 @@ def classify(  # noqa: PLR0911 - one answer per state, as the table reads
     record: ComponentStatus | None,
     *,
     platform: str,
-    quarantined: frozenset[str],
+    held: Held,
     now: datetime,
-    quarantined_digests: Mapping[str, str] | None = None,
 ) -> Classification:
-    """``quarantined``: chart versions held whole; ``quarantined_digests``: the content
-    (chart, version and values) held, each with why."""
+    """``held``: what is quarantined for the component on this platform."""
     present = observed.state is not ReleaseState.ABSENT
     if present and not owned_by(observed, platform):
         if desired is None:
-            return Classification(State.GONE, "not enabled (a release of that name is not gunj's)")
+            return Classification(
+                Finding.GONE, "not enabled (a release of that name is not gunj's)"
+            )
         return Classification(
-            State.FOREIGN,
+            Finding.FOREIGN,
             f"release {observed.name} exists and was not made by gunj for {platform}; "
             "gunj does not take over releases (uninstall it, or name the platform differently)",
         )
     if desired is None:
         if present:
-            return Classification(State.UNWANTED, "not enabled in the spec")
-        return Classification(State.GONE, "not enabled")
+            return Classification(Finding.UNWANTED, "not enabled in the spec")
+        return Classification(Finding.GONE, "not enabled")
     if observed.state is ReleaseState.ABSENT:
-        return Classification(State.ABSENT, "not installed")
+        return Classification(Finding.ABSENT, "not installed")
     if observed.state is ReleaseState.LOCKED:
         return _lock(observed, desired, now)
     if observed.state is ReleaseState.FAILED:
         return Classification(
-            State.FAILED, f"revision {observed.revision} failed: {observed.description}"
+            Finding.FAILED, f"revision {observed.revision} failed: {observed.description}"
         )
     verified = verified_here(record, observed)
     if observed.content_digest != desired.digest:
-        held = _held(desired, observed, platform, quarantined, quarantined_digests or {})
-        if held is not None:
-            return Classification(State.QUARANTINED, held, verified)
+        why = why_held(desired, observed, platform, held)
+        if why is not None:
+            return Classification(Finding.QUARANTINED, why, verified)
         if _changed_by_hand(observed, record):
             return Classification(
-                State.DRIFTED,
+                Finding.DRIFTED,
                 f"revision {observed.revision} was changed outside gunj "
                 f"(chart {observed.chart_version}, values differ from what gunj applied)",
                 verified,
             )
         return Classification(
-            State.OUT_OF_SYNC,
+            Finding.OUT_OF_SYNC,
             f"revision {observed.revision} holds {observed.chart} {observed.chart_version}; "
             f"the spec asks for {desired.describe()}"
             + (" with other values" if observed.chart_version == desired.version else ""),
             verified,
         )
     if verified is None:
-        return Classification(State.UNVERIFIED, f"revision {observed.revision} not verified yet")
+        return Classification(Finding.UNVERIFIED, f"revision {observed.revision} not verified yet")
     if not verified:
         return Classification(
-            State.VERIFY_FAILED,
+            Finding.VERIFY_FAILED,
             f"revision {observed.revision} failed verification: {record.tests if record else ''}",
         )
-    return Classification(State.IN_SYNC, f"revision {observed.revision} verified")
-
-
-def _held(
-    desired: DesiredRelease,
-    observed: ObservedRelease,
-    platform: str,
-    quarantined: frozenset[str],
-    quarantined_digests: Mapping[str, str],
-) -> str | None:
-    """Why what the spec asks for is held, and how to lift it; None when it is not."""
-    kept = f"kept at revision {observed.revision} ({observed.chart_version})"
-    lift = f"gunj unquarantine {desired.namespace}/{platform} {desired.component}"
-    if desired.version in quarantined:
-        return (
-            f"chart version {desired.version} is quarantined on this platform; {kept}; name "
-            f"another version, or lift it with `{lift} {desired.version}`"
-        )
-    why = quarantined_digests.get(desired.digest)
-    if why is None:
-        return None
-    # A change of values alone was rolled back: the version stays allowed (it is what runs),
-    # but exactly this content is not applied again until the spec changes.
-    short = desired.digest[:SHORT_DIGEST]
-    return (
-        f"the spec asks for {desired.describe()} with the values a rollback returned from "
-        f"(digest {short}: {why}), quarantined on this platform; {kept}; change the spec, or "
-        f"lift it with `{lift} {short}`"
-    )
+    return Classification(Finding.IN_SYNC, f"revision {observed.revision} verified")
 
 
 def _changed_by_hand(observed: ObservedRelease, record: ComponentStatus | None) -> bool:
@@ -191,16 +164,16 @@ def _lock(observed: ObservedRelease, desired: DesiredRelease, now: datetime) -> 
     if observed.deadline is not None:
         if now < observed.deadline:
             return Classification(
-                State.LOCKED,
+                Finding.LOCKED,
                 f"{status} since revision {observed.revision}; its Helm may run until "
                 f"{observed.deadline.isoformat()}",
             )
         return Classification(
-            State.STALE_LOCK, f"{status} past its deadline {observed.deadline.isoformat()}"
+            Finding.STALE_LOCK, f"{status} past its deadline {observed.deadline.isoformat()}"
         )
     # No deadline of gunj's (a person's helm, or a rollback): its age against the longest
     # operation this component allows.
     limit = desired.budget.timeout * 2
     if observed.locked_for is not None and observed.locked_for > limit:
-        return Classification(State.STALE_LOCK, f"{status} for {observed.locked_for}")
-    return Classification(State.LOCKED, f"{status} for {observed.locked_for}; waiting")
+        return Classification(Finding.STALE_LOCK, f"{status} for {observed.locked_for}")
+    return Classification(Finding.LOCKED, f"{status} for {observed.locked_for}; waiting")

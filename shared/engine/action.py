@@ -1,10 +1,26 @@
-"""What an action reports."""
+"""What an action is, and what it reports when it has run (the runners are in :mod:`.actions`).
+
+Plain data, below everything that decides (:mod:`.decide`), accounts for failures
+(:mod:`.remediation`) or records (:mod:`.record`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from ..decide import Action
+
+class Action(StrEnum):
+    INSTALL = "install"
+    UPGRADE = "upgrade"
+    VERIFY = "verify"
+    ROLLBACK = "rollback"
+    UNLOCK = "unlock"
+    UNINSTALL = "uninstall"
+
+    @property
+    def changes_content(self) -> bool:
+        """Install and upgrade: the release then holds what the spec asks for."""
+        return self in {Action.INSTALL, Action.UPGRADE}
 
 
 @dataclass(frozen=True)

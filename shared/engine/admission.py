@@ -1,0 +1,113 @@
+"""Whether a spec may be applied at all, before any reconcile work: checks that read the spec,
+what the cluster holds of the platform and the request, and return why not, or nothing. The
+lock-free look (:mod:`.look`) and the apply under the Lease (:mod:`.applying`) make the same
+checks, in the same order, through :func:`admit`.
+
+| check | result | when |
+|---|---|---|
+| stale | ``stale`` | the publisher's generation is older than the one the cluster has |
+| templates | ``refused`` | template expressions in the spec where the cluster allows none |
+| duplicate | ``duplicate`` | the same message (id and spec) was applied already |
+| sizes | ``refused`` | an object the values would make is larger than the API server accepts |
+
+The size check (:func:`oversized`) needs the components' desired values, so the apply makes it
+separately, before anything is written; every install and upgrade makes it again
+(:mod:`.actions.change`), since a ``valuesFrom`` source can grow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import GunjError
+from ..values.limits import oversized_objects
+from ..values.plan import ComponentPlan
+from ..values.spec import ObservabilityPlatform
+from ..values.templating import template_expressions
+from .desired import DesiredRelease
+from .resource import StoredPlatform
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a spec is not applied (nothing is changed)."""
+
+    result: Literal["stale", "refused", "duplicate"]
+    message: str
+
+
+def spec_digest(platform: ObservabilityPlatform) -> str:
+    text = json.dumps(platform.manifest().get("spec", {}), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def spec_changed(
+    stored: StoredPlatform, platform: ObservabilityPlatform, generation: int | None
+) -> bool:
+    """Whether the spec (or the publisher's generation of it) differs from what the cluster
+    holds."""
+    if stored.spec != platform.manifest().get("spec", {}):
+        return True
+    return generation is not None and stored.published_generation != generation
+
+
+def admit(
+    platform: ObservabilityPlatform,
+    stored: StoredPlatform | None,
+    *,
+    generation: int | None,
+    message_id: str | None,
+    allow_templates: bool,
+) -> Refusal | None:
+    """The first check the spec fails (stale, templates, duplicate), or None."""
+    if stored is not None and generation is not None:
+        known = stored.published_generation
+        if known is not None and generation < known:
+            return Refusal(
+                "stale",
+                f"generation {generation} is older than generation {known}, which the cluster "
+                "has; ignored",
+            )
+    if not allow_templates and (expressions := template_expressions(platform)):
+        return Refusal(
+            "refused",
+            "template expressions are not allowed on this cluster (allowTemplates in its "
+            "registry entry): " + "; ".join(str(problem) for problem in expressions),
+        )
+    if stored is not None and message_id:
+        digest = spec_digest(platform)
+        if any(
+            m.message_id == message_id and m.digest == digest
+            for m in stored.status.handled_messages
+        ):
+            return Refusal("duplicate", f"message {message_id} was applied already")
+    return None
+
+
+def oversized(
+    plans: Iterable[ComponentPlan], desired_of: Callable[[ComponentPlan], DesiredRelease]
+) -> Refusal | None:
+    """An object a component's values would make larger than the API server accepts. A
+    component whose values cannot be had yet (a ``valuesFrom`` source missing, a repository out
+    of reach) is left to the reconcile, which reports why, and checks its size before it
+    installs or upgrades."""
+    for plan in plans:
+        try:
+            desired = desired_of(plan)
+        except GunjError:
+            continue
+        if problem := size_problem(desired):
+            return Refusal("refused", problem)
+    return None
+
+
+def size_problem(desired: DesiredRelease) -> str | None:
+    """Why ``desired`` cannot be installed for its size, or None."""
+    if desired.plan is None:
+        return None
+    too_large = oversized_objects(desired.plan, desired.values)
+    return f"{desired.component}: " + "; ".join(too_large) if too_large else None

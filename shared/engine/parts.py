@@ -1,0 +1,44 @@
+"""What the engine's functions need of a :class:`~.reconciler.Reconciler`: the parts it wires
+together for one cluster, and nothing of its entry points. Each module below the Reconciler
+takes these parts, so none of them imports the Reconciler (and no import runs in a circle)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..helm.charts import ChartLibrary
+    from ..helm.client import HelmClient
+    from ..kube import ClusterAccess
+    from ..kube.events import EventRecorder
+    from ..redaction import Redactor
+    from .backends import Backend
+    from .resolution import VersionResolver
+    from .settings import EngineSettings
+
+
+class EngineParts(Protocol):
+    cluster: str
+    """The registered name of the cluster."""
+    access: ClusterAccess
+    settings: EngineSettings
+    redactor: Redactor
+    """Every secret the engine learns, scrubbed from everything it says."""
+    allow_templates: bool
+    """The cluster's registry entry lets spec strings reach the charts' ``tpl``."""
+    identity: str
+    """Who holds a platform's Lease (host, process)."""
+    helm: HelmClient | None
+    """None: no Helm binary here."""
+    charts: ChartLibrary
+    resolver: VersionResolver
+    backends: Mapping[str, Backend]
+    """How a component is made, by mode (helm, native)."""
+    events: EventRecorder
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """Now, as the engine reads it (a test's clock, or the real one)."""
+        ...

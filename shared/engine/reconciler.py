@@ -1,0 +1,156 @@
+"""The engine's entry points for one target cluster: apply a spec, uninstall a platform, roll a
+component back (for a person or a health alert), lift a quarantine. Each ends in one
+:class:`~.outcome.Outcome`; none raises for a failure of the cluster, a repository or the spec.
+
+A :class:`Reconciler` holds the parts it wires together once per cluster and process (Helm,
+the chart library, the version resolver, the release stores and backends, the Event recorder)
+and hands them to the modules that do the work, as :class:`~.parts.EngineParts`:
+:mod:`.look` (the lock-free look), :mod:`.applying` (the apply under the Lease),
+:mod:`.operations` (everything else) and :mod:`.session` (work under a Lease).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ..events.alerts import Alert
+from ..helm.binary import HelmBinary
+from ..helm.charts import ChartLibrary
+from ..helm.client import HelmClient
+from ..helm.releases import ReleaseStore
+from ..helm.repositories import RepositorySettings
+from ..kube import ClusterAccess
+from ..kube.events import EventRecorder
+from ..native.store import OWNER as NATIVE_OWNER
+from ..native.store import NativeStore
+from ..redaction import Redactor
+from ..values.spec import ObservabilityPlatform
+from . import operations
+from .alert_target import Target
+from .applying import apply_spec
+from .backends import Backend
+from .backends.helm import HelmBackend
+from .backends.native import NativeBackend
+from .guard import guarded
+from .look import look
+from .outcome import Outcome
+from .request import Request
+from .resolution import VersionResolver
+from .resource import ensure_crd
+from .session import Session, on_platform, platform_lease
+from .settings import EngineSettings
+
+
+def default_identity() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Reconciler:
+    """Reconciles platforms in one cluster (one instance per cluster and process)."""
+
+    cluster: str
+    access: ClusterAccess
+    settings: EngineSettings
+    repositories: RepositorySettings = field(default_factory=RepositorySettings.from_environment)
+    redactor: Redactor = field(default_factory=Redactor)
+    allow_templates: bool = False
+    identity: str = field(default_factory=default_identity)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    keep_alive: object = field(default=None, repr=False)
+    """What must live as long as the reconciler (a connection's private kubeconfig)."""
+
+    def __post_init__(self) -> None:
+        # Without a Helm binary the engine still runs native components; whatever needs Helm
+        # says what is missing (EngineContext.require_helm).
+        binary = self.settings.helm_binary
+        self.helm: HelmClient | None = (
+            HelmClient(
+                HelmBinary(binary),
+                home=self.settings.cache / "helm",
+                plain_http_registries=self.repositories.plain_http_hosts,
+                redactor=self.redactor,
+            )
+            if binary is not None
+            else None
+        )
+        self.charts = ChartLibrary(self.repositories, self.settings.cache)
+        self.resolver = VersionResolver(
+            self.charts, self.settings.cache, self.settings.version_recheck
+        )
+        helm_store = ReleaseStore(self.access)
+        native_store = ReleaseStore(self.access, owner=NATIVE_OWNER)
+        self.backends: Mapping[str, Backend] = {
+            "helm": HelmBackend(helm_store, native=native_store),
+            "native": NativeBackend(native_store, NativeStore(self.access), helm=helm_store),
+        }
+        self.events = EventRecorder(self.access, "gunj", self.identity, self.redactor)
+        self._namespaces: set[str] = set()
+
+    def apply(self, platform: ObservabilityPlatform, request: Request | None = None) -> Outcome:
+        """Make the cluster match ``platform``."""
+        request = request or Request()
+        namespace, name = platform.metadata.namespace, platform.metadata.name
+        started = time.monotonic()
+
+        def work() -> Outcome:
+            if namespace not in self._namespaces:
+                self.access.ensure_namespace(namespace)
+                self._namespaces.add(namespace)
+            ensure_crd(self.access)
+            found = look(self, platform, request)
+            if found is not None:
+                return found
+            with platform_lease(self, namespace, name) as lease:
+                return apply_spec(self, platform, request, lease)
+
+        return guarded(self, f"{namespace}/{name}", request.generation, started, work)
+
+    def uninstall(self, namespace: str, name: str, request: Request | None = None) -> Outcome:
+        """Remove every release the platform owns (and nothing else), then the object."""
+        return operations.uninstall(self, namespace, name, request or Request())
+
+    def rollback(
+        self,
+        namespace: str,
+        name: str,
+        component: str,
+        *,
+        to_revision: int | None = None,
+        request: Request | None = None,
+    ) -> Outcome:
+        """Roll a component back (to its last good revision unless told), verify what was
+        restored, and quarantine the chart version rolled back from, so the next reconcile
+        holds the component instead of upgrading it again."""
+        return operations.rollback(
+            self, namespace, name, component, to_revision=to_revision, request=request or Request()
+        )
+
+    def roll_back_for_alert(
+        self, target: Target, alert: Alert, request: Request | None = None
+    ) -> Outcome:
+        """Judge a health alert about a component, and roll it back when the alert followed a
+        change of gunj's within the bake window."""
+        return operations.roll_back_for_alert(self, target, alert, request or Request())
+
+    def unquarantine(self, namespace: str, name: str, component: str, version: str) -> Outcome:
+        """Lift a quarantine: reconcile may apply that chart version again."""
+        return operations.unquarantine(self, namespace, name, component, version)
+
+    def on_platform(
+        self,
+        namespace: str,
+        name: str,
+        request: Request,
+        work: Callable[[Session], Outcome],
+        *,
+        missing: Outcome | None = None,
+    ) -> Outcome:
+        """Run ``work`` on an existing platform under its Lease (:func:`.session.on_platform`)."""
+        return on_platform(self, namespace, name, request, work, missing=missing)

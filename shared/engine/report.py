@@ -1,0 +1,65 @@
+"""A reconcile's result and its outcome: the platform's result from its components' states, and
+the :class:`~.outcome.Outcome` the command line prints and the functions publish, each
+component's report scrubbed by the redactor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..redaction import Redactor
+from ..values.spec.status import ComponentState, PlatformStatus
+from .loop import ComponentRun
+from .outcome import ComponentReport, Outcome, Result
+from .resource import StoredPlatform
+
+READY = "every component is in sync and verified"
+RESULT_MESSAGES: dict[Result, str] = {
+    "ready": READY,
+    "deferred": "a Helm operation of this platform may still be running; retry later",
+    "progressing": "work remains; the next event continues it",
+    "failed": "a component has no working release",
+    "stalled": "a component cannot progress until the spec changes or a person acts",
+}
+
+
+def result_of(runs: Sequence[ComponentRun]) -> Result:
+    """The platform's result from its components' states, the most pressing first."""
+    states = {run.state for run in runs}
+    if ComponentState.LOCKED in states:
+        return "deferred"
+    if ComponentState.PROGRESSING in states:
+        return "progressing"
+    if ComponentState.FAILED in states:
+        return "failed"
+    if any(state.stuck for state in states):
+        return "stalled"
+    return "ready"
+
+
+def report(
+    redactor: Redactor,
+    result: Result,
+    message: str,
+    *,
+    platform: StoredPlatform,
+    generation: int | None,
+    runs: Sequence[ComponentRun] = (),
+    status: PlatformStatus | None = None,
+) -> Outcome:
+    """The outcome of work on ``platform``: ``result`` and ``message``, with a report of each
+    component run (its chart version and revision from ``status``, else the stored one)."""
+    components = (status or platform.status).components
+    reports = []
+    for run in runs:
+        record = components.get(run.component)
+        reports.append(
+            ComponentReport(
+                component=run.component,
+                state=run.state,
+                message=redactor(run.message),
+                chart_version=record.chart_version if record else None,
+                revision=record.revision if record else None,
+                actions=tuple(f"{a.action.value}{'' if a.ok else ' failed'}" for a in run.actions),
+            )
+        )
+    return Outcome(result, redactor(message), generation=generation, components=tuple(reports))

@@ -1,0 +1,163 @@
+"""What each component of a platform should be, beside what its releases are now: its desired
+release (chart, exact version, complete values), the mode it is made in (Helm or native), what
+is quarantined for it, and how to judge it. The one place a reconcile, its lock-free look and a
+plan get their picture of a platform from.
+
+Building it costs no Helm process and no chart download, and one list of the namespace's
+releases per mode, from the API server's cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from ..helm.errors import RepositoryUnavailable
+from ..helm.releases import ObservedRelease, ReleaseState
+from ..values.names import release_name
+from ..values.plan import ComponentPlan, plan_platform, spec_mode
+from ..values.spec import COMPONENTS, ObservabilityPlatform
+from ..values.spec.status import ComponentStatus
+from .backends import Backend
+from .classify import Classification, classify, owned_by
+from .decide import Decision, decide
+from .desired import DesiredRelease, desired_release
+from .modes import ModeChoice, choose_mode
+from .parts import EngineParts
+from .quarantine import Held, held_for
+from .record import Recorder
+from .resource import StoredPlatform
+from .sources import SecretSources
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A component: what it should be, what its release is now, and how it is made."""
+
+    component: str
+    release: str
+    first: ObservedRelease
+    """What the release was when the reconcile began (possibly from the API server's cache)."""
+    desired: DesiredRelease | None
+    """None when the component is no longer wanted."""
+    held: Held
+    backend: Backend
+    after: Wanted | None = None
+    """For the old form of a component switching modes: the new form, which must be in sync
+    first."""
+
+    def judge(
+        self,
+        observed: ObservedRelease,
+        record: ComponentStatus | None,
+        *,
+        platform: str,
+        now: datetime,
+    ) -> tuple[Classification, Decision]:
+        """What ``observed`` is against what is wanted, and what to do about it: the one
+        judgement a reconcile, its lock-free look and a plan all make."""
+        classification = classify(
+            self.desired, observed, record, platform=platform, held=self.held, now=now
+        )
+        return classification, decide(classification, self.desired, observed, record)
+
+
+def desired_for(
+    parts: EngineParts, plan: ComponentPlan, quarantined: frozenset[str] = frozenset()
+) -> DesiredRelease:
+    """The release ``plan`` asks for (a range skips the ``quarantined`` versions)."""
+    return desired_release(
+        plan,
+        resolver=parts.resolver,
+        sources=SecretSources(parts.access, plan.namespace),
+        redactor=parts.redactor,
+        quarantined=tuple(sorted(quarantined)),
+    )
+
+
+def wanted_components(
+    parts: EngineParts,
+    recorder: Recorder,
+    platform: ObservabilityPlatform | None,
+    stored: StoredPlatform,
+    *,
+    only: str | None = None,
+) -> list[Wanted]:
+    """What each component should be, beside what its releases are now (from the API
+    server's cache), in the order to reconcile them (``only``: that component alone). With no
+    platform, nothing is wanted and every form gunj made goes. A component switching between
+    Helm and native mode is wanted twice: its new form, then (once that is ready) its old form
+    removed."""
+    namespace, name = stored.namespace, stored.name
+    plans = {plan.component: plan for plan in plan_platform(platform)} if platform else {}
+    now = parts.clock()
+    seen = {
+        mode: backend.store.observe_namespace(namespace, now, cached=True)
+        for mode, backend in parts.backends.items()
+    }
+    wanted: list[Wanted] = []
+    for component in COMPONENTS if only is None else [only]:
+        release = release_name(name, component)
+        absent = ObservedRelease(release, namespace, ReleaseState.ABSENT)
+        forms = {mode: found.get(release, absent) for mode, found in seen.items()}
+        held = held_for(recorder.status.quarantined_versions, component)
+        plan = plans.get(component)
+        if plan is None:
+            present = [m for m, f in forms.items() if f.state is not ReleaseState.ABSENT]
+            if not present:
+                recorder.observed_absent(component)
+            wanted += [
+                Wanted(component, release, forms[m], None, held, parts.backends[m]) for m in present
+            ]
+            continue
+        assert platform is not None  # noqa: S101 - plans come from the platform
+        choice = mode_for(parts, platform, plan, forms, held.versions)
+        if choice.fallback:
+            recorder.fallback(component, choice.fallback)
+        plan = replace(plan, mode=choice.mode)
+        desired = desired_for(parts, plan, held.versions)
+        new = Wanted(
+            component, release, forms[choice.mode], desired, held, parts.backends[choice.mode]
+        )
+        wanted.append(new)
+        old = "native" if choice.mode == "helm" else "helm"
+        if forms[old].state is not ReleaseState.ABSENT and owned_by(forms[old], name):
+            old_form = Wanted(
+                component, release, forms[old], None, held, parts.backends[old], after=new
+            )
+            wanted.append(old_form)
+    return wanted
+
+
+def mode_for(
+    parts: EngineParts,
+    platform: ObservabilityPlatform,
+    plan: ComponentPlan,
+    forms: dict[str, ObservedRelease],
+    quarantined: frozenset[str],
+) -> ModeChoice:
+    """The mode to make a component in (:func:`.modes.choose_mode`), asking whether Helm can
+    make it only when that matters."""
+
+    def helm_problem() -> str | None:
+        if missing := parts.settings.missing_helm():
+            return missing
+        try:
+            desired = desired_for(parts, replace(plan, mode="helm"), quarantined)
+            parts.charts.pull(desired.source, desired.version)
+        except RepositoryUnavailable as error:
+            # Only a repository that cannot be reached stands for "Helm cannot make it". A
+            # missing Secret, a refused login or a chart that is not there is the spec's or
+            # the cluster's to fix: native mode standing in would hide it, so it is raised.
+            return parts.redactor(str(error))
+        return None
+
+    explicit = spec_mode(platform, plan.spec) is not None
+    return choose_mode(
+        plan.mode,
+        explicit,
+        forms,
+        helm_problem,
+        fallback_allowed=parts.settings.native_fallback,
+        component=plan.component,
+    )
