@@ -157,11 +157,13 @@ class HelmClient:
 
     @contextmanager
     def _values_file(self, values: Mapping[str, Any]) -> Iterator[Path]:
-        # Values may hold resolved secrets: a private file, never the command line.
+        # Values may hold resolved secrets: a private file, never the command line. Written as
+        # JSON, which Helm reads as YAML: PyYAML writes `n` and `y` plain, and Helm's YAML 1.1
+        # parser reads them as false and true (an annotation key `n` would become `false`).
         with tempfile.TemporaryDirectory(prefix="gunj-values-") as folder:
             path = Path(folder) / "values.yaml"
             path.touch(mode=0o600)
-            path.write_text(yaml.safe_dump(dict(values), sort_keys=True))
+            path.write_text(json.dumps(dict(values), sort_keys=True, default=str))
             yield path
 
     def _chart_flags(self, chart: ChartReference) -> list[str]:

@@ -286,13 +286,27 @@ def test_template_expressions_in_config_are_refused_unless_the_cluster_allows_th
     assert engine.apply(spec).result == "ready"
 
 
+def tempo_values(annotation: str) -> client.V1ConfigMap:
+    """A valuesFrom ConfigMap for Tempo, with one pod annotation."""
+    document = yaml.safe_dump({"podAnnotations": {"noise": annotation}})
+    return client.V1ConfigMap(
+        metadata=client.V1ObjectMeta(name="tempo-values"), data={"values.yaml": document}
+    )
+
+
+# Random bytes do not compress: Helm's record of a release holding them would pass the API
+# server's limit for a Secret (the spec itself stays small: the bulk comes from a ConfigMap).
+NOISE = 450 * 1024
+FROM_CONFIGMAP = {"valuesFrom": [{"kind": "ConfigMap", "name": "tempo-values"}]}
+
+
 def test_an_oversized_spec_is_refused_each_time_before_anything_is_written(
     engine: Engine, namespace: str
 ) -> None:
-    # Random bytes do not compress: Helm's record of the release would pass the API server's
-    # limit for a Secret.
-    noise = os.urandom(450 * 1024).hex()
-    spec = platform(namespace, tempo={**SMALL_TEMPO, "config": {"podAnnotations": {"n": noise}}})
+    engine.access.core.create_namespaced_config_map(
+        namespace, tempo_values(os.urandom(NOISE).hex())
+    )
+    spec = platform(namespace, tempo={**SMALL_TEMPO, **FROM_CONFIGMAP})
 
     for _ in range(2):
         outcome = engine.apply(spec)
@@ -307,20 +321,13 @@ def test_an_oversized_spec_is_refused_each_time_before_anything_is_written(
 def test_values_from_a_source_that_grew_too_large_are_refused_before_helm_runs(
     engine: Engine, namespace: str
 ) -> None:
-    def values(annotation: str) -> client.V1ConfigMap:
-        document = yaml.safe_dump({"podAnnotations": {"n": annotation}})
-        return client.V1ConfigMap(
-            metadata=client.V1ObjectMeta(name="tempo-values"), data={"values.yaml": document}
-        )
-
-    engine.access.core.create_namespaced_config_map(namespace, values("small"))
-    source = {"valuesFrom": [{"kind": "ConfigMap", "name": "tempo-values"}]}
-    spec = platform(namespace, tempo={**SMALL_TEMPO, **source})
+    engine.access.core.create_namespaced_config_map(namespace, tempo_values("small"))
+    spec = platform(namespace, tempo={**SMALL_TEMPO, **FROM_CONFIGMAP})
     first = engine.apply(spec)
     assert first.result == "ready", first
     engine.helm_runs()
     engine.access.core.replace_namespaced_config_map(
-        "tempo-values", namespace, values(os.urandom(450 * 1024).hex())
+        "tempo-values", namespace, tempo_values(os.urandom(NOISE).hex())
     )
 
     outcome = engine.apply(spec)

@@ -86,6 +86,24 @@ def test_an_unchanged_spec_runs_no_helm_and_a_changed_value_upgrades_only_its_co
     assert not [run for run in engine.helm_runs() if "obs-tempo" in run]
 
 
+def test_values_yaml_1_1_reads_as_booleans_reach_helm_as_written(
+    engine: Engine, namespace: str
+) -> None:
+    # Helm's YAML parser reads a plain `n` or `y` as false or true: were they written so, the
+    # release would never hold what the spec asks for, and every apply would upgrade again.
+    annotations = {"n": "y", "Y": "N", "on": "off"}
+    spec = platform(namespace, tempo={**SMALL_TEMPO, "config": {"podAnnotations": annotations}})
+
+    first = engine.apply(spec)
+    again = engine.apply(spec)
+
+    assert first.result == "ready", first
+    assert [c.actions for c in first.components] == [("install", "verify")]
+    assert (again.result, [c.actions for c in again.components]) == ("ready", [()])
+    stored = engine.release(namespace, "obs-tempo").history[-1].decode()["config"]
+    assert stored["podAnnotations"] == annotations
+
+
 def test_an_upgrade_made_by_hand_is_reported_as_drift_and_corrected(
     engine: Engine, namespace: str, local_stack: Stack
 ) -> None:

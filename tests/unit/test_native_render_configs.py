@@ -5,6 +5,7 @@ knows (the tables Helm mode's configurations are checked against)."""
 from __future__ import annotations
 
 import configparser
+import re
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import yaml
 from shared.native.render import RenderError
 from shared.values.merge import merge
 from shared.values.plan import ComponentPlan
+from shared.values.yaml_text import to_yaml
 from tests.helm import documented_config as documented
 from tests.unit.test_native_render import (
     VARIANTS,
@@ -52,6 +54,19 @@ def ini(text: str) -> dict[str, dict[str, str]]:
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string("[__top__]\n" + text)
     return {section: dict(parser[section]) for section in parser.sections()}
+
+
+def test_configuration_text_keeps_strings_that_yaml_1_1_reads_as_booleans() -> None:
+    # Go's YAML 1.1 readers (Prometheus', Loki's, Tempo's) take a plain y or n for a boolean.
+    class Yaml11Loader(yaml.SafeLoader):
+        pass
+
+    Yaml11Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN")
+    )
+    document = {"n": "y", "labels": ["Y", "N", "yes", "on", "x"]}
+
+    assert yaml.load(to_yaml(document), Loader=Yaml11Loader) == document  # noqa: S506
 
 
 # --- Prometheus ---------------------------------------------------------------------------------

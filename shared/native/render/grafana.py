@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .documents import to_yaml
+from ...values.yaml_text import to_yaml
 from .grafana_ini import render_ini
 from .images import image
 from .naming import Target

@@ -22,7 +22,7 @@ from typing import Any
 
 from ...values.merge import effective, merge
 from ...values.names import service_host
-from .documents import to_yaml
+from ...values.yaml_text import to_yaml
 from .images import image
 from .naming import Target
 from .objects import (

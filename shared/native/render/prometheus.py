@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .documents import to_yaml
+from ...values.yaml_text import to_yaml
 from .images import image
 from .naming import Target
 from .objects import (

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .documents import to_yaml
+from ...values.yaml_text import to_yaml
 from .images import image
 from .naming import Target
 from .objects import (
