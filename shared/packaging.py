@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = ("reconcile", "rollback", "upgrades", "alertmanager")
+FUNCTIONS = ("reconcile", "rollback", "upgrades", "resync", "alertmanager")
 LOCK_FILE = ROOT / "functions" / "requirements.txt"
 # Workstation-only parts of the shared package.
 EXCLUDED = ("shared/localstack", "shared/cli", "shared/packaging.py")

@@ -75,3 +75,7 @@ def _print_component(item: ComponentPreview) -> None:
             print(f"    {change.describe()}")
     elif item.wanted_version and item.deployed_version:
         print("  values: as deployed")
+    for drifted in item.drift:
+        print(f"  drifted: {drifted}")
+    for workload in item.not_ready:
+        print(f"  not ready: {workload}")

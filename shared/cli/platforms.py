@@ -14,16 +14,19 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..clusters import RegistryError, UnknownCluster
+from ..engine.look import judge_now
 from ..engine.outcome import Outcome
 from ..engine.quarantine import SHORT_DIGEST
 from ..engine.reconciler import Reconciler
 from ..engine.request import Request
-from ..engine.resource import StoredPlatform, list_platforms
+from ..engine.resource import StoredPlatform, list_platforms, platform_of
+from ..errors import GunjError
 from ..kube.errors import ApiError
 from ..values.spec import COMPONENTS
 from ..values.spec.status import ComponentState
@@ -46,7 +49,22 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     apply.set_defaults(handler=run_apply)
     status = command("status", "show platforms' status, per component")
     status.add_argument("platform", nargs="?", help="NAME or NAMESPACE/NAME (default: all)")
+    status.add_argument(
+        "--live",
+        action="store_true",
+        help="look at each component now (its releases and live objects), not at what the "
+        "last reconcile recorded; nothing is written",
+    )
     status.set_defaults(handler=run_status)
+    resync = command(
+        "resync",
+        "reconcile platforms from the spec their cluster holds, now: drifted live objects are "
+        "found and corrected, as the scheduled resync does",
+    )
+    resync.add_argument(
+        "platform", nargs="?", help="NAME or NAMESPACE/NAME (default: every platform)"
+    )
+    resync.set_defaults(handler=run_resync)
     rollback = command(
         "rollback",
         "roll a component back (to its last good revision unless --to) and quarantine the "
@@ -101,6 +119,12 @@ def run_status(arguments: argparse.Namespace) -> int:
         return 1
     namespace, name = _split(arguments.platform) if arguments.platform else (None, None)
     platforms = [p for p in _platforms(engine, namespace) if name is None or p.name == name]
+    if arguments.live:
+        try:
+            platforms = [_looked_at(engine, p) for p in platforms]
+        except GunjError as error:  # scrubbed as an apply's outcome is: the look read the same
+            print(f"gunj status: {engine.redactor(str(error))}", file=sys.stderr)
+            return 3 if error.transient else 1
     if arguments.platform and not platforms:
         print(
             f"gunj status: no platform {arguments.platform} in {arguments.cluster}", file=sys.stderr
@@ -116,6 +140,29 @@ def run_status(arguments: argparse.Namespace) -> int:
             print()
         print_status(platform)
     return 0
+
+
+def run_resync(arguments: argparse.Namespace) -> int:
+    engine = _reconciler(arguments.cluster)
+    if engine is None:
+        return 1
+    if arguments.platform:
+        found = _find(engine, arguments.platform)
+        if found is None:
+            return 1
+        targets = [found]
+    else:
+        targets = _platforms(engine, None)
+    codes = [
+        _report(
+            engine.resync(p.namespace, p.name, Request(source="gunj resync", progress=_Progress())),
+            arguments.output,
+        )
+        for p in targets
+    ]
+    if not targets:
+        print(f"no platforms in {arguments.cluster}")
+    return 3 if 3 in codes else max(codes, default=0)
 
 
 def run_rollback(arguments: argparse.Namespace) -> int:
@@ -253,12 +300,20 @@ def _age(since: datetime | None) -> str:
     return f"{seconds}s"
 
 
+def _looked_at(engine: Reconciler, platform: StoredPlatform) -> StoredPlatform:
+    """``platform`` with the status a reconcile would record if it looked now."""
+    judged = judge_now(engine, platform_of(platform), platform)
+    now = datetime.now(UTC)
+    return replace(platform, status=judged.status.model_copy(update={"observed_at": now}))
+
+
 def print_status(platform: StoredPlatform) -> None:
     status = platform.status
     ready = next((c for c in status.conditions if c.type == "Ready"), None)
     print(
         f"{platform.namespace}/{platform.name}: {status.phase or 'Pending'}"
-        f" (generation {platform.generation}, observed {status.observed_generation or '-'})"
+        f" (generation {platform.generation}, observed {status.observed_generation or '-'};"
+        f" looked at {_age(status.observed_at)} ago)"
     )
     if ready is not None and ready.status != "True":
         print(f"  {ready.reason}: {ready.message}")
@@ -299,6 +354,14 @@ def print_status(platform: StoredPlatform) -> None:
             )
         )
     print_table(rows)
+    for name, component in ordered:
+        for drifted in component.drift:
+            where = f" at {', '.join(drifted.paths)}" if drifted.paths else ""
+            print(f"  drifted: {name} {drifted.object} {drifted.change}{where}")
+        if component.not_ready:
+            print(f"  not ready: {name} {component.not_ready}")
+        if component.last_corrected is not None:
+            print(f"  corrected: {name} {_age(component.last_corrected)} ago")
     for entry in status.quarantined_versions:
         # Values held are named by the digest unquarantine takes.
         what = entry.chart_version

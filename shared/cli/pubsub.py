@@ -24,16 +24,22 @@ from typing import Any
 from ..engine.outcome import DONE
 from ..errors import GunjError
 from ..handlers import topics as names
-from ..localstack import serving
+from ..localstack import scheduler, serving
 from ..localstack import stack as localstack
+from ..values.types import Timeout, to_timedelta
 from ..values.validation import InvalidPlatform, load_platform
 from .target import register
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = subparsers.add_parser(
-        "serve",
-        help="serve the three functions on the local stack, fed by the Pub/Sub emulator",
+        "serve", help="serve the functions on the local stack, fed by the Pub/Sub emulator"
+    )
+    serve.add_argument(
+        "--resync-every",
+        metavar="DURATION",
+        help="also tick resync-ticks this often (e.g. 5m), as Cloud Scheduler does: every "
+        "platform is reconciled from the spec its cluster holds, and drift corrected",
     )
     serve.set_defaults(handler=run_serve)
     publish = subparsers.add_parser("publish", help="publish a platform spec to platform-specs")
@@ -57,6 +63,19 @@ def _stack() -> localstack.Stack:
 
 
 def run_serve(arguments: argparse.Namespace) -> int:
+    every = None
+    if arguments.resync_every:
+        from pydantic import TypeAdapter, ValidationError
+
+        try:
+            duration = TypeAdapter(Timeout).validate_python(arguments.resync_every)
+            every = to_timedelta(duration).total_seconds()
+        except ValidationError:
+            print(
+                f"gunj serve: --resync-every {arguments.resync_every}: not a duration (5m, 30s)",
+                file=sys.stderr,
+            )
+            return 2
     running = _stack()
     # The served functions and `gunj publish --cluster local` both find the cluster through
     # the registry; on a machine where `gunj local up` never ran it is not there yet.
@@ -73,6 +92,10 @@ def run_serve(arguments: argparse.Namespace) -> int:
         f"  {serving.ALERTMANAGER:12} {served.endpoint(serving.ALERTMANAGER)}  <- Alertmanager's "
         f"webhook (bearer token in {token})"
     )
+    if every is not None:
+        env = serving.function_environment(running)
+        scheduler.start(running.folder, names.RESYNC, every, env)
+        print(f"  scheduler    a tick to {names.RESYNC} every {arguments.resync_every}")
     print(f"  outcomes -> {names.EVENTS}; reports -> {names.REPORTS}")
     print("publish with: gunj publish SPEC --cluster local --wait")
     return 0

@@ -16,6 +16,8 @@ class Action(StrEnum):
     ROLLBACK = "rollback"
     UNLOCK = "unlock"
     UNINSTALL = "uninstall"
+    CORRECT = "correct"
+    """Apply the release's own objects again where the live ones drifted (no new revision)."""
 
     @property
     def changes_content(self) -> bool:

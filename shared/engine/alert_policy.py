@@ -4,8 +4,9 @@ A firing alert rolls back the last change gunj made to the component when it fir
 component's bake window (``remediation.bakeWindow``) after that change, and a last good revision
 exists that is older than the change. Never further back than the last good revision; a rollback
 that crosses a change of the chart's major version says so. Resolved alerts, alerts outside the
-window, alerts that began before the change, and alerts about a change that was rolled back
-already change nothing, and the decision says why. A rollback is no change for an alert to undo:
+window, alerts that began before the change, alerts about a change that was rolled back
+already, and alerts after gunj corrected drifted live objects (which ends the window) change
+nothing, and the decision says why. A rollback is no change for an alert to undo:
 it returns to a verified revision, and the revision it left is no rollback target any more.
 """
 
@@ -78,6 +79,16 @@ def decide_on_alert(  # noqa: PLR0911 - every refusal says why
             None,
             f"{alert.describe()} fired {_ago(since)} after gunj's last change "
             f"(revision {record.changed_revision}), outside the bake window of {bake_window}",
+        )
+    corrected = record.last_corrected
+    if corrected is not None and corrected > record.last_changed and fired >= corrected:
+        # The bake window of a change ends when gunj puts drifted objects back: a correction is
+        # no change of the spec's, and what the alert sees may be the drift, not the change.
+        return AlertDecision(
+            None,
+            f"{alert.describe()} fired after gunj corrected the component's drifted objects "
+            f"({_ago(fired - corrected)} after), which ends the bake window of its last change "
+            f"(revision {record.changed_revision}): the release is not rolled back",
         )
     if record.revision != record.changed_revision:
         return AlertDecision(

@@ -1,9 +1,11 @@
-"""Applying a spec under the platform's Lease: admitted (:mod:`.admission`) and checked for size
-before anything is written, the ``ObservabilityPlatform`` object created or updated, every
-component reconciled in order (:mod:`.passes`), and the final status written only if it
-changed."""
+"""Applying a spec: found in sync by the lock-free look, or under the platform's Lease admitted
+(:mod:`.admission`) and checked for size before anything is written, the
+``ObservabilityPlatform`` object created or updated, every component reconciled in order
+(:mod:`.passes`), and the final status written only if it changed."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from ..kube.events import ObjectRef
 from ..kube.lease import Lease
@@ -12,6 +14,8 @@ from ..values.spec import ObservabilityPlatform
 from ..values.spec.platform import API_VERSION, KIND
 from ..values.spec.status import HandledMessage
 from .admission import Refusal, admit, oversized, spec_changed, spec_digest
+from .errors import Deferred
+from .look import look
 from .loop import ComponentRun
 from .outcome import Outcome
 from .parts import EngineParts
@@ -19,11 +23,42 @@ from .passes import run_components
 from .record import Recorder
 from .report import RESULT_MESSAGES, report, result_of
 from .request import Request
-from .resource import StoredPlatform, apply_platform, read_platform
-from .session import context_for, recorder_for
+from .resource import StoredPlatform, apply_platform, platform_of, read_platform, write_observed
+from .session import context_for, platform_lease, recorder_for
 from .wanted import desired_for, wanted_components
 
 HANDLED_MESSAGES = 20
+
+
+def reconcile(parts: EngineParts, platform: ObservabilityPlatform, request: Request) -> Outcome:
+    """Make the cluster match ``platform``: found in sync without the Lease (:mod:`.look`), or
+    applied under it. A spec whose platform another reconcile holds is stored as the desired
+    state at once (level-triggered: that reconcile, or the next resync, applies it, even if its
+    message is never delivered again); one stored while this reconcile worked is applied
+    before the Lease is released."""
+    namespace, name = platform.metadata.namespace, platform.metadata.name
+    found = look(parts, platform, request)
+    if found is not None:
+        if request.resync and found.result not in {"duplicate", "stale", "refused"}:
+            write_observed(parts.access, namespace, name, parts.clock())
+        return found
+    try:
+        with platform_lease(parts, namespace, name) as lease:
+            outcome = apply_spec(parts, platform, request, lease)
+            if outcome.transient:
+                return outcome
+            stored = read_platform(parts.access, namespace, name)
+            if stored is None or stored.spec == platform.manifest().get("spec", {}):
+                return outcome
+            later = replace(request, generation=None, message_id=None, source=None)
+            return apply_spec(parts, platform_of(stored), later, lease)
+    except Deferred as busy:
+        if store_desired(parts, platform, request):
+            raise Deferred(
+                f"{busy}; the spec is stored as the platform's desired state, and the running "
+                "reconcile or the next resync applies it"
+            ) from None
+        raise
 
 
 def apply_spec(
@@ -67,6 +102,34 @@ def apply_spec(
     return _finish(parts, recorder, stored, runs, request=request, digest=spec_digest(platform))
 
 
+def store_desired(parts: EngineParts, platform: ObservabilityPlatform, request: Request) -> bool:
+    """Store ``platform`` as the platform's desired state, without reconciling it (another
+    reconcile holds the Lease): only a spec that is admitted, changed and fits. True when
+    stored."""
+    stored = read_platform(parts.access, platform.metadata.namespace, platform.metadata.name)
+    admitted = admit(
+        platform,
+        stored,
+        generation=request.generation,
+        message_id=request.message_id,
+        allow_templates=parts.allow_templates,
+    )
+    if admitted is not None or (
+        stored is not None and not spec_changed(stored, platform, request.generation)
+    ):
+        return False
+    if oversized(plan_platform(platform), lambda plan: desired_for(parts, plan)) is not None:
+        return False
+    known = stored.published_generation if stored is not None else None
+    apply_platform(
+        parts.access,
+        platform,
+        generation=request.generation if request.generation is not None else known,
+        source=request.source,
+    )
+    return True
+
+
 def _refused(
     parts: EngineParts, refusal: Refusal, stored: StoredPlatform | None, generation: int | None
 ) -> Outcome:
@@ -95,7 +158,9 @@ def _finish(
 ) -> Outcome:
     generation, message_id = request.generation, request.message_id
     result = result_of(runs)
-    status = recorder.status.model_copy(update={"observed_generation": stored.generation})
+    status = recorder.status.model_copy(
+        update={"observed_generation": stored.generation, "observed_at": parts.clock()}
+    )
     if message_id and result not in {"deferred", "progressing"}:
         handled = HandledMessage.model_validate(
             {"messageId": message_id, "digest": digest, "time": parts.clock()}

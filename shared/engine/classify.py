@@ -20,7 +20,10 @@ the glossary).
 | ``OUT_OF_SYNC`` | chart, version or values differ from the spec |
 | ``UNVERIFIED`` | what the spec asks for, not yet verified at this revision |
 | ``VERIFY_FAILED`` | what the spec asks for, and its verification failed |
-| ``IN_SYNC`` | what the spec asks for, verified |
+| ``OBJECTS_DRIFTED`` | what the spec asks for, verified, but its live objects differ from it |
+| ``NOT_READY`` | what the spec asks for, verified, its objects as it holds them, but a workload
+  is not ready now |
+| ``IN_SYNC`` | what the spec asks for, verified, and so are its live objects |
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ..helm.releases import ObservedRelease, ReleaseState
 from ..labels import PLATFORM_LABEL
 from ..values.spec.status import ComponentStatus
 from .desired import DesiredRelease
+from .live.state import LiveState
 from .quarantine import Held, why_held
 
 
@@ -49,6 +53,8 @@ class Finding(StrEnum):
     OUT_OF_SYNC = "out-of-sync"
     UNVERIFIED = "unverified"
     VERIFY_FAILED = "verify-failed"
+    OBJECTS_DRIFTED = "objects-drifted"
+    NOT_READY = "not-ready"
     IN_SYNC = "in-sync"
 
 
@@ -85,8 +91,10 @@ def classify(  # noqa: PLR0911 - one answer per state, as the table reads
     platform: str,
     held: Held,
     now: datetime,
+    live: LiveState | None = None,
 ) -> Classification:
-    """``held``: what is quarantined for the component on this platform."""
+    """``held``: what is quarantined for the component on this platform; ``live``: what the
+    cluster holds of the release now (None: not looked at)."""
     present = observed.state is not ReleaseState.ABSENT
     if present and not owned_by(observed, platform):
         if desired is None:
@@ -129,12 +137,34 @@ def classify(  # noqa: PLR0911 - one answer per state, as the table reads
             + (" with other values" if observed.chart_version == desired.version else ""),
             verified,
         )
+    return _deployed(observed, record, verified, live)
+
+
+def _deployed(
+    observed: ObservedRelease,
+    record: ComponentStatus | None,
+    verified: bool | None,
+    live: LiveState | None,
+) -> Classification:
+    """A release that holds what the spec asks for: verified, and as it is in the cluster."""
     if verified is None:
         return Classification(Finding.UNVERIFIED, f"revision {observed.revision} not verified yet")
     if not verified:
         return Classification(
             Finding.VERIFY_FAILED,
             f"revision {observed.revision} failed verification: {record.tests if record else ''}",
+        )
+    if live is not None and live.drifted:
+        return Classification(
+            Finding.OBJECTS_DRIFTED,
+            f"revision {observed.revision}: " + "; ".join(d.describe() for d in live.drifted),
+            verified,
+        )
+    if live is not None and live.not_ready:
+        return Classification(
+            Finding.NOT_READY,
+            f"revision {observed.revision}: not ready now: " + "; ".join(live.not_ready),
+            verified,
         )
     return Classification(Finding.IN_SYNC, f"revision {observed.revision} verified")
 

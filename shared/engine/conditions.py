@@ -8,6 +8,13 @@
 - ``TestSuccess``: every component's current revision passed verification (False when one
   failed, Unknown while one awaits it).
 - ``Remediated``: a failure was remediated (rolled back or uninstalled) since the last success.
+- ``Drifted``: present (True) while a component's live objects differ from what its release
+  holds, naming each object and where.
+
+Ready's reason says why it is not: ``Held`` (a quarantined version or content asked for, after
+a rollback), ``Failed``, ``RetriesExceeded`` (a change failed as often as the spec allows),
+``Stalled`` (a release gunj does not own), ``WorkloadsNotReady``, ``Drifted``, ``Paused`` or
+``Progressing``.
 """
 
 from __future__ import annotations
@@ -64,7 +71,9 @@ def _state(component: ComponentStatus) -> ComponentState | None:
     return ComponentState(component.state) if component.state is not None else None
 
 
-def phase_of(components: dict[str, ComponentStatus], paused: bool, working: bool) -> Phase:
+def phase_of(  # noqa: PLR0911 - one answer per phase
+    components: dict[str, ComponentStatus], paused: bool, working: bool
+) -> Phase:
     states = {state for c in components.values() if (state := _state(c)) is not None}
     if paused:
         return "Paused"
@@ -77,6 +86,8 @@ def phase_of(components: dict[str, ComponentStatus], paused: bool, working: bool
     if working or any(state.working for state in states):
         installing = any(c.revision is None for c in components.values())
         return "Installing" if installing else "Upgrading"
+    if any(state.off_course for state in states):
+        return "Degraded"
     return "Pending"
 
 
@@ -114,20 +125,25 @@ def summarize(
         conditions = drop_condition(conditions, "Stalled")
         conditions = drop_condition(conditions, "Remediated")
     else:
-        reason = "Paused" if paused else ("RetriesExceeded" if stuck else "Progressing")
+        reason = "Paused" if paused else _not_ready_reason(waiting)
         detail = "; ".join(f"{n}: {c.message}" for n, c in waiting.items()) or phase
         conditions = set_condition(
             conditions, "Ready", "False", reason, detail, now=now, generation=generation
         )
     if stuck:
         detail = "; ".join(f"{n}: {c.message}" for n, c in stuck.items())
-        held = all(_state(c) is ComponentState.HELD for c in stuck.values())
-        reason = "Held" if held else "RetriesExceeded"
         conditions = set_condition(
-            conditions, "Stalled", "True", reason, detail, now=now, generation=generation
+            conditions,
+            "Stalled",
+            "True",
+            _not_ready_reason(stuck),
+            detail,
+            now=now,
+            generation=generation,
         )
     else:
         conditions = drop_condition(conditions, "Stalled")
+    conditions = _drift(conditions, components, now=now, generation=generation)
     if working:
         conditions = set_condition(
             conditions,
@@ -143,6 +159,40 @@ def summarize(
     conditions = _tests(conditions, components, now=now, generation=generation)
     return status.model_copy(
         update={"phase": phase, "conditions": conditions, "components": components}
+    )
+
+
+def _not_ready_reason(components: dict[str, ComponentStatus]) -> str:
+    """Why the platform is not ready, from the most pressing state of ``components``."""
+    states = {_state(c): c for c in components.values()}
+    if ComponentState.FAILED in states:
+        return "Failed"
+    if ComponentState.STALLED in states:
+        spent = any(c.failures for c in components.values() if _state(c) is ComponentState.STALLED)
+        return "RetriesExceeded" if spent else "Stalled"
+    if ComponentState.HELD in states:
+        return "Held"
+    if ComponentState.DEGRADED in states:
+        return "WorkloadsNotReady"
+    if ComponentState.DRIFTED in states:
+        return "Drifted"
+    return "Progressing"
+
+
+def _drift(
+    conditions: list[Condition],
+    components: dict[str, ComponentStatus],
+    now: datetime,
+    generation: int | None,
+) -> list[Condition]:
+    drifted = {n: c for n, c in components.items() if c.drift}
+    if not drifted:
+        return drop_condition(conditions, "Drifted")
+    detail = "; ".join(
+        f"{n}: " + ", ".join(f"{d.object} {d.change}" for d in c.drift) for n, c in drifted.items()
+    )
+    return set_condition(
+        conditions, "Drifted", "True", "DriftDetected", detail, now=now, generation=generation
     )
 
 

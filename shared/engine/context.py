@@ -16,6 +16,7 @@ from ..kube import ClusterAccess
 from ..kube.lease import Lease
 from ..redaction import Redactor
 from .errors import Deferred, OutOfTime
+from .live.check import LiveChecker
 from .settings import NO_HELM, EngineSettings, SettingsError
 
 # An operation is not started with less time than this left (or than it asks for, if less).
@@ -46,6 +47,8 @@ class EngineContext:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     lease: Lease | None = None
     """The platform's Lease, held while the work runs."""
+    live: LiveChecker | None = None
+    """Looks at the live objects (None: nothing looks)."""
 
     def require_helm(self, what: str) -> HelmClient:
         """Helm, for ``what`` (an operation of a release). With no Helm binary, a permanent

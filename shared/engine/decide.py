@@ -43,6 +43,7 @@ _WITHOUT_DESIRED: dict[Finding, tuple[Action | None, ComponentState]] = {
     Finding.LOCKED: (None, ComponentState.LOCKED),
     Finding.STALE_LOCK: (Action.UNLOCK, ComponentState.PROGRESSING),
     Finding.UNWANTED: (Action.UNINSTALL, ComponentState.PROGRESSING),
+    Finding.NOT_READY: (None, ComponentState.DEGRADED),
 }
 
 
@@ -55,11 +56,18 @@ def decide(  # noqa: PLR0911 - one answer per finding
     desired: DesiredRelease | None,
     observed: ObservedRelease,
     record: ComponentStatus | None,
+    *,
+    correct_drift: bool = True,
 ) -> Decision:
+    """``correct_drift``: the spec's drift detection corrects (else it only warns)."""
     finding, reason = classification.finding, classification.reason
     if finding in _WITHOUT_DESIRED:
         action, outcome = _WITHOUT_DESIRED[finding]
         return Decision(action, outcome, reason)
+    if finding is Finding.OBJECTS_DRIFTED:
+        if correct_drift:
+            return Decision(Action.CORRECT, ComponentState.PROGRESSING, reason)
+        return Decision(None, ComponentState.DRIFTED, f"{reason} (drift detection warns only)")
     verify_first = classification.verified is None
     if finding is Finding.QUARANTINED:
         if verify_first:

@@ -5,7 +5,10 @@ needs doing or writing is left to the reconcile under the Lease, which looks aga
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..values.spec import ObservabilityPlatform
+from ..values.spec.status import PlatformStatus
 from .admission import admit, spec_changed
 from .conditions import summarize
 from .loop import ComponentRun
@@ -13,7 +16,7 @@ from .outcome import Outcome
 from .parts import EngineParts
 from .report import RESULT_MESSAGES, report, result_of
 from .request import Request
-from .resource import read_platform
+from .resource import StoredPlatform, read_platform
 from .session import recorder_for
 from .wanted import wanted_components
 
@@ -45,35 +48,61 @@ def look(parts: EngineParts, platform: ObservabilityPlatform, request: Request) 
         or spec_changed(stored, platform, request.generation)
     ):
         return None
-    # Silent: when something needs doing, the reconcile under the Lease looks again and says
-    # what it finds.
-    recorder = recorder_for(parts, stored, paused=False, silent=True)
-    runs = []
-    for want in wanted_components(parts, recorder, platform, stored):
-        record = recorder.component(want.component)
-        _, decision = want.judge(want.first, record, platform=name, now=parts.clock())
-        if decision.action is not None:
-            return None
-        recorder.observed(
-            want.component, want.desired, want.first, decision, mode=want.backend.mode
-        )
-        runs.append(ComponentRun(want.component, decision.outcome, decision.reason))
-    status = summarize(
-        recorder.status.model_copy(update={"observed_generation": stored.generation}),
-        now=parts.clock(),
-        generation=stored.generation,
-        paused=False,
-        working=False,
-    )
-    if status != stored.status:
+    judged = judge_now(parts, platform, stored)
+    if judged.acting or judged.status != stored.status:
         return None
-    result = result_of(runs)
+    result = result_of(judged.runs)
     return report(
         parts.redactor,
         result,
         RESULT_MESSAGES[result],
         platform=stored,
         generation=request.generation,
-        runs=runs,
-        status=status,
+        runs=judged.runs,
+        status=judged.status,
     )
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A platform as a reconcile would find it now, before it acts."""
+
+    status: PlatformStatus
+    """The status it would record (with no action taken)."""
+    runs: list[ComponentRun]
+    acting: bool
+    """A component needs an action (its state in ``status`` says the first one is due)."""
+
+
+def judge_now(
+    parts: EngineParts, platform: ObservabilityPlatform, stored: StoredPlatform
+) -> Judgement:
+    """Judge every component of ``platform`` now, its releases and live objects included, and
+    the status that says so, writing nothing and sending no Event (``gunj status --live``,
+    and the look)."""
+    recorder = recorder_for(parts, stored, paused=False, silent=True)
+    runs, acting = [], False
+    for want in wanted_components(parts, recorder, platform, stored):
+        record = recorder.component(want.component)
+        _, decision = want.judge(
+            want.first, record, platform=stored.name, now=parts.clock(), live=want.live
+        )
+        acting = acting or decision.action is not None
+        if want.after is None:
+            recorder.observed(
+                want.component,
+                want.desired,
+                want.first,
+                decision,
+                mode=want.backend.mode,
+                live=want.live,
+            )
+        runs.append(ComponentRun(want.component, decision.outcome, decision.reason))
+    status = summarize(
+        recorder.status.model_copy(update={"observed_generation": stored.generation}),
+        now=parts.clock(),
+        generation=stored.generation,
+        paused=platform.spec.paused,
+        working=False,
+    )
+    return Judgement(status, runs, acting)

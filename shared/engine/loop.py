@@ -22,7 +22,7 @@ from .desired import DesiredRelease
 from .errors import OutOfTime
 from .quarantine import held_for, what_to_hold
 from .record import Recorder
-from .wanted import Wanted
+from .wanted import Wanted, look_live
 
 
 @dataclass
@@ -46,23 +46,41 @@ class Forced:
     """The alert that asked for it (recorded with the quarantine)."""
 
 
+# Findings that say the component was changed outside gunj: each is reported as an Event.
+_DRIFT = {Finding.DRIFTED, Finding.OBJECTS_DRIFTED}
+
+
 def _hold(
     recorder: Recorder,
     want: Wanted,
-    forced: Forced,
+    forced: Forced | None,
     before: ObservedRelease,
     after: ObservedRelease,
 ) -> Wanted:
     """Quarantine what the forced action returned from (when it asks to), and judge what
     follows with it held."""
-    held = what_to_hold(before, after) if forced.hold is not None else None
-    if held is None or forced.hold is None:
+    if forced is None or forced.hold is None or (held := what_to_hold(before, after)) is None:
         return want
     version, digest = held
     recorder.quarantine(
         want.component, version, reason=forced.hold, incident=forced.incident, digest=digest
     )
     return replace(want, held=held_for(recorder.status.quarantined_versions, want.component))
+
+
+def _end(
+    run: ComponentRun, decision: Decision, forced: Forced | None, pending: Decision | None
+) -> tuple[ComponentState, str] | None:
+    """Where the pass ends without acting (the state and why), or None: act."""
+    if decision.action is None:
+        return decision.outcome, decision.reason
+    if forced is not None and pending is None and decision.action not in forced.then:
+        return decision.outcome, decision.reason
+    if decision.action is Action.CORRECT and any(r.action is Action.CORRECT for r in run.actions):
+        # Corrected once in this pass already, and it drifted again at once: another party
+        # keeps changing it. Said, and left to the next event.
+        return ComponentState.DRIFTED, f"{decision.reason}; it drifted again after a correction"
+    return None
 
 
 def step_budget(desired: DesiredRelease | None) -> int:
@@ -80,48 +98,52 @@ def reconcile_component(
     component, release, desired, backend = want.component, want.release, want.desired, want.backend
     tracked = want.after is None  # the old form of a switching component is judged on its own
     run = ComponentRun(component, ComponentState.PROGRESSING, "")
-    observed, fresh = want.first, False
+
+    def settle(state: ComponentState, message: str, *, recorded: bool = False) -> ComponentRun:
+        run.state, run.message = state, message
+        if tracked and not recorded:
+            recorder.state(component, state, message)
+        return run
+
+    observed, fresh, live = want.first, False, want.live
     pending = forced.decision if forced is not None else None
     for _ in range(step_budget(desired) + 1):
         record = recorder.component(component) if tracked else None
-        classification = None
         if pending is not None:
             decision = pending
         else:
             classification, decision = want.judge(
-                observed, record, platform=ctx.platform, now=ctx.clock()
+                observed, record, platform=ctx.platform, now=ctx.clock(), live=live
             )
         if decision.action is not None and not fresh:
             observed, fresh = backend.store.observe(release, ctx.namespace, ctx.clock()), True
             continue
         if tracked:
-            recorder.observed(component, desired, observed, decision, mode=backend.mode)
-        if classification is not None and classification.finding is Finding.DRIFTED:
+            recorder.observed(component, desired, observed, decision, mode=backend.mode, live=live)
+        if pending is None and classification.finding in _DRIFT:
             recorder.warn(component, "Drifted", classification.reason)
-        allowed = forced is None or pending is not None or decision.action in forced.then
-        if decision.action is None or not allowed:
-            run.state, run.message = decision.outcome, decision.reason
-            return run
-        step = Step(component, desired, observed, decision, backend)
+        action = decision.action
+        end = _end(run, decision, forced, pending)
+        if end is not None or action is None:
+            state, message = end or (decision.outcome, decision.reason)
+            return settle(state, message, recorded=state is decision.outcome)
+        step = Step(component, desired, observed, decision, backend, live=live, drift=want.drift)
         try:
-            result = RUNNERS[decision.action](ctx, step)
+            result = RUNNERS[action](ctx, step)
         except OutOfTime as error:
             # Too little of the invocation is left to start the action: nothing was begun, and
             # the next event resumes here.
-            run.message = f"{error}; the next event continues"
-            if tracked:
-                recorder.state(component, ComponentState.PROGRESSING, run.message)
-            return run
+            return settle(ComponentState.PROGRESSING, f"{error}; the next event continues")
         recorder.finished(component, desired, decision, result, track=tracked)
         run.actions.append(result)
         before, observed = observed, backend.store.observe(release, ctx.namespace, ctx.clock())
-        if pending is not None and forced is not None:
+        live = look_live(ctx.live, [(want, observed)])[0] if ctx.live is not None else None
+        if pending is not None:
             pending = None
             if not result.ok:
-                run.state, run.message = ComponentState.FAILED, result.message
-                return run
+                return settle(ComponentState.FAILED, result.message, recorded=True)
             want = _hold(recorder, want, forced, before, observed)
-    run.message = "the step budget of this pass is spent; the next event continues"
-    if tracked:
-        recorder.state(component, ComponentState.PROGRESSING, run.message)
-    return run
+    return settle(
+        ComponentState.PROGRESSING,
+        "the step budget of this pass is spent; the next event continues",
+    )

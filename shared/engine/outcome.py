@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 Result = Literal[
     "ready",  # every component in sync and verified
+    "corrected",  # ready, after live objects that drifted were put back
+    "drifted",  # live objects differ from their releases; the spec says only to warn
+    "degraded",  # in sync, but a workload is not ready now
     "progressing",  # work remains; the next event (or run) continues it
     "deferred",  # another reconcile holds the platform, or a Helm of it may still run
     "stalled",  # cannot progress until the spec changes or a person acts
@@ -25,7 +28,7 @@ Result = Literal[
 TRANSIENT: frozenset[str] = frozenset({"progressing", "deferred"})
 # Final results (any but the transient ones) that leave the platform as asked: exit code 0.
 DONE: frozenset[str] = frozenset(
-    {"ready", "duplicate", "removed", "rolled-back", "paused", "ignored"}
+    {"ready", "corrected", "duplicate", "removed", "rolled-back", "paused", "ignored"}
 )
 
 

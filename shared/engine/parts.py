@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..kube.events import EventRecorder
     from ..redaction import Redactor
     from .backends import Backend
+    from .live.check import LiveChecker
     from .resolution import VersionResolver
     from .settings import EngineSettings
 
@@ -37,6 +38,8 @@ class EngineParts(Protocol):
     backends: Mapping[str, Backend]
     """How a component is made, by mode (helm, native)."""
     events: EventRecorder
+    live: LiveChecker
+    """Looks at the live objects of the cluster's releases (remembers what it found right)."""
 
     @property
     def clock(self) -> Callable[[], datetime]:

@@ -71,6 +71,10 @@ class ComponentPreview:
     deployed_version: str | None
     wanted_version: str | None
     changes: list[ValueChange] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
+    """Each live object that differs from what the release holds, and where (never a value)."""
+    not_ready: list[str] = field(default_factory=list)
+    """Each workload not ready now, and why."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +89,8 @@ class ComponentPreview:
                 {"path": c.path, "change": c.change, "before": c.before, "after": c.after}
                 for c in self.changes
             ],
+            "drift": self.drift,
+            "notReady": self.not_ready,
         }
 
 
@@ -115,7 +121,9 @@ def _component(
     held: Mapping[str, ComponentPlan],
 ) -> ComponentPreview:
     record = recorder.component(want.component)
-    _, decision = want.judge(want.first, record, platform=stored.name, now=engine.clock())
+    _, decision = want.judge(
+        want.first, record, platform=stored.name, now=engine.clock(), live=want.live
+    )
     changes: list[ValueChange] = []
     if want.desired is not None:
         deployed = _deployed_values(want)
@@ -138,6 +146,8 @@ def _component(
         deployed_version=want.first.chart_version if present else None,
         wanted_version=want.desired.version if want.desired is not None else None,
         changes=changes,
+        drift=[engine.redactor(d.describe()) for d in want.live.drifted] if want.live else [],
+        not_ready=[engine.redactor(r) for r in want.live.not_ready] if want.live else [],
     )
 
 

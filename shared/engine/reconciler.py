@@ -16,7 +16,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from ..events.alerts import Alert
@@ -33,17 +33,17 @@ from ..redaction import Redactor
 from ..values.spec import ObservabilityPlatform
 from . import operations
 from .alert_target import Target
-from .applying import apply_spec
+from .applying import reconcile
 from .backends import Backend
 from .backends.helm import HelmBackend
 from .backends.native import NativeBackend
 from .guard import guarded
-from .look import look
+from .live.check import LiveChecker
 from .outcome import Outcome
 from .request import Request
 from .resolution import VersionResolver
-from .resource import ensure_crd
-from .session import Session, on_platform, platform_lease
+from .resource import ensure_crd, platform_of, read_platform
+from .session import Session, on_platform
 from .settings import EngineSettings
 
 
@@ -91,6 +91,7 @@ class Reconciler:
             "native": NativeBackend(native_store, NativeStore(self.access), helm=helm_store),
         }
         self.events = EventRecorder(self.access, "gunj", self.identity, self.redactor)
+        self.live = LiveChecker(self.access)
         self._namespaces: set[str] = set()
 
     def apply(self, platform: ObservabilityPlatform, request: Request | None = None) -> Outcome:
@@ -104,13 +105,31 @@ class Reconciler:
                 self.access.ensure_namespace(namespace)
                 self._namespaces.add(namespace)
             ensure_crd(self.access)
-            found = look(self, platform, request)
-            if found is not None:
-                return found
-            with platform_lease(self, namespace, name) as lease:
-                return apply_spec(self, platform, request, lease)
+            return reconcile(self, platform, request)
 
         return guarded(self, f"{namespace}/{name}", request.generation, started, work)
+
+    def resync(self, namespace: str, name: str, request: Request | None = None) -> Outcome:
+        """Reconcile a platform from the spec its cluster holds: what a scheduled resync does
+        for every platform, and ``gunj resync`` for one. Drift is found and corrected, and the
+        time of the look recorded, with no spec message."""
+        request = replace(request or Request(), resync=True, generation=None, message_id=None)
+        held: list[ObservabilityPlatform] = []
+
+        def read() -> Outcome:
+            stored = read_platform(self.access, namespace, name)
+            if stored is None:
+                return Outcome("ignored", f"platform {namespace}/{name} is not in {self.cluster}")
+            try:
+                held.append(platform_of(stored))
+            except ValueError as error:
+                return Outcome(
+                    "invalid", f"the spec the cluster holds is not valid: {type(error).__name__}"
+                )
+            return Outcome("ready", "")
+
+        found = guarded(self, f"{namespace}/{name}", None, time.monotonic(), read)
+        return self.apply(held[0], request) if held else found
 
     def uninstall(self, namespace: str, name: str, request: Request | None = None) -> Outcome:
         """Remove every release the platform owns (and nothing else), then the object."""

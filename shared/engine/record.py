@@ -26,11 +26,13 @@ from ..values.spec.status import (
     PlatformStatus,
     QuarantinedVersion,
 )
+from ..values.spec.status import DriftedObject as DriftRecord
 from . import quarantine
 from .action import Action, ActionResult
 from .conditions import set_condition, summarize
 from .decide import Decision
 from .desired import DesiredRelease
+from .live.state import LiveState
 from .quarantine import SHORT_DIGEST
 from .remediation import after_action
 
@@ -38,12 +40,13 @@ log = logging.getLogger(__name__)
 LAST_ACTIONS = 20
 HANDLED_ALERTS = 50
 EVENT_REASONS = {
-    Action.INSTALL: "Install",
-    Action.UPGRADE: "Upgrade",
-    Action.VERIFY: "Verify",
-    Action.ROLLBACK: "Rollback",
-    Action.UNLOCK: "Unlock",
-    Action.UNINSTALL: "Uninstall",
+    Action.INSTALL: ("Install", "InstallFailed"),
+    Action.UPGRADE: ("Upgrade", "UpgradeFailed"),
+    Action.VERIFY: ("Verify", "VerifyFailed"),
+    Action.ROLLBACK: ("Rollback", "RollbackFailed"),
+    Action.UNLOCK: ("Unlock", "UnlockFailed"),
+    Action.UNINSTALL: ("Uninstall", "UninstallFailed"),
+    Action.CORRECT: ("DriftCorrected", "DriftCorrectionFailed"),
 }
 
 
@@ -96,9 +99,11 @@ class Recorder:
         decision: Decision,
         *,
         mode: str,
+        live: LiveState | None = None,
     ) -> None:
         """The component's record as things stand: what the release holds (made in ``mode``,
-        also while a component no longer wanted is removed), and the state."""
+        also while a component no longer wanted is removed), the state, and, when its live
+        objects were looked at, how they differ from it and which workloads are not ready."""
         record = self.component(name)
         if decision.outcome is ComponentState.REMOVED:
             self._put(name, None)
@@ -115,6 +120,17 @@ class Recorder:
             "revision": observed.revision,
             "deployed_at": observed.deployed_at,
             "values_digest": observed.content_digest,
+        }
+        # What the last look found of the live objects: nothing claimed where none was made.
+        found = live or LiveState()
+        update |= {
+            "drift": [
+                DriftRecord.model_validate(
+                    {"object": d.key.describe(), "change": d.change, "paths": d.paths[:10]}
+                )
+                for d in found.drifted[:20]
+            ],
+            "not_ready": self.redactor("; ".join(found.not_ready))[:1000],
         }
         self._put(name, base.model_copy(update=update))
 
@@ -218,7 +234,7 @@ class Recorder:
         self._history(name, result, decision, now)
         self._conditions(name, decision, result, now)
         kind: EventType = "Normal" if result.ok and not decision.remediation else "Warning"
-        reason = EVENT_REASONS[result.action] + ("" if result.ok else "Failed")
+        reason = EVENT_REASONS[result.action][0 if result.ok else 1]
         self.taken.append((name, result))
         self.persist(working=True)  # first: the record matters more than the Event
         self.events.emit(self.about, kind, reason, f"{name}: {message}")

@@ -81,6 +81,10 @@ def after_action(
         update |= {"last_changed": now, "changed_revision": result.revision}
     if result.action is Action.ROLLBACK and result.ok:
         update |= _rolled_back(record)
+    if result.action is Action.CORRECT and result.ok:
+        # Not a change of the spec's: the bake window of the last change ends here, and no
+        # retry is spent or reset (the release is what the spec asks for).
+        update |= {"last_corrected": now}
     if result.counts_as_failure and desired is not None:
         previous = record.failures if record.attempted_digest == desired.digest else 0
         count = desired.retries + 1 if result.hopeless else previous + 1

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ..redaction import Redactor
 from ..values.spec.status import ComponentState, PlatformStatus
+from .action import Action
 from .loop import ComponentRun
 from .outcome import ComponentReport, Outcome, Result
 from .resource import StoredPlatform
@@ -19,21 +20,33 @@ RESULT_MESSAGES: dict[Result, str] = {
     "progressing": "work remains; the next event continues it",
     "failed": "a component has no working release",
     "stalled": "a component cannot progress until the spec changes or a person acts",
+    "corrected": "live objects that had drifted were put back; every component is in sync "
+    "and verified",
+    "drifted": "live objects differ from what their releases hold (drift detection warns only)",
+    "degraded": "every component is in sync, but a workload is not ready now",
 }
 
 
+# The platform's result while any component is in one of these states, the most pressing first.
+_PRESSING: tuple[tuple[frozenset[ComponentState], Result], ...] = (
+    (frozenset({ComponentState.LOCKED}), "deferred"),
+    (frozenset({ComponentState.PROGRESSING}), "progressing"),
+    (frozenset({ComponentState.FAILED}), "failed"),
+    (frozenset(s for s in ComponentState if s.stuck), "stalled"),
+    (frozenset({ComponentState.DEGRADED}), "degraded"),
+    (frozenset({ComponentState.DRIFTED}), "drifted"),
+)
+
+
 def result_of(runs: Sequence[ComponentRun]) -> Result:
-    """The platform's result from its components' states, the most pressing first."""
+    """The platform's result from its components' states, the most pressing first; ready
+    (``corrected`` when live objects were put back on the way)."""
     states = {run.state for run in runs}
-    if ComponentState.LOCKED in states:
-        return "deferred"
-    if ComponentState.PROGRESSING in states:
-        return "progressing"
-    if ComponentState.FAILED in states:
-        return "failed"
-    if any(state.stuck for state in states):
-        return "stalled"
-    return "ready"
+    for pressing, result in _PRESSING:
+        if states & pressing:
+            return result
+    corrected = any(a.action is Action.CORRECT and a.ok for run in runs for a in run.actions)
+    return "corrected" if corrected else "ready"
 
 
 def report(

@@ -18,3 +18,6 @@ class Request:
     deadline: float | None = None
     """time.monotonic() by which to stop; None: no limit."""
     progress: Progress = quiet
+    resync: bool = False
+    """A scheduled (or asked for) look at a platform as its cluster holds it: when nothing
+    needs doing, only the time it was looked at is written (``status.observedAt``)."""

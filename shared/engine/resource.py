@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -180,6 +181,19 @@ def apply_platform(
 def write_status(access: ClusterAccess, namespace: str, name: str, status: PlatformStatus) -> None:
     """Replace the whole status (a merge patch could not drop a component that is gone)."""
     _replace_status(access, namespace, name, "/status", status)
+
+
+def write_observed(access: ClusterAccess, namespace: str, name: str, when: datetime) -> None:
+    """Record when the platform was last looked at, and nothing else."""
+    access.custom.patch_namespaced_custom_object_status(
+        GROUP,
+        VERSION,
+        namespace,
+        PLURAL,
+        name,
+        [{"op": "add", "path": "/status/observedAt", "value": when.isoformat()}],
+        _content_type=JSON_PATCH,
+    )
 
 
 def write_upgrades(

@@ -94,6 +94,7 @@ def context_for(
         progress=request.progress,
         clock=parts.clock,
         lease=lease,
+        live=parts.live,
     )
 
 

@@ -9,7 +9,8 @@ releases per mode, from the API server's cache.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ..helm.errors import RepositoryUnavailable
@@ -22,6 +23,9 @@ from .backends import Backend
 from .classify import Classification, classify, owned_by
 from .decide import Decision, decide
 from .desired import DesiredRelease, desired_release
+from .live.check import LiveChecker
+from .live.ignore import DriftSettings, drift_settings
+from .live.state import LiveState
 from .modes import ModeChoice, choose_mode
 from .parts import EngineParts
 from .quarantine import Held, held_for
@@ -45,6 +49,9 @@ class Wanted:
     after: Wanted | None = None
     """For the old form of a component switching modes: the new form, which must be in sync
     first."""
+    drift: DriftSettings = field(default_factory=DriftSettings)
+    live: LiveState | None = None
+    """What the cluster holds of ``first`` (None: not looked at)."""
 
     def judge(
         self,
@@ -53,13 +60,51 @@ class Wanted:
         *,
         platform: str,
         now: datetime,
+        live: LiveState | None,
     ) -> tuple[Classification, Decision]:
-        """What ``observed`` is against what is wanted, and what to do about it: the one
-        judgement a reconcile, its lock-free look and a plan all make."""
+        """What ``observed`` (and ``live``, what the cluster holds of it) is against what is
+        wanted, and what to do about it: the one judgement a reconcile, its lock-free look and
+        a plan all make."""
         classification = classify(
-            self.desired, observed, record, platform=platform, held=self.held, now=now
+            self.desired, observed, record, platform=platform, held=self.held, now=now, live=live
         )
-        return classification, decide(classification, self.desired, observed, record)
+        decision = decide(
+            classification,
+            self.desired,
+            observed,
+            record,
+            correct_drift=self.drift.mode == "enabled",
+        )
+        return classification, decision
+
+    def lookable(self, observed: ObservedRelease) -> bool:
+        """Whether the live objects of ``observed`` say anything about this component: it is
+        wanted, and its release holds what the spec asks for (otherwise an action is due
+        anyway)."""
+        return (
+            self.desired is not None
+            and self.after is None
+            and observed.state is ReleaseState.DEPLOYED
+            and observed.content_digest == self.desired.digest
+        )
+
+
+def look_live(
+    checker: LiveChecker, wants: Sequence[tuple[Wanted, ObservedRelease]]
+) -> list[LiveState | None]:
+    """What the cluster holds of each release, looked at together (one list per kind for all
+    of them); None where there is nothing to look at."""
+    releases = {
+        id(want): checker.release(observed, mode=want.backend.mode, settings=want.drift)
+        if want.lookable(observed)
+        else None
+        for want, observed in wants
+    }
+    found = checker.check([r for r in releases.values() if r is not None])
+    return [
+        found.get(release.name) if (release := releases[id(want)]) is not None else None
+        for want, _ in wants
+    ]
 
 
 def desired_for(
@@ -82,12 +127,14 @@ def wanted_components(
     stored: StoredPlatform,
     *,
     only: str | None = None,
+    live: bool = True,
 ) -> list[Wanted]:
     """What each component should be, beside what its releases are now (from the API
     server's cache), in the order to reconcile them (``only``: that component alone). With no
     platform, nothing is wanted and every form gunj made goes. A component switching between
     Helm and native mode is wanted twice: its new form, then (once that is ready) its old form
-    removed."""
+    removed. With ``live``, what the cluster holds of each release that holds what the spec asks
+    for is looked at too (:mod:`.live`)."""
     namespace, name = stored.namespace, stored.name
     plans = {plan.component: plan for plan in plan_platform(platform)} if platform else {}
     now = parts.clock()
@@ -116,8 +163,15 @@ def wanted_components(
             recorder.fallback(component, choice.fallback)
         plan = replace(plan, mode=choice.mode)
         desired = desired_for(parts, plan, held.versions)
+        drift = drift_settings(plan.spec, platform.spec.global_.drift_detection)
         new = Wanted(
-            component, release, forms[choice.mode], desired, held, parts.backends[choice.mode]
+            component,
+            release,
+            forms[choice.mode],
+            desired,
+            held,
+            parts.backends[choice.mode],
+            drift=drift,
         )
         wanted.append(new)
         old = "native" if choice.mode == "helm" else "helm"
@@ -126,6 +180,9 @@ def wanted_components(
                 component, release, forms[old], None, held, parts.backends[old], after=new
             )
             wanted.append(old_form)
+    if live:
+        states = look_live(parts.live, [(want, want.first) for want in wanted])
+        wanted = [replace(w, live=state) for w, state in zip(wanted, states, strict=True)]
     return wanted
 
 

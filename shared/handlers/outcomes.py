@@ -25,6 +25,9 @@ from .topics import EVENTS, Topics
 PUBLISH_TIMEOUT = 30.0
 SEVERITY: dict[str, Severity] = {
     "ready": "INFO",
+    "corrected": "NOTICE",
+    "drifted": "WARNING",
+    "degraded": "WARNING",
     "duplicate": "INFO",
     "removed": "INFO",
     "rolled-back": "NOTICE",

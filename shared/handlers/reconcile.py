@@ -3,7 +3,8 @@ cluster its ``cluster`` attribute names (``action: delete`` uninstalls it instea
 
 Message attributes: ``cluster`` (required, a registered name or alias), ``generation`` (a whole
 number; a spec older than the cluster's is ignored), ``source`` (where the spec came from),
-``action`` (``apply``, the default, or ``delete``).
+``action`` (``apply``, the default; ``delete``; or ``resync``: reconcile from the spec the
+cluster holds, the scheduled resync's message, whose data names the platform by its metadata).
 
 A permanent problem (a bad spec, an unknown cluster, an oversized or undecodable message) is
 reported and acknowledged; a transient one (an unreachable cluster, a busy platform, work left
@@ -34,7 +35,7 @@ from .outcomes import report, request_headers, trace_of, unexpected
 from .reconcilers import reconciler
 
 FUNCTION = "reconcile"
-ACTIONS = ("apply", "delete")
+ACTIONS = ("apply", "delete", "resync")
 
 
 def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -118,9 +119,13 @@ def _act(event: SpecEvent, env: Mapping[str, str], started: float) -> Outcome:
         source=wanted.source,
         deadline=work_deadline(env, started),
     )
-    if wanted.action == "delete":
+    if wanted.action in {"delete", "resync"}:
         named = _named(text)
-        return named if isinstance(named, Outcome) else engine.uninstall(*named, request)
+        if isinstance(named, Outcome):
+            return named
+        if wanted.action == "resync":
+            return engine.resync(*named, request)
+        return engine.uninstall(*named, request)
     try:
         platform = load_platform(text)
     except InvalidPlatform as error:
@@ -135,7 +140,7 @@ def _act(event: SpecEvent, env: Mapping[str, str], started: float) -> Outcome:
 
 
 def _named(text: str) -> tuple[str, str] | Outcome:
-    """Namespace and name of the platform a delete message names (its manifest, or just its
+    """Namespace and name of the platform a delete or resync message names (its manifest, or its
     metadata)."""
     try:
         document = yaml.safe_load(text)

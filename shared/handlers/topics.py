@@ -18,9 +18,10 @@ ALERTS = "platform-alerts"
 CHECKS = "upgrade-checks"
 EVENTS = "platform-events"
 REPORTS = "upgrade-reports"
-TOPICS = (SPECS, ALERTS, CHECKS, EVENTS, REPORTS)
+RESYNC = "resync-ticks"
+TOPICS = (SPECS, ALERTS, CHECKS, EVENTS, REPORTS, RESYNC)
 # Which topic triggers which function.
-TRIGGERS = {"reconcile": SPECS, "rollback": ALERTS, "upgrades": CHECKS}
+TRIGGERS = {"reconcile": SPECS, "rollback": ALERTS, "upgrades": CHECKS, "resync": RESYNC}
 
 # Push subscriptions: the ack deadline is also the push request's timeout (at most 600 s).
 ACK_DEADLINE_SECONDS = 600

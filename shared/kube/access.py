@@ -17,6 +17,7 @@ from kubernetes import client, config
 
 from .client import TypedApiClient
 from .errors import ApiConflict, ApiNotFound, KubeconfigUnusable
+from .resources import Resources
 
 
 @dataclass
@@ -43,6 +44,11 @@ class ClusterAccess:
                 ) from None
             self._api = TypedApiClient(configuration)
         return self._api
+
+    @cached_property
+    def resources(self) -> Resources:
+        """Objects of any kind as JSON (:mod:`.resources`): the live check's reads."""
+        return Resources(self.api)
 
     @cached_property
     def dynamic(self) -> Any:

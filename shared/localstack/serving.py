@@ -1,13 +1,14 @@
-"""``gunj serve``: the three real entry points under functions-framework on 127.0.0.1, fed by
-the Pub/Sub emulator as Google Cloud feeds them.
+"""``gunj serve``: the real entry points under functions-framework on 127.0.0.1, fed by the
+Pub/Sub emulator as Google Cloud feeds them.
 
 Every topic exists (``platform-specs``, ``platform-alerts``, ``upgrade-checks``,
-``platform-events``, ``upgrade-reports``), each trigger topic has a dead-letter topic with an
-inbox subscription, and each function a push subscription with the Terraform module's ack
-deadline, retry backoff and maximum delivery attempts. The functions reach the clusters of the
-registry (the local stack's is ``local``) and use the local chart repositories as mirrors of the
-upstream ones. Setting up is idempotent: topics and subscriptions that exist are kept, and
-functions are restarted so they run the checkout's current code.
+``resync-ticks``, ``platform-events``, ``upgrade-reports``), each trigger topic has a
+dead-letter topic with an inbox subscription, and each function a push subscription with the
+Terraform module's ack deadline, retry backoff and maximum delivery attempts. The functions
+reach the clusters of the registry (the local stack's is ``local``) and use the local chart
+repositories as mirrors of the upstream ones. Setting up is idempotent: topics and
+subscriptions that exist are kept, and functions are restarted so they run the checkout's
+current code.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..handlers import topics as names
+from . import scheduler
 from .functions import serve_function
 from .processes import Daemon, free_port
 from .stack import Stack
@@ -194,8 +196,10 @@ def reconnect(stack: Stack) -> Served | None:
 
 
 def stop(stack_folder: Path) -> list[str]:
-    return [
+    stopped = [
         f"function-{function}"
         for function in (*names.TRIGGERS, ALERTMANAGER)
         if Daemon(f"function-{function}", stack_folder).stop()
     ]
+    ticker = scheduler.daemon(stack_folder, names.RESYNC)
+    return [*stopped, ticker.name] if ticker.stop() else stopped

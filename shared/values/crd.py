@@ -134,6 +134,16 @@ def custom_resource_definition() -> dict[str, Any]:
                             "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
                         },
                         {
+                            "name": "Drifted",
+                            "type": "string",
+                            "jsonPath": '.status.conditions[?(@.type=="Drifted")].message',
+                        },
+                        {
+                            "name": "Observed",
+                            "type": "date",
+                            "jsonPath": ".status.observedAt",
+                        },
+                        {
                             "name": "Upgrades",
                             "type": "string",
                             "jsonPath": ".status.upgrades.available",

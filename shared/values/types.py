@@ -321,3 +321,19 @@ def _values_path(value: str) -> str:
 
 
 ValuesPath = Annotated[str, AfterValidator(_values_path)]
+
+# A JSON pointer (RFC 6901) into a Kubernetes object: "/spec/replicas", "/data/key~1with~0slash".
+_JSON_POINTER = re.compile(r"(?:/(?:[^/~]|~[01])*)+")
+
+
+def _json_pointer(value: str) -> str:
+    if len(value) > 512 or not _JSON_POINTER.fullmatch(value):
+        raise PydanticCustomError(
+            "json_pointer",
+            "not a JSON pointer; use /-separated keys like /spec/replicas (~1 for a / in a key, "
+            "~0 for a ~)",
+        )
+    return value
+
+
+JsonPointer = Annotated[str, AfterValidator(_json_pointer)]

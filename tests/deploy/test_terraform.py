@@ -23,6 +23,7 @@ TOPICS = {
     "platform-specs",
     "platform-alerts",
     "upgrade-checks",
+    "resync-ticks",
     "platform-events",
     "upgrade-reports",
 }
@@ -30,6 +31,7 @@ TRIGGERS = {
     "reconcile": "platform-specs",
     "rollback": "platform-alerts",
     "upgrades": "upgrade-checks",
+    "resync": "resync-ticks",
 }
 # Called over HTTP (Alertmanager's webhook): no topic triggers it.
 HTTP_FUNCTION = "alertmanager"
@@ -38,6 +40,7 @@ PUBLISHES = {
     "reconcile": ["platform-events"],
     "rollback": ["platform-events"],
     "upgrades": ["upgrade-reports", "platform-specs"],
+    "resync": ["platform-specs", "platform-events"],
     "alertmanager": ["platform-events"],
 }
 
@@ -296,7 +299,8 @@ VALID_VARIABLES = {
     "project_id": '"acme-observability"',
     "clusters": "{ prod = {} }",
     "function_archives": (
-        '{ reconcile = "r.zip", rollback = "b.zip", upgrades = "u.zip", alertmanager = "a.zip" }'
+        '{ reconcile = "r.zip", rollback = "b.zip", upgrades = "u.zip", resync = "s.zip", '
+        'alertmanager = "a.zip" }'
     ),
 }
 

@@ -143,6 +143,8 @@ PURE_MAY_IMPORT = {
     "shared.engine.budget",
     "shared.engine.desired",
     "shared.engine.errors",
+    "shared.engine.live.paths",  # the live check's findings, as data
+    "shared.engine.live.state",
     "shared.engine.resource",  # StoredPlatform, the data read back
     "shared.errors",
     "shared.events.alerts",

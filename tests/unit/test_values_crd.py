@@ -23,6 +23,8 @@ def test_crd_names_columns_and_status() -> None:
     assert [c["name"] for c in version["additionalPrinterColumns"]] == [
         "Phase",
         "Ready",
+        "Drifted",
+        "Observed",
         "Upgrades",
         "Age",
     ]

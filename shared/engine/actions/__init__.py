@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from ..action import Action, ActionResult
 from ..context import EngineContext
-from . import install, rollback, uninstall, unlock, upgrade, verify
+from . import correct, install, rollback, uninstall, unlock, upgrade, verify
 from .step import Step
 
 RUNNERS: dict[Action, Callable[[EngineContext, Step], ActionResult]] = {
@@ -18,6 +18,7 @@ RUNNERS: dict[Action, Callable[[EngineContext, Step], ActionResult]] = {
     Action.ROLLBACK: rollback.run,
     Action.UNLOCK: unlock.run,
     Action.UNINSTALL: uninstall.run,
+    Action.CORRECT: correct.run,
 }
 
 __all__ = ["RUNNERS", "Step"]

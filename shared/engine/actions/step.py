@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ...helm.releases import ObservedRelease
 from ..backends import Backend
 from ..decide import Decision
 from ..desired import DesiredRelease
+from ..live.ignore import DriftSettings
+from ..live.state import LiveState
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,9 @@ class Step:
     decision: Decision
     backend: Backend
     """Helm or native: how this component's release is made and read."""
+    live: LiveState | None = None
+    """What the cluster holds of the release (for a correction)."""
+    drift: DriftSettings = field(default_factory=DriftSettings)
 
     @property
     def release(self) -> str:

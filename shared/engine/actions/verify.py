@@ -23,27 +23,7 @@ def run(ctx: EngineContext, step: Step) -> ActionResult:
     budget = ctx.operation_timeout(desired.budget.test_timeout, f"verification of {step.release}")
     deadline = time.monotonic() + budget.total_seconds()
     ctx.progress(step.component, f"verify revision {observed.revision}")
-    history = step.backend.store.revisions(step.release, desired.namespace)
-    manifest = str(history[-1].decode().get("manifest", "")) if history else ""
-    found = []
-    listed = workloads(manifest, desired.namespace)
-    ready, message = wait_ready(ctx.access, listed, budget.total_seconds())
-    found.append(message)
-    passed = ready
-    if passed and desired.spec.tests.enabled and step.component in ENDPOINTS:
-        probe = run_probe(
-            ctx.access,
-            platform=ctx.platform,
-            component=step.component,
-            release=step.release,
-            namespace=desired.namespace,
-            chart=f"{observed.chart}-{observed.chart_version}",
-            image=ctx.settings.probe_image,
-            annotations=ctx.settings.probe_annotations,
-            timeout=max(deadline - time.monotonic(), 1.0),
-        )
-        passed = probe.passed
-        found.append(probe.message)
+    passed, found = serving(ctx, step, deadline)
     if passed and desired.spec.tests.enabled:
         if observed.has_tests:
             try:
@@ -74,6 +54,33 @@ def run(ctx: EngineContext, step: Step) -> ActionResult:
         counts_as_failure=not passed and observed.content_digest == desired.digest,
         verification=(passed, summary),
     )
+
+
+def serving(ctx: EngineContext, step: Step, deadline: float) -> tuple[bool, list[str]]:
+    """Whether what the release holds serves, by ``deadline`` (time.monotonic()): its
+    workloads ready, and, unless the spec turns tests off, gunj's probe of the component's
+    readiness endpoint passing; and what was found."""
+    desired, observed = step.require_desired(), step.observed
+    history = step.backend.store.revisions(step.release, desired.namespace)
+    manifest = str(history[-1].decode().get("manifest", "")) if history else ""
+    listed = workloads(manifest, desired.namespace)
+    passed, message = wait_ready(ctx.access, listed, max(deadline - time.monotonic(), 1.0))
+    found = [message]
+    if passed and desired.spec.tests.enabled and step.component in ENDPOINTS:
+        probe = run_probe(
+            ctx.access,
+            platform=ctx.platform,
+            component=step.component,
+            release=step.release,
+            namespace=desired.namespace,
+            chart=f"{observed.chart}-{observed.chart_version}",
+            image=ctx.settings.probe_image,
+            annotations=ctx.settings.probe_annotations,
+            timeout=max(deadline - time.monotonic(), 1.0),
+        )
+        passed = probe.passed
+        found.append(probe.message)
+    return passed, found
 
 
 def _left(deadline: float) -> timedelta:

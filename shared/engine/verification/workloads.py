@@ -1,6 +1,13 @@
-"""Are a release's workloads ready? Read from the API server for every Deployment, StatefulSet
-and DaemonSet in the release's stored manifest, the way kstatus judges them: the controller has
-seen the current generation, and every replica is updated, ready and available."""
+"""Are a release's workloads ready? Every Deployment, StatefulSet and DaemonSet in the release's
+stored manifest, judged the way kstatus judges them: the controller has seen the current
+generation, and every replica is updated, ready and available. One judgement, of the objects as
+the API server gives them (JSON): the verification after a change waits for it, and the live
+check of every look (:mod:`..live`) reads it from the objects it lists.
+
+When a workload is not ready, what holds its first unready pod back is read from the pod
+(unschedulable and the scheduler's words, an image that cannot be pulled, a crash loop): a
+replica count alone does not tell the operator where to look.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +19,13 @@ from typing import Any
 import yaml
 
 from ...kube import ClusterAccess
-from ...kube.errors import ApiError, ApiNotFound
+from ...kube.errors import ApiError
+from ...kube.resources import KNOWN_KINDS, Kind
 from .pacing import pauses
 
 KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+_API = {kind: KNOWN_KINDS[("apps/v1", kind)] for kind in KINDS}
+_PODS = KNOWN_KINDS[("v1", "Pod")]
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,10 @@ class Workload:
 
     def describe(self) -> str:
         return f"{self.kind} {self.name}"
+
+    @property
+    def resource(self) -> Kind:
+        return _API[self.kind]
 
 
 def workloads(manifest: str, namespace: str) -> list[Workload]:
@@ -48,52 +62,64 @@ def workloads_of(objects: Iterable[Any], namespace: str) -> list[Workload]:
     return found
 
 
-def _read(access: ClusterAccess, workload: Workload) -> Any:
-    """The workload as the API server has it, spec and status."""
-    reads = {
-        "Deployment": access.apps.read_namespaced_deployment,
-        "StatefulSet": access.apps.read_namespaced_stateful_set,
-        "DaemonSet": access.apps.read_namespaced_daemon_set,
-    }
-    return reads[workload.kind](workload.name, workload.namespace)
-
-
-def _not_ready(  # noqa: PLR0911 - one answer per kind and condition
-    access: ClusterAccess, workload: Workload
+def not_ready(  # noqa: PLR0911 - one answer per kind and condition
+    kind: str, obj: Mapping[str, Any] | None
 ) -> str | None:
-    """Why ``workload`` is not ready, or None when it is."""
-    try:
-        obj = _read(access, workload)
-    except ApiNotFound:
+    """Why the workload ``obj`` (as the API server gives it) is not ready, or None when it is."""
+    if obj is None:
         return "does not exist"
-    status, generation = obj.status, obj.metadata.generation or 0
-    if (status.observed_generation or 0) < generation:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    generation = (obj.get("metadata") or {}).get("generation") or 0
+    if (status.get("observedGeneration") or 0) < generation:
         return "its controller has not seen the current spec"
-    if workload.kind == "DaemonSet":
-        wanted = status.desired_number_scheduled or 0
-        counts = (
-            status.updated_number_scheduled or 0,
-            status.number_ready or 0,
-            status.number_available or 0,
-        )
-        if min(counts) < wanted:
-            return f"{counts[1]}/{wanted} pods ready"
-        return None
-    wanted = obj.spec.replicas if obj.spec.replicas is not None else 1
-    ready = status.ready_replicas or 0
-    updated = status.updated_replicas or 0
-    if workload.kind == "Deployment":
-        available = status.available_replicas or 0
-        if min(ready, updated, available) < wanted or (status.replicas or 0) > updated:
+    if kind == "DaemonSet":
+        wanted = status.get("desiredNumberScheduled") or 0
+        counts = [status.get(k) or 0 for k in ("updatedNumberScheduled", "numberReady")]
+        counts.append(status.get("numberAvailable") or 0)
+        return f"{counts[1]}/{wanted} pods ready" if min(counts) < wanted else None
+    wanted = spec.get("replicas", 1)
+    wanted = 1 if wanted is None else wanted
+    ready, updated = status.get("readyReplicas") or 0, status.get("updatedReplicas") or 0
+    if kind == "Deployment":
+        available = status.get("availableReplicas") or 0
+        if min(ready, updated, available) < wanted or (status.get("replicas") or 0) > updated:
             return f"{ready}/{wanted} replicas ready, {updated} updated"
         return None
-    if ready < wanted or (
-        status.update_revision
-        and status.current_revision
-        and status.update_revision != status.current_revision
-        and updated < wanted
-    ):
+    update, current = status.get("updateRevision"), status.get("currentRevision")
+    if ready < wanted or (update and current and update != current and updated < wanted):
         return f"{ready}/{wanted} replicas ready, {updated} updated"
+    return None
+
+
+def held_by(access: ClusterAccess, namespace: str, obj: Mapping[str, Any]) -> str:
+    """What holds the workload's first unready pod back (`` (pod x: why)``), or nothing."""
+    selector = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    if not selector:
+        return ""
+    labels = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+    try:
+        pods = access.resources.list(_PODS, namespace, labels)
+    except ApiError:
+        return ""  # the reason is a courtesy; the verdict stands without it
+    for pod in sorted(pods, key=lambda p: str((p.get("metadata") or {}).get("name", ""))):
+        reason = _pod_reason(pod)
+        if reason:
+            return f" (pod {pod['metadata']['name']}: {reason})"
+    return ""
+
+
+def _pod_reason(pod: Mapping[str, Any]) -> str | None:
+    status = pod.get("status") or {}
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            return f"unschedulable: {condition.get('message') or condition.get('reason')}"
+    for container in status.get("containerStatuses") or []:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason"):
+            why = f"container {container.get('name')} {waiting['reason']}: "
+            return (why + str(waiting.get("message") or "")).strip()
+        if not container.get("ready"):
+            return f"container {container.get('name')} not ready"
     return None
 
 
@@ -107,52 +133,18 @@ def wait_ready(access: ClusterAccess, found: list[Workload], timeout: float) -> 
             return True, f"{len(found)} workload(s) ready" if found else "no workloads"
         if time.monotonic() >= deadline:
             return False, "not ready: " + "; ".join(
-                f"{workload.describe()}: {why}{_held_by(access, workload)}"
-                for workload, why in waiting.items()
+                f"{workload.describe()}: {why}{held}"
+                for workload, (why, obj) in waiting.items()
+                for held in [held_by(access, workload.namespace, obj) if obj else ""]
             )
         time.sleep(next(pause))
 
 
-def _pending(access: ClusterAccess, found: list[Workload]) -> Iterator[tuple[Workload, str]]:
+def _pending(
+    access: ClusterAccess, found: list[Workload]
+) -> Iterator[tuple[Workload, tuple[str, dict[str, Any] | None]]]:
     for workload in found:
-        why = _not_ready(access, workload)
+        obj = access.resources.get(workload.resource, workload.namespace, workload.name)
+        why = not_ready(workload.kind, obj)
         if why is not None:
-            yield workload, why
-
-
-def _held_by(access: ClusterAccess, workload: Workload) -> str:
-    """What holds the workload's first unready pod back, as its own conditions or container
-    states say (unschedulable for want of a volume, an image that cannot be pulled, a crash
-    loop): a replica count alone does not tell the operator where to look."""
-    try:
-        obj = _read(access, workload)
-        labels = (obj.spec.selector.match_labels or {}) if obj.spec.selector else {}
-        if not labels:
-            return ""
-        selector = ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
-        pods: list[Any] = access.core.list_namespaced_pod(
-            workload.namespace, label_selector=selector
-        ).items
-    except ApiError:
-        return ""  # the reason is a courtesy; the verdict stands without it
-    for pod in sorted(pods, key=lambda p: p.metadata.name or ""):
-        reason = _pod_reason(pod)
-        if reason:
-            return f" (pod {pod.metadata.name}: {reason})"
-    return ""
-
-
-def _pod_reason(pod: Any) -> str | None:
-    status = pod.status
-    if status is None:
-        return None
-    for condition in status.conditions or []:
-        if condition.type == "PodScheduled" and condition.status == "False":
-            return f"unschedulable: {condition.message or condition.reason}"
-    for container in status.container_statuses or []:
-        waiting = container.state.waiting if container.state else None
-        if waiting and waiting.reason:
-            return f"container {container.name} {waiting.reason}: {waiting.message or ''}".strip()
-        if not container.ready:
-            return f"container {container.name} not ready"
-    return None
+            yield workload, (why, obj)

@@ -14,6 +14,7 @@ from ..types import (
     DataKey,
     Duration,
     GoogleSecretURI,
+    JsonPointer,
     LabelMap,
     ObjectName,
     Quantity,
@@ -136,6 +137,31 @@ class Remediation(SpecModel):
     )
 
 
+class DriftTarget(SpecModel):
+    """The objects an ignore rule applies to (every object of the release when unset)."""
+
+    kind: str | None = Field(None, pattern=r"^[A-Z][A-Za-z0-9]{0,62}$")
+    name: ObjectName | None = None
+
+
+class DriftIgnore(SpecModel):
+    """Fields whose live value is never drift: JSON pointers (RFC 6901) into the object,
+    ``/spec/replicas`` say, for every object of the release or the ``target`` ones."""
+
+    paths: list[JsonPointer] = Field(min_length=1, max_length=20)
+    target: DriftTarget | None = None
+
+
+class DriftDetection(SpecModel):
+    """What gunj does when the live objects of a release differ from what it holds: correct
+    them (``enabled``), only report it (``warn``), or not look (``disabled``)."""
+
+    mode: Literal["enabled", "warn", "disabled"] | None = Field(
+        None, description="enabled (default), warn or disabled"
+    )
+    ignore: list[DriftIgnore] = Field(default_factory=list, max_length=20)
+
+
 class ComponentSpec(SpecModel):
     enabled: bool = True
     version: AppVersion | None = Field(
@@ -160,4 +186,5 @@ class ComponentSpec(SpecModel):
     hooks: Hooks = Field(default_factory=Hooks)
     upgrade_policy: UpgradePolicy = Field(default_factory=UpgradePolicy)
     remediation: Remediation = Field(default_factory=Remediation)
+    drift_detection: DriftDetection = Field(default_factory=DriftDetection)
     timeout: Timeout = "5m"

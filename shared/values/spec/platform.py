@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field
 
 from ..types import DNSLabel, LabelMap, MetricLabels
 from .base import SpecModel
-from .common import ComponentSpec, Mode, Toleration
+from .common import ComponentSpec, DriftDetection, Mode, Toleration
 from .grafana import GrafanaSpec
 from .loki import LokiSpec
 from .prometheus import PrometheusSpec
@@ -39,6 +39,9 @@ class GlobalSpec(SpecModel):
     tolerations: list[Toleration] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warn", "error"] = "info"
     mode: Mode | None = Field(None, description="default mode of every component")
+    drift_detection: DriftDetection = Field(
+        default_factory=DriftDetection, description="for every component that sets none"
+    )
 
 
 class PlatformSpec(SpecModel):

@@ -17,7 +17,9 @@ from pydantic import ConfigDict, Field
 from .base import SpecModel
 
 Phase = Literal["Pending", "Installing", "Upgrading", "Ready", "Degraded", "Failed", "Paused"]
-ConditionType = Literal["Ready", "Reconciling", "Stalled", "Released", "TestSuccess", "Remediated"]
+ConditionType = Literal[
+    "Ready", "Reconciling", "Stalled", "Released", "TestSuccess", "Remediated", "Drifted"
+]
 
 
 # Where a component stands after a reconcile looked at it (``status.components.*.state``);
@@ -39,6 +41,10 @@ class ComponentState(StrEnum):
     """No working release (a failed first install, a failed rollback)."""
     REMOVED = "Removed"
     """Not wanted and gone."""
+    DRIFTED = "Drifted"
+    """Its live objects differ from what its release holds, and the spec says only to warn."""
+    DEGRADED = "Degraded"
+    """Its objects are as its release holds them, but a workload is not ready now."""
     PAUSED = "Paused"
     """The spec says paused."""
 
@@ -46,6 +52,11 @@ class ComponentState(StrEnum):
     def stuck(self) -> bool:
         """Cannot progress until the spec changes or a person acts."""
         return self in {ComponentState.STALLED, ComponentState.HELD, ComponentState.FAILED}
+
+    @property
+    def off_course(self) -> bool:
+        """In sync by Helm's records, but not in the cluster now (drifted, or not ready)."""
+        return self in {ComponentState.DRIFTED, ComponentState.DEGRADED}
 
     @property
     def working(self) -> bool:
@@ -64,6 +75,15 @@ class Condition(StatusModel):
     message: str = ""
     last_transition_time: datetime
     observed_generation: int | None = None
+
+
+class DriftedObject(StatusModel):
+    """One object whose live state differs from what the release holds: named, and where it
+    differs (never a value)."""
+
+    object: str = Field(description="kind and name")
+    change: Literal["missing", "changed"]
+    paths: list[str] = Field(default_factory=list, max_length=10)
 
 
 class ComponentStatus(StatusModel):
@@ -106,6 +126,15 @@ class ComponentStatus(StatusModel):
     last_failure: str = Field("", description="what the last failed attempt found")
     attempted_digest: str | None = None
     message: str = ""
+    drift: list[DriftedObject] = Field(
+        default_factory=list,
+        max_length=20,
+        description="live objects that differ from what the current revision holds",
+    )
+    not_ready: str = Field("", description="workloads not ready now, and why")
+    last_corrected: datetime | None = Field(
+        None, description="when gunj last put the live objects back as the release holds them"
+    )
 
 
 class QuarantinedVersion(StatusModel):
@@ -172,6 +201,9 @@ class UpgradeSummary(StatusModel):
 
 class PlatformStatus(StatusModel):
     phase: Phase | None = None
+    observed_at: datetime | None = Field(
+        None, description="when gunj last looked at every component's live objects"
+    )
     observed_generation: int | None = None
     conditions: list[Condition] = Field(default_factory=list)
     components: dict[str, ComponentStatus] = Field(default_factory=dict)

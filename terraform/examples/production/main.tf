@@ -22,6 +22,7 @@ module "gunj" {
     reconcile    = "${var.archives_dir}/reconcile.zip"
     rollback     = "${var.archives_dir}/rollback.zip"
     upgrades     = "${var.archives_dir}/upgrades.zip"
+    resync       = "${var.archives_dir}/resync.zip"
     alertmanager = "${var.archives_dir}/alertmanager.zip"
   }
 

@@ -11,12 +11,13 @@ locals {
     reconcile    = { entry_point = "reconcile", trigger = "platform-specs", publishes = ["platform-events"], ingress = "ALLOW_INTERNAL_ONLY" }
     rollback     = { entry_point = "rollback", trigger = "platform-alerts", publishes = ["platform-events"], ingress = "ALLOW_INTERNAL_ONLY" }
     upgrades     = { entry_point = "upgrades", trigger = "upgrade-checks", publishes = ["upgrade-reports", "platform-specs"], ingress = "ALLOW_INTERNAL_ONLY" }
+    resync       = { entry_point = "resync", trigger = "resync-ticks", publishes = ["platform-specs", "platform-events"], ingress = "ALLOW_INTERNAL_ONLY" }
     alertmanager = { entry_point = "alertmanager", trigger = null, publishes = ["platform-events"], ingress = var.alertmanager_ingress }
   }
   # The functions a topic triggers: each gets a trigger identity, a subscription (or Eventarc
   # trigger) and a dead-letter topic.
   triggered      = { for name, f in local.functions : name => f if f.trigger != null }
-  topics         = toset(["platform-specs", "platform-alerts", "upgrade-checks", "platform-events", "upgrade-reports"])
+  topics         = toset(["platform-specs", "platform-alerts", "upgrade-checks", "resync-ticks", "platform-events", "upgrade-reports"])
   trigger_topics = toset([for f in values(local.triggered) : f.trigger])
 
   # Clusters reached through a kubeconfig in Secret Manager, and GKE clusters reached with the
@@ -33,6 +34,7 @@ locals {
     reconcile    = local.kubeconfig_secrets
     rollback     = local.kubeconfig_secrets
     upgrades     = local.kubeconfig_secrets
+    resync       = local.kubeconfig_secrets
     alertmanager = concat(local.kubeconfig_secrets, ["alertmanager-token"])
   }
   # Every function looks up the endpoint of every GKE cluster.

@@ -1,5 +1,5 @@
 output "topics" {
-  description = "Topic IDs by purpose (platform-specs, platform-alerts, upgrade-checks, platform-events, upgrade-reports)."
+  description = "Topic IDs by purpose (platform-specs, platform-alerts, upgrade-checks, resync-ticks, platform-events, upgrade-reports)."
   value       = { for name, topic in google_pubsub_topic.topics : name => topic.id }
 }
 
@@ -14,7 +14,7 @@ output "dead_letter_subscriptions" {
 }
 
 output "functions" {
-  description = "Function name and URI of reconcile, rollback, upgrades and alertmanager."
+  description = "Function name and URI of reconcile, rollback, upgrades, resync and alertmanager."
   value = { for name, function in google_cloudfunctions2_function.functions : name => {
     name = function.name
     uri  = function.service_config[0].uri

@@ -31,12 +31,12 @@ variable "name_prefix" {
 }
 
 variable "function_archives" {
-  description = "Path of each function's source archive, built by `gunj package` (keys: reconcile, rollback, upgrades, alertmanager)."
+  description = "Path of each function's source archive, built by `gunj package` (keys: reconcile, rollback, upgrades, resync, alertmanager)."
   type        = map(string)
 
   validation {
-    condition     = length(setsubtract(["reconcile", "rollback", "upgrades", "alertmanager"], keys(var.function_archives))) == 0
-    error_message = "function_archives must name an archive for each of reconcile, rollback, upgrades and alertmanager."
+    condition     = length(setsubtract(["reconcile", "rollback", "upgrades", "resync", "alertmanager"], keys(var.function_archives))) == 0
+    error_message = "function_archives must name an archive for each of reconcile, rollback, upgrades, resync and alertmanager."
   }
 }
 
@@ -157,6 +157,17 @@ variable "upgrade_check_schedule" {
   validation {
     condition     = length(split(" ", var.upgrade_check_schedule)) == 5
     error_message = "upgrade_check_schedule must be a five-field cron expression, e.g. \"0 6 * * *\"."
+  }
+}
+
+variable "resync_interval_minutes" {
+  description = "Minutes between two resyncs of the whole fleet: every platform reconciled from the spec its cluster holds, drift corrected (or reported) and not-ready workloads reported."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.resync_interval_minutes >= 1 && var.resync_interval_minutes <= 59 && floor(var.resync_interval_minutes) == var.resync_interval_minutes
+    error_message = "resync_interval_minutes must be a whole number of minutes from 1 to 59."
   }
 }
 
