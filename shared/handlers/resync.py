@@ -1,8 +1,9 @@
 """The ``resync`` function: a scheduled tick on ``resync-ticks`` asks every platform of every
-registered cluster (a message may narrow it: ``{"clusters": [...]}``) to be reconciled from the
-spec its cluster holds: one message per platform on ``platform-specs`` (``action: resync``), so
-the fleet is worked by as many function instances as Pub/Sub starts, through the same engine
-path, Lease, deadlines and outcomes as a spec change. Drift is found and corrected there.
+registered cluster (a message may narrow it: ``{"clusters": [...], "namespaces": [...]}``) to be
+reconciled from the spec its cluster holds: one message per platform on ``platform-specs``
+(``action: resync``), so the fleet is worked by as many function instances as Pub/Sub starts,
+through the same engine path, Lease, deadlines and outcomes as a spec change. Drift is found
+and corrected there.
 
 The clusters are listed at once, each with its own time: one that cannot be reached is named in
 the summary and holds up no other. The tick is always acknowledged: the next one comes anyway.
@@ -29,14 +30,20 @@ FUNCTION = "resync"
 LISTING_WORKERS = 8
 
 
-def _clusters(event: Any) -> list[str] | None:
+def _scope(event: Any) -> tuple[list[str] | None, set[str] | None]:
+    """The clusters and namespaces a tick names (None: every one)."""
     try:
         message = from_cloud_event(event)
         data = json.loads(message.data) if message.data.strip() else {}
     except (InvalidEvent, ValueError):
-        return None  # a tick with anything else in it resyncs everything
-    clusters = data.get("clusters") if isinstance(data, dict) else None
-    return [str(c) for c in clusters] if isinstance(clusters, list) else None
+        return None, None  # a tick with anything else in it resyncs everything
+    if not isinstance(data, dict):
+        return None, None
+    clusters, namespaces = data.get("clusters"), data.get("namespaces")
+    return (
+        [str(c) for c in clusters] if isinstance(clusters, list) else None,
+        {str(n) for n in namespaces} if isinstance(namespaces, list) else None,
+    )
 
 
 def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -44,7 +51,7 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     ``platform-events`` and logged as one line)."""
     env = os.environ if env is None else env
     started = time.monotonic()
-    asked = _clusters(event)
+    asked, namespaces = _scope(event)
     known = registry(env).names()
     names = known if asked is None else [c for c in asked if c in known]
 
@@ -53,7 +60,9 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
             found = list_platforms(reconciler(cluster, env).access)
         except GunjError as error:
             return cluster, str(error)
-        return cluster, [(p.namespace, p.name) for p in found]
+        return cluster, [
+            (p.namespace, p.name) for p in found if namespaces is None or p.namespace in namespaces
+        ]
 
     with ThreadPoolExecutor(max(1, min(LISTING_WORKERS, len(names)))) as pool:
         results = list(pool.map(listed, names))
@@ -72,6 +81,7 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
                 break
             queued += 1
     summary = {
+        "kind": "resync",
         "result": "ready" if not unreachable else "error",
         "message": f"{queued} platform(s) of {len(names) - len(unreachable)} cluster(s) asked "
         "to resync" + (f"; not reached: {', '.join(sorted(unreachable))}" if unreachable else ""),

@@ -91,3 +91,60 @@ def test_apply_status_rollback_unquarantine_and_uninstall_from_the_command_line(
     assert removed.returncode == 0, removed.stderr
     assert engine.release(namespace, "obs-prometheus").state is ReleaseState.ABSENT
     assert gunj("status", target).returncode == 1
+
+
+def kubectl(stack: Stack, namespace: str, *args: str) -> None:
+    subprocess.run(
+        [str(stack.kubectl), "--kubeconfig", str(stack.kubeconfig), "-n", namespace, *args],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def test_resync_puts_back_what_was_deleted_and_status_says_what_was_corrected(
+    gunj: Gunj, engine_helm3: Engine, namespace: str, tmp_path: Path, local_stack: Stack
+) -> None:
+    target = f"{namespace}/obs"
+    applied = gunj("apply", str(spec_file(tmp_path, namespace, "29.27.0")))
+    assert applied.returncode == 0, applied.stderr
+    kubectl(local_stack, namespace, "delete", "deployment", "obs-prometheus-server")
+
+    planned = gunj("plan", str(spec_file(tmp_path, namespace, "29.27.0")))
+    resynced = gunj("resync", target)
+    shown = gunj("status", target)
+
+    assert planned.returncode == 0, planned.stderr
+    assert "correct" in planned.stdout
+    assert "drifted: Deployment obs-prometheus-server is missing" in planned.stdout
+    assert resynced.returncode == 0, resynced.stderr
+    assert "corrected" in resynced.stdout and "correct" in resynced.stdout
+    assert engine_helm3.access.apps.read_namespaced_deployment("obs-prometheus-server", namespace)
+    assert shown.returncode == 0, shown.stderr
+    assert "corrected: prometheus" in shown.stdout
+    assert "looked at" in shown.stdout
+
+
+def test_status_live_looks_now_where_the_record_would_say_what_was(
+    gunj: Gunj, engine_helm3: Engine, namespace: str, tmp_path: Path, local_stack: Stack
+) -> None:
+    target = f"{namespace}/obs"
+    assert gunj("apply", str(spec_file(tmp_path, namespace, "29.27.0"))).returncode == 0
+    kubectl(local_stack, namespace, "scale", "deployment", "obs-prometheus-server", "--replicas=0")
+
+    recorded = gunj("status", target)
+    live = gunj("status", target, "--live")
+    document = json.loads(gunj("status", target, "--live", "--output", "json").stdout)[0]
+
+    assert "InSync" in recorded.stdout and "drifted" not in recorded.stdout
+    assert live.returncode == 0, live.stderr
+    assert "drifted: prometheus Deployment obs-prometheus-server changed at spec.replicas" in (
+        live.stdout
+    )
+    assert document["status"]["components"]["prometheus"]["drift"][0]["paths"] == ["spec.replicas"]
+    # Only looked: nothing was corrected nor written.
+    deployment = engine_helm3.access.apps.read_namespaced_deployment(
+        "obs-prometheus-server", namespace
+    )
+    assert deployment.spec.replicas == 0
+    assert engine_helm3.status(namespace).components["prometheus"].drift == []

@@ -336,3 +336,37 @@ def test_values_from_a_source_that_grew_too_large_are_refused_before_helm_runs(
     assert "Secret sh.helm.release.v1.obs-tempo" in outcome.message
     assert not any(run.startswith("upgrade") for run in engine.helm_runs())
     assert engine.release(namespace, "obs-tempo").revision == 1
+
+
+def test_a_spec_that_finds_the_platform_busy_is_stored_and_the_next_resync_applies_it(
+    engine: Engine, namespace: str
+) -> None:
+    assert engine.apply(platform(namespace, prometheus=SMALL_PROMETHEUS)).result == "ready"
+    now = datetime.now(UTC)
+    leases = client.CoordinationV1Api(engine.access.api)
+    lease = leases.read_namespaced_lease("gunj-obs", namespace)
+    lease.spec = client.V1LeaseSpec(
+        holder_identity="another-reconcile",
+        lease_duration_seconds=600,
+        acquire_time=now,
+        renew_time=now,
+    )
+    leases.replace_namespaced_lease("gunj-obs", namespace, lease)
+    changed = platform(namespace, prometheus={**SMALL_PROMETHEUS, "retention": "4d"})
+
+    busy = engine.apply(changed, generation=5)
+
+    assert (busy.result, busy.transient) == ("deferred", True), busy
+    assert "stored as the platform's desired state" in busy.message
+    stored = read_platform(engine.access, namespace, "obs")
+    assert stored is not None
+    assert (stored.spec["prometheus"]["retention"], stored.published_generation) == ("4d", 5)
+    assert engine.release(namespace, "obs-prometheus").revision == 1
+
+    # The message is never delivered again: the next resync applies what the cluster holds.
+    leases.delete_namespaced_lease("gunj-obs", namespace)
+    resynced = engine.reconciler.resync(namespace, "obs")
+
+    assert resynced.result == "ready", resynced
+    assert [c.actions for c in resynced.components] == [("upgrade", "verify")]
+    assert engine.release(namespace, "obs-prometheus").revision == 2

@@ -14,6 +14,7 @@ from shared.engine.budget import operation_budget
 from shared.engine.classify import Finding, classify
 from shared.engine.decide import decide
 from shared.engine.desired import DesiredRelease
+from shared.engine.live.state import DriftedObject, LiveState, ObjectKey
 from shared.engine.quarantine import Held
 from shared.helm.models import ReleaseStatus
 from shared.helm.releases import ObservedRelease, ReleaseState
@@ -333,3 +334,34 @@ def test_a_rollback_goes_to_the_last_good_revision_and_a_spent_one_says_so() -> 
         True,
     )
     assert "retries spent" in decision.reason
+
+
+DRIFTED = LiveState(
+    drifted=(DriftedObject(ObjectKey("apps/v1", "Deployment", "obs", "obs-grafana"), "missing"),)
+)
+NOT_READY = LiveState(not_ready=("Deployment obs-grafana: 0/1 replicas ready",))
+
+
+@pytest.mark.parametrize(
+    ("live", "correct", "finding", "action", "outcome"),
+    [
+        (DRIFTED, True, Finding.OBJECTS_DRIFTED, Action.CORRECT, "Progressing"),
+        (DRIFTED, False, Finding.OBJECTS_DRIFTED, None, "Drifted"),
+        (NOT_READY, True, Finding.NOT_READY, None, "Degraded"),
+        (LiveState(), True, Finding.IN_SYNC, None, "InSync"),
+        (None, True, Finding.IN_SYNC, None, "InSync"),
+    ],
+    ids=["drifted", "drifted-warn", "not-ready", "as-held", "not-looked-at"],
+)
+def test_the_live_objects_of_a_release_in_sync_decide_what_follows(
+    live: LiveState | None, correct: bool, finding: Finding, action: Action | None, outcome: str
+) -> None:
+    classification = classify(
+        desired(), observed(), record(), platform="obs", held=Held(), now=NOW, live=live
+    )
+    decision = decide(classification, desired(), observed(), record(), correct_drift=correct)
+
+    assert classification.finding is finding, classification.reason
+    assert (decision.action, decision.outcome) == (action, outcome), decision.reason
+    if live is DRIFTED:
+        assert "Deployment obs-grafana is missing" in decision.reason
