@@ -44,14 +44,14 @@ def reconcile(parts: EngineParts, platform: ObservabilityPlatform, request: Requ
         return found
     try:
         with platform_lease(parts, namespace, name) as lease:
-            outcome = apply_spec(parts, platform, request, lease)
+            outcome, generation = apply_spec(parts, platform, request, lease)
             if outcome.transient:
                 return outcome
             stored = read_platform(parts.access, namespace, name)
-            if stored is None or stored.spec == platform.manifest().get("spec", {}):
+            if stored is None or stored.generation <= generation:
                 return outcome
             later = replace(request, generation=None, message_id=None, source=None)
-            return apply_spec(parts, platform_of(stored), later, lease)
+            return apply_spec(parts, platform_of(stored), later, lease)[0]
     except Deferred as busy:
         if store_desired(parts, platform, request):
             raise Deferred(
@@ -63,8 +63,9 @@ def reconcile(parts: EngineParts, platform: ObservabilityPlatform, request: Requ
 
 def apply_spec(
     parts: EngineParts, platform: ObservabilityPlatform, request: Request, lease: Lease
-) -> Outcome:
-    """Make the cluster match ``platform``; the caller holds its Lease."""
+) -> tuple[Outcome, int]:
+    """Make the cluster match ``platform``; the caller holds its Lease. The outcome, and the
+    generation of the platform object it found or wrote (0: none)."""
     namespace, name = platform.metadata.namespace, platform.metadata.name
     generation = request.generation
     stored = read_platform(parts.access, namespace, name)
@@ -80,7 +81,7 @@ def apply_spec(
         # Before anything is written: an object the API server would refuse for its size.
         refusal = oversized(plan_platform(platform), lambda plan: desired_for(parts, plan))
     if refusal is not None:
-        return _refused(parts, refusal, stored, generation)
+        return _refused(parts, refusal, stored, generation), stored.generation if stored else 0
     if stored is None or changed:
         # A spec without a generation (a person's `gunj apply`) keeps the one the cluster
         # has: dropping it would let an older Pub/Sub generation through afterwards.
@@ -94,12 +95,14 @@ def apply_spec(
     recorder = recorder_for(parts, stored, paused=platform.spec.paused, lease=lease)
     if platform.spec.paused:
         recorder.persist(working=False)
-        return report(
+        paused = report(
             parts.redactor, "paused", "the spec says paused", platform=stored, generation=generation
         )
+        return paused, stored.generation
     ctx = context_for(parts, namespace, name, request, lease)
     runs = run_components(ctx, recorder, wanted_components(parts, recorder, platform, stored))
-    return _finish(parts, recorder, stored, runs, request=request, digest=spec_digest(platform))
+    digest = spec_digest(platform)
+    return _finish(parts, recorder, stored, runs, request=request, digest=digest), stored.generation
 
 
 def store_desired(parts: EngineParts, platform: ObservabilityPlatform, request: Request) -> bool:

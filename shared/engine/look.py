@@ -18,14 +18,15 @@ from .report import RESULT_MESSAGES, report, result_of
 from .request import Request
 from .resource import StoredPlatform, read_platform
 from .session import recorder_for
-from .wanted import wanted_components
+from .wanted import Reads, start_reads, wanted_components
 
 
 def look(parts: EngineParts, platform: ObservabilityPlatform, request: Request) -> Outcome | None:
     """The outcome, when nothing needs doing or writing (ready, or held, stalled or failed
     until the spec changes or a person acts), or when the spec is not admitted; else None."""
     namespace, name = platform.metadata.namespace, platform.metadata.name
-    stored = read_platform(parts.access, namespace, name)
+    reads = start_reads(parts, namespace)
+    stored = read_platform(parts.access, namespace, name, cached=True)
     refusal = admit(
         platform,
         stored,
@@ -48,7 +49,7 @@ def look(parts: EngineParts, platform: ObservabilityPlatform, request: Request) 
         or spec_changed(stored, platform, request.generation)
     ):
         return None
-    judged = judge_now(parts, platform, stored)
+    judged = judge_now(parts, platform, stored, reads)
     if judged.acting or judged.status != stored.status:
         return None
     result = result_of(judged.runs)
@@ -75,14 +76,17 @@ class Judgement:
 
 
 def judge_now(
-    parts: EngineParts, platform: ObservabilityPlatform, stored: StoredPlatform
+    parts: EngineParts,
+    platform: ObservabilityPlatform,
+    stored: StoredPlatform,
+    reads: Reads | None = None,
 ) -> Judgement:
     """Judge every component of ``platform`` now, its releases and live objects included, and
     the status that says so, writing nothing and sending no Event (``gunj status --live``,
     and the look)."""
     recorder = recorder_for(parts, stored, paused=False, silent=True)
     runs, acting = [], False
-    for want in wanted_components(parts, recorder, platform, stored):
+    for want in wanted_components(parts, recorder, platform, stored, reads=reads):
         record = recorder.component(want.component)
         _, decision = want.judge(
             want.first, record, platform=stored.name, now=parts.clock(), live=want.live

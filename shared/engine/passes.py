@@ -20,16 +20,17 @@ def run_components(
 ) -> list[ComponentRun]:
     """Reconcile each of ``wanted`` in order (:func:`.wanted.wanted_components`)."""
     runs: list[ComponentRun] = []
-    done: dict[int, ComponentRun] = {}
+    done: dict[str, ComponentRun] = {}  # each component's new form, by component
     for want in wanted:
         if want.after is not None:
-            first = done.get(id(want.after))
+            first = done.get(want.component)
             if first is None or first.state is not ComponentState.IN_SYNC:
                 waiting = f"its {want.backend.mode} form goes once the new one is ready"
                 runs.append(ComponentRun(want.component, ComponentState.PROGRESSING, waiting))
                 continue
         run = reconcile_component(ctx, recorder, want)
-        done[id(want)] = run
+        if want.after is None:
+            done[want.component] = run
         if want.after is not None and run.state is ComponentState.REMOVED:
             # The switch is done: the new form takes what the old one held (its Services),
             # and is verified again through them.

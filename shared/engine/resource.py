@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from ..kube import ClusterAccess
 from ..kube.errors import ApiNotFound
+from ..kube.resources import Kind
 from ..labels import GENERATION_ANNOTATION, SOURCE_ANNOTATION
 from ..values.crd import CRD_NAME, GROUP, PLURAL, VERSION, crd_manifest
 from ..values.spec import ObservabilityPlatform
@@ -28,6 +29,7 @@ from ..values.spec.status import PlatformStatus, UpgradeSummary
 FIELD_MANAGER = "gunj"
 APPLY = "application/apply-patch+yaml"
 JSON_PATCH = "application/json-patch+json"
+PLATFORMS = Kind(API_VERSION, KIND, PLURAL, namespaced=True)
 # Which clusters have the current CRD, in this process (a warm function skips the check).
 _CRD_CURRENT: set[tuple[str, str | None]] = set()
 _CRD_LOCK = threading.Lock()
@@ -121,12 +123,13 @@ def _stored(obj: dict[str, Any]) -> StoredPlatform:
     )
 
 
-def read_platform(access: ClusterAccess, namespace: str, name: str) -> StoredPlatform | None:
-    try:
-        obj = access.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
-    except ApiNotFound:
-        return None
-    return _stored(_dict(obj))
+def read_platform(
+    access: ClusterAccess, namespace: str, name: str, *, cached: bool = False
+) -> StoredPlatform | None:
+    """The platform as the cluster has it (``cached``: from the API server's watch cache, as a
+    look that acts on nothing reads it), or None."""
+    obj = access.resources.get(PLATFORMS, namespace, name, cached=cached)
+    return _stored(obj) if obj is not None else None
 
 
 def list_platforms(access: ClusterAccess, namespace: str | None = None) -> list[StoredPlatform]:

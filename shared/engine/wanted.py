@@ -9,9 +9,11 @@ releases per mode, from the API server's cache.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 
 from ..helm.errors import RepositoryUnavailable
 from ..helm.releases import ObservedRelease, ReleaseState
@@ -23,7 +25,7 @@ from .backends import Backend
 from .classify import Classification, classify, owned_by
 from .decide import Decision, decide
 from .desired import DesiredRelease, desired_release
-from .live.check import LiveChecker
+from .live.check import LiveChecker, Prefetched
 from .live.ignore import DriftSettings, drift_settings
 from .live.state import LiveState
 from .modes import ModeChoice, choose_mode
@@ -52,6 +54,9 @@ class Wanted:
     drift: DriftSettings = field(default_factory=DriftSettings)
     live: LiveState | None = None
     """What the cluster holds of ``first`` (None: not looked at)."""
+    switching: bool = False
+    """The component's other form still stands (a switch of modes): the objects both name
+    alike are the other's until it is gone, so the live objects say nothing yet."""
 
     def judge(
         self,
@@ -84,13 +89,16 @@ class Wanted:
         return (
             self.desired is not None
             and self.after is None
+            and not self.switching
             and observed.state is ReleaseState.DEPLOYED
             and observed.content_digest == self.desired.digest
         )
 
 
 def look_live(
-    checker: LiveChecker, wants: Sequence[tuple[Wanted, ObservedRelease]]
+    checker: LiveChecker,
+    wants: Sequence[tuple[Wanted, ObservedRelease]],
+    prefetched: Prefetched | None = None,
 ) -> list[LiveState | None]:
     """What the cluster holds of each release, looked at together (one list per kind for all
     of them); None where there is nothing to look at."""
@@ -100,11 +108,34 @@ def look_live(
         else None
         for want, observed in wants
     }
-    found = checker.check([r for r in releases.values() if r is not None])
+    found = checker.check([r for r in releases.values() if r is not None], prefetched)
     return [
         found.get(release.name) if (release := releases[id(want)]) is not None else None
         for want, _ in wants
     ]
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a look at a namespace reads, started at once so the requests overlap: each mode's
+    releases (one list each, from the API server's cache), and the lists of live objects the
+    namespace needed last time."""
+
+    releases: Mapping[str, Future[dict[str, ObservedRelease]]]
+    objects: Prefetched
+
+
+def start_reads(parts: EngineParts, namespace: str) -> Reads:
+    now = parts.clock()
+    return Reads(
+        {
+            mode: parts.live.submit(
+                partial(backend.store.observe_namespace, namespace, now, cached=True)
+            )
+            for mode, backend in parts.backends.items()
+        },
+        parts.live.prefetch(namespace),
+    )
 
 
 def desired_for(
@@ -128,6 +159,7 @@ def wanted_components(
     *,
     only: str | None = None,
     live: bool = True,
+    reads: Reads | None = None,
 ) -> list[Wanted]:
     """What each component should be, beside what its releases are now (from the API
     server's cache), in the order to reconcile them (``only``: that component alone). With no
@@ -137,11 +169,8 @@ def wanted_components(
     for is looked at too (:mod:`.live`)."""
     namespace, name = stored.namespace, stored.name
     plans = {plan.component: plan for plan in plan_platform(platform)} if platform else {}
-    now = parts.clock()
-    seen = {
-        mode: backend.store.observe_namespace(namespace, now, cached=True)
-        for mode, backend in parts.backends.items()
-    }
+    reads = reads or start_reads(parts, namespace)
+    seen = {mode: future.result() for mode, future in reads.releases.items()}
     wanted: list[Wanted] = []
     for component in COMPONENTS if only is None else [only]:
         release = release_name(name, component)
@@ -173,15 +202,17 @@ def wanted_components(
             parts.backends[choice.mode],
             drift=drift,
         )
-        wanted.append(new)
         old = "native" if choice.mode == "helm" else "helm"
-        if forms[old].state is not ReleaseState.ABSENT and owned_by(forms[old], name):
+        switching = forms[old].state is not ReleaseState.ABSENT and owned_by(forms[old], name)
+        new = replace(new, switching=switching)
+        wanted.append(new)
+        if switching:
             old_form = Wanted(
                 component, release, forms[old], None, held, parts.backends[old], after=new
             )
             wanted.append(old_form)
     if live:
-        states = look_live(parts.live, [(want, want.first) for want in wanted])
+        states = look_live(parts.live, [(want, want.first) for want in wanted], reads.objects)
         wanted = [replace(w, live=state) for w, state in zip(wanted, states, strict=True)]
     return wanted
 

@@ -32,6 +32,7 @@ from typing import Any
 from kubernetes import client
 
 from ..kube import ClusterAccess
+from ..kube.resources import KNOWN_KINDS
 from ..labels import DEADLINE_LABEL, DIGEST_LABEL
 from ..timestamps import parse_time
 from .digest import content_digest
@@ -42,6 +43,7 @@ SYSTEM_LABELS = frozenset({"name", "owner", "status", "version", "createdAt", "m
 # A recorded deadline further than this after the revision's creation is not one gunj wrote.
 LONGEST_OPERATION = timedelta(hours=6)
 _GZIP_MAGIC = b"\x1f\x8b"
+_SECRETS = KNOWN_KINDS[("v1", "Secret")]
 
 
 class ReleaseState(StrEnum):
@@ -190,17 +192,13 @@ class ReleaseStore:
     def _list(
         self, namespace: str, selector: str, cached: bool = False
     ) -> dict[str, list[StoredRevision]]:
-        # resourceVersion "0": the API server answers from its watch cache at once, where a
-        # consistent list may first wait for the cache to catch up with etcd (tens of ms).
-        secrets = self.access.core.list_namespaced_secret(
-            namespace, label_selector=selector, resource_version="0" if cached else None
-        ).items
+        secrets = self.access.resources.list(_SECRETS, namespace, selector, cached=cached)
         releases: dict[str, list[StoredRevision]] = {}
         for secret in secrets:
-            metadata = secret.metadata
-            if metadata is None or not metadata.name:
+            metadata = secret.get("metadata") or {}
+            if not metadata.get("name"):
                 continue
-            labels = metadata.labels or {}
+            labels = metadata.get("labels") or {}
             modified = labels.get("modifiedAt")
             name = labels.get("name", "")
             releases.setdefault(name, []).append(
@@ -210,9 +208,9 @@ class ReleaseStore:
                     revision=int(labels.get("version", 0)),
                     status=ReleaseStatus(labels.get("status", "unknown")),
                     modified=datetime.fromtimestamp(int(modified), UTC) if modified else None,
-                    secret=metadata.name,
-                    resource_version=metadata.resource_version or "",
-                    payload=str((secret.data or {}).get("release", "")),
+                    secret=metadata["name"],
+                    resource_version=metadata.get("resourceVersion") or "",
+                    payload=str((secret.get("data") or {}).get("release", "")),
                     labels={k: v for k, v in labels.items() if k not in SYSTEM_LABELS},
                 )
             )

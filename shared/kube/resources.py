@@ -121,10 +121,14 @@ class Resources:
             self.api.response_deserialize(response, {})  # raises the typed error
         return json.loads(response.data) if response.data else {}
 
-    def list(self, kind: Kind, namespace: str | None, selector: str = "") -> list[dict[str, Any]]:
+    def list(
+        self, kind: Kind, namespace: str | None, selector: str = "", *, cached: bool = False
+    ) -> list[dict[str, Any]]:
         """Every object of ``kind`` (in ``namespace``, if namespaced) that ``selector`` selects,
-        as they are now (a consistent read: an object deleted a moment ago is not listed)."""
-        query: list[tuple[str, str]] = []
+        as they are now (a consistent read: an object deleted a moment ago is not listed); with
+        ``cached``, from the API server's watch cache at once (possibly a moment old), where a
+        consistent list may first wait for the cache to catch up."""
+        query: list[tuple[str, str]] = [("resourceVersion", "0")] if cached else []
         if selector:
             query.append(("labelSelector", selector))
         answer = self.request("GET", kind.path(namespace), query=query)
@@ -134,9 +138,14 @@ class Resources:
             item.setdefault("kind", kind.kind)
         return items
 
-    def get(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any] | None:
+    def get(
+        self, kind: Kind, namespace: str | None, name: str, *, cached: bool = False
+    ) -> dict[str, Any] | None:
+        """The object, or None when there is none (``cached``: from the watch cache, as
+        :meth:`list`)."""
+        query = [("resourceVersion", "0")] if cached else []
         try:
-            found: dict[str, Any] = self.request("GET", kind.path(namespace, name))
+            found: dict[str, Any] = self.request("GET", kind.path(namespace, name), query=query)
         except ApiNotFound:
             return None
         return found

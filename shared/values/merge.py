@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from functools import reduce
 from typing import Any
 
 Values = dict[str, Any]
@@ -20,25 +19,43 @@ Values = dict[str, Any]
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> Values:
     """``override`` over ``base``, following Helm's rules."""
-    result: Values = {key: copy.deepcopy(value) for key, value in base.items()}
-    for key, value in override.items():
-        current = result.get(key)
-        if isinstance(value, Mapping) and isinstance(current, Mapping):
-            result[key] = merge(current, value)
-        else:
-            result[key] = copy.deepcopy(value) if value is not None else None
-    return result
+    return merge_all(base, override)
 
 
 def merge_all(*layers: Mapping[str, Any]) -> Values:
     """Left to right: each layer wins over the ones before it."""
-    return reduce(merge, layers, {})
+    result: Values = {}
+    for layer in layers:
+        _merge_into(result, layer)
+    return result
+
+
+def _merge_into(target: Values, override: Mapping[str, Any]) -> None:
+    """``override`` over ``target``, which this alone holds (so it is changed in place: each
+    value is copied once, when it is taken from a layer)."""
+    for key, value in override.items():
+        current = target.get(key)
+        if isinstance(value, Mapping) and isinstance(current, dict):
+            _merge_into(current, value)
+        else:
+            target[key] = _copied(value)
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a values tree (maps, lists, scalars), quicker than a generic deep copy."""
+    if isinstance(value, Mapping):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def effective(values: Mapping[str, Any]) -> Values:
     """The values with every ``null`` applied (the keys removed)."""
     return {
-        key: effective(value) if isinstance(value, Mapping) else copy.deepcopy(value)
+        key: effective(value) if isinstance(value, Mapping) else _copied(value)
         for key, value in values.items()
         if value is not None
     }

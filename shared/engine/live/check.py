@@ -23,10 +23,10 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ...helm.releases import ObservedRelease, ReleaseState
 from ...kube import ClusterAccess
@@ -43,6 +43,10 @@ from .state import DriftedObject, LiveState, ObjectKey
 
 SELECTOR = f"{APP_MANAGED_BY_LABEL} in (Helm,gunj)"
 WORKERS = 8
+T = TypeVar("T")
+Where = tuple[Kind, str | None]
+"""A kind, in a namespace (None: cluster-scoped)."""
+Prefetched = dict[Where, "Future[list[dict[str, Any]]]"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,10 @@ class LiveChecker:
         self.manifests = ManifestCache()
         self._clean: dict[tuple[str, ObjectKey], tuple[Any, ...]] = {}
         self._lock = threading.Lock()
+        # Kept for the process: starting threads on every look would cost more than the lists.
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="live-check")
+        self._lists: dict[str, tuple[Where, ...]] = {}
+        """The lists the last look at each namespace needed."""
         self.requests = 0
         """API requests made by looks so far (read by the benchmarks)."""
 
@@ -106,26 +114,38 @@ class LiveChecker:
             observed.name, HELM_MANAGER if helm else NATIVE_MANAGER, objects, settings
         )
 
-    def check(self, releases: Sequence[ReleaseObjects]) -> dict[str, LiveState]:
+    def prefetch(self, namespace: str) -> Prefetched:
+        """Start the lists a look at ``namespace`` needed last time, so they run while the
+        releases are read (:meth:`check` takes what it needs from them)."""
+        with self._lock:
+            wanted = self._lists.get(namespace, ())
+        return {where: self._pool.submit(self._listed, where) for where in wanted}
+
+    def submit(self, call: Callable[[], T]) -> Future[T]:
+        """Run ``call`` on the checker's threads (a read that may overlap others)."""
+        return self._pool.submit(call)
+
+    def check(
+        self, releases: Sequence[ReleaseObjects], prefetched: Prefetched | None = None
+    ) -> dict[str, LiveState]:
         """The live state of each release (by name)."""
         look = _Look()
-        self._read(look, [o for r in releases for o in r.objects])
+        self._read(look, [o for r in releases for o in r.objects], prefetched or {})
         states = {}
-        with ThreadPoolExecutor(WORKERS) as pool:
-            compared = {
-                release.name: pool.map(
-                    lambda o, r=release: self._compare(look, r, o), release.objects
-                )
-                for release in releases
-            }
-            for release in releases:
-                results = list(compared[release.name])
-                states[release.name] = LiveState(
-                    drifted=tuple(d for d, _ in results if d is not None),
-                    not_ready=self._not_ready(look, release),
-                    unchecked=tuple(u for _, u in results if u),
-                    objects=len(release.objects),
-                )
+        compared = {
+            release.name: self._pool.map(
+                lambda o, r=release: self._compare(look, r, o), release.objects
+            )
+            for release in releases
+        }
+        for release in releases:
+            results = list(compared[release.name])
+            states[release.name] = LiveState(
+                drifted=tuple(d for d, _ in results if d is not None),
+                not_ready=self._not_ready(look, release),
+                unchecked=tuple(u for _, u in results if u),
+                objects=len(release.objects),
+            )
         self.requests += look.requests
         return states
 
@@ -137,24 +157,28 @@ class LiveChecker:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def _read(self, look: _Look, objects: Sequence[DesiredObject]) -> None:
-        lists: dict[tuple[Kind, str | None], None] = {}
+    def _listed(self, where: Where) -> list[dict[str, Any]]:
+        return self.access.resources.list(where[0], where[1], SELECTOR, cached=True)
+
+    def _read(self, look: _Look, objects: Sequence[DesiredObject], prefetched: Prefetched) -> None:
+        lists: dict[Where, Future[list[dict[str, Any]]]] = {}
         for obj in objects:
             kind = self.access.resources.kind(obj.key.api_version, obj.key.kind)
-            lists[(kind, obj.key.namespace)] = None
+            where = (kind, obj.key.namespace)
+            if where not in lists:
+                lists[where] = prefetched.get(where) or self._pool.submit(self._listed, where)
+        namespaces = {namespace for _, namespace in lists if namespace is not None}
+        with self._lock:
+            for namespace in namespaces:
+                self._lists[namespace] = tuple(lists)
         resources = self.access.resources
-
-        def listed(where: tuple[Kind, str | None]) -> list[dict[str, Any]]:
-            return resources.list(where[0], where[1], SELECTOR)
-
-        with ThreadPoolExecutor(WORKERS) as pool:
-            for (kind, _), items in zip(lists, pool.map(listed, lists), strict=True):
-                look.requests += 1
-                for item in items:
-                    metadata = item.get("metadata") or {}
-                    scope = metadata.get("namespace") if kind.namespaced else None
-                    key = ObjectKey(kind.api_version, kind.kind, scope, metadata.get("name", ""))
-                    look.live[key] = item
+        for (kind, _), future in lists.items():
+            look.requests += 1
+            for item in future.result():
+                metadata = item.get("metadata") or {}
+                scope = metadata.get("namespace") if kind.namespaced else None
+                key = ObjectKey(kind.api_version, kind.kind, scope, metadata.get("name", ""))
+                look.live[key] = item
         for obj in objects:
             if obj.key not in look.live:
                 # Not listed: missing, or without the label the list selects by.
