@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import GunjError
 from ..kube import ClusterAccess
 from ..kube.errors import ApiError, ApiNotFound, ApiUnavailable
+from ..kube.keys import ObjectKey
 from ..labels import (
     COMPONENT_LABEL,
     HELM_RELEASE_ANNOTATION,
@@ -51,18 +51,6 @@ class ApplyFailed(GunjError):
     """The API server refused an object (invalid, conflicting, forbidden)."""
 
 
-@dataclass(frozen=True)
-class ObjectKey:
-    api_version: str
-    kind: str
-    namespace: str | None
-    name: str
-
-    def describe(self) -> str:
-        where = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {where}{self.name}"
-
-
 def key_of(obj: dict[str, Any]) -> ObjectKey:
     metadata = obj.get("metadata") or {}
     return ObjectKey(obj["apiVersion"], obj["kind"], metadata.get("namespace"), metadata["name"])
@@ -79,7 +67,7 @@ def _current(access: ClusterAccess, key: ObjectKey) -> Any | None:
     except ApiNotFound:
         return None
     except ApiError as error:
-        raise error.doing(f"reading {key.describe()}") from None
+        raise error.doing(f"reading {key.where()}") from None
 
 
 def helm_owner(obj: Any) -> str | None:
@@ -110,7 +98,7 @@ def apply_objects(
             left.add(key_of(obj))
         elif owner is not None:
             raise OwnedByHelm(
-                f"{key_of(obj).describe()} belongs to the Helm release {owner}; native mode "
+                f"{key_of(obj).where()} belongs to the Helm release {owner}; native mode "
                 "does not take over what Helm manages"
             )
     applied = []
@@ -128,9 +116,9 @@ def apply_objects(
                 force_conflicts=True,
             )
         except ApiUnavailable as error:
-            raise error.doing(f"applying {key.describe()}") from None
+            raise error.doing(f"applying {key.where()}") from None
         except ApiError as error:
-            raise ApplyFailed(f"{key.describe()}: {error.status} {error.reason}") from None
+            raise ApplyFailed(f"{key.where()}: {error.status} {error.reason}") from None
         applied.append(key)
     return applied
 

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from ...helm.releases import ObservedRelease, ReleaseState
 from ...kube import ClusterAccess
 from ...kube.errors import ApiError, ApiUnavailable
+from ...kube.keys import ObjectKey
 from ...kube.resources import Kind, UnknownKind
 from ...labels import APP_MANAGED_BY_LABEL
 from ..verification.workloads import KINDS as WORKLOAD_KINDS
@@ -39,7 +40,7 @@ from .ignore import DriftSettings
 from .manifest import HELM_MANAGER, NATIVE_MANAGER, DesiredObject, ManifestCache
 from .owners import is_drift, owners
 from .paths import differences, readable
-from .state import DriftedObject, LiveState, ObjectKey
+from .state import DriftedObject, LiveState
 
 SELECTOR = f"{APP_MANAGED_BY_LABEL} in (Helm,gunj)"
 WORKERS = 8

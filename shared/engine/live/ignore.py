@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ...kube.keys import ObjectKey
 from ...values.spec.common import ComponentSpec, DriftDetection, DriftIgnore
 from .paths import Path, from_pointer, under
-from .state import ObjectKey
 
 DriftMode = Literal["enabled", "warn", "disabled"]
 DEFAULT_MODE: DriftMode = "enabled"

@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
+from ...kube.keys import ObjectKey
 from ...labels import APP_MANAGED_BY_LABEL, HELM_RELEASE_ANNOTATION
-from .state import ObjectKey
 
 HELM_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 HELM_MANAGER = "helm"

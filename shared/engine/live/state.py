@@ -6,19 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ...kube.keys import ObjectKey
 from .paths import Path
-
-
-@dataclass(frozen=True)
-class ObjectKey:
-    api_version: str
-    kind: str
-    namespace: str | None
-    """None for a cluster-scoped object."""
-    name: str
-
-    def describe(self) -> str:
-        return f"{self.kind} {self.name}"
 
 
 @dataclass(frozen=True)
