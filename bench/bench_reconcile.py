@@ -7,7 +7,12 @@ Helm major, on a four-component platform (Prometheus, Loki, Tempo, Grafana):
 (b) one component changed (Prometheus' retention), against a plain ``helm upgrade`` of it;
 (c) a fresh install of the four, against four sequential ``helm install --wait``;
 (d) the same platform in native mode (``global.mode: native``; no Helm process): install,
-    no-op and one change, against the engine's own Helm 3 figures.
+    no-op and one change, against the engine's own Helm 3 figures;
+(e) one Deployment deleted by hand (Prometheus' server): found by the live check and put back
+    (with its verification), against a plain ``helm upgrade`` of that release with the same
+    values, which recreates it too.
+
+Every apply of the engine counts the API requests it makes (the no-op's are printed).
 
     .venv/bin/python bench/bench_reconcile.py [--rounds 5]
 
@@ -30,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -55,6 +61,7 @@ from shared.engine.settings import EngineSettings
 from shared.helm.client import HelmClient
 from shared.helm.repositories import RepositorySettings
 from shared.kube import ClusterAccess
+from shared.kube.client import TypedApiClient
 from shared.kube.errors import ApiError
 from shared.localstack import stack as localstack
 from shared.values.plan import plan_platform
@@ -115,10 +122,10 @@ def median_ms(samples: Sequence[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-def check(document: dict[str, Any], what: str, expected: Actions) -> None:
-    """The outcome must be "ready", with exactly the expected actions per component."""
+def check(document: dict[str, Any], what: str, expected: Actions, result: str = "ready") -> None:
+    """The outcome must be ``result``, with exactly the expected actions per component."""
     done = {c["component"]: tuple(c["actions"]) for c in document.get("components", [])}
-    if document.get("result") != "ready" or done != expected:
+    if document.get("result") != result or done != expected:
         shown = json.dumps(document, indent=2, default=str)
         raise EngineMisbehaved(f"{what}: expected ready with actions {expected}, got\n{shown}")
 
@@ -162,6 +169,26 @@ def action_clock() -> Iterator[dict[str, float]]:
         yield spent
     finally:
         RUNNERS.update(originals)
+
+
+@contextmanager
+def counted_requests() -> Iterator[list[int]]:
+    """The API requests made in this process while inside (every one goes through the API
+    client's call_api, from any thread)."""
+    made = [0]
+    lock = threading.Lock()
+    original = TypedApiClient.call_api
+
+    def counting(client: TypedApiClient, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            made[0] += 1
+        return original(client, *args, **kwargs)
+
+    TypedApiClient.call_api = counting  # type: ignore[method-assign]
+    try:
+        yield made
+    finally:
+        TypedApiClient.call_api = original  # type: ignore[method-assign]
 
 
 def generic(args: Sequence[str], names: dict[str, str]) -> str:
@@ -301,6 +328,7 @@ class Results:
     plain_commands: dict[str, list[str]] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     same_values: bool = False
+    requests: dict[str, int] = field(default_factory=dict)
 
     def add(self, name: str, seconds: float) -> None:
         self.samples.setdefault(name, []).append(seconds)
@@ -339,15 +367,23 @@ class MajorBench:
         }
         self.results = Results()
 
-    def engine(self, scenario: str, platform: ObservabilityPlatform, expected: Actions) -> None:
-        """Apply through the reused Reconciler, timing the whole and its actions."""
+    def engine(
+        self,
+        scenario: str,
+        platform: ObservabilityPlatform,
+        expected: Actions,
+        result: str = "ready",
+    ) -> None:
+        """Apply through the reused Reconciler, timing the whole and its actions, and counting
+        its API requests."""
         self.engine_helm.commands.clear()
-        with action_clock() as spent:
+        with action_clock() as spent, counted_requests() as requests:
             started = time.perf_counter()
             outcome = self.reconciler.apply(platform, Request(source="bench"))
             elapsed = time.perf_counter() - started
-        check(outcome.to_json(), f"Helm {self.major}, {scenario}", expected)
+        check(outcome.to_json(), f"Helm {self.major}, {scenario}", expected, result)
         self.results.add(scenario, elapsed)
+        self.results.requests[scenario] = requests[0]
         names = {
             str(self.running.kubeconfig): "<kubeconfig>",
             platform.metadata.namespace: "<ns>",
@@ -454,10 +490,23 @@ class MajorBench:
             self.results.add(
                 "plain change", self.plain.run("change", ["upgrade"], prometheus, ns_plain)
             )
+            # (e) one Deployment deleted by hand
+            self.delete_server(ns_engine)
+            self.engine(
+                "drift", changed, {**NOTHING, "prometheus": ("correct",)}, result="corrected"
+            )
+            self.delete_server(ns_plain)
+            self.results.add(
+                "plain drift", self.plain.run("drift", ["upgrade"], prometheus, ns_plain)
+            )
             if self.major == 3:  # native mode runs no Helm: once is enough
                 self.native_round(f"bench-native-{suffix}")
         finally:
             delete_namespaces(self.access, (ns_engine, ns_plain, f"bench-native-{suffix}"))
+
+    def delete_server(self, namespace: str) -> None:
+        """Delete Prometheus' server Deployment, as `kubectl delete` does."""
+        self.access.apps.delete_namespaced_deployment("bench-prometheus-server", namespace)
 
     def native_round(self, namespace: str) -> None:
         """(d) install, no-op and one change of the same platform in native mode."""
@@ -516,6 +565,10 @@ def print_table(results: dict[int, Results], rounds: int) -> None:
     row("plain / gunj warm, after that", ratio("plain no-op", "no-op again"))
     row("plain / gunj cold", ratio("plain no-op", "no-op cold"))
     row("plain / gunj cold, empty cache", ratio("plain no-op", "no-op cold, empty cache"))
+    row(
+        "gunj, warm: API requests of the apply after that",
+        [str(results[m].requests["no-op again"]) for m in majors],
+    )
     print(f"(b) one component changed: prometheus retention {RETENTION} -> {CHANGED_RETENTION}")
     row("gunj: upgrade, then verification", ms("change"))
     row("gunj: the same without its verification", ms("change, no verification"))
@@ -535,9 +588,31 @@ def print_table(results: dict[int, Results], rounds: int) -> None:
     row("plain: 4 x helm install --wait", ms("plain install"))
     row("gunj / plain, with verification", ratio("install", "plain install"))
     row("gunj / plain, without verification", ratio("install, no verification", "plain install"))
-    if 3 not in results:
-        return
-    native = results[3]
+    if 3 in results:
+        print_native(results[3])
+    print_drift(results)
+
+
+def print_drift(results: dict[int, Results]) -> None:
+    majors = sorted(results)
+    print("(e) one Deployment deleted by hand: prometheus' server")
+    row("", [f"Helm {m}" for m in majors])
+    row(
+        "gunj: found by the live check, put back, then verification",
+        [f"{results[m].ms('drift'):.0f} ms" for m in majors],
+    )
+    row("  its API requests", [str(results[m].requests["drift"]) for m in majors])
+    row(
+        "plain: helm upgrade --wait, the same values",
+        [f"{results[m].ms('plain drift'):.0f} ms" for m in majors],
+    )
+    row(
+        "gunj / plain",
+        [f"{results[m].ms('drift') / results[m].ms('plain drift'):.2f}x" for m in majors],
+    )
+
+
+def print_native(native: Results) -> None:
 
     def one(name: str) -> list[str]:
         return [f"{native.ms(name):.0f} ms"]
@@ -592,7 +667,12 @@ what each side does
 def print_commands(results: dict[int, Results]) -> None:
     majors = sorted(results)
     print("\ncommands compared")
-    titles = {"no-op": "(a) no-op", "change": "(b) one component changed", "install": "(c) install"}
+    titles = {
+        "no-op": "(a) no-op",
+        "change": "(b) one component changed",
+        "install": "(c) install",
+        "drift": "(e) one Deployment deleted by hand",
+    }
     for scenario, title in titles.items():
         print(f"{title}")
         if scenario == "no-op":
