@@ -18,6 +18,9 @@ DIGEST_LABEL = "gunj.io/desired"
 """On a revision: the digest of what gunj asked for (a hint; Helm copies labels forward)."""
 DEADLINE_LABEL = "gunj.io/deadline"
 """On a revision: the Unix time after which no Helm process of its operation can still run."""
+ARCHIVE_LABEL = "gunj.io/chart-archive"
+"""On a revision: the start of the SHA-256 of the chart archive it was made from (a chart
+republished under the same version has another)."""
 
 # --- native mode's objects -------------------------------------------------------------------
 NATIVE_LABEL = "gunj.io/native"

@@ -100,7 +100,8 @@ def apply_spec(
         )
         return paused, stored.generation
     ctx = context_for(parts, namespace, name, request, lease)
-    runs = run_components(ctx, recorder, wanted_components(parts, recorder, platform, stored))
+    wanted = wanted_components(parts, recorder, platform, stored, archives=request.resync)
+    runs = run_components(ctx, recorder, wanted)
     digest = spec_digest(platform)
     return _finish(parts, recorder, stored, runs, request=request, digest=digest), stored.generation
 

@@ -20,6 +20,8 @@ the glossary).
 | ``OUT_OF_SYNC`` | chart, version or values differ from the spec |
 | ``UNVERIFIED`` | what the spec asks for, not yet verified at this revision |
 | ``VERIFY_FAILED`` | what the spec asks for, and its verification failed |
+| ``REPUBLISHED`` | what the spec asks for, but its chart was republished under the same
+  version (another archive) |
 | ``OBJECTS_DRIFTED`` | what the spec asks for, verified, but its live objects differ from it |
 | ``NOT_READY`` | what the spec asks for, verified, its objects as it holds them, but a workload
   is not ready now |
@@ -33,7 +35,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from ..helm.releases import ObservedRelease, ReleaseState
-from ..labels import PLATFORM_LABEL
+from ..labels import ARCHIVE_LABEL, PLATFORM_LABEL
 from ..values.spec.status import ComponentStatus
 from .desired import DesiredRelease
 from .live.state import LiveState
@@ -53,6 +55,7 @@ class Finding(StrEnum):
     OUT_OF_SYNC = "out-of-sync"
     UNVERIFIED = "unverified"
     VERIFY_FAILED = "verify-failed"
+    REPUBLISHED = "republished"
     OBJECTS_DRIFTED = "objects-drifted"
     NOT_READY = "not-ready"
     IN_SYNC = "in-sync"
@@ -137,6 +140,15 @@ def classify(  # noqa: PLR0911 - one answer per state, as the table reads
             + (" with other values" if observed.chart_version == desired.version else ""),
             verified,
         )
+    archive = observed.labels.get(ARCHIVE_LABEL)
+    if desired.archive and archive and not desired.archive.startswith(archive):
+        return Classification(
+            Finding.REPUBLISHED,
+            f"chart {desired.describe()} was republished under the same version: revision "
+            f"{observed.revision} was made from archive {archive[:12]}, the repository now "
+            f"serves {desired.archive[:12]}",
+            verified,
+        )
     return _deployed(observed, record, verified, live)
 
 
@@ -172,7 +184,7 @@ def _deployed(
 def _changed_by_hand(observed: ObservedRelease, record: ComponentStatus | None) -> bool:
     """The current revision is not what gunj made: its label still claims gunj's digest (Helm
     carried it over) while its content differs, or it is newer than the last revision gunj
-    recorded and holds something else."""
+    recorded and holds something else (a person's upgrade or rollback)."""
     if record is None:
         return False
     label_lies = (
@@ -180,11 +192,14 @@ def _changed_by_hand(observed: ObservedRelease, record: ComponentStatus | None) 
         and observed.desired_digest == record.values_digest
         and observed.content_digest != observed.desired_digest
     )
+    # A revision newer than the last gunj recorded (its own actions are recorded as they end),
+    # holding other content: a person's `helm upgrade`, or a `helm rollback`, whose revision
+    # carries the older revision's labels, gunj's digest of that older content among them.
     newer = (
         record.revision is not None
         and observed.revision is not None
         and observed.revision > record.revision
-        and observed.content_digest not in {record.values_digest, observed.desired_digest}
+        and observed.content_digest != record.values_digest
     )
     return label_lies or newer
 

@@ -40,6 +40,9 @@ class DesiredRelease:
     mode: Mode = "helm"
     plan: ComponentPlan | None = field(default=None, repr=False, compare=False)
     """The plan it was built from (for checks of what the values would make)."""
+    archive: str = ""
+    """The SHA-256 of the chart archive the repository serves for ``version`` now, when it was
+    asked (a resync asks: a chart republished under the same version is another chart)."""
 
     @property
     def source(self) -> ChartSource:

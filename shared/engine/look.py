@@ -49,7 +49,7 @@ def look(parts: EngineParts, platform: ObservabilityPlatform, request: Request) 
         or spec_changed(stored, platform, request.generation)
     ):
         return None
-    judged = judge_now(parts, platform, stored, reads)
+    judged = judge_now(parts, platform, stored, reads, archives=request.resync)
     if judged.acting or judged.status != stored.status:
         return None
     result = result_of(judged.runs)
@@ -80,13 +80,17 @@ def judge_now(
     platform: ObservabilityPlatform,
     stored: StoredPlatform,
     reads: Reads | None = None,
+    *,
+    archives: bool = False,
 ) -> Judgement:
     """Judge every component of ``platform`` now, its releases and live objects included, and
     the status that says so, writing nothing and sending no Event (``gunj status --live``,
     and the look)."""
     recorder = recorder_for(parts, stored, paused=False, silent=True)
     runs, acting = [], False
-    for want in wanted_components(parts, recorder, platform, stored, reads=reads):
+    for want in wanted_components(
+        parts, recorder, platform, stored, reads=reads, archives=archives
+    ):
         record = recorder.component(want.component)
         _, decision = want.judge(
             want.first, record, platform=stored.name, now=parts.clock(), live=want.live

@@ -46,8 +46,12 @@ class Forced:
     """The alert that asked for it (recorded with the quarantine)."""
 
 
-# Findings that say the component was changed outside gunj: each is reported as an Event.
-_DRIFT = {Finding.DRIFTED, Finding.OBJECTS_DRIFTED}
+# Findings that say the component was changed outside gunj, each reported as an Event.
+_DRIFT = {
+    Finding.DRIFTED: "Drifted",
+    Finding.OBJECTS_DRIFTED: "Drifted",
+    Finding.REPUBLISHED: "Republished",
+}
 
 
 def _hold(
@@ -121,7 +125,7 @@ def reconcile_component(
         if tracked:
             recorder.observed(component, desired, observed, decision, mode=backend.mode, live=live)
         if pending is None and classification.finding in _DRIFT:
-            recorder.warn(component, "Drifted", classification.reason)
+            recorder.warn(component, _DRIFT[classification.finding], classification.reason)
         action = decision.action
         end = _end(run, decision, forced, pending)
         if end is not None or action is None:

@@ -188,15 +188,7 @@ def write_status(access: ClusterAccess, namespace: str, name: str, status: Platf
 
 def write_observed(access: ClusterAccess, namespace: str, name: str, when: datetime) -> None:
     """Record when the platform was last looked at, and nothing else."""
-    access.custom.patch_namespaced_custom_object_status(
-        GROUP,
-        VERSION,
-        namespace,
-        PLURAL,
-        name,
-        [{"op": "add", "path": "/status/observedAt", "value": when.isoformat()}],
-        _content_type=JSON_PATCH,
-    )
+    _set_status(access, namespace, name, "/status/observedAt", when.isoformat())
 
 
 def write_upgrades(
@@ -210,6 +202,10 @@ def _replace_status(
     access: ClusterAccess, namespace: str, name: str, path: str, model: BaseModel
 ) -> None:
     value = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    _set_status(access, namespace, name, path, value)
+
+
+def _set_status(access: ClusterAccess, namespace: str, name: str, path: str, value: Any) -> None:
     access.custom.patch_namespaced_custom_object_status(
         GROUP,
         VERSION,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 
+from ..errors import GunjError
 from ..helm.errors import RepositoryUnavailable
 from ..helm.releases import ObservedRelease, ReleaseState
 from ..values.names import release_name
@@ -151,6 +152,18 @@ def desired_for(
     )
 
 
+def with_archive(parts: EngineParts, desired: DesiredRelease) -> DesiredRelease:
+    """``desired`` with the digest of the archive its repository serves for its version now
+    (as it was, when the repository cannot say: the next look asks again)."""
+    if desired.mode != "helm":
+        return desired
+    try:
+        entry = parts.charts.version(desired.source, desired.version)
+    except GunjError:
+        return desired
+    return replace(desired, archive=entry.digest)
+
+
 def wanted_components(
     parts: EngineParts,
     recorder: Recorder,
@@ -160,13 +173,15 @@ def wanted_components(
     only: str | None = None,
     live: bool = True,
     reads: Reads | None = None,
+    archives: bool = False,
 ) -> list[Wanted]:
     """What each component should be, beside what its releases are now (from the API
     server's cache), in the order to reconcile them (``only``: that component alone). With no
     platform, nothing is wanted and every form gunj made goes. A component switching between
     Helm and native mode is wanted twice: its new form, then (once that is ready) its old form
     removed. With ``live``, what the cluster holds of each release that holds what the spec asks
-    for is looked at too (:mod:`.live`)."""
+    for is looked at too (:mod:`.live`); with ``archives``, the repository is asked for the
+    digest of each chart version's archive (:func:`with_archive`)."""
     namespace, name = stored.namespace, stored.name
     plans = {plan.component: plan for plan in plan_platform(platform)} if platform else {}
     reads = reads or start_reads(parts, namespace)
@@ -192,6 +207,8 @@ def wanted_components(
             recorder.fallback(component, choice.fallback)
         plan = replace(plan, mode=choice.mode)
         desired = desired_for(parts, plan, held.versions)
+        if archives:
+            desired = with_archive(parts, desired)
         drift = drift_settings(plan.spec, platform.spec.global_.drift_detection)
         new = Wanted(
             component,

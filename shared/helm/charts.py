@@ -127,6 +127,8 @@ class ChartLibrary:
         entry = self.version(source, version)
         with self._lock:
             path = self.cached(source, version)
+            if path is not None and entry.digest and path.stem != entry.digest:
+                path = None  # republished under the same version: the repository's is another
             provenance: bytes | None = None
             if path is None or verify:
                 content, provenance = self._download(source, entry, want_provenance=verify)

@@ -5,12 +5,15 @@ after a change made by hand."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 from shared.helm import KubeTarget
 from shared.localstack.stack import Stack
 from tests.engine_support import SMALL_PROMETHEUS, SMALL_TEMPO, Engine, example, platform
+from tests.servers import chart_repository
 from tests.support import http_chart
 
 
@@ -132,3 +135,76 @@ def test_an_upgrade_made_by_hand_is_reported_as_drift_and_corrected(
     assert corrected.content_digest == applied
     drift = [m for kind, reason, m in engine.events(namespace) if reason == "Drifted"]
     assert drift and "changed outside gunj" in drift[0]
+
+
+def test_a_rollback_made_by_hand_is_reported_as_drift_and_corrected(
+    engine: Engine, namespace: str, local_stack: Stack
+) -> None:
+    first = platform(namespace, prometheus={**SMALL_PROMETHEUS, "retention": "2d"})
+    second = platform(namespace, prometheus={**SMALL_PROMETHEUS, "retention": "3d"})
+    assert engine.apply(first).result == "ready"
+    assert engine.apply(second).result == "ready"
+    wanted = engine.release(namespace, "obs-prometheus").content_digest
+
+    # A person's `helm rollback`: a new revision holding the older content (and, with it, the
+    # older revision's labels, gunj's digest of that content among them).
+    engine.helm.rollback(
+        "obs-prometheus",
+        1,
+        KubeTarget(namespace=namespace, kubeconfig=local_stack.kubeconfig),
+        timeout=timedelta(minutes=2),
+    )
+    assert engine.release(namespace, "obs-prometheus").revision == 3
+
+    outcome = engine.apply(second)
+
+    assert outcome.result == "ready", outcome
+    assert outcome.components[0].actions == ("upgrade", "verify")
+    corrected = engine.release(namespace, "obs-prometheus")
+    assert (corrected.revision, corrected.content_digest) == (4, wanted)
+    drift = [m for _, reason, m in engine.events(namespace) if reason == "Drifted"]
+    assert drift and "revision 3 was changed outside gunj" in drift[-1]
+
+
+def test_a_chart_republished_under_the_same_version_is_found_by_a_resync_and_upgraded(
+    engine: Engine, namespace: str, local_stack: Stack, tmp_path: Path
+) -> None:
+    # A repository of its own, serving prometheus 29.27.0 as the local stack packaged it.
+    repository = tmp_path / "repository" / "charts"
+    repository.mkdir(parents=True)
+    source = local_stack.folder / "charts" / "prometheus-community" / "prometheus-29.27.0.tgz"
+    shutil.copy(source, repository)
+    helm = str(engine.helm.binary.path)
+    engine.reconciler.charts.indexes.max_age = 0  # every look at the index asks the repository
+    with chart_repository(tmp_path / "repository") as served:
+        url = f"{served.url}/charts"
+        subprocess.run([helm, "repo", "index", str(repository), "--url", url], check=True)
+        chart = {"repository": url}
+        spec = platform(namespace, prometheus={**SMALL_PROMETHEUS, "chart": chart})
+        assert engine.apply(spec).result == "ready"
+        first = engine.release(namespace, "obs-prometheus")
+
+        # The same version packaged again from changed sources: another archive.
+        unpacked = tmp_path / "unpacked"
+        shutil.unpack_archive(repository / "prometheus-29.27.0.tgz", unpacked)
+        chart_yaml = unpacked / "prometheus" / "Chart.yaml"
+        chart_yaml.write_text(chart_yaml.read_text() + "\nannotations: {republished: 'true'}\n")
+        (repository / "prometheus-29.27.0.tgz").unlink()
+        subprocess.run(
+            [helm, "package", str(unpacked / "prometheus"), "-d", str(repository)],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run([helm, "repo", "index", str(repository), "--url", url], check=True)
+
+        quiet = engine.apply(spec)  # a spec message: the repository is not asked
+        resynced = engine.reconciler.resync(namespace, "obs")
+
+    assert (quiet.result, quiet.components[0].actions) == ("ready", ())
+    assert resynced.result == "ready", resynced
+    assert resynced.components[0].actions == ("upgrade", "verify")
+    after = engine.release(namespace, "obs-prometheus")
+    assert after.chart_version == first.chart_version == "29.27.0"
+    assert after.labels["gunj.io/chart-archive"] != first.labels["gunj.io/chart-archive"]
+    said = [m for _, reason, m in engine.events(namespace) if reason == "Republished"]
+    assert said and "republished under the same version" in said[0]

@@ -14,10 +14,11 @@ from shared.engine.budget import operation_budget
 from shared.engine.classify import Finding, classify
 from shared.engine.decide import decide
 from shared.engine.desired import DesiredRelease
-from shared.engine.live.state import DriftedObject, LiveState, ObjectKey
+from shared.engine.live.state import DriftedObject, LiveState
 from shared.engine.quarantine import Held
 from shared.helm.models import ReleaseStatus
 from shared.helm.releases import ObservedRelease, ReleaseState
+from shared.kube.keys import ObjectKey
 from shared.values.spec import PrometheusSpec
 from shared.values.spec.status import ComponentStatus
 

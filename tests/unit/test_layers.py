@@ -151,6 +151,7 @@ PURE_MAY_IMPORT = {
     "shared.helm.digest",
     "shared.helm.errors",
     "shared.helm.releases",  # ObservedRelease, the data read back
+    "shared.kube.keys",
     "shared.labels",
     "shared.versions",
 }

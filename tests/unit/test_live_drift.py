@@ -11,7 +11,7 @@ from shared.engine.live.ignore import DriftSettings, Rule, drift_settings
 from shared.engine.live.manifest import parse
 from shared.engine.live.owners import is_drift, owners
 from shared.engine.live.paths import differences, from_pointer, readable
-from shared.engine.live.state import ObjectKey
+from shared.kube.keys import ObjectKey
 from shared.values.spec.common import ComponentSpec, DriftDetection
 
 LIVE: dict[str, Any] = {

@@ -11,12 +11,17 @@ from typing import TYPE_CHECKING, Literal
 
 from ...helm.errors import ReleaseNotFound
 from ...helm.releases import ReleaseStore
+from ...labels import ARCHIVE_LABEL
 from ...native.apply import delete_objects, owned
 from . import Change
 
 if TYPE_CHECKING:
     from ..context import EngineContext
     from ..desired import DesiredRelease
+
+
+ARCHIVE_DIGEST = 48
+"""The characters of the archive's digest a label holds (a label value holds 63 at most)."""
 
 
 @dataclass
@@ -30,6 +35,7 @@ class HelmBackend:
     def change(self, ctx: EngineContext, desired: DesiredRelease, change: Change) -> None:
         run_helm = ctx.require_helm(f"{change.verb} of {desired.release}")
         pulled = ctx.charts.pull(desired.source, desired.version)
+        labels = {**change.labels, ARCHIVE_LABEL: pulled.digest[:ARCHIVE_DIGEST]}
         if change.first and self.native.revisions(desired.release, ctx.namespace):
             services = [
                 key
@@ -46,7 +52,7 @@ class HelmBackend:
             timeout=change.timeout,
             wait=True,
             no_hooks=desired.budget.no_hooks,
-            labels=change.labels,
+            labels=labels,
             description=change.description,
         )
 
