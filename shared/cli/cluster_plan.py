@@ -25,7 +25,7 @@ def run_cluster_plan(platform: ObservabilityPlatform, cluster: str, output: str)
     where = f"{platform.metadata.namespace}/{platform.metadata.name}"
     engine = reconciler(cluster)  # an unknown cluster or no connection: reported by main
     try:
-        previews = preview(engine, platform)
+        previews = preview(engine.in_namespace(platform.metadata.namespace), platform)
     except ApiError as error:
         failure: GunjError = error.doing(f"reading {where} from {cluster}")
     except GunjError as error:

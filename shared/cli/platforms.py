@@ -302,7 +302,7 @@ def _age(since: datetime | None) -> str:
 
 def _looked_at(engine: Reconciler, platform: StoredPlatform) -> StoredPlatform:
     """``platform`` with the status a reconcile would record if it looked now."""
-    judged = judge_now(engine, platform_of(platform), platform)
+    judged = judge_now(engine.in_namespace(platform.namespace), platform_of(platform), platform)
     now = datetime.now(UTC)
     return replace(platform, status=judged.status.model_copy(update={"observed_at": now}))
 
@@ -317,6 +317,8 @@ def print_status(platform: StoredPlatform) -> None:
     )
     if ready is not None and ready.status != "True":
         print(f"  {ready.reason}: {ready.message}")
+    if status.acting_as:
+        print(f"  acting as {status.acting_as}")
     rows = [
         (
             "COMPONENT",

@@ -66,14 +66,17 @@ def repository_environment(cluster: RegisteredCluster) -> RepositorySettings:
     return RepositorySettings.from_environment(os.environ)
 
 
-def access(cluster: str) -> ClusterAccess:
+def access(cluster: str, namespace: str | None = None) -> ClusterAccess:
     """API access to a registered cluster, for commands that only read or write its objects (no
-    Helm). Connects on the first call for the cluster; raises UnknownCluster, RegistryError or
-    ClusterConnectError."""
+    Helm): for work in ``namespace``, as the identity the registry names for it. Connects on
+    the first call for the cluster; raises UnknownCluster, RegistryError, ClusterConnectError,
+    or NamespaceNotAllowed for a namespace the registry allows no platform in."""
+    registered = ClusterRegistry.load().get(cluster)
     if cluster not in _ACCESS:
-        connection = ClusterRegistry.load().get(cluster).connect()
+        connection = registered.connect()
         _ACCESS[cluster] = (connection, connection.access())
-    return _ACCESS[cluster][1]
+    own = _ACCESS[cluster][1]
+    return own if namespace is None else registered.tenancy.access_in(own, cluster, namespace)
 
 
 def reconciler(cluster: str) -> Reconciler:

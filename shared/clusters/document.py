@@ -10,11 +10,14 @@ prod-eu:                    # a kubeconfig kept in Secret Manager
 prod-us:                    # a GKE cluster, reached with the caller's own Google identity
   gke: {project: acme, location: us-east1, name: prod-us-1}
   allowTemplates: true
+  namespaces: [observability, "team-*"]   # platforms only there
+  serviceAccount: gunj-platform           # each platform's work acts as this ServiceAccount
 ```
 
 Each entry has exactly one of ``kubeconfig`` (with ``context``), ``secret`` (optionally with
-``context``) or ``gke``. Every problem is reported at once, naming the cluster and field.
-Relative kubeconfig paths are relative to the registry file's folder.
+``context``) or ``gke``; ``namespaces`` and ``serviceAccount`` are :mod:`.tenancy`. Every problem
+is reported at once, naming the cluster and field. Relative kubeconfig paths are relative to the
+registry file's folder.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from .google import GoogleCloud
 from .local import KubeconfigFile
 from .registered import KINDS, RegisteredCluster, Target
 from .secretmanager import SecretKubeconfig, secret_version
+from .tenancy import parse_tenancy
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
-FIELDS = (*KINDS, "context", "aliases", "allowTemplates")
+FIELDS = (*KINDS, "context", "aliases", "allowTemplates", "namespaces", "serviceAccount")
 GKE_FIELDS = ("project", "location", "name", "endpoint")
 
 
@@ -113,6 +117,7 @@ def _entry(
     allow_templates = entry.get("allowTemplates", False)
     if not isinstance(allow_templates, bool):
         problems.append("field 'allowTemplates': must be true or false")
+    tenancy = parse_tenancy(entry, problems)
     target = (
         _target(name, kinds[0], entry, base=base, cloud=cloud, problems=problems)
         if len(kinds) == 1
@@ -120,7 +125,7 @@ def _entry(
     )
     if problems or target is None:
         return None, problems
-    return RegisteredCluster(name, target, aliases, allow_templates, cloud), []
+    return RegisteredCluster(name, target, aliases, allow_templates, tenancy, cloud), []
 
 
 def _aliases(value: Any, name: str, problems: list[str]) -> tuple[str, ...]:

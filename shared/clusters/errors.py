@@ -42,3 +42,7 @@ class ClusterConnectError(GunjError):
         self.cluster = cluster
         self.transient = transient
         super().__init__(f"cluster {cluster!r}: {message}")
+
+
+class NamespaceNotAllowed(GunjError):
+    """The registry allows no platform of this cluster in this namespace (nothing was done)."""

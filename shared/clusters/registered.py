@@ -1,5 +1,6 @@
 """One registered cluster: its name, the other names alerts may use for it, whether its specs
-may carry Helm template expressions, and how to reach it."""
+may carry Helm template expressions, which namespaces may hold platforms and as whom they act,
+and how to reach it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from .gke import GkeCluster
 from .google import GoogleCloud
 from .local import KubeconfigFile
 from .secretmanager import SecretKubeconfig
+from .tenancy import Tenancy
 
 Target = KubeconfigFile | SecretKubeconfig | GkeCluster
 KINDS = (KubeconfigFile.kind, SecretKubeconfig.kind, GkeCluster.kind)
@@ -23,6 +25,8 @@ class RegisteredCluster:
     # Whether specs for this cluster may carry Helm template expressions ({{ ... }}) in their
     # free-form configuration; off unless the registry says so.
     allow_templates: bool = False
+    tenancy: Tenancy = field(default_factory=Tenancy)
+    """Where platforms may live and whose rights their work has (:mod:`.tenancy`)."""
     cloud: GoogleCloud = field(default_factory=GoogleCloud, repr=False, compare=False)
 
     @property

@@ -79,8 +79,10 @@ def _first(labels: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, str]
 
 
 def find_target(
-    alert: Alert, registry: ClusterRegistry, access_of: Callable[[str], ClusterAccess]
+    alert: Alert, registry: ClusterRegistry, access_of: Callable[[str, str], ClusterAccess]
 ) -> Target:
+    """The component ``alert`` is about. ``access_of(cluster, namespace)``: how to read the
+    namespace's releases (as the identity the registry names for it)."""
     labels = alert.labels
     named = _first(labels, CLUSTER_LABELS)
     if named is None:
@@ -110,7 +112,7 @@ def find_target(
         )
     namespace = space[1]
     try:
-        return _in_cluster(alert, cluster, namespace, access_of(cluster))
+        return _in_cluster(alert, cluster, namespace, access_of(cluster, namespace))
     except ApiError as error:
         raise error.doing(f"finding the component {alert.describe()} is about") from None
 

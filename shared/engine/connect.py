@@ -30,5 +30,6 @@ def reconciler_for(
         repositories=RepositorySettings.from_environment(env),
         redactor=Redactor(connection.secrets),
         allow_templates=cluster.allow_templates,
+        tenancy=cluster.tenancy,
         keep_alive=connection,
     )

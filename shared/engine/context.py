@@ -65,6 +65,7 @@ class EngineContext:
             namespace=self.namespace,
             kubeconfig=self.access.kubeconfig,
             context=self.access.context,
+            as_user=self.access.acting_as,
         )
 
     def remaining(self) -> timedelta | None:

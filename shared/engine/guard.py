@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from ..clusters.errors import NamespaceNotAllowed
 from ..errors import GunjError
 from ..kube.errors import api_error
 from .errors import Deferred, RefusedSpec
@@ -28,7 +29,7 @@ def guarded(
         outcome = work()
     except Deferred as error:
         outcome = Outcome("deferred", parts.redactor(str(error)))
-    except RefusedSpec as error:
+    except (RefusedSpec, NamespaceNotAllowed) as error:
         outcome = Outcome("refused", parts.redactor(str(error)))
     except GunjError as error:
         outcome = Outcome("error", parts.redactor(str(error)), transient_error=error.transient)

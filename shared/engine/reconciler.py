@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from ..clusters.tenancy import Tenancy
 from ..events.alerts import Alert
 from ..helm.binary import HelmBinary
 from ..helm.charts import ChartLibrary
@@ -61,6 +63,8 @@ class Reconciler:
     repositories: RepositorySettings = field(default_factory=RepositorySettings.from_environment)
     redactor: Redactor = field(default_factory=Redactor)
     allow_templates: bool = False
+    tenancy: Tenancy = field(default_factory=Tenancy)
+    """Where platforms may live, and whose rights their work has (:mod:`..clusters.tenancy`)."""
     identity: str = field(default_factory=default_identity)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     keep_alive: object = field(default=None, repr=False)
@@ -93,6 +97,41 @@ class Reconciler:
         self.events = EventRecorder(self.access, "gunj", self.identity, self.redactor)
         self.live = LiveChecker(self.access)
         self._namespaces: set[str] = set()
+        self._tenants: dict[str, Reconciler] = {}
+        self._tenants_lock = threading.Lock()
+
+    def in_namespace(self, namespace: str) -> Reconciler:
+        """The reconciler for platforms in ``namespace``: one whose every request and Helm
+        process acts as the ServiceAccount the registry names for it (this one, when it names
+        none). NamespaceNotAllowed where the registry allows no platform there."""
+        access = self.tenancy.access_in(self.access, self.cluster, namespace)
+        if access is self.access:
+            return self
+        with self._tenants_lock:
+            tenant = self._tenants.get(namespace)
+            if tenant is None:
+                tenant = replace(self, access=access)
+                self._tenants[namespace] = tenant
+            return tenant
+
+    def _prepare(self, namespace: str) -> None:
+        """The namespace (unless a ServiceAccount of it is to act there: then it must exist
+        already) and the current CRD, with the registry's own credentials."""
+        if self.tenancy.service_account is None and namespace not in self._namespaces:
+            self.access.ensure_namespace(namespace)
+            self._namespaces.add(namespace)
+        ensure_crd(self.access)
+
+    def _in(self, namespace: str, name: str, work: Callable[[Reconciler], Outcome]) -> Outcome:
+        """``work`` by the reconciler for ``namespace``; refused where the registry allows no
+        platform."""
+        return guarded(
+            self,
+            f"{namespace}/{name}",
+            None,
+            time.monotonic(),
+            lambda: work(self.in_namespace(namespace)),
+        )
 
     def apply(self, platform: ObservabilityPlatform, request: Request | None = None) -> Outcome:
         """Make the cluster match ``platform``."""
@@ -101,11 +140,9 @@ class Reconciler:
         started = time.monotonic()
 
         def work() -> Outcome:
-            if namespace not in self._namespaces:
-                self.access.ensure_namespace(namespace)
-                self._namespaces.add(namespace)
-            ensure_crd(self.access)
-            return reconcile(self, platform, request)
+            tenant = self.in_namespace(namespace)
+            self._prepare(namespace)
+            return reconcile(tenant, platform, request)
 
         return guarded(self, f"{namespace}/{name}", request.generation, started, work)
 
@@ -133,7 +170,11 @@ class Reconciler:
 
     def uninstall(self, namespace: str, name: str, request: Request | None = None) -> Outcome:
         """Remove every release the platform owns (and nothing else), then the object."""
-        return operations.uninstall(self, namespace, name, request or Request())
+        return self._in(
+            namespace,
+            name,
+            lambda tenant: operations.uninstall(tenant, namespace, name, request or Request()),
+        )
 
     def rollback(
         self,
@@ -147,8 +188,17 @@ class Reconciler:
         """Roll a component back (to its last good revision unless told), verify what was
         restored, and quarantine the chart version rolled back from, so the next reconcile
         holds the component instead of upgrading it again."""
-        return operations.rollback(
-            self, namespace, name, component, to_revision=to_revision, request=request or Request()
+        return self._in(
+            namespace,
+            name,
+            lambda tenant: operations.rollback(
+                tenant,
+                namespace,
+                name,
+                component,
+                to_revision=to_revision,
+                request=request or Request(),
+            ),
         )
 
     def roll_back_for_alert(
@@ -156,11 +206,21 @@ class Reconciler:
     ) -> Outcome:
         """Judge a health alert about a component, and roll it back when the alert followed a
         change of gunj's within the bake window."""
-        return operations.roll_back_for_alert(self, target, alert, request or Request())
+        return self._in(
+            target.namespace,
+            target.platform,
+            lambda tenant: operations.roll_back_for_alert(
+                tenant, target, alert, request or Request()
+            ),
+        )
 
     def unquarantine(self, namespace: str, name: str, component: str, version: str) -> Outcome:
         """Lift a quarantine: reconcile may apply that chart version again."""
-        return operations.unquarantine(self, namespace, name, component, version)
+        return self._in(
+            namespace,
+            name,
+            lambda tenant: operations.unquarantine(tenant, namespace, name, component, version),
+        )
 
     def on_platform(
         self,
@@ -172,4 +232,8 @@ class Reconciler:
         missing: Outcome | None = None,
     ) -> Outcome:
         """Run ``work`` on an existing platform under its Lease (:func:`.session.on_platform`)."""
-        return on_platform(self, namespace, name, request, work, missing=missing)
+        return self._in(
+            namespace,
+            name,
+            lambda tenant: on_platform(tenant, namespace, name, request, work, missing=missing),
+        )

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ..clusters.tenancy import OWN_CREDENTIALS
 from ..kube.events import ObjectRef
 from ..kube.lease import Lease
 from ..values.spec.platform import API_VERSION, KIND
@@ -66,8 +67,12 @@ def recorder_for(
             raise Deferred("lost the platform's Lease; its status is left to the holder")
         write_status(parts.access, stored.namespace, stored.name, status)
 
+    acting_as = parts.access.acting_as or OWN_CREDENTIALS
+    status = stored.status
+    if status.acting_as != acting_as:
+        status = status.model_copy(update={"acting_as": acting_as})
     return Recorder(
-        stored.status,
+        status,
         about=ObjectRef(API_VERSION, KIND, stored.namespace, stored.name, stored.uid),
         events=parts.events,
         redactor=parts.redactor,

@@ -15,7 +15,7 @@ from ..errors import GunjError
 from ..events.alerts import Alert
 from .deadline import work_deadline
 from .outcomes import unexpected
-from .reconcilers import reconciler, registry
+from .reconcilers import access, reconciler, registry
 
 
 def judge(alert: Alert, env: Mapping[str, str], started: float) -> dict[str, Any]:
@@ -39,7 +39,9 @@ def judge(alert: Alert, env: Mapping[str, str], started: float) -> dict[str, Any
 
 def _act(alert: Alert, env: Mapping[str, str], started: float) -> Outcome:
     try:
-        target = find_target(alert, registry(env), lambda name: reconciler(name, env).access)
+        target = find_target(
+            alert, registry(env), lambda name, namespace: access(name, env, namespace)
+        )
         engine = reconciler(target.cluster, env)
     except NoTarget as error:
         return Outcome("invalid", str(error))

@@ -7,10 +7,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..clusters import ClusterRegistry
 from ..engine.connect import reconciler_for
 from ..engine.reconciler import Reconciler
+
+if TYPE_CHECKING:
+    from ..kube import ClusterAccess
 
 # A token must outlive the longest operation started with it.
 RENEW_BEFORE = timedelta(minutes=15)
@@ -42,3 +46,10 @@ def reconciler(cluster: str, env: Mapping[str, str]) -> Reconciler:
             current = reconciler_for(registered, env)
             _RECONCILERS[registered.name] = current
         return current
+
+
+def access(cluster: str, env: Mapping[str, str], namespace: str | None = None) -> ClusterAccess:
+    """How requests reach ``cluster``: for work in ``namespace``, as the identity the registry
+    names for it (RefusedSpec where it allows no platform); else with the registry's own."""
+    engine = reconciler(cluster, env)
+    return engine.in_namespace(namespace).access if namespace is not None else engine.access

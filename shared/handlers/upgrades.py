@@ -35,7 +35,7 @@ from ..upgrades.run import PlatformReport, check_fleet, in_flight, proposed_spec
 from ..values.spec.status import UpgradeProposal, UpgradeSummary
 from .deadline import work_deadline
 from .outcomes import Redeliver, publisher, request_headers, trace_field, trace_of, unexpected
-from .reconcilers import reconciler, registry
+from .reconcilers import access, reconciler, registry
 from .topics import REPORTS, SPECS
 
 FUNCTION = "upgrades"
@@ -107,7 +107,7 @@ def _check(event: Any, env: Mapping[str, str], started: float) -> dict[str, Any]
     deadline = work_deadline(env, started)
     reports, failed = check_fleet(
         names,
-        lambda name: reconciler(name, env).access,
+        lambda name, namespace=None: access(name, env, namespace),
         catalog,
         platform=platform,
         until=deadline - min(RECORD_SECONDS, (deadline - started) / 5),
@@ -182,7 +182,7 @@ def record_report(report: PlatformReport, env: Mapping[str, str]) -> int:
         summary = UpgradeSummary.model_validate(
             {"checkedAt": report.checked_at, "available": report.available(), "proposal": proposal}
         )
-        write_upgrades(engine.access, stored.namespace, stored.name, summary)
+        write_upgrades(session.parts.access, stored.namespace, stored.name, summary)
         return Outcome("ready", "recorded")
 
     outcome = engine.on_platform(report.namespace, report.name, Request(), work)

@@ -59,6 +59,8 @@ class KubeTarget:
     namespace: str
     kubeconfig: Path | None = None
     context: str | None = None
+    as_user: str | None = None
+    """The user Helm impersonates (``--kube-as-user``); None: the kubeconfig's own."""
 
     def flags(self) -> list[str]:
         flags = ["--namespace", self.namespace]
@@ -66,6 +68,8 @@ class KubeTarget:
             flags += ["--kubeconfig", str(self.kubeconfig)]
         if self.context:
             flags += ["--kube-context", self.context]
+        if self.as_user:
+            flags += ["--kube-as-user", self.as_user]
         return flags
 
 

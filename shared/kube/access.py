@@ -2,7 +2,9 @@
 few namespace-level operations every part of the engine needs.
 
 The kubeconfig is always named: the official client would otherwise fall back to ``KUBECONFIG``
-or ``~/.kube/config`` of whoever runs gunj, and act on a cluster nobody asked for.
+or ``~/.kube/config`` of whoever runs gunj, and act on a cluster nobody asked for. An access may
+impersonate a user (:meth:`ClusterAccess.as_user`), so that the cluster's RBAC judges each request
+by that user's rights.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from .resources import Resources
 class ClusterAccess:
     kubeconfig: Path
     context: str | None = None
+    acting_as: str | None = None
+    """The user every request impersonates (a platform's ServiceAccount, as
+    ``system:serviceaccount:<namespace>:<name>``); None: the kubeconfig's own."""
     _api: client.ApiClient | None = field(default=None, init=False, repr=False)
 
     @property
@@ -42,8 +47,16 @@ class ClusterAccess:
                     f"the kubeconfig {self.kubeconfig} (context {self.context or 'current'}) "
                     f"cannot be used: {type(error).__name__}"
                 ) from None
-            self._api = TypedApiClient(configuration)
+            api = TypedApiClient(configuration)
+            if self.acting_as is not None:
+                # The API server adds a ServiceAccount's groups itself when none are given.
+                api.set_default_header("Impersonate-User", self.acting_as)  # type: ignore[no-untyped-call]
+            self._api = api
         return self._api
+
+    def as_user(self, user: str) -> ClusterAccess:
+        """The same cluster, every request impersonating ``user``."""
+        return ClusterAccess(self.kubeconfig, self.context, acting_as=user)
 
     @cached_property
     def resources(self) -> Resources:

@@ -11,7 +11,8 @@ there, a refusal) instead of reading HTTP status codes.
 | :class:`ApiInvalid` | no | refuses the object: invalid, or an admission denial (400, 422) |
 | :class:`ApiRefused` | no | refuses the request for another reason (the base of the four above) |
 
-A message never holds the response's body (an object the API server echoes may hold a secret);
+A message never holds the response's body (an object the API server echoes may hold a secret),
+except a refusal of RBAC's, which says only who may not do what where;
 :attr:`ApiError.server_message` has the API server's own words for those that need them.
 """
 
@@ -100,9 +101,14 @@ def from_response(status: int, reason: str, body: str = "") -> ApiError:
             f"the API server answered {status} {reason}", status=status, reason=reason
         )
     kind = _BY_STATUS.get(status, ApiRefused)
-    return kind(
+    refused = kind(
         f"the API server refused: {status} {reason}", status=status, reason=reason, body=body
     )
+    if kind is ApiForbidden and (said := refused.server_message):
+        # Who may not do what, where: an answer that never echoes what was sent, and the one
+        # thing a person needs to change the cluster's RBAC.
+        refused = kind(f"{refused}: {said[:400]}", status=status, reason=reason, body=body)
+    return refused
 
 
 def unreachable(cause: BaseException) -> ApiUnavailable:

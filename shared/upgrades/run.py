@@ -5,10 +5,10 @@ platform, and, where a spec allows it, one automatic spec change per platform at
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from kubernetes import client
 
@@ -153,9 +153,16 @@ def kubernetes_version(access: ClusterAccess) -> Kubernetes:
     return Kubernetes(version)
 
 
+class AccessOf(Protocol):
+    def __call__(self, cluster: str, namespace: str | None = None) -> ClusterAccess:
+        """How requests reach ``cluster``: for ``namespace``, as the identity the registry
+        names for it; else with the registry's own."""
+        ...
+
+
 def check_fleet(
     clusters: Iterable[str],
-    access_of: Callable[[str], ClusterAccess],
+    access_of: AccessOf,
     catalog: RunCatalog,
     *,
     platform: str | None = None,
@@ -189,6 +196,11 @@ def check_fleet(
                 left = len(stored_platforms) - index
                 failed[cluster] = f"{left} platform(s) not checked: the run's time was up"
                 break
+            try:
+                acting = access_of(cluster, stored.namespace)
+            except GunjError as error:  # a namespace the registry allows no platform in
+                failed[cluster] = str(error)
+                continue
             kubernetes = kubernetes or kubernetes_version(access)  # once per cluster
             report = check_platform(
                 cluster,
@@ -196,7 +208,7 @@ def check_fleet(
                 catalog,
                 now,
                 kubernetes,
-                sources=SecretSources(access, stored.namespace),
+                sources=SecretSources(acting, stored.namespace),
             )
             reports.append(report)
     return reports, failed

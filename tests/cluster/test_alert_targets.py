@@ -48,7 +48,7 @@ def test_an_alert_naming_a_release_or_a_pod_finds_its_component(
     clusters = registry(local_stack, tmp_path)
 
     def find(found: Alert) -> Target:
-        return find_target(found, clusters, lambda _: engine_helm3.access)
+        return find_target(found, clusters, lambda _cluster, _namespace: engine_helm3.access)
 
     by_release = find(alert(namespace=namespace, release="obs-prometheus"))
     by_pod = find(alert(namespace_name=namespace, pod_name=pod))
@@ -73,7 +73,7 @@ def test_a_cluster_that_cannot_be_reached_is_a_transient_error(
         find_target(
             alert(namespace="monitoring", pod="prometheus-0"),
             registry(local_stack, tmp_path),
-            lambda _: unreachable,
+            lambda _cluster, _namespace: unreachable,
         )
 
     assert raised.value.transient

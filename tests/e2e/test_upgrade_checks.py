@@ -461,7 +461,7 @@ def check_now(env: dict[str, str], platform_name: str) -> PlatformReport:
     )
     reports, failed = check_fleet(
         ["local"],
-        lambda name: upgrades_function.reconciler(name, env).access,
+        lambda name, namespace=None: upgrades_function.reconciler(name, env).access,
         catalog,
         platform=platform_name,
     )

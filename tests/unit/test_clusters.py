@@ -112,6 +112,8 @@ local:
 prod-eu:
   secret: projects/acme/secrets/gunj-kubeconfig-prod-eu
   aliases: [prod-eu-west1, eu]
+  namespaces: [observability, "team-*"]
+  serviceAccount: gunj-platform
 prod-us:
   gke: {project: acme, location: us-east1, name: prod-us-1, endpoint: dns}
   allowTemplates: true
@@ -179,6 +181,9 @@ def test_the_gke_name_defaults_to_the_registry_name() -> None:
             "cluster 'prod': field 'allowTemplates': must be true or false",
         ),
         ("prod: {kubeconfig: /k, context: c, aliases: eu}", "field 'aliases': must be a list"),
+        ("prod: {kubeconfig: /k, context: c, namespaces: obs}", "field 'namespaces': must be"),
+        ("prod: {kubeconfig: /k, context: c, namespaces: [Obs]}", "field 'namespaces[0]'"),
+        ("prod: {kubeconfig: /k, context: c, serviceAccount: A_B}", "field 'serviceAccount'"),
         ("prod: {kubeconfig: /k, context: c, aliases: [a b]}", "field 'aliases[0]'"),
         ("prod: {secret: 's/x'}", "cluster 'prod': field 'secret': must be a secret ID"),
         ("prod: {secret: gunj-kubeconfig-prod}", "names no project"),
@@ -659,9 +664,25 @@ def test_gunj_clusters_lists_name_kind_target_and_aliases(
     assert main(["clusters"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"registry: {path}"
-    assert lines[1].split() == ["NAME", "KIND", "TARGET", "ALIASES", "TEMPLATES"]
+    assert lines[1].split() == [
+        "NAME",
+        "KIND",
+        "TARGET",
+        "ALIASES",
+        "TEMPLATES",
+        "NAMESPACES",
+        "ACTS",
+        "AS",
+    ]
     assert lines[3].split()[:2] == ["prod-eu", "secret"]
-    assert lines[3].split()[-2:] == ["prod-eu-west1,eu", "-"]
+    assert lines[3].split()[-5:] == [
+        "prod-eu-west1,eu",
+        "-",
+        "observability,team-*",
+        "serviceaccount",
+        "gunj-platform",
+    ]
+    assert lines[2].split()[-3:] == ["any", "registry", "credentials"]
     assert main(["clusters", "--output", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)["clusters"]
     assert [(c["name"], c["kind"]) for c in listed] == [

@@ -205,6 +205,9 @@ class PlatformStatus(StatusModel):
         None, description="when gunj last looked at every component's live objects"
     )
     observed_generation: int | None = None
+    acting_as: str | None = Field(
+        None, description="whose rights gunj's work on the platform has (the cluster registry's)"
+    )
     conditions: list[Condition] = Field(default_factory=list)
     components: dict[str, ComponentStatus] = Field(default_factory=dict)
     quarantined_versions: list[QuarantinedVersion] = Field(default_factory=list)

@@ -1,0 +1,176 @@
+"""Platforms acting as a ServiceAccount of their namespace, on the local cluster's real RBAC:
+gunj's own identity is a ServiceAccount holding only what ``gunj clusters rbac`` grants it, and
+every request and Helm process for a platform impersonates the namespace's ServiceAccount, so
+the cluster decides what a spec may create. A namespace the registry does not allow is refused
+before anything happens."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+
+from shared.clusters import ClusterRegistry
+from shared.clusters.rbac import recipe, subject
+from shared.engine.connect import reconciler_for
+from shared.engine.reconciler import Reconciler
+from shared.engine.resource import read_platform
+from shared.helm import HelmClient
+from shared.helm.releases import ReleaseStore
+from shared.kube import ClusterAccess
+from shared.kube.errors import ApiForbidden
+from shared.localstack.stack import Stack
+from shared.values.crd import crd_manifest
+from tests.cluster.test_cluster_registry import inlined
+from tests.engine_support import SMALL_PROMETHEUS, platform
+
+ACCOUNT = "gunj-platform"
+
+
+@dataclass
+class Tenant:
+    """A registry whose cluster ``tenant`` is the local cluster reached as ``controller`` (a
+    ServiceAccount with gunj-controller's rights only), its platforms acting as ``ACCOUNT``."""
+
+    env: dict[str, str]
+    namespace: str
+    controller: str
+
+    def reconciler(self) -> Reconciler:
+        return reconciler_for(ClusterRegistry.load(self.env).get("tenant"), self.env)
+
+
+def apply_documents(kubeconfig: Path, documents: list[dict[str, Any]]) -> None:
+    """What an administrator does with `gunj clusters rbac`'s output."""
+    subprocess.run(
+        [
+            "kubectl",
+            "--kubeconfig",
+            str(kubeconfig),
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            "-",
+        ],
+        input=yaml.safe_dump_all(documents),
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+
+
+def controller_kubeconfig(
+    local: dict[str, Any], token: str, folder: Path, name: str
+) -> tuple[Path, str]:
+    server = local["clusters"][0]["cluster"]
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "local", "cluster": server}],
+        "users": [{"name": name, "user": {"token": token}}],
+        "contexts": [{"name": name, "context": {"cluster": "local", "user": name}}],
+        "current-context": name,
+    }
+    path = folder / "controller.kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    return path, name
+
+
+@pytest.fixture
+def tenant(
+    cluster: ClusterAccess,
+    namespace: str,
+    local_stack: Stack,
+    helm: HelmClient,
+    tmp_path: Path,
+    engine_cache: Path,
+) -> Iterator[Tenant]:
+    controller = f"gunj-controller-{uuid.uuid4().hex[:6]}"
+    cluster.core.create_namespaced_service_account(
+        namespace, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name=controller))
+    )
+    who = subject("ServiceAccount", f"{namespace}/{controller}")
+    documents = recipe(crd_manifest(), [namespace], ACCOUNT, who)
+    apply_documents(local_stack.kubeconfig, documents)
+    request = client.AuthenticationV1TokenRequest(
+        spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=3600)
+    )
+    token = cluster.core.create_namespaced_service_account_token(controller, namespace, request)
+    path, context = controller_kubeconfig(
+        inlined(local_stack.kubeconfig), token.status.token, tmp_path, controller
+    )
+    registry = {
+        "tenant": {
+            "kubeconfig": str(path),
+            "context": context,
+            "namespaces": [namespace],
+            "serviceAccount": ACCOUNT,
+        }
+    }
+    env = {
+        **local_stack.environment(),
+        "GUNJ_CLUSTER_REGISTRY": json.dumps(registry),
+        "GUNJ_HELM_BINARY": str(helm.binary.path),
+        "GUNJ_CACHE_DIR": str(engine_cache),
+    }
+    yield Tenant(env, namespace, controller)
+    rbac = client.RbacAuthorizationV1Api(cluster.api)
+    for document in documents:
+        if document["kind"] == "ClusterRoleBinding":
+            rbac.delete_cluster_role_binding(document["metadata"]["name"])
+
+
+def test_a_platform_acting_as_its_namespace_account_installs_resyncs_and_is_removed(
+    tenant: Tenant, cluster: ClusterAccess
+) -> None:
+    engine = tenant.reconciler()
+    spec = platform(tenant.namespace, prometheus=SMALL_PROMETHEUS, grafana={})
+
+    applied = engine.apply(spec)
+    resynced = engine.resync(tenant.namespace, "obs")
+
+    assert applied.result == "ready", applied
+    assert resynced.result == "ready", resynced
+    stored = read_platform(cluster, tenant.namespace, "obs")
+    assert stored is not None
+    assert stored.status.acting_as == f"system:serviceaccount:{tenant.namespace}:{ACCOUNT}"
+    releases = ReleaseStore(cluster)
+    assert releases.observe("obs-prometheus", tenant.namespace).revision == 1
+    removed = engine.uninstall(tenant.namespace, "obs")
+    assert removed.result == "removed", removed
+    assert releases.revisions("obs-grafana", tenant.namespace) == []
+
+
+def test_a_platform_in_a_namespace_the_registry_does_not_allow_is_refused_untouched(
+    tenant: Tenant, cluster: ClusterAccess, namespace: str
+) -> None:
+    other = f"{namespace}-other"[:63]
+    engine = tenant.reconciler()
+
+    outcome = engine.apply(platform(other, prometheus=SMALL_PROMETHEUS))
+
+    assert outcome.result == "refused", outcome
+    assert f"does not allow platforms in namespace '{other}'" in outcome.message
+    names = {n.metadata.name for n in cluster.core.list_namespace().items}
+    assert other not in names
+
+
+def test_gunj_own_identity_reads_a_namespace_secret_only_as_its_service_account(
+    tenant: Tenant,
+) -> None:
+    registered = ClusterRegistry.load(tenant.env).get("tenant")
+    with registered.connect() as connection:
+        own = connection.access()
+        with pytest.raises(ApiForbidden):
+            own.core.list_namespaced_secret(tenant.namespace)
+        acting = registered.tenancy.access_in(own, "tenant", tenant.namespace)
+        assert acting.core.list_namespaced_secret(tenant.namespace).items is not None
