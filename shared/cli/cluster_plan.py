@@ -23,7 +23,7 @@ def run_cluster_plan(platform: ObservabilityPlatform, cluster: str, output: str)
     from .target import reconciler
 
     where = f"{platform.metadata.namespace}/{platform.metadata.name}"
-    engine = reconciler(cluster)  # an unknown cluster or no connection: reported by main
+    engine = reconciler(cluster).scoped()  # unknown or unreachable: reported by main
     try:
         previews = preview(engine, platform)
     except ApiError as error:

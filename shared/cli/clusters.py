@@ -57,4 +57,9 @@ def _json(cluster: RegisteredCluster) -> dict[str, object]:
         "target": cluster.describe(),
         "aliases": list(cluster.aliases),
         "allowTemplates": cluster.allow_templates,
+        "secretManager": (
+            {"project": grant.project, "secrets": list(grant.secrets)}
+            if (grant := cluster.secret_grant) is not None
+            else None
+        ),
     }

@@ -42,3 +42,7 @@ class ClusterConnectError(GunjError):
         self.cluster = cluster
         self.transient = transient
         super().__init__(f"cluster {cluster!r}: {message}")
+
+
+class SecretNotGranted(GunjError):
+    """A cluster's registry entry does not let its specs read this Secret Manager secret."""

@@ -1,5 +1,6 @@
 """One registered cluster: its name, the other names alerts may use for it, whether its specs
-may carry Helm template expressions, and how to reach it."""
+may carry Helm template expressions, which Secret Manager secrets they may read, and how to
+reach it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from .connection import ClusterConnection
 from .gke import GkeCluster
 from .google import GoogleCloud
 from .local import KubeconfigFile
+from .secretgrant import SecretGrant
 from .secretmanager import SecretKubeconfig
 
 Target = KubeconfigFile | SecretKubeconfig | GkeCluster
@@ -24,6 +26,8 @@ class RegisteredCluster:
     # free-form configuration; off unless the registry says so.
     allow_templates: bool = False
     cloud: GoogleCloud = field(default_factory=GoogleCloud, repr=False, compare=False)
+    secret_grant: SecretGrant | None = None
+    """The Secret Manager secrets its specs' ``valuesFrom`` may read (None: none)."""
 
     @property
     def kind(self) -> str:

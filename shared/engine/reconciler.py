@@ -4,7 +4,8 @@ component back (for a person or a health alert), lift a quarantine. Each ends in
 
 A :class:`Reconciler` holds the parts it wires together once per cluster and process (Helm,
 the chart library, the version resolver, the release stores and backends, the Event recorder)
-and hands them to the modules that do the work, as :class:`~.parts.EngineParts`:
+and hands them, with a redactor for that piece of work alone (:mod:`.scope`), to the modules
+that do the work, as :class:`~.parts.EngineParts`:
 :mod:`.look` (the lock-free look), :mod:`.applying` (the apply under the Lease),
 :mod:`.operations` (everything else) and :mod:`.session` (work under a Lease).
 """
@@ -19,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from ..clusters.google import GoogleCloud
+from ..clusters.secretgrant import GrantedSecrets, SecretGrant
 from ..events.alerts import Alert
 from ..helm.binary import HelmBinary
 from ..helm.charts import ChartLibrary
@@ -43,6 +46,7 @@ from .outcome import Outcome
 from .request import Request
 from .resolution import VersionResolver
 from .resource import ensure_crd, platform_of, read_platform
+from .scope import ReconcileParts, one_reconcile
 from .session import Session, on_platform
 from .settings import EngineSettings
 
@@ -60,7 +64,12 @@ class Reconciler:
     settings: EngineSettings
     repositories: RepositorySettings = field(default_factory=RepositorySettings.from_environment)
     redactor: Redactor = field(default_factory=Redactor)
+    """The connection's credentials; each piece of work scrubs with a copy of its own."""
     allow_templates: bool = False
+    secret_grant: SecretGrant | None = None
+    """The Secret Manager secrets specs may read (the registry's secretManager; None: none)."""
+    cloud: GoogleCloud = field(default_factory=GoogleCloud, repr=False)
+    """Reads them (the registry's Google client)."""
     identity: str = field(default_factory=default_identity)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     keep_alive: object = field(default=None, repr=False)
@@ -92,22 +101,28 @@ class Reconciler:
         }
         self.events = EventRecorder(self.access, "gunj", self.identity, self.redactor)
         self.live = LiveChecker(self.access)
+        self.secret_manager = GrantedSecrets(self.cluster, self.secret_grant, self.cloud)
         self._namespaces: set[str] = set()
+
+    def scoped(self) -> ReconcileParts:
+        """The parts for one piece of work, with a redactor of its own (:mod:`.scope`)."""
+        return one_reconcile(self)
 
     def apply(self, platform: ObservabilityPlatform, request: Request | None = None) -> Outcome:
         """Make the cluster match ``platform``."""
         request = request or Request()
         namespace, name = platform.metadata.namespace, platform.metadata.name
         started = time.monotonic()
+        parts = self.scoped()
 
         def work() -> Outcome:
             if namespace not in self._namespaces:
                 self.access.ensure_namespace(namespace)
                 self._namespaces.add(namespace)
             ensure_crd(self.access)
-            return reconcile(self, platform, request)
+            return reconcile(parts, platform, request)
 
-        return guarded(self, f"{namespace}/{name}", request.generation, started, work)
+        return guarded(parts, f"{namespace}/{name}", request.generation, started, work)
 
     def resync(self, namespace: str, name: str, request: Request | None = None) -> Outcome:
         """Reconcile a platform from the spec its cluster holds: what a scheduled resync does
@@ -128,12 +143,12 @@ class Reconciler:
                 )
             return Outcome("ready", "")
 
-        found = guarded(self, f"{namespace}/{name}", None, time.monotonic(), read)
+        found = guarded(self.scoped(), f"{namespace}/{name}", None, time.monotonic(), read)
         return self.apply(held[0], request) if held else found
 
     def uninstall(self, namespace: str, name: str, request: Request | None = None) -> Outcome:
         """Remove every release the platform owns (and nothing else), then the object."""
-        return operations.uninstall(self, namespace, name, request or Request())
+        return operations.uninstall(self.scoped(), namespace, name, request or Request())
 
     def rollback(
         self,
@@ -148,7 +163,12 @@ class Reconciler:
         restored, and quarantine the chart version rolled back from, so the next reconcile
         holds the component instead of upgrading it again."""
         return operations.rollback(
-            self, namespace, name, component, to_revision=to_revision, request=request or Request()
+            self.scoped(),
+            namespace,
+            name,
+            component,
+            to_revision=to_revision,
+            request=request or Request(),
         )
 
     def roll_back_for_alert(
@@ -156,11 +176,11 @@ class Reconciler:
     ) -> Outcome:
         """Judge a health alert about a component, and roll it back when the alert followed a
         change of gunj's within the bake window."""
-        return operations.roll_back_for_alert(self, target, alert, request or Request())
+        return operations.roll_back_for_alert(self.scoped(), target, alert, request or Request())
 
     def unquarantine(self, namespace: str, name: str, component: str, version: str) -> Outcome:
         """Lift a quarantine: reconcile may apply that chart version again."""
-        return operations.unquarantine(self, namespace, name, component, version)
+        return operations.unquarantine(self.scoped(), namespace, name, component, version)
 
     def on_platform(
         self,
@@ -172,4 +192,4 @@ class Reconciler:
         missing: Outcome | None = None,
     ) -> Outcome:
         """Run ``work`` on an existing platform under its Lease (:func:`.session.on_platform`)."""
-        return on_platform(self, namespace, name, request, work, missing=missing)
+        return on_platform(self.scoped(), namespace, name, request, work, missing=missing)
