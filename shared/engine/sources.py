@@ -146,8 +146,10 @@ class SecretSources:
             payload = self.secret_manager.read(version)
         except SecretNotGranted as refused:
             raise ValuesSourceRefused(f"{where}: {uri}: {refused}") from None
-        except GunjError:  # no credentials or no client: says so already
-            raise
+        except GunjError as error:  # no Google credentials, no client
+            failure = ValuesSourceError(f"{where}: {uri}: {error}")
+            failure.transient = error.transient
+            raise failure from None
         except Exception as error:  # the client's own NotFound, PermissionDenied, ...
             raise _secret_manager_error(uri, where, error) from None
         try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from google.auth import exceptions as auth
 
 from shared.cli.main import main
 from shared.clusters import ClusterRegistry, GoogleCloud, RegistryError
@@ -135,6 +136,21 @@ def test_the_reader_refuses_before_it_makes_a_client(served: ServedSecrets) -> N
 
     with pytest.raises(SecretNotGranted):
         secrets.read(f"projects/{PROJECT}/secrets/other/versions/1")
+
+
+def test_without_google_credentials_the_field_is_named_and_the_error_is_permanent() -> None:
+    def no_credentials() -> Any:
+        raise auth.DefaultCredentialsError("Your default credentials were not found.")
+
+    secrets = GrantedSecrets("prod", GRANT, GoogleCloud(credentials_factory=no_credentials))
+
+    with pytest.raises(ValuesSourceError) as failed:
+        read(secrets, f"gcpsm://{VERSION}")
+
+    assert str(failed.value).startswith(
+        f"{FIELD}[0]: gcpsm://{VERSION}: cluster 'prod': Google credentials failed"
+    )
+    assert not failed.value.transient
 
 
 def test_a_missing_version_is_transient_unless_optional(served: ServedSecrets) -> None:
