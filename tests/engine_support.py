@@ -106,7 +106,11 @@ def counting_helm(real: Path, folder: Path) -> tuple[Path, Path]:
     return wrapper, log
 
 
-def make_engine(helm: HelmClient, stack: Stack, folder: Path, cache: Path) -> Engine:
+def make_engine(
+    helm: HelmClient, stack: Stack, folder: Path, cache: Path, **reconciler_fields: Any
+) -> Engine:
+    """An engine for the local cluster (``reconciler_fields``: more fields of its
+    :class:`Reconciler`, such as the Secret Manager secrets it may read)."""
     wrapper, log = counting_helm(helm.binary.path, folder)
     access = ClusterAccess(stack.kubeconfig)
     reconciler = Reconciler(
@@ -114,6 +118,7 @@ def make_engine(helm: HelmClient, stack: Stack, folder: Path, cache: Path) -> En
         access,
         EngineSettings(helm_binary=wrapper, cache=cache),
         repositories=RepositorySettings.from_environment(stack.environment()),
+        **reconciler_fields,
     )
     return Engine(reconciler, helm, access, log, stack)
 

@@ -23,9 +23,11 @@ def run_cluster_plan(platform: ObservabilityPlatform, cluster: str, output: str)
     from .target import reconciler
 
     where = f"{platform.metadata.namespace}/{platform.metadata.name}"
-    engine = reconciler(cluster)  # an unknown cluster or no connection: reported by main
+    whole = reconciler(cluster)  # unknown or unreachable: reported by main
+    engine = whole.scoped()
     try:
-        previews = preview(engine.in_namespace(platform.metadata.namespace), platform)
+        engine = whole.in_namespace(platform.metadata.namespace).scoped()
+        previews = preview(engine, platform)
     except ApiError as error:
         failure: GunjError = error.doing(f"reading {where} from {cluster}")
     except GunjError as error:

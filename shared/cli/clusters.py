@@ -83,6 +83,11 @@ def _json(cluster: RegisteredCluster) -> dict[str, object]:
         "allowTemplates": cluster.allow_templates,
         "namespaces": list(cluster.tenancy.namespaces),
         "serviceAccount": cluster.tenancy.service_account,
+        "secretManager": (
+            {"project": grant.project, "secrets": list(grant.secrets)}
+            if (grant := cluster.secret_grant) is not None
+            else None
+        ),
     }
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from ..clusters import RegistryError, UnknownCluster
 from ..engine.look import judge_now
 from ..engine.outcome import Outcome
+from ..engine.parts import EngineParts
 from ..engine.quarantine import SHORT_DIGEST
 from ..engine.reconciler import Reconciler
 from ..engine.request import Request
@@ -120,10 +121,13 @@ def run_status(arguments: argparse.Namespace) -> int:
     namespace, name = _split(arguments.platform) if arguments.platform else (None, None)
     platforms = [p for p in _platforms(engine, namespace) if name is None or p.name == name]
     if arguments.live:
+        parts = engine.scoped()
         try:
-            platforms = [_looked_at(engine, p) for p in platforms]
+            platforms = [
+                _looked_at(engine.in_namespace(p.namespace).scoped(), p) for p in platforms
+            ]
         except GunjError as error:  # scrubbed as an apply's outcome is: the look read the same
-            print(f"gunj status: {engine.redactor(str(error))}", file=sys.stderr)
+            print(f"gunj status: {parts.redactor(str(error))}", file=sys.stderr)
             return 3 if error.transient else 1
     if arguments.platform and not platforms:
         print(
@@ -300,9 +304,9 @@ def _age(since: datetime | None) -> str:
     return f"{seconds}s"
 
 
-def _looked_at(engine: Reconciler, platform: StoredPlatform) -> StoredPlatform:
+def _looked_at(parts: EngineParts, platform: StoredPlatform) -> StoredPlatform:
     """``platform`` with the status a reconcile would record if it looked now."""
-    judged = judge_now(engine.in_namespace(platform.namespace), platform_of(platform), platform)
+    judged = judge_now(parts, platform_of(platform), platform)
     now = datetime.now(UTC)
     return replace(platform, status=judged.status.model_copy(update={"observed_at": now}))
 

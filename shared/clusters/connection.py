@@ -3,8 +3,10 @@ every Helm process for that cluster must be given, and the secrets to scrub from
 
 Nothing here reads the caller's ``KUBECONFIG``: the file is always named, and so is the context
 (for a kubeconfig from a secret or built for GKE, the document's own current context, which
-nobody else can change). ``secrets`` holds the bearer token or the kubeconfig's credentials and
-its whole content; it is kept out of ``repr``.
+nobody else can change). ``secrets`` holds the bearer token or the kubeconfig's credentials
+(tokens, passwords, client keys), ``documents`` the kubeconfig's whole content; both are kept out
+of ``repr``. The kubeconfig's other words (cluster, user and context names, the server's
+address) are no secrets: a message naming them stays readable.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class ClusterConnection:
     kubeconfig: Path
     context: str | None
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    documents: tuple[str, ...] = field(default=(), repr=False)
+    """Whole documents holding ``secrets`` (scrubbed whole, never line by line)."""
     # When the credentials stop working (a GKE access token); None when they do not expire.
     expires: datetime | None = None
     _private: PrivateKubeconfig | None = field(default=None, repr=False, compare=False)

@@ -12,12 +12,16 @@ prod-us:                    # a GKE cluster, reached with the caller's own Googl
   allowTemplates: true
   namespaces: [observability, "team-*"]   # platforms only there
   serviceAccount: gunj-platform           # each platform's work acts as this ServiceAccount
+  secretManager:            # the Secret Manager secrets its specs' valuesFrom may read
+    project: acme
+    secrets: [grafana-smtp, prod-us-*]
 ```
 
 Each entry has exactly one of ``kubeconfig`` (with ``context``), ``secret`` (optionally with
 ``context``) or ``gke``; ``namespaces`` and ``serviceAccount`` are :mod:`.tenancy`. Every problem
 is reported at once, naming the cluster and field. Relative kubeconfig paths are relative to the
-registry file's folder.
+registry file's folder. ``secretManager`` may not allow a secret the registry reads a kubeconfig
+from (:mod:`.secretgrant`).
 """
 
 from __future__ import annotations
@@ -32,11 +36,21 @@ from .gke import ENDPOINTS, GkeCluster
 from .google import GoogleCloud
 from .local import KubeconfigFile
 from .registered import KINDS, RegisteredCluster, Target
+from .secretgrant import FIELD as SECRET_GRANT
+from .secretgrant import SecretGrant, parse_grant
 from .secretmanager import SecretKubeconfig, secret_version
 from .tenancy import parse_tenancy
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
-FIELDS = (*KINDS, "context", "aliases", "allowTemplates", "namespaces", "serviceAccount")
+FIELDS = (
+    *KINDS,
+    "context",
+    "aliases",
+    "allowTemplates",
+    "namespaces",
+    "serviceAccount",
+    SECRET_GRANT,
+)
 GKE_FIELDS = ("project", "location", "name", "endpoint")
 
 
@@ -96,6 +110,7 @@ def parse(
         if cluster is not None:
             clusters.append(cluster)
     problems += _clashes(clusters)
+    problems += _granted_kubeconfigs(clusters)
     return clusters, problems
 
 
@@ -118,6 +133,9 @@ def _entry(
     if not isinstance(allow_templates, bool):
         problems.append("field 'allowTemplates': must be true or false")
     tenancy = parse_tenancy(entry, problems)
+    grant: SecretGrant | None = None
+    if SECRET_GRANT in entry:
+        grant = parse_grant(entry[SECRET_GRANT], problems)
     target = (
         _target(name, kinds[0], entry, base=base, cloud=cloud, problems=problems)
         if len(kinds) == 1
@@ -125,7 +143,12 @@ def _entry(
     )
     if problems or target is None:
         return None, problems
-    return RegisteredCluster(name, target, aliases, allow_templates, tenancy, cloud), []
+    return (
+        RegisteredCluster(
+            name, target, aliases, allow_templates, tenancy, cloud, secret_grant=grant
+        ),
+        [],
+    )
 
 
 def _aliases(value: Any, name: str, problems: list[str]) -> tuple[str, ...]:
@@ -245,4 +268,25 @@ def _clashes(clusters: list[RegisteredCluster]) -> list[str]:
                 )
             else:
                 owner[alias] = cluster.name
+    return problems
+
+
+def _granted_kubeconfigs(clusters: list[RegisteredCluster]) -> list[str]:
+    """A cluster's specs may not read a kubeconfig the registry holds in Secret Manager: that
+    would hand a cluster's credentials to whoever publishes a spec."""
+    kubeconfigs = [
+        (cluster.name, cluster.target.version)
+        for cluster in clusters
+        if isinstance(cluster.target, SecretKubeconfig)
+    ]
+    problems = []
+    for cluster in clusters:
+        grant = cluster.secret_grant
+        for owner, version in kubeconfigs:
+            _, project, _, secret, *_ = version.split("/")
+            if grant is not None and grant.allows(project, secret):
+                problems.append(
+                    f"cluster {cluster.name!r}: field '{SECRET_GRANT}.secrets' allows secret "
+                    f"{secret}, which holds the kubeconfig of cluster {owner!r}"
+                )
     return problems

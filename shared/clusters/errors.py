@@ -46,3 +46,7 @@ class ClusterConnectError(GunjError):
 
 class NamespaceNotAllowed(GunjError):
     """The registry allows no platform of this cluster in this namespace (nothing was done)."""
+
+
+class SecretNotGranted(GunjError):
+    """A cluster's registry entry does not let its specs read this Secret Manager secret."""

@@ -79,7 +79,8 @@ class GkeCluster:
             name=cluster,
             kubeconfig=private.path,
             context=cluster,
-            secrets=(token, content),
+            secrets=(token,),
+            documents=(content,),
             expires=_expiry(credentials),
             _private=private,
         )

@@ -8,6 +8,8 @@ credential strings in it are collected so callers can scrub them from any error.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import shutil
 import tempfile
@@ -94,15 +96,27 @@ def plugin_of(config: dict[str, Any], context: str) -> str | None:
 
 
 def credentials_in(config: dict[str, Any]) -> tuple[str, ...]:
-    """Every credential string the document holds, to be scrubbed from errors and output."""
+    """Every credential string the document holds, to be scrubbed from errors and output: the
+    users' tokens, passwords and client keys (the key's PEM too), never a name or an address."""
     found: list[str] = []
     for user in _named(config, "users").values():
         found += [user[key] for key in _USER_SECRETS if isinstance(user.get(key), str)]
+        key_data = user.get("client-key-data")
+        if isinstance(key_data, str):
+            found += _decoded(key_data)
         provider = user.get("auth-provider")
         settings = provider.get("config") if isinstance(provider, dict) else None
         if isinstance(settings, dict):
             found += [settings[k] for k in _PROVIDER_SECRETS if isinstance(settings.get(k), str)]
     return tuple(value for value in found if value)
+
+
+def _decoded(data: str) -> list[str]:
+    """The PEM text base64 ``data`` holds (an error may quote the key itself), if any."""
+    try:
+        return [base64.b64decode(data, validate=True).decode()]
+    except (binascii.Error, ValueError):
+        return []
 
 
 def bearer(context: str, server: str, ca_data: str | None, token: str) -> str:

@@ -44,5 +44,6 @@ class KubeconfigFile:
             name=cluster,
             kubeconfig=self.path,
             context=context,
-            secrets=(*credentials_in(config), text),
+            secrets=credentials_in(config),
+            documents=(text,),
         )

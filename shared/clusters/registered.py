@@ -1,6 +1,6 @@
 """One registered cluster: its name, the other names alerts may use for it, whether its specs
 may carry Helm template expressions, which namespaces may hold platforms and as whom they act,
-and how to reach it."""
+which Secret Manager secrets they may read, and how to reach it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from .connection import ClusterConnection
 from .gke import GkeCluster
 from .google import GoogleCloud
 from .local import KubeconfigFile
+from .secretgrant import SecretGrant
 from .secretmanager import SecretKubeconfig
 from .tenancy import Tenancy
 
@@ -28,6 +29,8 @@ class RegisteredCluster:
     tenancy: Tenancy = field(default_factory=Tenancy)
     """Where platforms may live and whose rights their work has (:mod:`.tenancy`)."""
     cloud: GoogleCloud = field(default_factory=GoogleCloud, repr=False, compare=False)
+    secret_grant: SecretGrant | None = None
+    """The Secret Manager secrets its specs' ``valuesFrom`` may read (None: none)."""
 
     @property
     def kind(self) -> str:

@@ -22,6 +22,7 @@ from .errors import RegistryError, UnknownCluster
 from .google import GoogleCloud
 from .location import RegistryLocation, locate
 from .registered import RegisteredCluster
+from .secretgrant import FIELD as SECRET_GRANT
 
 HEADER = "# gunj cluster registry: cluster name -> kubeconfig and context (see `gunj clusters`)\n"
 
@@ -96,7 +97,7 @@ class ClusterRegistry:
     ) -> RegisteredCluster:
         """Register (or re-register) ``name`` as ``kubeconfig`` and ``context`` in the
         registry file, replacing the file atomically. Aliases and allowTemplates of an
-        existing entry are kept unless given."""
+        existing entry are kept unless given, and so is its secretManager."""
         path = self.location.path
         if path is None:
             raise RegistryError(
@@ -115,6 +116,8 @@ class ClusterRegistry:
         templates = previous.get("allowTemplates") if allow_templates is None else allow_templates
         if templates:
             entry["allowTemplates"] = templates
+        if SECRET_GRANT in previous:
+            entry[SECRET_GRANT] = previous[SECRET_GRANT]
         updated = {**raw, name: entry}
         clusters = _parse(updated, self.location, self.cloud)
         if raw.get(name) != entry or not path.exists():

@@ -57,16 +57,15 @@ class SecretKubeconfig:
         return f"{self.version}{context}"
 
     def connect(self, cluster: str, cloud: GoogleCloud) -> ClusterConnection:
-        client = cloud.secret_manager(cluster)
         try:
-            response = client.access_secret_version(
-                request={"name": self.version}, timeout=cloud.timeout
-            )
+            payload = cloud.access_secret(cluster, self.version)
+        except ClusterConnectError:  # no credentials, no client: said already
+            raise
         except Exception as error:
             raise connect_error(cluster, f"reading secret {self.version}", error) from None
         origin = f"the kubeconfig in secret {self.version}"
         try:
-            text = bytes(response.payload.data).decode("utf-8")
+            text = payload.decode("utf-8")
         except UnicodeDecodeError:
             raise ClusterConnectError(cluster, f"{origin} is not UTF-8 text") from None
         try:
@@ -87,6 +86,7 @@ class SecretKubeconfig:
             name=cluster,
             kubeconfig=private.path,
             context=context,
-            secrets=(*credentials_in(config), text),
+            secrets=credentials_in(config),
+            documents=(text,),
             _private=private,
         )

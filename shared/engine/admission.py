@@ -7,6 +7,7 @@ checks, in the same order, through :func:`admit`.
 |---|---|---|
 | stale | ``stale`` | the publisher's generation is older than the one the cluster has |
 | templates | ``refused`` | template expressions in the spec where the cluster allows none |
+| secrets | ``refused`` | a ``valuesFrom`` Secret Manager version the cluster does not allow |
 | duplicate | ``duplicate`` | the same message (id and spec) was applied already |
 | sizes | ``refused`` | an object the values would make is larger than the API server accepts |
 
@@ -26,10 +27,13 @@ from typing import Literal
 from ..errors import GunjError
 from ..values.limits import oversized_objects
 from ..values.plan import ComponentPlan
-from ..values.spec import ObservabilityPlatform
+from ..values.spec import COMPONENTS, ObservabilityPlatform
 from ..values.templating import template_expressions
 from .desired import DesiredRelease
 from .resource import StoredPlatform
+
+SecretRefusal = Callable[[str], str | None]
+"""Why a Secret Manager version (``projects/P/secrets/S/versions/V``) may not be read, or None."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,11 @@ def admit(
     generation: int | None,
     message_id: str | None,
     allow_templates: bool,
+    secrets: SecretRefusal | None = None,
 ) -> Refusal | None:
-    """The first check the spec fails (stale, templates, duplicate), or None."""
+    """The first check the spec fails (stale, templates, secrets, duplicate), or None.
+    ``secrets``: why the cluster does not let specs read a Secret Manager version (None:
+    it lets them read none)."""
     if stored is not None and generation is not None:
         known = stored.published_generation
         if known is not None and generation < known:
@@ -78,6 +85,8 @@ def admit(
             "template expressions are not allowed on this cluster (allowTemplates in its "
             "registry entry): " + "; ".join(str(problem) for problem in expressions),
         )
+    if problems := ungranted_secrets(platform, secrets):
+        return Refusal("refused", "; ".join(problems))
     if stored is not None and message_id:
         digest = spec_digest(platform)
         if any(
@@ -86,6 +95,22 @@ def admit(
         ):
             return Refusal("duplicate", f"message {message_id} was applied already")
     return None
+
+
+def ungranted_secrets(platform: ObservabilityPlatform, secrets: SecretRefusal | None) -> list[str]:
+    """Each ``valuesFrom`` Secret Manager version of ``platform`` that ``secrets`` does not
+    allow, as ``field: uri: why``."""
+    problems = []
+    for component in COMPONENTS:
+        spec = platform.spec.component(component)
+        for index, reference in enumerate(spec.values_from if spec else []):
+            if reference.kind != "GoogleSecretManager" or reference.uri is None:
+                continue
+            version = reference.uri.removeprefix("gcpsm://")
+            why = secrets(version) if secrets is not None else "no Secret Manager secret is allowed"
+            if why is not None:
+                problems.append(f"spec.{component}.valuesFrom[{index}]: {reference.uri}: {why}")
+    return problems
 
 
 def oversized(

@@ -75,6 +75,7 @@ def apply_spec(
         generation=generation,
         message_id=request.message_id,
         allow_templates=parts.allow_templates,
+        secrets=parts.secret_manager.refusal,
     )
     changed = stored is None or spec_changed(stored, platform, generation)
     if refusal is None and changed:
@@ -117,6 +118,7 @@ def store_desired(parts: EngineParts, platform: ObservabilityPlatform, request: 
         generation=request.generation,
         message_id=request.message_id,
         allow_templates=parts.allow_templates,
+        secrets=parts.secret_manager.refusal,
     )
     if admitted is not None or (
         stored is not None and not spec_changed(stored, platform, request.generation)

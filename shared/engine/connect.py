@@ -1,7 +1,8 @@
 """A reconciler for a registered cluster: connected through the registry (a kubeconfig file,
 Secret Manager or GKE), configured from an environment (the process's by default), the
-connection's own secrets (tokens, kubeconfig content) known to the redactor from the start, and
-templates allowed only where the registry entry says so."""
+connection's own secrets (tokens, client keys, the kubeconfig's whole content, but not its
+names and addresses) known to the redactor from the start, and templates and Secret Manager
+secrets allowed only where the registry entry says so."""
 
 from __future__ import annotations
 
@@ -23,13 +24,17 @@ def reconciler_for(
 ) -> Reconciler:
     env = os.environ if env is None else env
     connection = connection or cluster.connect()
+    redactor = Redactor(connection.secrets)
+    redactor.add(*connection.documents, lines=False)
     return Reconciler(
         cluster.name,
         connection.access(),
         EngineSettings.from_environment(env),
         repositories=RepositorySettings.from_environment(env),
-        redactor=Redactor(connection.secrets),
+        redactor=redactor,
         allow_templates=cluster.allow_templates,
         tenancy=cluster.tenancy,
+        secret_grant=cluster.secret_grant,
+        cloud=cluster.cloud,
         keep_alive=connection,
     )

@@ -33,6 +33,7 @@ def look(parts: EngineParts, platform: ObservabilityPlatform, request: Request) 
         generation=request.generation,
         message_id=request.message_id,
         allow_templates=parts.allow_templates,
+        secrets=parts.secret_manager.refusal,
     )
     if refusal is not None and refusal.result == "duplicate" and stored is not None:
         return report(

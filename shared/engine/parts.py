@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ..clusters.secretgrant import GrantedSecrets
     from ..helm.charts import ChartLibrary
     from ..helm.client import HelmClient
     from ..kube import ClusterAccess
@@ -29,6 +30,8 @@ class EngineParts(Protocol):
     """Every secret the engine learns, scrubbed from everything it says."""
     allow_templates: bool
     """The cluster's registry entry lets spec strings reach the charts' ``tpl``."""
+    secret_manager: GrantedSecrets
+    """The Secret Manager versions the cluster's registry entry lets ``valuesFrom`` read."""
     identity: str
     """Who holds a platform's Lease (host, process)."""
     helm: HelmClient | None

@@ -183,7 +183,7 @@ def _secret_paths(
     engine: EngineParts, namespace: str, references: Sequence[ValuesFrom]
 ) -> dict[Location, str]:
     """Each location a secret source sets, with a reference to that source."""
-    sources = SecretSources(engine.access, namespace)
+    sources = SecretSources(engine.access, namespace, engine.secret_manager)
     found: dict[Location, str] = {}
     for index, reference in enumerate(references):
         if reference.kind == "ConfigMap":

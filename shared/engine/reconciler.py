@@ -4,7 +4,8 @@ component back (for a person or a health alert), lift a quarantine. Each ends in
 
 A :class:`Reconciler` holds the parts it wires together once per cluster and process (Helm,
 the chart library, the version resolver, the release stores and backends, the Event recorder)
-and hands them to the modules that do the work, as :class:`~.parts.EngineParts`:
+and hands them, with a redactor for that piece of work alone (:mod:`.scope`), to the modules
+that do the work, as :class:`~.parts.EngineParts`:
 :mod:`.look` (the lock-free look), :mod:`.applying` (the apply under the Lease),
 :mod:`.operations` (everything else) and :mod:`.session` (work under a Lease).
 """
@@ -20,6 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from ..clusters.errors import NamespaceNotAllowed
+from ..clusters.google import GoogleCloud
+from ..clusters.secretgrant import GrantedSecrets, SecretGrant
 from ..clusters.tenancy import Tenancy
 from ..events.alerts import Alert
 from ..helm.binary import HelmBinary
@@ -45,6 +49,7 @@ from .outcome import Outcome
 from .request import Request
 from .resolution import VersionResolver
 from .resource import ensure_crd, platform_of, read_platform
+from .scope import ReconcileParts, one_reconcile
 from .session import Session, on_platform
 from .settings import EngineSettings
 
@@ -62,9 +67,14 @@ class Reconciler:
     settings: EngineSettings
     repositories: RepositorySettings = field(default_factory=RepositorySettings.from_environment)
     redactor: Redactor = field(default_factory=Redactor)
+    """The connection's credentials; each piece of work scrubs with a copy of its own."""
     allow_templates: bool = False
     tenancy: Tenancy = field(default_factory=Tenancy)
     """Where platforms may live, and whose rights their work has (:mod:`..clusters.tenancy`)."""
+    secret_grant: SecretGrant | None = None
+    """The Secret Manager secrets specs may read (the registry's secretManager; None: none)."""
+    cloud: GoogleCloud = field(default_factory=GoogleCloud, repr=False)
+    """Reads them (the registry's Google client)."""
     identity: str = field(default_factory=default_identity)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     keep_alive: object = field(default=None, repr=False)
@@ -96,9 +106,14 @@ class Reconciler:
         }
         self.events = EventRecorder(self.access, "gunj", self.identity, self.redactor)
         self.live = LiveChecker(self.access)
+        self.secret_manager = GrantedSecrets(self.cluster, self.secret_grant, self.cloud)
         self._namespaces: set[str] = set()
         self._tenants: dict[str, Reconciler] = {}
         self._tenants_lock = threading.Lock()
+
+    def scoped(self) -> ReconcileParts:
+        """The parts for one piece of work, with a redactor of its own (:mod:`.scope`)."""
+        return one_reconcile(self)
 
     def in_namespace(self, namespace: str) -> Reconciler:
         """The reconciler for platforms in ``namespace``: one whose every request and Helm
@@ -122,16 +137,29 @@ class Reconciler:
             self._namespaces.add(namespace)
         ensure_crd(self.access)
 
-    def _in(self, namespace: str, name: str, work: Callable[[Reconciler], Outcome]) -> Outcome:
-        """``work`` by the reconciler for ``namespace``; refused where the registry allows no
-        platform."""
-        return guarded(
-            self,
-            f"{namespace}/{name}",
-            None,
-            time.monotonic(),
-            lambda: work(self.in_namespace(namespace)),
-        )
+    def _in(
+        self,
+        namespace: str,
+        name: str,
+        work: Callable[[ReconcileParts], Outcome],
+        *,
+        generation: int | None = None,
+        started: float | None = None,
+    ) -> Outcome:
+        """``work`` with the parts of the reconciler for ``namespace`` (and a redactor of its
+        own); refused where the registry allows no platform."""
+        started = time.monotonic() if started is None else started
+        where = f"{namespace}/{name}"
+        try:
+            parts = self.in_namespace(namespace).scoped()
+        except NamespaceNotAllowed as error:
+            refusal = error
+
+            def refuse() -> Outcome:
+                raise refusal
+
+            return guarded(self.scoped(), where, generation, started, refuse)
+        return guarded(parts, where, generation, started, lambda: work(parts))
 
     def apply(self, platform: ObservabilityPlatform, request: Request | None = None) -> Outcome:
         """Make the cluster match ``platform``."""
@@ -139,12 +167,11 @@ class Reconciler:
         namespace, name = platform.metadata.namespace, platform.metadata.name
         started = time.monotonic()
 
-        def work() -> Outcome:
-            tenant = self.in_namespace(namespace)
+        def work(parts: ReconcileParts) -> Outcome:
             self._prepare(namespace)
-            return reconcile(tenant, platform, request)
+            return reconcile(parts, platform, request)
 
-        return guarded(self, f"{namespace}/{name}", request.generation, started, work)
+        return self._in(namespace, name, work, generation=request.generation, started=started)
 
     def resync(self, namespace: str, name: str, request: Request | None = None) -> Outcome:
         """Reconcile a platform from the spec its cluster holds: what a scheduled resync does
@@ -165,7 +192,7 @@ class Reconciler:
                 )
             return Outcome("ready", "")
 
-        found = guarded(self, f"{namespace}/{name}", None, time.monotonic(), read)
+        found = guarded(self.scoped(), f"{namespace}/{name}", None, time.monotonic(), read)
         return self.apply(held[0], request) if held else found
 
     def uninstall(self, namespace: str, name: str, request: Request | None = None) -> Outcome:
@@ -173,7 +200,7 @@ class Reconciler:
         return self._in(
             namespace,
             name,
-            lambda tenant: operations.uninstall(tenant, namespace, name, request or Request()),
+            lambda parts: operations.uninstall(parts, namespace, name, request or Request()),
         )
 
     def rollback(
@@ -191,8 +218,8 @@ class Reconciler:
         return self._in(
             namespace,
             name,
-            lambda tenant: operations.rollback(
-                tenant,
+            lambda parts: operations.rollback(
+                parts,
                 namespace,
                 name,
                 component,
@@ -209,8 +236,8 @@ class Reconciler:
         return self._in(
             target.namespace,
             target.platform,
-            lambda tenant: operations.roll_back_for_alert(
-                tenant, target, alert, request or Request()
+            lambda parts: operations.roll_back_for_alert(
+                parts, target, alert, request or Request()
             ),
         )
 
@@ -219,7 +246,7 @@ class Reconciler:
         return self._in(
             namespace,
             name,
-            lambda tenant: operations.unquarantine(tenant, namespace, name, component, version),
+            lambda parts: operations.unquarantine(parts, namespace, name, component, version),
         )
 
     def on_platform(
@@ -235,5 +262,5 @@ class Reconciler:
         return self._in(
             namespace,
             name,
-            lambda tenant: on_platform(tenant, namespace, name, request, work, missing=missing),
+            lambda parts: on_platform(parts, namespace, name, request, work, missing=missing),
         )

@@ -7,6 +7,10 @@ any error or log line (see :class:`shared.redaction.Redactor`). Content that can
 refused naming the field and the source, never quoting the content.
 A missing object or key is reported as transient: in GitOps a Secret often lands a moment after
 the spec that names it, and Pub/Sub's retries (bounded by a dead-letter topic) cover that.
+
+Secret Manager versions are read only where the cluster's registry entry allows them
+(:mod:`shared.clusters.secretgrant`): any other is refused, naming the field, before Secret
+Manager is asked.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
+from ..clusters.errors import SecretNotGranted
+from ..clusters.secretgrant import GrantedSecrets
 from ..errors import GunjError
 from ..helm.errors import ClusterUnreachable
 from ..helm.fetch import Credentials
@@ -41,28 +46,22 @@ class ValuesSourceInvalid(ValuesSourceError):
     """A referenced source exists but does not hold usable values."""
 
 
-class SecretManagerClient(Protocol):
-    """The part of ``google.cloud.secretmanager.SecretManagerServiceClient`` used here."""
-
-    def access_secret_version(self, *, name: str) -> Any: ...
-
-
-# A value of a YAML document of secrets shorter than this is not scrubbed on its own. Such a
-# document holds settings beside its secrets ("true", "2d", "8080", "info"), and scrubbing every
-# occurrence of so short a text mangles ordinary messages (a one-character value wipes that
-# character everywhere) and, by where the "***" lands, shows what the value is. Passwords and
-# tokens are longer; a value that must stay hidden whatever its length is read with targetPath,
-# which scrubs it whole. (The whole document is always scrubbed.)
-MINIMUM_SECRET_VALUE_LENGTH = 6
+class ValuesSourceRefused(ValuesSourceError):
+    """A referenced source this cluster does not let its specs read."""
 
 
 @dataclass
 class ResolvedValues:
     layers: list[Values] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list, repr=False)
-    """Secret values, each scrubbed whole and (a multi-line one) line by line."""
+    """Secret values read whole (``targetPath``), each scrubbed whole (as a word of its own
+    when short) and (a multi-line one) line by line."""
+    values: list[str] = field(default_factory=list, repr=False)
+    """The values of YAML documents of secrets, whatever their length: a short one is scrubbed
+    only where it stands as a value (such a document holds settings beside its secrets,
+    "2d", "info", which are a message's own words as often)."""
     documents: list[str] = field(default_factory=list, repr=False)
-    """YAML documents of secrets, scrubbed whole only: their values are in ``secrets``, and
+    """YAML documents of secrets, scrubbed whole only: their values are in ``values``, and
     their other lines are keys and structure."""
 
     def add(self, reference: ValuesFrom, content: str, where: str) -> None:
@@ -78,12 +77,11 @@ class ResolvedValues:
             self.secrets.append(content)
             return
         self.documents.append(content)
-        self.secrets += [
-            text for text in _leaf_texts(layer) if len(text.strip()) >= MINIMUM_SECRET_VALUE_LENGTH
-        ]
+        self.values += list(_leaf_texts(layer))
 
     def register(self, redactor: Redactor) -> None:
         redactor.add(*self.secrets)
+        redactor.add_values(*self.values)
         redactor.add(*self.documents, lines=False)
 
 
@@ -113,7 +111,7 @@ class SecretSources:
         self,
         access: ClusterAccess,
         namespace: str,
-        secret_manager: SecretManagerClient | None = None,
+        secret_manager: GrantedSecrets | None = None,
     ) -> None:
         self.access = access
         self.namespace = namespace
@@ -140,26 +138,30 @@ class SecretSources:
                 f"reading {kind} {self.namespace}/{name}: {error.status} {error.reason}"
             ) from None
 
-    def _read_secret_manager(self, uri: str) -> str:
+    def _read_secret_manager(self, uri: str, where: str) -> str:
+        version = uri.removeprefix("gcpsm://")
         if self.secret_manager is None:
-            raise ValuesSourceError(f"{uri}: no Secret Manager client is configured")
-        name = uri.removeprefix("gcpsm://")
+            raise ValuesSourceRefused(f"{where}: {uri}: no Secret Manager secret is allowed here")
         try:
-            response = self.secret_manager.access_secret_version(name=name)
+            payload = self.secret_manager.read(version)
+        except SecretNotGranted as refused:
+            raise ValuesSourceRefused(f"{where}: {uri}: {refused}") from None
+        except GunjError as error:  # no Google credentials, no client
+            failure = ValuesSourceError(f"{where}: {uri}: {error}")
+            failure.transient = error.transient
+            raise failure from None
         except Exception as error:  # the client's own NotFound, PermissionDenied, ...
-            kind = type(error).__name__
-            if kind == "NotFound":
-                raise ValuesSourceMissing(f"{uri} does not exist") from None
-            if kind in {"PermissionDenied", "Unauthenticated"}:
-                raise ValuesSourceError(f"{uri}: access denied") from None
-            raise ClusterUnreachable(f"{uri}: Secret Manager failed: {kind}") from None
-        payload: bytes = response.payload.data
-        return payload.decode()
+            raise _secret_manager_error(uri, where, error) from None
+        try:
+            return payload.decode()
+        except UnicodeDecodeError:
+            # Where it fails, never what: the bytes are the secret's.
+            raise ValuesSourceInvalid(f"{where}: {uri} is not UTF-8 text") from None
 
-    def _read(self, reference: ValuesFrom) -> str:
+    def _read(self, reference: ValuesFrom, where: str) -> str:
         if reference.kind == "GoogleSecretManager":
             assert reference.uri is not None  # noqa: S101 - the model guarantees it
-            return self._read_secret_manager(reference.uri)
+            return self._read_secret_manager(reference.uri, where)
         assert reference.name is not None  # noqa: S101 - the model guarantees it
         content = self._read_cluster(reference.kind, reference.name, reference.key)
         if content is None:
@@ -173,13 +175,14 @@ class SecretSources:
         ``field`` is where the references are in the spec, to name in an error."""
         resolved = ResolvedValues()
         for index, reference in enumerate(references):
+            where = f"{field}[{index}]"
             try:
-                content = self._read(reference)
+                content = self._read(reference, where)
             except ValuesSourceMissing:
                 if reference.optional:
                     continue
                 raise
-            resolved.add(reference, content, f"{field}[{index}]")
+            resolved.add(reference, content, where)
         return resolved
 
     def credentials(self, reference: SecretRef) -> Credentials:
@@ -191,3 +194,22 @@ class SecretSources:
                 f"Secret {self.namespace}/{reference.name} needs keys username and password"
             )
         return Credentials(username, password)
+
+
+def _secret_manager_error(uri: str, where: str, error: Exception) -> GunjError:
+    """A failure of Secret Manager's client, by its kind: missing (transient, as a Secret that
+    lands after its spec), not allowed for the function's identity (permanent), or
+    unreachable (transient). Google's messages name the resource, never its payload."""
+    from ..clusters.google import is_transient
+
+    kind = type(error).__name__
+    if kind == "NotFound":
+        return ValuesSourceMissing(f"{where}: {uri} does not exist")
+    if kind in {"PermissionDenied", "Unauthenticated"}:
+        return ValuesSourceError(
+            f"{where}: {uri}: access denied (the function's identity needs "
+            "roles/secretmanager.secretAccessor on the secret)"
+        )
+    failure = ValuesSourceError(f"{where}: {uri}: Secret Manager failed: {kind}: {error}")
+    failure.transient = is_transient(error)
+    return failure

@@ -146,7 +146,7 @@ def desired_for(
     return desired_release(
         plan,
         resolver=parts.resolver,
-        sources=SecretSources(parts.access, plan.namespace),
+        sources=SecretSources(parts.access, plan.namespace, parts.secret_manager),
         redactor=parts.redactor,
         quarantined=tuple(sorted(quarantined)),
     )

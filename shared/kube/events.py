@@ -43,6 +43,10 @@ class EventRecorder:
         self.instance = instance
         self.scrub = scrub
 
+    def scrubbing_with(self, scrub: Callable[[str], str]) -> EventRecorder:
+        """The same recorder, scrubbing every message with ``scrub`` instead."""
+        return EventRecorder(self.access, self.component, self.instance, scrub)
+
     def emit(self, about: ObjectRef, kind: EventType, reason: str, message: str) -> None:
         """Record an event; a failure to do so is logged, never raised (events are a report,
         not part of the work)."""

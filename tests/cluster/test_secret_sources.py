@@ -1,18 +1,20 @@
 """valuesFrom and repository credentials, read from real Secrets and ConfigMaps of the target
-cluster (and from Google Secret Manager through its client)."""
+cluster (and from Google Secret Manager through its real client)."""
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from kubernetes import client
 
+from shared.clusters import GoogleCloud
+from shared.clusters.secretgrant import GrantedSecrets, SecretGrant
 from shared.engine.sources import SecretSources, ValuesSourceInvalid, ValuesSourceMissing
 from shared.kube import ClusterAccess
 from shared.values.spec.common import SecretRef, ValuesFrom
+from tests.secret_manager_server import secret_manager
 
 SECRET = "remote-write-token-value"
 
@@ -106,55 +108,29 @@ def test_repository_credentials_come_from_a_secret(sources: SecretSources) -> No
         sources.credentials(SecretRef(name="overrides"))
 
 
-@dataclass
-class _Payload:
-    data: bytes
-
-
-@dataclass
-class _Version:
-    payload: _Payload
-
-
-class NotFound(Exception):  # named like google.api_core.exceptions.NotFound
-    pass
-
-
-class FakeSecretManager:
-    """Stands in for Google Secret Manager, which cannot run here; the cluster path above is
-    tested against the real API server."""
-
-    def __init__(self, secrets: dict[str, str]) -> None:
-        self.secrets = secrets
-        self.asked: list[str] = []
-
-    def access_secret_version(self, *, name: str) -> _Version:
-        self.asked.append(name)
-        if name not in self.secrets:
-            raise NotFound(name)
-        return _Version(_Payload(self.secrets[name].encode()))
-
-
 def test_google_secret_manager_versions_are_read_by_their_resource_name(
     cluster: ClusterAccess, namespace: str
 ) -> None:
+    # The real client, against a server on 127.0.0.1 speaking Secret Manager's gRPC API.
     name = "projects/obs-prod/secrets/grafana-values/versions/3"
-    manager = FakeSecretManager({name: "plugins: [a-panel]\n"})
-    sources = SecretSources(cluster, namespace, secret_manager=manager)
+    with secret_manager({name: "plugins: [a-panel]\n"}) as served:
+        cloud = GoogleCloud.from_environment({"GUNJ_SECRET_MANAGER_ENDPOINT": served.endpoint})
+        granted = GrantedSecrets("local", SecretGrant("obs-prod", ("grafana-*",)), cloud)
+        sources = SecretSources(cluster, namespace, secret_manager=granted)
 
-    resolved = sources.values(refs({"kind": "GoogleSecretManager", "uri": f"gcpsm://{name}"}))
+        resolved = sources.values(refs({"kind": "GoogleSecretManager", "uri": f"gcpsm://{name}"}))
 
-    assert resolved.layers == [{"plugins": ["a-panel"]}]
-    assert manager.asked == [name]
-    with pytest.raises(ValuesSourceMissing):
-        sources.values(
-            refs(
-                {
-                    "kind": "GoogleSecretManager",
-                    "uri": "gcpsm://projects/obs-prod/secrets/absent/versions/latest",
-                }
+        assert resolved.layers == [{"plugins": ["a-panel"]}]
+        assert served.asked == [name]
+        with pytest.raises(ValuesSourceMissing):
+            sources.values(
+                refs(
+                    {
+                        "kind": "GoogleSecretManager",
+                        "uri": "gcpsm://projects/obs-prod/secrets/grafana-absent/versions/latest",
+                    }
+                )
             )
-        )
 
 
 def test_a_secret_that_is_not_text_is_refused_without_its_bytes(

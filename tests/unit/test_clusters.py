@@ -325,7 +325,11 @@ class FakeSecretManager:
     error: Exception | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
 
-    def access_secret_version(self, request: Any = None, *, timeout: Any = None) -> Response:
+    def access_secret_version(
+        self, request: Any = None, *, retry: Any = None, timeout: Any = None
+    ) -> Response:
+        # Transient failures are retried within the same timeout.
+        assert retry is not None and retry.timeout == timeout
         self.requests.append({**request, "timeout": timeout})
         if self.error is not None:
             raise self.error
@@ -380,7 +384,7 @@ def test_a_kubeconfig_from_secret_manager_is_written_privately_and_removed(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert path.read_bytes() == fake.content
-    assert TOKEN in connection.secrets and fake.content.decode() in connection.secrets
+    assert TOKEN in connection.secrets and fake.content.decode() in connection.documents
     assert TOKEN not in repr(connection)
     connection.close()
     assert not path.exists() and not path.parent.exists()

@@ -1,7 +1,8 @@
 """What a valuesFrom entry's content gives the reconcile: its values layer, and the secrets the
 redactor scrubs from everything gunj says. Content that is not valid YAML is refused naming the
 field, the source and the position, never quoting the content; each value of a YAML document
-of secrets is scrubbed on its own, while its keys and short settings are left readable."""
+of secrets is scrubbed on its own, whatever its length, while its keys, and its short settings
+where a message uses them as words of its own, are left readable."""
 
 from __future__ import annotations
 
@@ -86,6 +87,11 @@ def test_every_value_of_a_yaml_document_of_secrets_is_scrubbed_on_its_own() -> N
     assert redactor(readable) == readable
     assert "server:" not in redactor
     assert "password: s3cr3t" not in redactor
+    # Where a short value stands as a value, as a chart's or the API server's error quotes it,
+    # it is scrubbed too.
+    assert redactor('retention="2d" level=info\nreplicas: 3') == (
+        'retention="***" level=***\nreplicas: ***'
+    )
 
 
 def test_a_single_value_is_scrubbed_whatever_its_length_and_configmaps_are_not_secret() -> None:
