@@ -1,6 +1,7 @@
 """Repositories served from a test, in a thread, on 127.0.0.1: the project's chart server over
 a folder (with a log of the requests it answered), and one that answers every request with a
-given failure."""
+given failure. A server on 127.0.0.1 is reached over plain HTTP on a loopback address, which
+gunj allows only for a configured mirror: :func:`as_mirrors` makes settings that say so."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from shared.helm.repositories import RepositorySettings
 from shared.localstack.chartserver import ChartRepositoryHandler
+
+
+def as_mirrors(*urls: str, **settings: Any) -> RepositorySettings:
+    """Repository settings with each of ``urls`` configured as a mirror (of itself)."""
+    return RepositorySettings(mirrors={url: url for url in urls}, **settings)
 
 
 @dataclass
