@@ -127,15 +127,11 @@ def resolve(base: str, reference: str) -> str:
 
 
 def display(url: str) -> str:
-    """``url`` for a message: no user information, query or fragment, and not too long."""
-    try:
-        origin, path, _ = split(url)
-        shown = f"{origin}{path}"
-    except (UnsafeUrl, ValueError):
-        head, separator, rest = url.partition("://")
-        if separator:
-            authority, slash, path = rest.partition("/")
-            rest = authority.rpartition("@")[2] + slash + path
-        shown = (head + separator + rest).partition("?")[0].partition("#")[0]
-        shown = "".join(c if c.isprintable() else "?" for c in shown)
+    """``url`` for a message, as it was given (dot segments and all), without user information,
+    query or fragment, printable and not too long."""
+    head, separator, rest = url.partition("?")[0].partition("#")[0].partition("://")
+    if separator:
+        rest = rest.rpartition("@")[2]  # user information, wherever a slash put its end
+    shown = head + separator + rest
+    shown = "".join(c if c.isprintable() and not c.isspace() else "?" for c in shown)
     return shown if len(shown) <= _SHOWN else shown[: _SHOWN - 1] + "…"
