@@ -94,18 +94,21 @@ class _IndexReader:
         self.entries = 0
         self._parser = _Loader(content)  # only its parser is used: events, never nodes
 
-    def _invalid(self, problem: str) -> InvalidIndex:
-        return InvalidIndex(f"{self.where} {problem}")
+    def _invalid(self, problem: str, at: yaml.Event | None = None) -> InvalidIndex:
+        mark = getattr(at, "start_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        return InvalidIndex(f"{self.where} {problem}{where}")
 
     def next(self) -> yaml.Event:
         try:
             event: yaml.Event | None = self._parser.get_event()
         except yaml.YAMLError as error:
-            raise self._invalid(f"is not valid YAML: {error}") from None
+            problem = " ".join(str(error).split())[:200]  # libyaml's words and position only
+            raise self._invalid(f"is not valid YAML: {problem}") from None
         if event is None:
             raise self._invalid("ends too early")
         if isinstance(event, yaml.AliasEvent):
-            raise self._invalid("uses a YAML alias; an index has none")
+            raise self._invalid("uses a YAML alias; an index has none", event)
         return event
 
     def count(self) -> None:
@@ -122,17 +125,21 @@ class _IndexReader:
         if tag is None or tag == "!":
             tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
         if tag not in _SCALARS:
-            raise self._invalid(f"uses the YAML tag {tag[:60]}; an index has plain values only")
+            raise self._invalid(
+                f"uses the YAML tag {tag[:60]}; an index has plain values only", event
+            )
         node = yaml.ScalarNode(tag, event.value, style=event.style)
         try:
             return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
         except (ValueError, OverflowError, yaml.YAMLError) as error:
-            raise self._invalid(f"has a value that cannot be read: {str(error)[:100]}") from None
+            raise self._invalid(
+                f"has a value that cannot be read: {str(error)[:100]}", event
+            ) from None
 
     def value(self, event: yaml.Event, depth: int = 0) -> Any:
         """The whole value that starts with ``event``, built."""
         if depth > _DEPTH:
-            raise self._invalid(f"nests values more than {_DEPTH} levels deep in an entry")
+            raise self._invalid(f"nests values more than {_DEPTH} levels deep in an entry", event)
         if isinstance(event, yaml.ScalarEvent):
             return self.scalar(event)
         if isinstance(event, yaml.SequenceStartEvent):
@@ -163,9 +170,9 @@ class _IndexReader:
         seen: set[str] = set()
         while not isinstance(key := self.next(), yaml.MappingEndEvent):
             if not isinstance(key, yaml.ScalarEvent):
-                raise self._invalid("has a key that is not a plain value")
+                raise self._invalid("has a key that is not a plain value", key)
             if key.value in seen:
-                raise self._invalid(f"repeats the key {key.value[:60]!r}")
+                raise self._invalid(f"repeats the key {key.value[:60]!r}", key)
             seen.add(key.value)
             yield key.value, self.next()
 
@@ -212,13 +219,15 @@ class _IndexReader:
                     if entry is not None:
                         versions.append(entry)
             elif not (isinstance(start, yaml.ScalarEvent) and self.scalar(start) is None):
-                raise self._invalid(f"lists the versions of {name[:60]} in something not a list")
+                raise self._invalid(
+                    f"lists the versions of {name[:60]} in something not a list", start
+                )
             charts[name] = tuple(versions)
         return charts
 
     def entry(self, name: str, start: yaml.Event) -> ChartVersion | None:
         if not isinstance(start, yaml.MappingStartEvent):
-            raise self._invalid(f"has an entry of {name[:60]} that is not a mapping")
+            raise self._invalid(f"has an entry of {name[:60]} that is not a mapping", start)
         fields: dict[str, Any] = {}
         for key, value in self.pairs():
             if key in _KEPT or key == "annotations":
