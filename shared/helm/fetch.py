@@ -10,7 +10,8 @@ non-public address is refused unless it is a configured mirror), so a name that 
 to another address (DNS rebinding) cannot slip past the check. An ``Authorization`` header goes
 only to the origin it is meant for (the repository's, or an accepted token service's), and never
 again once a redirect has left that origin. Proxies and ``.netrc`` from the environment are not
-used: nothing but the repository's own credentials is ever sent.
+used: nothing but the repository's own credentials is ever sent (a CA bundle named by
+``REQUESTS_CA_BUNDLE`` or ``SSL_CERT_FILE`` is trusted, for mirrors with a CA of their own).
 
 A repository that cannot be reached, times out, or answers 5xx or 429 is transient (Pub/Sub
 retries the event later); 401 and 403 are permanent until someone fixes the credentials; an
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import os
 import socket
 import time
 from collections.abc import Mapping
@@ -155,7 +157,9 @@ def _session(exempt: frozenset[tuple[str, int]]) -> requests.Session:
             self.poolmanager.pool_classes_by_scheme = {"http": PlainPool, "https": SecurePool}
 
     session = requests.Session()
-    session.trust_env = False  # no proxies, no .netrc credentials, no CA bundle from the env
+    session.trust_env = False  # no proxies and no .netrc credentials from the environment
+    # A CA bundle named in the environment (an internal mirror's CA) is still trusted.
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
     session.headers = requests.structures.CaseInsensitiveDict(
         {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"}
     )
