@@ -1,10 +1,14 @@
 """Charts: list a chart's versions, pick one, and pull it into a content-addressed cache.
 
 A spec names its repository as it is known upstream; the library applies the allow-list to that
-name, then fetches from the mirror the settings map it to. Archives are stored once by their
-SHA-256 (``charts/sha256/<digest>.tgz``) and found again by repository, chart and version, so
-reconciles on a warm instance reuse them. Helm then installs from the local archive: the engine
-controls the credentials and never hands them to a Helm process.
+name, then fetches from the mirror the settings map it to. Each operation (listing versions,
+pulling a chart) is one :class:`~.fetch.RepositoryFetch`: every URL it fetches is checked again
+(the index's chart URLs resolve against the index's URL and pass the same checks), the
+repository's credentials go only to its own origin, and sizes and the total time are bounded.
+Archives are stored once by their SHA-256 (``charts/sha256/<digest>.tgz``) and found again by
+repository, chart and version, so reconciles on a warm instance reuse them. Helm then installs
+from the local archive: the engine controls the credentials and never hands them to a Helm
+process.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from pathlib import Path
 
 from .binary import HelmBinary
 from .errors import ChartNotFound, HelmError, InvalidIndex
-from .fetch import Credentials, get
-from .index import ChartVersion, IndexCache
+from .fetch import Credentials, RepositoryFetch
+from .index import ChartIndex, ChartVersion, IndexCache
 from .models import ChartReference
 from .oci import OciClient, OciReference
 from .repositories import RepositorySettings
@@ -74,9 +78,7 @@ class ChartLibrary:
         self.keyring = keyring
         self.helm = helm
         self.indexes = IndexCache(cache_root / "indexes", max_age=index_max_age)
-        self.oci = OciClient(
-            plain_http_hosts=settings.plain_http_hosts, cache_folder=cache_root / "oci"
-        )
+        self.oci = OciClient(cache_folder=cache_root / "oci")
         self._lock = threading.Lock()
         if keyring is not None and helm is None:
             raise ValueError("verifying provenance needs the Helm binary")
@@ -88,18 +90,51 @@ class ChartLibrary:
         self.settings.check_allowed(source.repository)
         return self.settings.locate(source.repository)
 
-    # --- versions ------------------------------------------------------------------------------
-
-    def versions(self, source: ChartSource) -> tuple[ChartVersion, ...]:
+    def _open(self, source: ChartSource) -> tuple[RepositoryFetch, OciReference | None]:
+        """One operation's fetch for ``source`` (and its OCI reference, for a registry)."""
         where = self.location(source)
         if source.is_oci:
-            return self.oci.versions(
-                OciReference.parse(f"{where}/{source.chart}"), source.credentials
-            )
-        return self.indexes.get(where, source.credentials).versions(source.chart)
+            reference = OciReference.parse(f"{where}/{source.chart}")
+            location = self.settings.registry(reference.host)
+        else:
+            reference, location = None, where
+        fetch = RepositoryFetch(self.settings, source.repository, location, source.credentials)
+        return fetch, reference
+
+    # --- versions ------------------------------------------------------------------------------
+
+    def index(self, source: ChartSource) -> ChartIndex:
+        """The index of an HTTP repository."""
+        fetch, _ = self._open(source)
+        with fetch:
+            return self.indexes.get(fetch)
+
+    def versions(self, source: ChartSource) -> tuple[ChartVersion, ...]:
+        fetch, reference = self._open(source)
+        with fetch:
+            return self._versions(fetch, reference, source)
+
+    def _versions(
+        self, fetch: RepositoryFetch, reference: OciReference | None, source: ChartSource
+    ) -> tuple[ChartVersion, ...]:
+        if reference is not None:
+            return self.oci.versions(fetch, reference)
+        return self.indexes.get(fetch).versions(source.chart)
 
     def version(self, source: ChartSource, version: str) -> ChartVersion:
-        entry = next((v for v in self.versions(source) if v.version == version), None)
+        fetch, reference = self._open(source)
+        with fetch:
+            return self._version(fetch, reference, source, version)
+
+    def _version(
+        self,
+        fetch: RepositoryFetch,
+        reference: OciReference | None,
+        source: ChartSource,
+        version: str,
+    ) -> ChartVersion:
+        found = self._versions(fetch, reference, source)
+        entry = next((v for v in found if v.version == version), None)
         if entry is None:
             raise ChartNotFound(
                 f"chart {source.chart} version {version} is not in {source.repository}"
@@ -123,50 +158,77 @@ class ChartLibrary:
         return blob if blob.is_file() else None
 
     def pull(self, source: ChartSource, version: str, *, verify: bool = False) -> PulledChart:
-        """The chart archive of ``version``, from the cache or the repository."""
-        entry = self.version(source, version)
-        with self._lock:
+        """The chart archive of ``version``, from the cache or the repository. The download runs
+        outside the library's lock: a slow repository holds up only its own pulls."""
+        fetch, reference = self._open(source)
+        with fetch:
+            entry = self._version(fetch, reference, source, version)
             path = self.cached(source, version)
             if path is not None and entry.digest and path.stem != entry.digest:
                 path = None  # republished under the same version: the repository's is another
             provenance: bytes | None = None
             if path is None or verify:
-                content, provenance = self._download(source, entry, want_provenance=verify)
+                content, provenance = self._download(
+                    fetch, reference, entry, want_provenance=verify
+                )
                 digest = hashlib.sha256(content).hexdigest()
                 if entry.digest and entry.digest != digest:
                     raise InvalidIndex(
                         f"{source.describe()} {version}: the archive's digest "
                         f"does not match the repository's ({entry.digest[:12]}…)"
                     )
-                path = self._blob_path(digest)
-                if not path.is_file():
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    temporary = path.with_suffix(".part")
-                    temporary.write_bytes(content)
-                    temporary.replace(path)
-                ref = self._ref_path(source, version)
-                ref.parent.mkdir(parents=True, exist_ok=True)
-                ref.write_text(digest)
+                path = self._store(source, version, content, digest)
         verified = False
         if verify:
             self._verify(source, version, path, provenance)
             verified = True
         return PulledChart(source, version, entry.app_version, path, path.stem, verified)
 
+    def _store(self, source: ChartSource, version: str, content: bytes, digest: str) -> Path:
+        with self._lock:
+            path = self._blob_path(digest)
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = path.with_suffix(f".{threading.get_ident()}.part")
+                temporary.write_bytes(content)
+                temporary.replace(path)
+            ref = self._ref_path(source, version)
+            ref.parent.mkdir(parents=True, exist_ok=True)
+            ref.write_text(digest)
+        return path
+
     def _download(
-        self, source: ChartSource, entry: ChartVersion, *, want_provenance: bool
+        self,
+        fetch: RepositoryFetch,
+        reference: OciReference | None,
+        entry: ChartVersion,
+        *,
+        want_provenance: bool,
     ) -> tuple[bytes, bytes | None]:
-        where = self.location(source)
-        if source.is_oci:
-            chart, signature = self.oci.pull(
-                OciReference.parse(f"{where}/{source.chart}"), entry.version, source.credentials
-            )
+        if reference is not None:
+            chart, signature = self.oci.pull(fetch, reference, entry.version)
             return chart.content, signature.content if signature else None
-        url = entry.download_url(where)
-        content = get(url, credentials=source.credentials).body
+        # Relative URLs resolve against the index's URL; absolute ones are checked like any
+        # other, and get the credentials only on the repository's own origin.
+        url = entry.download_url(fetch.location)
+        limits = fetch.limits
+        content = fetch.get(
+            url,
+            what=f"chart archive of {entry.name} {entry.version}",
+            limit=limits.archive_bytes,
+            limit_name="archive_bytes",
+            authorization=fetch.basic(),
+        ).body
         provenance = None
         if want_provenance:
-            answer = get(f"{url}.prov", credentials=source.credentials, allow=frozenset({200, 404}))
+            answer = fetch.get(
+                f"{url}.prov",
+                what=f"provenance of {entry.name} {entry.version}",
+                limit=limits.document_bytes,
+                limit_name="document_bytes",
+                authorization=fetch.basic(),
+                allow=frozenset({200, 404}),
+            )
             provenance = answer.body if answer.status == 200 else None
         return content, provenance
 

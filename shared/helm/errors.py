@@ -168,7 +168,18 @@ class FieldConflict(HelmError):
 
 
 class RepositoryNotAllowed(HelmError):
-    """The repository is not on the allow-list of this installation."""
+    """The repository, or a URL it leads to (a chart, a redirect, a token service), is not one
+    gunj may fetch: not on the allow-list, not https, or on a private address."""
+
+
+class RepositoryLimitExceeded(HelmError):
+    """The repository answered with more than gunj reads from one repository (an index's size
+    or entries, an archive's size, a registry's tag pages). Retrying gets the same answer."""
+
+
+class RepositoryTimedOut(RepositoryUnavailable):
+    """One operation on the repository took longer than its limit (a slow or trickling server).
+    Transient: a later attempt may find it faster."""
 
 
 class RepositoryAuthFailed(HelmError):

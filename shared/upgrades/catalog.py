@@ -79,7 +79,7 @@ class RunCatalog:
                 if source.is_oci:
                     self._tags[view] = self.library.versions(source)
                     return self._tags[view]
-                index = self.library.indexes.get(view[0], source.credentials)
+                index = self.library.index(source)
             except GunjError as error:
                 self._failures[view] = f"repository {source.repository} failed: {error}"
                 raise GunjError(self._failures[view]) from None

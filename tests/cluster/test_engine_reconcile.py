@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -178,6 +179,9 @@ def test_a_chart_republished_under_the_same_version_is_found_by_a_resync_and_upg
     engine.reconciler.charts.indexes.max_age = 0  # every look at the index asks the repository
     with chart_repository(tmp_path / "repository") as served:
         url = f"{served.url}/charts"
+        # On 127.0.0.1 over plain http: a repository gunj reaches only as a configured mirror.
+        charts = engine.reconciler.charts
+        charts.settings = replace(charts.settings, mirrors={**charts.settings.mirrors, url: url})
         subprocess.run([helm, "repo", "index", str(repository), "--url", url], check=True)
         chart = {"repository": url}
         spec = platform(namespace, prometheus={**SMALL_PROMETHEUS, "chart": chart})

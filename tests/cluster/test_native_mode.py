@@ -520,10 +520,15 @@ def test_a_secret_or_a_login_helm_needs_is_no_reason_to_fall_back(
         expected = "the repository refused the request"
     with chart_repository(local_stack.folder / "charts", credentials="reader:s3cret") as served:
         if cause == "refused-login":
+            private = f"{served.url}/prometheus-community"
             prometheus["chart"] = {
-                "repository": f"{served.url}/prometheus-community",
+                "repository": private,
                 "credentialsSecretRef": {"name": "repository-login"},
             }
+            # On 127.0.0.1 over plain http: reached only as a configured mirror.
+            charts = reconciler.charts
+            mirrors = {**charts.settings.mirrors, private: private}
+            charts.settings = replace(charts.settings, mirrors=mirrors)
         outcome = reconciler.apply(platform(namespace, prometheus=prometheus))
 
     assert outcome.result == "error", outcome

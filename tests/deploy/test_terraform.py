@@ -416,6 +416,41 @@ def test_the_functions_read_the_cluster_registry_terraform_writes(
     assert sorted(outputs["trigger_topics"]) == sorted(TRIGGERS.values())
 
 
+def test_the_allow_list_is_on_by_default_as_in_the_engine(module: dict[str, list[Any]]) -> None:
+    """Terraform's default allow-list is the engine's, and reaches the functions' environment."""
+    from shared.helm.repositories import RepositorySettings, default_allow_list
+
+    variables = {name: spec for block in module["variable"] for name, spec in block.items()}
+    default = variables["allowed_repositories"]["default"]
+    environment = local(module, "function_environment")
+
+    assert sorted(default) == sorted(default_allow_list())
+    assert environment["GUNJ_ALLOWED_REPOSITORIES"] == '${join(",", var.allowed_repositories)}'
+    deployed = RepositorySettings.from_environment({"GUNJ_ALLOWED_REPOSITORIES": ",".join(default)})
+    assert deployed.allow_list == RepositorySettings().allow_list
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "[]",
+        '["file:///etc"]',
+        '["http://charts.example"]',
+        '["https://user:secret@charts.example"]',
+        '["https://charts.example/../other"]',
+    ],
+)
+def test_the_allow_list_cannot_be_emptied_or_hold_what_the_engine_refuses(
+    value: str, tmp_path: Path
+) -> None:
+    assert refused_variables(tmp_path, allowed_repositories=value) == ["allowed_repositories"]
+
+
+def test_an_allow_list_of_the_operators_own_is_accepted(tmp_path: Path) -> None:
+    listed = '["https://charts.example/team", "oci://registry.example/charts"]'
+    assert refused_variables(tmp_path, allowed_repositories=listed) == []
+
+
 def test_secrets_are_containers_only(module: dict[str, list[Any]]) -> None:
     assert "google_secret_manager_secret_version" not in {
         kind for block in module.get("resource", []) for kind in block

@@ -29,7 +29,7 @@ from shared.helm.repositories import RepositorySettings, known_repositories
 from shared.helm.selection import latest, notices, select_version, upgrade_path
 from shared.localstack.chartrepo import Catalogue, default_sources
 from shared.localstack.stack import Stack
-from tests.servers import chart_repository, failing_repository
+from tests.servers import as_mirrors, chart_repository, failing_repository
 from tests.unit.test_values_validation import EXAMPLES
 
 KNOWN = known_repositories()
@@ -66,7 +66,8 @@ def test_upstream_names_are_served_by_their_mirrors(
     assert library.location(PROMETHEUS) == local_stack.repository_url("prometheus-community")
     assert library.location(PROMETHEUS_OCI) == local_stack.oci_url("prometheus-community/charts")
     elsewhere = ChartSource("https://charts.example.com/stable", "x")
-    assert library.location(elsewhere) == "https://charts.example.com/stable"
+    with pytest.raises(RepositoryNotAllowed, match=r"charts\.example\.com/stable"):
+        library.location(elsewhere)  # the allow-list is on by default
 
 
 def test_http_and_oci_list_the_catalogued_versions(library: ChartLibrary) -> None:
@@ -144,11 +145,11 @@ def test_pulled_charts_and_indexes_are_reused(local_stack: Stack, tmp_path: Path
     root = _copy_repository(local_stack, "prometheus-community", tmp_path)
     with chart_repository(root.parent) as served:
         source = ChartSource(f"{served.url}/prometheus-community", "prometheus")
-        first = ChartLibrary(RepositorySettings(), tmp_path / "cache", index_max_age=0)
+        first = ChartLibrary(as_mirrors(served.url), tmp_path / "cache", index_max_age=0)
         first.pull(source, "29.27.0")
         first.pull(source, "29.27.0")
         # A new instance (a new function process) with the same disk cache.
-        second = ChartLibrary(RepositorySettings(), tmp_path / "cache", index_max_age=0)
+        second = ChartLibrary(as_mirrors(served.url), tmp_path / "cache", index_max_age=0)
         second.pull(source, "29.27.0")
 
     assert served.count("prometheus-29.27.0.tgz") == 1
@@ -162,10 +163,10 @@ def test_private_repository_needs_its_credentials(local_stack: Stack, tmp_path: 
     secret = "p4ss-never-printed"
     with chart_repository(root.parent, credentials=f"reader:{secret}") as served:
         url = f"{served.url}/grafana-community"
-        anonymous = ChartLibrary(RepositorySettings(), tmp_path / "a")
+        anonymous = ChartLibrary(as_mirrors(url), tmp_path / "a")
         with pytest.raises(RepositoryAuthFailed) as refused:
             anonymous.versions(ChartSource(url, "loki"))
-        authorized = ChartLibrary(RepositorySettings(), tmp_path / "b")
+        authorized = ChartLibrary(as_mirrors(url), tmp_path / "b")
         source = ChartSource(url, "loki", Credentials("reader", secret))
         pulled = authorized.pull(source, "18.11.0")
 
@@ -190,7 +191,7 @@ def test_allow_list_refuses_other_repositories(local_stack: Stack, tmp_path: Pat
 @pytest.mark.parametrize("status", [500, 502, 503, 429])
 def test_repository_server_errors_are_transient(status: int, tmp_path: Path) -> None:
     with failing_repository(status) as url, pytest.raises(RepositoryUnavailable) as raised:
-        ChartLibrary(RepositorySettings(), tmp_path).versions(ChartSource(url, "x"))
+        ChartLibrary(as_mirrors(url), tmp_path).versions(ChartSource(url, "x"))
 
     assert raised.value.transient
     assert str(status) in str(raised.value)
@@ -202,7 +203,7 @@ def test_unreachable_repository_is_transient(tmp_path: Path) -> None:
         port = probe.getsockname()[1]  # bound, never listening: connection refused
 
         with pytest.raises(RepositoryUnavailable, match="cannot be reached") as raised:
-            ChartLibrary(RepositorySettings(), tmp_path).versions(
+            ChartLibrary(as_mirrors(f"http://127.0.0.1:{port}"), tmp_path).versions(
                 ChartSource(f"http://127.0.0.1:{port}", "x")
             )
     assert raised.value.transient
@@ -220,7 +221,7 @@ def test_broken_index_is_a_permanent_error(content: bytes, message: str, tmp_pat
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / "index.yaml").write_bytes(content)
     with chart_repository(tmp_path) as served, pytest.raises(InvalidIndex, match=message) as raised:
-        ChartLibrary(RepositorySettings(), tmp_path / "cache").versions(
+        ChartLibrary(as_mirrors(served.url), tmp_path / "cache").versions(
             ChartSource(f"{served.url}/repo", "x")
         )
     assert not raised.value.transient
@@ -232,7 +233,7 @@ def test_missing_index_and_missing_chart_are_not_found(local_stack: Stack, tmp_p
         chart_repository(tmp_path) as served,
         pytest.raises(ChartNotFound, match="not a chart repository"),
     ):
-        ChartLibrary(RepositorySettings(), tmp_path / "c").versions(
+        ChartLibrary(as_mirrors(served.url), tmp_path / "c").versions(
             ChartSource(f"{served.url}/empty", "x")
         )
     library = ChartLibrary(
@@ -255,7 +256,7 @@ def test_archive_that_does_not_match_its_digest_is_refused(
         entry["digest"] = "0" * 64
     (root / "index.yaml").write_text(yaml.safe_dump(index))
     with chart_repository(root.parent) as served, pytest.raises(InvalidIndex, match="digest"):
-        ChartLibrary(RepositorySettings(), tmp_path / "cache").pull(
+        ChartLibrary(as_mirrors(served.url), tmp_path / "cache").pull(
             ChartSource(f"{served.url}/prometheus-community", "prometheus"), "29.27.0"
         )
 
@@ -328,7 +329,7 @@ def test_provenance_is_verified_with_the_keyring(
     with chart_repository(tmp_path) as served:
         source = ChartSource(f"{served.url}/signed", "tempo")
         trusting = ChartLibrary(
-            RepositorySettings(),
+            as_mirrors(served.url),
             tmp_path / "c1",
             keyring=signing_keys["signer"] / "pubring.gpg",
             helm=helm.binary,
@@ -337,7 +338,7 @@ def test_provenance_is_verified_with_the_keyring(
         with pytest.raises(ProvenanceError, match="no provenance"):
             trusting.pull(source, "2.2.5", verify=True)
         other = ChartLibrary(
-            RepositorySettings(),
+            as_mirrors(served.url),
             tmp_path / "c2",
             keyring=signing_keys["stranger"] / "pubring.gpg",
             helm=helm.binary,

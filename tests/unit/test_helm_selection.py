@@ -164,7 +164,12 @@ def test_allow_list_matches_whole_path_segments() -> None:
     ):
         with pytest.raises(RepositoryNotAllowed):
             settings.check_allowed(refused)
-    RepositorySettings.from_environment({}).check_allowed("https://anything.example")
+    # Without a list, the default one: the upstream repositories only.
+    RepositorySettings.from_environment({}).check_allowed(
+        "https://prometheus-community.github.io/helm-charts"
+    )
+    with pytest.raises(RepositoryNotAllowed, match="GUNJ_ALLOWED_REPOSITORIES"):
+        RepositorySettings.from_environment({}).check_allowed("https://anything.example")
 
 
 def test_digest_covers_chart_version_and_values_as_helm_stores_them() -> None:

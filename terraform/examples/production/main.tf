@@ -30,12 +30,8 @@ module "gunj" {
 
   upgrade_check_schedule = "0 6 * * 1-5"
   time_zone              = "Europe/Paris"
-  allowed_repositories = [
-    "https://prometheus-community.github.io/helm-charts",
-    "https://grafana-community.github.io/helm-charts",
-    "oci://ghcr.io/prometheus-community/charts",
-    "oci://ghcr.io/grafana-community/helm-charts",
-  ]
+  # allowed_repositories keeps its default: the supported charts' upstream repositories and
+  # where they keep their archives. A list given here would replace it.
 
   labels = {
     team = "platform"

@@ -200,13 +200,25 @@ variable "repository_mirrors" {
 }
 
 variable "allowed_repositories" {
-  description = "URL prefixes of the chart repositories specs may use (GUNJ_ALLOWED_REPOSITORIES); empty allows any."
+  description = "URL prefixes of the chart repositories specs may use and of every URL fetched for them (GUNJ_ALLOWED_REPOSITORIES); the default is the engine's: the supported charts' upstream repositories, where their indexes keep the archives, and where GitHub redirects those downloads. A list given replaces it; mirrors serving an allowed prefix are allowed too."
   type        = list(string)
-  default     = []
+  default = [
+    "https://prometheus-community.github.io/helm-charts",
+    "oci://ghcr.io/prometheus-community/charts",
+    "https://github.com/prometheus-community/helm-charts/releases/download",
+    "https://grafana-community.github.io/helm-charts",
+    "oci://ghcr.io/grafana-community/helm-charts",
+    "https://github.com/grafana-community/helm-charts/releases/download",
+    "https://grafana.github.io/helm-charts",
+    "https://github.com/grafana/helm-charts/releases/download",
+    "https://release-assets.githubusercontent.com",
+    "https://objects.githubusercontent.com",
+    "https://pkg-containers.githubusercontent.com",
+  ]
 
   validation {
-    condition     = alltrue([for r in var.allowed_repositories : can(regex("^(https|oci)://", r))])
-    error_message = "allowed_repositories must be https:// or oci:// URL prefixes."
+    condition     = length(var.allowed_repositories) > 0 && alltrue([for r in var.allowed_repositories : can(regex("^(https|oci)://[^/@\\s]+(/[^@\\s]*)?$", r)) && !can(regex("/\\.\\.?(/|$)", r))])
+    error_message = "allowed_repositories must list at least one https:// or oci:// URL prefix, without user information or dot segments; the allow-list cannot be turned off."
   }
 }
 
