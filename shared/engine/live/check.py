@@ -3,9 +3,12 @@
 1. The objects each release's current revision holds (:mod:`.manifest`, parsed once per
    revision).
 2. One list per kind and namespace, of the objects Helm or native mode made (the label
-   ``app.kubernetes.io/managed-by`` in ``Helm, gunj``), from the API server's watch cache. An
-   object the list lacks is read by name before it is called missing (it may have lost the
-   label).
+   ``app.kubernetes.io/managed-by`` in ``Helm, gunj``), as a consistent read: the API server
+   serves it from its watch cache once the cache has caught up with the store, so an object
+   deleted or a workload made ready a moment ago is seen as it is (a list at resourceVersion 0
+   is answered at once but may be that moment old: a busy server then shows a deleted
+   Deployment still there, or a workload just verified as not ready). An object the list lacks
+   is read by name before it is called missing (it may have lost the label).
 3. An object found as it should be is remembered by what would change if it changed (its uid,
    its generation or, for kinds without one, its resourceVersion, its labels and annotations,
    and what the release asks of it). While those stay the same, it is not compared again: the
@@ -159,7 +162,7 @@ class LiveChecker:
     # --- reading -------------------------------------------------------------------------------
 
     def _listed(self, where: Where) -> list[dict[str, Any]]:
-        return self.access.resources.list(where[0], where[1], SELECTOR, cached=True)
+        return self.access.resources.list(where[0], where[1], SELECTOR)
 
     def _read(self, look: _Look, objects: Sequence[DesiredObject], prefetched: Prefetched) -> None:
         lists: dict[Where, Future[list[dict[str, Any]]]] = {}
