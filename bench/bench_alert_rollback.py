@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shared.cli.local import register
 from shared.clusters import current_context_of
+from shared.clusters.alerttokens import mint, token_hash
 from shared.engine.reconciler import Reconciler
 from shared.engine.request import Request
 from shared.engine.settings import EngineSettings
@@ -112,17 +113,19 @@ class Bench:
         serving.ensure_topics(running, self.topics)
         clusters = work / "clusters.yaml"
         context = current_context_of(running.kubeconfig)
-        clusters.write_text(
-            yaml.safe_dump({"local": {"kubeconfig": str(running.kubeconfig), "context": context}})
-        )
-        self.token = uuid.uuid4().hex
+        self.token = mint()
+        local = {
+            "kubeconfig": str(running.kubeconfig),
+            "context": context,
+            "alertTokens": [token_hash(self.token)],
+        }
+        clusters.write_text(yaml.safe_dump({"local": local}))
         env = serving.function_environment(
             running,
             {
                 "GUNJ_TOPIC_PREFIX": self.topics.prefix,
                 "GUNJ_CLUSTERS": str(clusters),
                 "GUNJ_CACHE_DIR": str(work / "function-cache"),
-                "GUNJ_ALERTMANAGER_TOKEN": self.token,
             },
         )
         self.daemons: list[Daemon] = []

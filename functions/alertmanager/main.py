@@ -1,8 +1,10 @@
-"""Cloud Function ``alertmanager`` (HTTP): Alertmanager's webhook, authenticated by gunj's
-bearer token, each alert judged like the ``rollback`` function judges alerts from Pub/Sub.
+"""Cloud Function ``alertmanager`` (HTTP): Alertmanager's webhook, authenticated by a bearer
+token the cluster registry lists for the clusters its alerts may act on, each alert judged like
+the ``rollback`` function judges alerts from Pub/Sub.
 
-A thin entry point: :mod:`shared.handlers.alertmanager` checks the token, judges the alerts and
-reports the outcomes; the HTTP status tells Alertmanager whether to send again (5xx).
+A thin entry point: :mod:`shared.handlers.alertmanager` checks the token, refuses alerts naming
+other clusters, judges the rest and reports the outcomes; the HTTP status tells Alertmanager
+whether to send again (5xx).
 """
 
 from __future__ import annotations

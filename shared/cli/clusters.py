@@ -1,6 +1,8 @@
 """``gunj clusters``: the registered target clusters, and where the registry was read from;
 ``gunj clusters rbac``: the RBAC a cluster needs for platforms in a namespace to act as a
-ServiceAccount of their own (:mod:`..clusters.rbac`)."""
+ServiceAccount of their own (:mod:`..clusters.rbac`); ``gunj clusters token``: a new
+Alertmanager token for some clusters, printed once, and the hash their registry entries list
+(:mod:`..clusters.alerttokens`)."""
 
 from __future__ import annotations
 
@@ -33,11 +35,33 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     rbac.add_argument(
         "--controller",
         metavar="KIND:NAME",
+        action="append",
+        default=[],
         help="gunj's own identity on the cluster (User:NAME, Group:NAME or "
-        "ServiceAccount:NAMESPACE/NAME): bound to gunj-controller and allowed to act as the "
-        "namespaces' ServiceAccount; without it, bind those yourself",
+        "ServiceAccount:NAMESPACE/NAME), once per identity (each function's in Google Cloud): "
+        "bound to gunj-controller and allowed to act as the namespaces' ServiceAccount; "
+        "without it, bind those yourself",
     )
     rbac.set_defaults(handler=run_rbac)
+    token = commands.add_parser(
+        "token",
+        help="mint an Alertmanager token that may act on the given clusters: the token is "
+        "printed once on stdout, its hash (what the registry's alertTokens lists) on stderr",
+    )
+    token.add_argument(
+        "cluster", nargs="*", help="the clusters the token is for (names in the registry)"
+    )
+    token.add_argument(
+        "--hash",
+        action="store_true",
+        help="mint nothing: read a token from stdin and print its hash on stdout",
+    )
+    token.add_argument(
+        "--register",
+        action="store_true",
+        help="also list the hash in the alertTokens of each cluster, in the registry file",
+    )
+    token.set_defaults(handler=run_token)
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -55,7 +79,9 @@ def run(arguments: argparse.Namespace) -> int:
     if not clusters:
         print("no clusters registered (`gunj local up` registers the local stack as 'local')")
         return 0
-    rows = [("NAME", "KIND", "TARGET", "ALIASES", "TEMPLATES", "NAMESPACES", "ACTS AS")]
+    rows = [
+        ("NAME", "KIND", "TARGET", "ALIASES", "TEMPLATES", "NAMESPACES", "ACTS AS", "ALERT TOKENS")
+    ]
     rows += [
         (
             c.name,
@@ -67,6 +93,7 @@ def run(arguments: argparse.Namespace) -> int:
             f"serviceaccount {c.tenancy.service_account}"
             if c.tenancy.service_account
             else "registry credentials",
+            str(len(c.alert_tokens)) if c.alert_tokens else "none",
         )
         for c in clusters
     ]
@@ -88,6 +115,7 @@ def _json(cluster: RegisteredCluster) -> dict[str, object]:
             if (grant := cluster.secret_grant) is not None
             else None
         ),
+        "alertTokens": list(cluster.alert_tokens),
     }
 
 
@@ -115,17 +143,59 @@ def run_rbac(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    controller = None
-    if arguments.controller:
-        kind, _, name = arguments.controller.partition(":")
+    controllers = []
+    for given in arguments.controller:
+        kind, _, name = given.partition(":")
         if kind not in SUBJECT_KINDS or not name:
             print(
-                f"gunj: --controller: {arguments.controller!r} is not KIND:NAME with KIND one "
+                f"gunj: --controller: {given!r} is not KIND:NAME with KIND one "
                 f"of {', '.join(SUBJECT_KINDS)}",
                 file=sys.stderr,
             )
             return 2
-        controller = subject(kind, name)
-    documents = recipe(crd_manifest(), list(arguments.namespace), account, controller)
+        controllers.append(subject(kind, name))
+    documents = recipe(crd_manifest(), list(arguments.namespace), account, controllers)
     sys.stdout.write(recipe_text(documents))
+    return 0
+
+
+def run_token(arguments: argparse.Namespace) -> int:
+    from ..clusters.alerttokens import mint, token_hash
+
+    if arguments.hash:
+        token = sys.stdin.readline().strip()
+        if not token:
+            print("gunj: --hash reads a token from stdin, and none was given", file=sys.stderr)
+            return 2
+    elif not arguments.cluster:
+        print("gunj: name the clusters the token is for", file=sys.stderr)
+        return 2
+    else:
+        token = mint()
+    digest = token_hash(token)
+    if arguments.register:
+        if not arguments.cluster:
+            print("gunj: --register needs the clusters to list the hash for", file=sys.stderr)
+            return 2
+        try:
+            registry = ClusterRegistry.load()
+            registry.add_alert_token(list(arguments.cluster), digest)
+        except (RegistryError, UnknownCluster) as error:
+            print(f"gunj: {error}", file=sys.stderr)
+            return 1
+    if arguments.hash:
+        print(digest)
+    else:
+        print(token)
+        print(f"hash: {digest}", file=sys.stderr)
+    where = ", ".join(arguments.cluster)
+    if arguments.register:
+        print(f"listed in the alertTokens of {where} ({registry.source})", file=sys.stderr)
+    elif arguments.cluster:
+        print(
+            f"list the hash in the alertTokens of {where} (registry file), or in "
+            "alert_token_hashes of each in the Terraform module's clusters; the token goes to "
+            "Alertmanager only, and is shown this once",
+            file=sys.stderr,
+        )
     return 0

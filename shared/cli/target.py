@@ -17,6 +17,7 @@ from ..clusters import (
     RegisteredCluster,
     current_context_of,
 )
+from ..clusters.alerttokens import token_hash
 from ..engine.connect import reconciler_for
 from ..engine.reconciler import Reconciler
 from ..errors import GunjError
@@ -88,12 +89,20 @@ def reconciler(cluster: str) -> Reconciler:
 
 
 def register(running: localstack.Stack) -> None:
-    """Register the stack's cluster as ``local``, so ``--cluster local`` reaches it. A registry
-    given inline (GUNJ_CLUSTER_REGISTRY) cannot be written: say so, the stack is up anyway."""
+    """Register the stack's cluster as ``local``, so ``--cluster local`` reaches it, with the
+    hash of the stack's Alertmanager token in its ``alertTokens``, so alerts posted with that
+    token to the served alertmanager function act on it. A registry given inline
+    (GUNJ_CLUSTER_REGISTRY) cannot be written: say so, the stack is up anyway."""
+    from ..localstack.serving import TOKEN_FILE, alertmanager_token
+
     try:
         registry = ClusterRegistry.load()
         registry.register(LOCAL_CLUSTER, running.kubeconfig, current_context_of(running.kubeconfig))
+        registry.add_alert_token([LOCAL_CLUSTER], token_hash(alertmanager_token(running)))
     except (GunjError, ValueError, OSError) as error:
         print(f"gunj: cluster {LOCAL_CLUSTER!r} not registered: {error}", file=sys.stderr)
         return
-    print(f"  cluster {LOCAL_CLUSTER!r} registered in {registry.location.describe()}")
+    print(
+        f"  cluster {LOCAL_CLUSTER!r} registered in {registry.location.describe()}, "
+        f"its alert token in {running.folder / TOKEN_FILE}"
+    )

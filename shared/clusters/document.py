@@ -15,6 +15,7 @@ prod-us:                    # a GKE cluster, reached with the caller's own Googl
   secretManager:            # the Secret Manager secrets its specs' valuesFrom may read
     project: acme
     secrets: [grafana-smtp, prod-us-*]
+  alertTokens: [sha256:5f0c...e1a2]   # hashes of the Alertmanager tokens that may act on it
 ```
 
 Each entry has exactly one of ``kubeconfig`` (with ``context``), ``secret`` (optionally with
@@ -32,6 +33,8 @@ from typing import Any
 
 import yaml
 
+from .alerttokens import FIELD as ALERT_TOKENS
+from .alerttokens import parse_alert_tokens
 from .gke import ENDPOINTS, GkeCluster
 from .google import GoogleCloud
 from .local import KubeconfigFile
@@ -50,6 +53,7 @@ FIELDS = (
     "namespaces",
     "serviceAccount",
     SECRET_GRANT,
+    ALERT_TOKENS,
 )
 GKE_FIELDS = ("project", "location", "name", "endpoint")
 
@@ -136,6 +140,7 @@ def _entry(
     grant: SecretGrant | None = None
     if SECRET_GRANT in entry:
         grant = parse_grant(entry[SECRET_GRANT], problems)
+    alert_tokens = parse_alert_tokens(entry.get(ALERT_TOKENS, []), problems)
     target = (
         _target(name, kinds[0], entry, base=base, cloud=cloud, problems=problems)
         if len(kinds) == 1
@@ -145,7 +150,14 @@ def _entry(
         return None, problems
     return (
         RegisteredCluster(
-            name, target, aliases, allow_templates, tenancy, cloud, secret_grant=grant
+            name,
+            target,
+            aliases,
+            allow_templates,
+            tenancy,
+            cloud,
+            secret_grant=grant,
+            alert_tokens=alert_tokens,
         ),
         [],
     )

@@ -9,6 +9,7 @@ namespace lets gunj's own identity act as that ServiceAccount and no other.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -37,15 +38,23 @@ def _meta(name: str, namespace: str | None = None) -> dict[str, Any]:
     return metadata
 
 
+Subjects = dict[str, str] | Sequence[dict[str, str]]
+"""gunj's own identity: one subject, or several (each function's, in Google Cloud)."""
+
+
+def _subjects(given: Subjects) -> list[dict[str, str]]:
+    return [given] if isinstance(given, dict) else list(given)
+
+
 def _binding(
-    kind: str, name: str, role: str, subject: dict[str, str], namespace: str | None = None
+    kind: str, name: str, role: str, subject: Subjects, namespace: str | None = None
 ) -> dict[str, Any]:
     return {
         "apiVersion": f"{RBAC}/v1",
         "kind": kind,
         "metadata": _meta(name, namespace),
         "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": role},
-        "subjects": [subject],
+        "subjects": _subjects(subject),
     }
 
 
@@ -58,7 +67,7 @@ def cluster_roles() -> list[dict[str, Any]]:
 
 
 def namespace_objects(
-    namespace: str, service_account: str, controller: dict[str, str] | None
+    namespace: str, service_account: str, controller: Subjects | None
 ) -> list[dict[str, Any]]:
     """The ServiceAccount a namespace's platforms act as, its bindings, and (with
     ``controller``, the subject gunj's own identity is: a User, Group or ServiceAccount) the
@@ -79,7 +88,7 @@ def namespace_objects(
             account,
         ),
     ]
-    if controller is None:
+    if not controller:
         return documents
     documents.append(
         {
@@ -114,16 +123,16 @@ def recipe(
     crd: dict[str, Any],
     namespaces: list[str],
     service_account: str,
-    controller: dict[str, str] | None,
+    controller: Subjects | None,
 ) -> list[dict[str, Any]]:
     """Everything an administrator applies, in order: the platforms' ``crd`` (gunj's own
     identity may keep it current, not create it), gunj's ClusterRoles, and each namespace's
     ServiceAccount and bindings."""
     documents = [crd, *cluster_roles()]
-    if controller is not None:
-        who = [controller.get("namespace"), controller["name"]]
+    for one in _subjects(controller or []):
+        who = [one.get("namespace"), one["name"]]
         name = ":".join([CONTROLLER_ROLE, *filter(None, who)])
-        documents.append(_binding("ClusterRoleBinding", name, CONTROLLER_ROLE, controller))
+        documents.append(_binding("ClusterRoleBinding", name, CONTROLLER_ROLE, one))
     for namespace in namespaces:
         documents += namespace_objects(namespace, service_account, controller)
     return documents

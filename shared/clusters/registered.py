@@ -1,6 +1,7 @@
 """One registered cluster: its name, the other names alerts may use for it, whether its specs
 may carry Helm template expressions, which namespaces may hold platforms and as whom they act,
-which Secret Manager secrets they may read, and how to reach it."""
+which Secret Manager secrets they may read, which Alertmanager tokens may act on it, and how to
+reach it."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class RegisteredCluster:
     cloud: GoogleCloud = field(default_factory=GoogleCloud, repr=False, compare=False)
     secret_grant: SecretGrant | None = None
     """The Secret Manager secrets its specs' ``valuesFrom`` may read (None: none)."""
+    alert_tokens: tuple[str, ...] = ()
+    """Hashes of the Alertmanager tokens whose alerts may act on it (:mod:`.alerttokens`)."""
 
     @property
     def kind(self) -> str:

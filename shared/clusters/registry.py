@@ -18,11 +18,11 @@ from typing import Any
 import yaml
 
 from . import document
+from .alerttokens import FIELD as ALERT_TOKENS
 from .errors import RegistryError, UnknownCluster
 from .google import GoogleCloud
 from .location import RegistryLocation, locate
-from .registered import RegisteredCluster
-from .secretgrant import FIELD as SECRET_GRANT
+from .registered import KINDS, RegisteredCluster
 
 HEADER = "# gunj cluster registry: cluster name -> kubeconfig and context (see `gunj clusters`)\n"
 
@@ -97,13 +97,9 @@ class ClusterRegistry:
     ) -> RegisteredCluster:
         """Register (or re-register) ``name`` as ``kubeconfig`` and ``context`` in the
         registry file, replacing the file atomically. Aliases and allowTemplates of an
-        existing entry are kept unless given, and so is its secretManager."""
-        path = self.location.path
-        if path is None:
-            raise RegistryError(
-                self.source, [f"cannot register {name!r}: the registry is not a file"]
-            )
-        raw, _exists = _read(self.location)
+        existing entry are kept unless given, and so is every other field of it (its
+        namespaces, serviceAccount, secretManager and alertTokens)."""
+        raw = self._raw_file(f"cannot register {name!r}")
         found = raw.get(name)
         previous: dict[str, Any] = found if isinstance(found, dict) else {}
         entry: dict[str, Any] = {
@@ -116,15 +112,45 @@ class ClusterRegistry:
         templates = previous.get("allowTemplates") if allow_templates is None else allow_templates
         if templates:
             entry["allowTemplates"] = templates
-        if SECRET_GRANT in previous:
-            entry[SECRET_GRANT] = previous[SECRET_GRANT]
-        updated = {**raw, name: entry}
+        # A file entry is reached through its kubeconfig: the other kinds' fields do not carry.
+        replaced = {"kubeconfig", "context", "aliases", "allowTemplates", *KINDS}
+        entry.update({k: v for k, v in previous.items() if k not in replaced})
+        self._update(raw, {**raw, name: entry})
+        return self._clusters[name]
+
+    def add_alert_token(self, names: Sequence[str], token_hash: str) -> list[RegisteredCluster]:
+        """List ``token_hash`` in the ``alertTokens`` of each registered cluster of ``names``
+        (names, not aliases), in the registry file; UnknownCluster for a name it lacks."""
+        raw = self._raw_file("cannot add an alert token")
+        updated = dict(raw)
+        for name in names:
+            entry = raw.get(name)
+            if not isinstance(entry, dict):
+                raise UnknownCluster(name, self.source, sorted(raw))
+            hashes = entry.get(ALERT_TOKENS, [])
+            hashes = hashes if isinstance(hashes, list) else []
+            if token_hash not in hashes:
+                updated[name] = {**entry, ALERT_TOKENS: [*hashes, token_hash]}
+        self._update(raw, updated)
+        return [self._clusters[name] for name in names]
+
+    def _raw_file(self, doing: str) -> dict[str, Any]:
+        """The registry file's document as it is now (RegistryError: the registry is not a
+        file)."""
+        if self.location.path is None:
+            raise RegistryError(self.source, [f"{doing}: the registry is not a file"])
+        raw, _exists = _read(self.location)
+        return raw
+
+    def _update(self, raw: dict[str, Any], updated: dict[str, Any]) -> None:
+        """Check ``updated`` as a whole, then write it in place of ``raw`` (when it differs)."""
+        path = self.location.path
+        assert path is not None  # noqa: S101 - _raw_file checked it
         clusters = _parse(updated, self.location, self.cloud)
-        if raw.get(name) != entry or not path.exists():
+        if raw != updated or not path.exists():
             _write(path, HEADER + yaml.safe_dump(updated, sort_keys=False))
         self._clusters = {cluster.name: cluster for cluster in clusters}
         self.exists = True
-        return self._clusters[name]
 
 
 def _read(location: RegistryLocation) -> tuple[dict[str, Any], bool]:

@@ -78,22 +78,28 @@ def _first(labels: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, str]
     return next(((name, labels[name]) for name in names if labels.get(name)), None)
 
 
+def named_cluster(alert: Alert, registry: ClusterRegistry) -> str:
+    """The registered name of the cluster ``alert`` names (by name or alias); NoTarget when it
+    names none, or one that is not registered."""
+    named = _first(alert.labels, CLUSTER_LABELS)
+    if named is None:
+        raise NoTarget(f"{alert.describe()} names no cluster (labels {', '.join(CLUSTER_LABELS)})")
+    try:
+        return registry.find(named[1]).name
+    except UnknownCluster:
+        raise NoTarget(
+            f"{alert.describe()} names cluster {named[1][:80]!r} ({named[0]}), which is not "
+            "registered (nor an alias)"
+        ) from None
+
+
 def find_target(
     alert: Alert, registry: ClusterRegistry, access_of: Callable[[str, str], ClusterAccess]
 ) -> Target:
     """The component ``alert`` is about. ``access_of(cluster, namespace)``: how to read the
     namespace's releases (as the identity the registry names for it)."""
     labels = alert.labels
-    named = _first(labels, CLUSTER_LABELS)
-    if named is None:
-        raise NoTarget(f"{alert.describe()} names no cluster (labels {', '.join(CLUSTER_LABELS)})")
-    try:
-        cluster = registry.find(named[1]).name
-    except UnknownCluster:
-        raise NoTarget(
-            f"{alert.describe()} names cluster {named[1][:80]!r} ({named[0]}), which is not "
-            "registered (nor an alias)"
-        ) from None
+    cluster = named_cluster(alert, registry)
     if labels.get("gunj_platform") and labels.get("gunj_component"):
         namespace, _, name = labels["gunj_platform"].rpartition("/")
         namespace = namespace or labels.get("gunj_namespace", "")

@@ -1,67 +1,59 @@
 """The ``alertmanager`` function: Alertmanager's webhook (payload version 4) straight over
-HTTP, for a receiver with ``http_config.authorization.credentials`` set to gunj's token.
+HTTP, for a receiver with ``http_config.authorization.credentials`` set to a token of gunj's.
 
-The token is ``GUNJ_ALERTMANAGER_TOKEN``, or read from the Secret Manager secret
-``GUNJ_ALERTMANAGER_TOKEN_SECRET`` (``projects/P/secrets/S``, its latest version, which the
-Terraform module creates as ``<prefix>-alertmanager-token``) and kept for five minutes. A
-request without it, or with another token, gets 401 and changes nothing; the comparison takes
-the same time whatever the token. Each alert is judged as the Pub/Sub variant judges it; the
-answer is 200 with the outcomes, or 503 when one is transient (Alertmanager sends again).
+Tokens are per cluster (or per set of clusters): the cluster registry lists, in each cluster's
+``alertTokens``, the SHA-256 hashes of the tokens that may act on it
+(:mod:`..clusters.alerttokens`). The function holds no token of its own, only the registry.
+
+- A request whose bearer token is listed for no cluster gets 401 and changes nothing; the
+  token's hash is compared with every listed hash, each in constant time.
+- Each alert of an accepted request names its cluster: one its token is not listed for is
+  ``refused`` (reported and logged, naming the cluster) before anything reads that cluster;
+  the others are judged as the Pub/Sub variant judges them.
+- The answer is 200 with the outcomes, or 503 when one is transient (Alertmanager sends again)
+  or the registry cannot be read.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import os
-import threading
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from ..clusters.alerttokens import matches
+from ..clusters.errors import RegistryError
 from ..events.alerts import InvalidAlert, parse_alerts
+from ..events.log import log_line
 from .alerts import judge
 from .outcomes import Redeliver, report, trace_of
+from .reconcilers import registry
 
 FUNCTION = "alertmanager"
-TOKEN_LIFETIME = 300.0
 MAX_BODY = 1024 * 1024
-_TOKEN: dict[str, tuple[str, float]] = {}
-_LOCK = threading.Lock()
+# Longer than any token gunj mints, far shorter than anything worth hashing.
+MAX_TOKEN = 512
 
 
-class TokenUnavailable(RuntimeError):
-    """No token is configured, or Secret Manager cannot be read now."""
+def token_of(header: str | None) -> str | None:
+    """The bearer token of an ``Authorization`` header, or None."""
+    scheme, _, given = (header or "").strip().partition(" ")
+    token = given.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN:
+        return None
+    return token
 
 
-def expected_token(env: Mapping[str, str]) -> str:
-    if env.get("GUNJ_ALERTMANAGER_TOKEN"):
-        return env["GUNJ_ALERTMANAGER_TOKEN"]
-    secret = env.get("GUNJ_ALERTMANAGER_TOKEN_SECRET", "")
-    if not secret:
-        raise TokenUnavailable("no token: set GUNJ_ALERTMANAGER_TOKEN(_SECRET)")
-    with _LOCK:
-        cached = _TOKEN.get(secret)
-        if cached and time.monotonic() - cached[1] < TOKEN_LIFETIME:
-            return cached[0]
-        try:
-            from google.cloud import secretmanager
-
-            client = secretmanager.SecretManagerServiceClient()
-            answer = client.access_secret_version(name=f"{secret}/versions/latest")
-            token = answer.payload.data.decode().strip()
-        except Exception as error:  # the client's own errors: all mean "not read now"
-            raise TokenUnavailable(f"the token cannot be read: {type(error).__name__}") from None
-        _TOKEN[secret] = (token, time.monotonic())
-        return token
-
-
-def authorized(header: str | None, env: Mapping[str, str]) -> bool:
-    scheme, _, given = (header or "").partition(" ")
-    expected = expected_token(env)
-    # Compared whatever the scheme, so a wrong scheme takes as long as a wrong token.
-    same = hmac.compare_digest(given.strip().encode(), expected.encode())
-    return same and scheme.lower() == "bearer" and bool(expected)
+def clusters_of_token(token: str | None, env: Mapping[str, str]) -> frozenset[str]:
+    """The registered names of the clusters ``token`` may act on (empty: none, or no token).
+    Every cluster's hashes are compared, whichever matches. RegistryError when the registry
+    cannot be read."""
+    # A missing token is compared as an empty one, so it takes as long as a wrong one, and
+    # then matches nothing whatever the registry lists.
+    given = token or ""
+    allowed = frozenset(c.name for c in registry(env).clusters() if matches(given, c.alert_tokens))
+    return allowed if token else frozenset()
 
 
 def handle(
@@ -72,10 +64,13 @@ def handle(
     started = time.monotonic()
     lowered = {k.lower(): v for k, v in headers.items()}
     try:
-        if not authorized(lowered.get("authorization"), env):
-            return 401, {"error": "a valid bearer token is required"}
-    except TokenUnavailable as error:
-        return 503, {"error": str(error)}
+        allowed = clusters_of_token(token_of(lowered.get("authorization")), env)
+    except RegistryError as error:
+        # Said in the log, not to a caller who has not shown a token yet.
+        log_line("ERROR", f"{FUNCTION}: the cluster registry cannot be read: {error}")
+        return 503, {"error": "the cluster registry cannot be read"}
+    if not allowed:
+        return 401, {"error": "a bearer token listed in a cluster's alertTokens is required"}
     if len(body) > MAX_BODY:
         return 413, {"error": f"the payload is over {MAX_BODY} bytes"}
     try:
@@ -85,7 +80,7 @@ def handle(
     trace = trace_of(None, headers)
     documents, transient = [], False
     for alert in alerts:
-        document = judge(alert, env, started)
+        document = judge(alert, env, started, allowed)
         try:
             report(FUNCTION, document, trace=trace, env=env)
         except Redeliver:

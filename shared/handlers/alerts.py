@@ -1,14 +1,15 @@
 """What the rollback functions do with each alert: find the component it is about and let the
 engine judge it (:meth:`shared.engine.platform.Reconciler.roll_back_for_alert`); the outcome
-document of each alert."""
+document of each alert. An alert that came with a token (the ``alertmanager`` function) is
+refused, before anything reads its cluster, when it names a cluster the token may not act on."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
-from ..engine.alert_target import NoTarget, find_target
+from ..engine.alert_target import NoTarget, find_target, named_cluster
 from ..engine.outcome import Outcome
 from ..engine.request import Request
 from ..errors import GunjError
@@ -18,14 +19,18 @@ from .outcomes import unexpected
 from .reconcilers import access, reconciler, registry
 
 
-def judge(alert: Alert, env: Mapping[str, str], started: float) -> dict[str, Any]:
+def judge(
+    alert: Alert, env: Mapping[str, str], started: float, allowed: Set[str] | None = None
+) -> dict[str, Any]:
     """The outcome document for one alert (never raises: an exception nothing foresaw is a
-    transient outcome of this alert, and the others of its message are still judged)."""
+    transient outcome of this alert, and the others of its message are still judged).
+    ``allowed``: the registered names of the clusters the alert's token may act on (None: the
+    alert came another way, where no token is involved)."""
     if not alert.firing:
         outcome = Outcome("ignored", f"{alert.describe()} is resolved: nothing to do")
     else:
         try:
-            outcome = _act(alert, env, started)
+            outcome = _act(alert, env, started, allowed)
         except Exception as error:
             outcome = unexpected(error)
     return {
@@ -37,8 +42,18 @@ def judge(alert: Alert, env: Mapping[str, str], started: float) -> dict[str, Any
     }
 
 
-def _act(alert: Alert, env: Mapping[str, str], started: float) -> Outcome:
+def _act(alert: Alert, env: Mapping[str, str], started: float, allowed: Set[str] | None) -> Outcome:
     try:
+        if allowed is not None:
+            cluster = named_cluster(alert, registry(env))
+            if cluster not in allowed:
+                return Outcome(
+                    "refused",
+                    f"{alert.describe()} names cluster {cluster!r}, which its token may not act "
+                    f"on (the token is listed in the alertTokens of "
+                    f"{', '.join(sorted(allowed))} only): nothing was done",
+                    cluster=cluster,
+                )
         target = find_target(
             alert, registry(env), lambda name, namespace: access(name, env, namespace)
         )

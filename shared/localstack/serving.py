@@ -16,12 +16,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..clusters import alerttokens
 from ..handlers import topics as names
 from . import scheduler
 from .functions import serve_function
@@ -153,20 +153,19 @@ def start_function(
 
 
 def alertmanager_token(stack: Stack) -> str:
-    """The bearer token the local alertmanager function takes (made once, kept private)."""
+    """The local stack's Alertmanager token (made once, kept private in the stack's folder):
+    ``gunj local up`` lists its hash in the ``alertTokens`` of the cluster ``local``."""
     path = stack.folder / TOKEN_FILE
     if not path.is_file():
         path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32))
+        path.write_text(alerttokens.mint())
     return path.read_text().strip()
 
 
 def serve(stack: Stack, extra_env: Mapping[str, str] | None = None) -> Served:
     topics = names.Topics(stack.pubsub_project)
     ensure_topics(stack, topics)
-    env = function_environment(
-        stack, {"GUNJ_ALERTMANAGER_TOKEN": alertmanager_token(stack), **(extra_env or {})}
-    )
+    env = function_environment(stack, extra_env)
     ports = {
         function: start_function(function, stack.folder, env)[1] for function in names.TRIGGERS
     }

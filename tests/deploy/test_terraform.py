@@ -171,12 +171,13 @@ def test_each_identity_gets_only_its_own_permissions(module: dict[str, list[Any]
         "function_secret_readers"
     ]
     assert readers["role"] == "roles/secretmanager.secretAccessor"
-    secret_readers = local(module, "secret_readers")
-    assert set(secret_readers) == set(FUNCTIONS)
-    # Only the function that checks Alertmanager's token may read it.
-    assert "alertmanager-token" in secret_readers[HTTP_FUNCTION]
-    assert all("alertmanager-token" not in secret_readers[f] for f in TRIGGERS)
-    assert all("local.kubeconfig_secrets" in secret_readers[f] for f in FUNCTIONS)
+    # Every function reads the kubeconfig secrets and nothing else: no function holds an
+    # Alertmanager token (the registry lists their hashes).
+    assert local(module, "secret_readers") == (
+        "${{for name in keys(local.functions) : name => local.kubeconfig_secrets}}"
+    )
+    secrets = resources(module, "google_secret_manager_secret")["secrets"]
+    assert secrets["for_each"] == "${toset(local.kubeconfig_secrets)}"
     invokers = resources(module, "google_cloud_run_v2_service_iam_member")
     assert set(invokers) == {"invokers", "alertmanager_invokers"}
     invoker = invokers["invokers"]
@@ -213,11 +214,20 @@ def test_each_identity_gets_only_its_own_permissions(module: dict[str, list[Any]
         ]["for_each"]
         == "${local.use_push ? local.triggered : {}}"
     )
-    # Project-wide roles go only to the builder, (Eventarc mode) the trigger identities, and
-    # the function identities on the projects of GKE clusters, to read their endpoints.
+    # Project-wide roles go only to the builder (to write build logs, which Cloud Logging grants
+    # on projects only), (Eventarc mode) the trigger identities, and the function identities on
+    # the projects of GKE clusters, to read their endpoints.
     project_roles = resources(module, "google_project_iam_member")
-    assert set(project_roles) == {"builder", "eventarc_receivers", "function_gke_endpoint_readers"}
-    assert project_roles["builder"]["member"] == "${google_service_account.builder.member}"
+    assert set(project_roles) == {
+        "builder_log_writer",
+        "eventarc_receivers",
+        "function_gke_endpoint_readers",
+    }
+    log_writer = project_roles["builder_log_writer"]
+    assert (log_writer["role"], log_writer["member"]) == (
+        "roles/logging.logWriter",
+        "${google_service_account.builder.member}",
+    )
     assert project_roles["eventarc_receivers"]["role"] == "roles/eventarc.eventReceiver"
     assert (
         project_roles["eventarc_receivers"]["for_each"]
@@ -244,13 +254,70 @@ def test_each_identity_gets_only_its_own_permissions(module: dict[str, list[Any]
         HTTP_FUNCTION: "${var.alertmanager_ingress}",
     }
     assert variables["alertmanager_ingress"]["default"] == "ALLOW_INTERNAL_ONLY"
-    # Only the alertmanager function learns where the token is: the secret's name, not a value.
+    # Every function is told the same: no token, no secret's name beyond the registry's.
     assert function["service_config"][0]["environment_variables"] == (
-        "${merge(local.function_environment, each.value.trigger == null ? "
-        "{GUNJ_ALERTMANAGER_TOKEN_SECRET = "
-        'google_secret_manager_secret.secrets["alertmanager-token"].id}'
-        " : {})}"
+        "${local.function_environment}"
     )
+
+
+def test_the_builder_writes_to_the_functions_repository_only(
+    module: dict[str, list[Any]],
+) -> None:
+    function = resources(module, "google_cloudfunctions2_function")["functions"]
+    build = function["build_config"][0]
+    repository = resources(module, "google_artifact_registry_repository")["functions"]
+    writer = resources(module, "google_artifact_registry_repository_iam_member")
+
+    assert build["service_account"] == "${google_service_account.builder.id}"
+    assert build["docker_repository"] == "${google_artifact_registry_repository.functions.id}"
+    assert (repository["format"], repository["location"]) == ("DOCKER", "${var.region}")
+    assert set(writer) == {"builder_image_writer"}
+    assert writer["builder_image_writer"]["role"] == "roles/artifactregistry.writer"
+    assert writer["builder_image_writer"]["member"] == "${google_service_account.builder.member}"
+    assert writer["builder_image_writer"]["repository"] == (
+        "${google_artifact_registry_repository.functions.name}"
+    )
+    source_reader = resources(module, "google_storage_bucket_iam_member")["builder_source_reader"]
+    assert (source_reader["bucket"], source_reader["role"]) == (
+        "${google_storage_bucket.sources.name}",
+        "roles/storage.objectViewer",
+    )
+    # Nothing else is granted to the builder.
+    builder_grants = [
+        (kind, name)
+        for block in module["resource"]
+        for kind, named in block.items()
+        for name, spec in named.items()
+        if spec.get("member") == "${google_service_account.builder.member}"
+    ]
+    assert sorted(builder_grants) == [
+        ("google_artifact_registry_repository_iam_member", "builder_image_writer"),
+        ("google_project_iam_member", "builder_log_writer"),
+        ("google_storage_bucket_iam_member", "builder_source_reader"),
+    ]
+
+
+def test_who_may_publish_specs_and_alerts_is_named_per_topic(
+    module: dict[str, list[Any]],
+) -> None:
+    publishers = resources(module, "google_pubsub_topic_iam_member")
+    variables = {name: spec for block in module["variable"] for name, spec in block.items()}
+
+    for grant, topic in (
+        ("spec_publishers", "platform-specs"),
+        ("alert_publishers", "platform-alerts"),
+    ):
+        assert (publishers[grant]["for_each"], publishers[grant]["role"]) == (
+            f"${{toset(var.{grant})}}",
+            "roles/pubsub.publisher",
+        )
+        assert publishers[grant]["topic"] == f'${{google_pubsub_topic.topics["{topic}"].name}}'
+        assert publishers[grant]["member"] == "${each.value}"
+        assert variables[grant]["default"] == []
+    # No role to publish, or to do anything with Pub/Sub, is granted on the project.
+    project_roles = resources(module, "google_project_iam_member")
+    assert not [r for r in project_roles.values() if "pubsub" in str(r.get("role"))]
+    assert "google_project_iam_binding" not in {k for b in module["resource"] for k in b}
 
 
 def test_service_agents_can_dead_letter_and_notify(module: dict[str, list[Any]]) -> None:
@@ -343,6 +410,11 @@ def refused_variables(folder: Path, **values: str) -> list[str]:
             '["principalSet://iam.googleapis.com/locations/global/workforcePools/acme/*"]',
         ),
         ("alertmanager_ingress", '"ALLOW_ALL"'),
+        ("spec_publishers", '["allUsers"]'),
+        ("spec_publishers", '["domain:acme.example"]'),
+        ("spec_publishers", '["projectEditor:acme-observability"]'),
+        ("alert_publishers", '["allAuthenticatedUsers"]'),
+        ("alert_publishers", '["serviceAccount:relay"]'),
         ("function_archives", '{ reconcile = "r.zip", rollback = "b.zip", upgrades = "u.zip" }'),
     ],
 )
@@ -366,6 +438,31 @@ def test_the_alertmanager_function_takes_named_invokers(tmp_path: Path) -> None:
         )
         == []
     )
+
+
+def test_named_publishers_are_accepted(tmp_path: Path) -> None:
+    assert (
+        refused_variables(
+            tmp_path,
+            spec_publishers='["serviceAccount:deploy@acme-observability.iam.gserviceaccount.com"]',
+            alert_publishers='["group:oncall@acme.example"]',
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "cluster",
+    [
+        # A token where its hash belongs: refused, so no token sits in state or environment.
+        '{ alert_token_hashes = ["gunj_alert_4q3v0KpZ9mW1xN8bY2cT7rL5sD6fH0jA3gE1uI9oP2k"] }',
+        '{ alert_token_hashes = ["sha256:ABCDEF"] }',
+        '{ namespaces = ["Team_A"] }',
+        '{ service_account = "Gunj Platform" }',
+    ],
+)
+def test_cluster_settings_the_engine_would_refuse_are_refused(cluster: str, tmp_path: Path) -> None:
+    assert refused_variables(tmp_path, clusters=f"{{ prod = {cluster} }}") == ["clusters"]
 
 
 def test_the_functions_read_the_cluster_registry_terraform_writes(
@@ -404,12 +501,15 @@ def test_the_functions_read_the_cluster_registry_terraform_writes(
         "projects/acme-observability/secrets/gunj-kubeconfig-prod-eu-west-1/versions/latest"
     )
     assert registry.find("prod-us-1").target == GkeCluster("acme-prod-us", "us-east1", "prod-us-1")
-    # Secret Manager access only to the kubeconfig secrets (and the token, for the function
-    # that checks it); GKE access on the GKE project, for every function.
-    assert outputs["readers"] == {
-        **{function: ["kubeconfig-prod-eu-west-1"] for function in TRIGGERS},
-        HTTP_FUNCTION: ["kubeconfig-prod-eu-west-1", "alertmanager-token"],
-    }
+    # Namespaces, identity and the alert tokens' hashes reach the registry as given.
+    eu, us = registry.get("prod-eu-west-1"), registry.get("prod-us-east-1")
+    assert eu.tenancy.namespaces == ("observability", "team-*")
+    assert eu.tenancy.service_account == us.tenancy.service_account == "gunj-platform"
+    assert len(eu.alert_tokens) == len(us.alert_tokens) == 1
+    assert eu.alert_tokens != us.alert_tokens  # a token of each cluster's own
+    # Secret Manager access only to the kubeconfig secrets; GKE access on the GKE project,
+    # for every function.
+    assert outputs["readers"] == {function: ["kubeconfig-prod-eu-west-1"] for function in FUNCTIONS}
     assert sorted(outputs["grants"]) == sorted(f"{function}/acme-prod-us" for function in FUNCTIONS)
     # Triggers and dead letters for the topic-triggered functions only.
     assert sorted(outputs["triggered"]) == sorted(TRIGGERS)
@@ -487,6 +587,8 @@ def test_example_root_uses_the_module() -> None:
     assert module_block["source"] == "../../modules/gunj"
     assert set(module_block["function_archives"]) == set(FUNCTIONS)
     assert module_block["alertmanager_invokers"] == "${var.alertmanager_invokers}"
+    assert module_block["spec_publishers"] == "${var.spec_publishers}"
+    assert module_block["alert_publishers"] == "${var.alert_publishers}"
     outputs = {name for block in example["output"] for name in block}
     assert "alertmanager_url" in outputs
 

@@ -1,7 +1,9 @@
 """Alert-driven rollback end to end, with Helm 3 and Helm 4: health alerts reach the real
 rollback functions (through the Pub/Sub emulator, and Alertmanager's webhook over HTTP), a bad
 change is rolled back to the last good revision once per alert, and the version rolled back from
-stays quarantined until a person lifts it."""
+stays quarantined until a person lifts it. Over HTTP, a token acts only on the clusters whose
+registry entries list its hash: the local stack's token on ``local``, another on ``other`` (a
+second entry for the same cluster), which cannot roll back ``local``."""
 
 from __future__ import annotations
 
@@ -16,19 +18,36 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from shared.clusters.alerttokens import mint, token_hash
 from shared.helm import HelmClient
 from shared.localstack import serving
+from shared.localstack.processes import Daemon
 from shared.localstack.stack import Stack
 from tests.e2e.harness import ServedFunction, registry_file, served_function
 from tests.engine_support import SMALL_PROMETHEUS, Engine, platform
 
-TOKEN = "local-test-token-" + uuid.uuid4().hex
+OTHER_TOKEN = mint()
 
 
 @pytest.fixture
-def clusters(local_stack: Stack, tmp_path: Path) -> Path:
-    return registry_file(local_stack, tmp_path)
+def token(local_stack: Stack) -> str:
+    """The local stack's Alertmanager token, the one `gunj local up` lists for ``local``."""
+    return serving.alertmanager_token(local_stack)
+
+
+@pytest.fixture
+def clusters(local_stack: Stack, tmp_path: Path, token: str) -> Path:
+    """``local`` with the local stack's token; ``other``, the same cluster under another name,
+    with a token of its own."""
+    path = registry_file(local_stack, tmp_path)
+    entries = yaml.safe_load(path.read_text())
+    local = {**entries["local"], "alertTokens": [token_hash(token)]}
+    other = {k: v for k, v in local.items() if k != "aliases"}
+    other["alertTokens"] = [token_hash(OTHER_TOKEN)]
+    path.write_text(yaml.safe_dump({"local": local, "other": other}))
+    return path
 
 
 @pytest.fixture
@@ -43,8 +62,9 @@ def rollback(
 
 @pytest.fixture
 def webhook(rollback: ServedFunction) -> Iterator[str]:
-    """The alertmanager HTTP function, beside the rollback function (same topics)."""
-    env = {**rollback.env, "GUNJ_ALERTMANAGER_TOKEN": TOKEN}
+    """The alertmanager HTTP function, beside the rollback function (same topics and registry,
+    no token of its own)."""
+    env = dict(rollback.env)
     daemon, port = serving.start_function(
         serving.ALERTMANAGER, rollback.folder / "webhook", env, signature="http"
     )
@@ -100,7 +120,7 @@ def _installed_then_upgraded(engine: Engine, namespace: str) -> None:
 
 
 def test_an_alert_after_a_change_rolls_it_back_once_and_quarantines_the_version(
-    engine: Engine, namespace: str, rollback: ServedFunction, webhook: str
+    engine: Engine, namespace: str, rollback: ServedFunction, webhook: str, token: str
 ) -> None:
     _installed_then_upgraded(engine, namespace)
     changed = engine.status(namespace).components["prometheus"].last_changed
@@ -130,7 +150,7 @@ def test_an_alert_after_a_change_rolls_it_back_once_and_quarantines_the_version(
 
     # The same alert again, through Pub/Sub and over HTTP: judged once.
     again = rollback.final(rollback.publish(json.dumps(firing)))
-    code, answer = post(webhook, firing, TOKEN)
+    code, answer = post(webhook, firing, token)
     assert again["result"] == "duplicate"
     assert code == 200 and answer["outcomes"][0]["result"] == "duplicate"
     assert engine.release(namespace, "obs-prometheus").revision == 3
@@ -226,7 +246,7 @@ def test_a_cloud_monitoring_incident_rolls_back_and_its_closing_changes_nothing(
 
 
 def test_unknown_targets_are_acknowledged_and_a_wrong_token_is_refused(
-    rollback: ServedFunction, webhook: str, namespace: str
+    rollback: ServedFunction, webhook: str, namespace: str, token: str
 ) -> None:
     unknown = alertmanager(
         "firing",
@@ -251,10 +271,12 @@ def test_unknown_targets_are_acknowledged_and_a_wrong_token_is_refused(
     assert rollback.dead_lettered() == []
 
     assert post(webhook, unknown, "not-the-token")[0] == 401
+    assert post(webhook, unknown, mint())[0] == 401  # well formed, listed for no cluster
+    assert post(webhook, unknown, token_hash(token))[0] == 401  # the hash is no token
     assert post(webhook, unknown, None)[0] == 401
     # Then once with the token: its outcome is published before the answer, after whatever a
     # refused request would have published, so once it is here the count is complete.
-    code, answer = post(webhook, unknown, TOKEN)
+    code, answer = post(webhook, unknown, token)
     assert code == 200 and answer["outcomes"][0]["result"] == "error"
     key = outcome["alert"]
     assert answer["outcomes"][0]["alert"] == key
@@ -269,3 +291,55 @@ def test_unknown_targets_are_acknowledged_and_a_wrong_token_is_refused(
     rollback.drain()  # anything published with it
     assert len(over_http()) == 1, over_http()  # the refused requests judged nothing
     assert len([e for e in rollback.received if e.get("alert") == key]) == 2
+
+
+def test_a_token_for_one_cluster_cannot_roll_back_another(
+    engine: Engine, namespace: str, rollback: ServedFunction, webhook: str, token: str
+) -> None:
+    _installed_then_upgraded(engine, namespace)
+    changed = engine.status(namespace).components["prometheus"].last_changed
+    assert changed is not None
+    labels = {
+        "alertname": "PrometheusNotReady",
+        "gunj_cluster": "local",
+        "gunj_platform": f"{namespace}/obs",
+        "gunj_component": "prometheus",
+    }
+    firing = alertmanager("firing", labels, changed + timedelta(seconds=5), "fp-other")
+    # The same alert naming the cluster by its alias: still the cluster local.
+    aliased = alertmanager(
+        "firing", {**labels, "gunj_cluster": "kwok-gunj"}, changed + timedelta(seconds=5), "fp-al"
+    )
+
+    for alert in (firing, aliased):
+        code, answer = post(webhook, alert, OTHER_TOKEN)
+
+        assert code == 200, answer
+        [outcome] = answer["outcomes"]
+        assert (outcome["result"], outcome["cluster"]) == ("refused", "local"), outcome
+        assert "names cluster 'local', which its token may not act on" in outcome["message"]
+    release = engine.release(namespace, "obs-prometheus")
+    assert (release.revision, release.chart_version) == (2, "29.27.0")
+    status = engine.status(namespace)
+    assert status.quarantined_versions == []
+    reasons = {reason for _, reason, _ in engine.events(namespace)}
+    assert not {"HealthAlert", "Rollback", "Quarantined"} & reasons
+    # Reported on platform-events and in the function's log, naming the cluster, never the token.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        rollback.drain()
+        refused = [e for e in rollback.received if e.get("result") == "refused"]
+        if len(refused) == 2:
+            break
+    assert [e["cluster"] for e in refused] == ["local", "local"]
+    log = Daemon(f"function-{serving.ALERTMANAGER}", rollback.folder / "webhook").log_path
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    logged = [line for line in lines if line.get("result") == "refused"]
+    assert [line["cluster"] for line in logged] == ["local", "local"]
+    assert OTHER_TOKEN not in log.read_text() and token not in log.read_text()
+
+    # The token listed for local rolls the same change back.
+    code, answer = post(webhook, firing, token)
+    assert code == 200 and answer["outcomes"][0]["result"] == "rolled-back", answer
+    release = engine.release(namespace, "obs-prometheus")
+    assert (release.revision, release.chart_version) == (3, "29.26.0")

@@ -5,12 +5,14 @@ one, in a file of the test's own."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
 
 from shared.cli.main import main
 from shared.clusters import ClusterRegistry, KubeconfigFile
+from shared.clusters.alerttokens import token_hash
 from shared.handlers import topics as names
 from shared.localstack import serving, stack
 from shared.localstack.stack import Ports, Stack
@@ -42,6 +44,13 @@ def test_serve_registers_the_local_cluster(
     local = ClusterRegistry.load().get("local")
     assert local.target == KubeconfigFile(running.kubeconfig, "main")
     assert f"cluster 'local' registered in {registry_file}" in capsys.readouterr().out
+    # With the stack's Alertmanager token listed for it (its hash only), once however often.
+    token_file = tmp_path / serving.TOKEN_FILE
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    token = serving.alertmanager_token(running)
+    assert main(["serve"]) == 0
+    assert ClusterRegistry.load().get("local").alert_tokens == (token_hash(token),)
+    assert token not in registry_file.read_text()
 
 
 def test_serve_still_serves_when_the_registry_cannot_be_written(

@@ -677,16 +677,19 @@ def test_gunj_clusters_lists_name_kind_target_and_aliases(
         "NAMESPACES",
         "ACTS",
         "AS",
+        "ALERT",
+        "TOKENS",
     ]
     assert lines[3].split()[:2] == ["prod-eu", "secret"]
-    assert lines[3].split()[-5:] == [
+    assert lines[3].split()[-6:] == [
         "prod-eu-west1,eu",
         "-",
         "observability,team-*",
         "serviceaccount",
         "gunj-platform",
+        "none",
     ]
-    assert lines[2].split()[-3:] == ["any", "registry", "credentials"]
+    assert lines[2].split()[-4:] == ["any", "registry", "credentials", "none"]
     assert main(["clusters", "--output", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)["clusters"]
     assert [(c["name"], c["kind"]) for c in listed] == [

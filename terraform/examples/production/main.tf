@@ -5,12 +5,13 @@
 #   cd terraform/examples/production
 #   terraform init && terraform apply -var project_id=my-project -var 'clusters={"prod-eu":{}}'
 #   gcloud secrets versions add gunj-kubeconfig-prod-eu --data-file=prod-eu.kubeconfig
-#   printf %s "$TOKEN" | gcloud secrets versions add gunj-alertmanager-token --data-file=-
 #
 # GKE clusters need no secret: give their coordinates (clusters = { prod-us = { gke = {...} } })
-# and grant the function identities (output service_accounts) RBAC in each cluster.
-# Alertmanager's webhook goes to output alertmanager_url, called as one of alertmanager_invokers
-# (see "Wiring alerts to gunj" in the module's README).
+# and grant the function identities (output service_accounts) RBAC in each cluster
+# (`gunj clusters rbac`, see the module's README).
+# Alertmanager's webhook goes to output alertmanager_url, called as one of alertmanager_invokers,
+# with a token of its cluster's: `gunj clusters token prod-eu` prints one and its hash, which goes
+# in clusters.prod-eu.alert_token_hashes (see "Wiring alerts to gunj" in the module's README).
 module "gunj" {
   source = "../../modules/gunj"
 
@@ -27,6 +28,8 @@ module "gunj" {
   }
 
   alertmanager_invokers = var.alertmanager_invokers
+  spec_publishers       = var.spec_publishers
+  alert_publishers      = var.alert_publishers
 
   upgrade_check_schedule = "0 6 * * 1-5"
   time_zone              = "Europe/Paris"

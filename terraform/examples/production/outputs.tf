@@ -22,3 +22,8 @@ output "alertmanager_url" {
   description = "The `url` of Alertmanager's gunj webhook receiver (or of the relay's upstream)."
   value       = module.gunj.alertmanager_url
 }
+
+output "cluster_registry" {
+  description = "The cluster registry the functions read: `GUNJ_CLUSTER_REGISTRY=$(terraform output -raw cluster_registry) gunj clusters rbac ...` prints each cluster's RBAC from it."
+  value       = module.gunj.cluster_registry
+}

@@ -10,7 +10,7 @@ variable "region" {
 }
 
 variable "clusters" {
-  description = "Clusters the functions manage, by name: {} for a kubeconfig kept in Secret Manager, or { gke = { project, location, name } } for a GKE cluster (see the module's clusters input)."
+  description = "Clusters the functions manage, by name: {} for a kubeconfig kept in Secret Manager, or { gke = { project, location, name } } for a GKE cluster; namespaces, service_account and alert_token_hashes as the module's clusters input describes."
   type        = any
 }
 
@@ -22,6 +22,18 @@ variable "archives_dir" {
 
 variable "alertmanager_invokers" {
   description = "IAM members that may call the alertmanager function (the relay's identity); empty lets no one."
+  type        = list(string)
+  default     = []
+}
+
+variable "spec_publishers" {
+  description = "IAM members that may publish platform specs to platform-specs (the deploying pipelines); empty lets only gunj's own functions."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_publishers" {
+  description = "IAM members that may publish alerts to platform-alerts besides Cloud Monitoring; empty lets none."
   type        = list(string)
   default     = []
 }

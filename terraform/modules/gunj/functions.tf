@@ -37,6 +37,20 @@ resource "google_storage_bucket" "sources" {
   # checkov:skip=CKV_GCP_62: access logging is optional (var.access_log_bucket); the bucket holds only function source archives
 }
 
+# The functions' images, built by the builder identity, which may write here and nowhere else
+# in Artifact Registry.
+resource "google_artifact_registry_repository" "functions" {
+  project       = var.project_id
+  location      = var.region
+  repository_id = "${var.name_prefix}-functions"
+  format        = "DOCKER"
+  description   = "Images of the gunj functions, built from their source archives."
+  labels        = local.labels
+  kms_key_name  = var.kms_key_name
+
+  depends_on = [google_project_service.apis]
+}
+
 # Named by content: a new archive is a new object, which redeploys the function.
 resource "google_storage_bucket_object" "sources" {
   for_each = local.functions
@@ -72,9 +86,10 @@ resource "google_cloudfunctions2_function" "functions" {
   labels      = local.labels
 
   build_config {
-    runtime         = "python311"
-    entry_point     = each.value.entry_point
-    service_account = google_service_account.builder.id
+    runtime           = "python311"
+    entry_point       = each.value.entry_point
+    service_account   = google_service_account.builder.id
+    docker_repository = google_artifact_registry_repository.functions.id
     source {
       storage_source {
         bucket = google_storage_bucket.sources.name
@@ -91,13 +106,7 @@ resource "google_cloudfunctions2_function" "functions" {
     max_instance_request_concurrency = 1
     ingress_settings                 = each.value.ingress
     all_traffic_on_latest_revision   = true
-    environment_variables = merge(
-      local.function_environment,
-      # The secret's name, not its value: the function reads its latest version when called.
-      each.value.trigger == null ? {
-        GUNJ_ALERTMANAGER_TOKEN_SECRET = google_secret_manager_secret.secrets["alertmanager-token"].id
-      } : {},
-    )
+    environment_variables            = local.function_environment
   }
 
   dynamic "event_trigger" {
@@ -113,7 +122,8 @@ resource "google_cloudfunctions2_function" "functions" {
 
   depends_on = [
     google_project_service.apis,
-    google_project_iam_member.builder,
+    google_project_iam_member.builder_log_writer,
+    google_artifact_registry_repository_iam_member.builder_image_writer,
     google_storage_bucket_iam_member.builder_source_reader,
   ]
 }

@@ -78,7 +78,8 @@ resource "google_cloud_run_v2_service_iam_member" "invokers" {
 
 # The alertmanager function is called by the identities named in var.alertmanager_invokers
 # (a relay, or the service account whose ID token Alertmanager's requests carry), and by no one
-# when it is empty. Their requests still need gunj's token: this only lets them past Cloud Run.
+# when it is empty. Their requests still need an Alertmanager token listed for the clusters they
+# name: this only lets them past Cloud Run.
 resource "google_cloud_run_v2_service_iam_member" "alertmanager_invokers" {
   for_each = toset(var.alertmanager_invokers)
 
@@ -141,10 +142,38 @@ resource "google_storage_bucket_iam_member" "builder_source_reader" {
   member = google_service_account.builder.member
 }
 
-resource "google_project_iam_member" "builder" {
-  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer"])
+# The builder writes the functions' images to their repository only.
+resource "google_artifact_registry_repository_iam_member" "builder_image_writer" {
+  project    = var.project_id
+  location   = google_artifact_registry_repository.functions.location
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = google_service_account.builder.member
+}
+
+# Build logs: Cloud Logging grants writing log entries on a project, not on a narrower resource.
+# The role writes entries and reads nothing.
+resource "google_project_iam_member" "builder_log_writer" {
+  project = var.project_id
+  role    = "roles/logging.logWriter"
+  member  = google_service_account.builder.member
+}
+
+# Who may ask gunj to act: the members the variables name, each on its topic alone.
+resource "google_pubsub_topic_iam_member" "spec_publishers" {
+  for_each = toset(var.spec_publishers)
 
   project = var.project_id
-  role    = each.value
-  member  = google_service_account.builder.member
+  topic   = google_pubsub_topic.topics["platform-specs"].name
+  role    = "roles/pubsub.publisher"
+  member  = each.value
+}
+
+resource "google_pubsub_topic_iam_member" "alert_publishers" {
+  for_each = toset(var.alert_publishers)
+
+  project = var.project_id
+  topic   = google_pubsub_topic.topics["platform-alerts"].name
+  role    = "roles/pubsub.publisher"
+  member  = each.value
 }

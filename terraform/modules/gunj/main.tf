@@ -27,43 +27,42 @@ locals {
   gke_projects       = toset([for gke in values(local.gke_clusters) : gke.project])
   kubeconfig_secrets = [for name in local.secret_clusters : "kubeconfig-${name}"]
 
-  # Which secrets each function reads: every function reaches the clusters; alertmanager also
-  # checks the token Alertmanager sends with its webhooks (rollback gets its alerts from
-  # Pub/Sub, where no token is involved).
-  secret_readers = {
-    reconcile    = local.kubeconfig_secrets
-    rollback     = local.kubeconfig_secrets
-    upgrades     = local.kubeconfig_secrets
-    resync       = local.kubeconfig_secrets
-    alertmanager = concat(local.kubeconfig_secrets, ["alertmanager-token"])
-  }
+  # Which secrets each function reads: the clusters' kubeconfigs, nothing else. The
+  # alertmanager function checks Alertmanager's tokens against the hashes the cluster registry
+  # lists: it holds no token of its own.
+  secret_readers = { for name in keys(local.functions) : name => local.kubeconfig_secrets }
   # Every function looks up the endpoint of every GKE cluster.
   gke_grants = {
     for pair in setproduct(keys(local.functions), local.gke_projects) :
     "${pair[0]}/${pair[1]}" => { function = pair[0], project = pair[1] }
   }
 
-  # The cluster registry the functions read (GUNJ_CLUSTER_REGISTRY): secret names and GKE
-  # coordinates, never a credential.
+  # The cluster registry the functions read (GUNJ_CLUSTER_REGISTRY): secret names, GKE
+  # coordinates, and the hashes of the Alertmanager tokens, never a credential.
+  cluster_settings = {
+    for name, c in var.clusters : name => {
+      aliases        = c.aliases
+      allowTemplates = c.allow_templates
+      namespaces     = c.namespaces
+      serviceAccount = c.service_account
+      alertTokens    = c.alert_token_hashes
+    }
+  }
   cluster_registry = merge(
     {
-      for name in local.secret_clusters : name => {
-        secret         = "projects/${var.project_id}/secrets/${var.name_prefix}-kubeconfig-${name}"
-        aliases        = var.clusters[name].aliases
-        allowTemplates = var.clusters[name].allow_templates
-      }
+      for name in local.secret_clusters : name => merge(local.cluster_settings[name], {
+        secret = "projects/${var.project_id}/secrets/${var.name_prefix}-kubeconfig-${name}"
+      })
     },
     {
-      for name, gke in local.gke_clusters : name => {
+      for name, gke in local.gke_clusters : name => merge(local.cluster_settings[name], {
         gke = {
           project  = gke.project
           location = gke.location
           name     = coalesce(gke.name, name)
           endpoint = gke.endpoint
         }
-        aliases        = var.clusters[name].aliases
-        allowTemplates = var.clusters[name].allow_templates
-      }
+      })
     },
   )
 

@@ -37,13 +37,13 @@ output "kubeconfig_secrets" {
 }
 
 output "cluster_registry" {
-  description = "The cluster registry the functions read (GUNJ_CLUSTER_REGISTRY, JSON): each cluster's kubeconfig secret or GKE coordinates, aliases and allowTemplates."
+  description = "The cluster registry the functions read (GUNJ_CLUSTER_REGISTRY, JSON): each cluster's kubeconfig secret or GKE coordinates, aliases, allowTemplates, namespaces, serviceAccount and alertTokens (token hashes)."
   value       = jsonencode(local.cluster_registry)
 }
 
-output "alertmanager_token_secret" {
-  description = "Secret Manager secret of the token Alertmanager webhooks must carry."
-  value       = google_secret_manager_secret.secrets["alertmanager-token"].id
+output "artifact_repository" {
+  description = "Artifact Registry repository holding the functions' images (the only one the builder identity may write to)."
+  value       = google_artifact_registry_repository.functions.id
 }
 
 output "notification_channel" {

@@ -1,7 +1,7 @@
-# Secret containers only: their values (kubeconfigs, the Alertmanager token) are added with
+# Secret containers only: their values (the clusters' kubeconfigs) are added with
 # `gcloud secrets versions add`, so they never pass through Terraform state.
 resource "google_secret_manager_secret" "secrets" {
-  for_each = toset(concat(local.kubeconfig_secrets, ["alertmanager-token"]))
+  for_each = toset(local.kubeconfig_secrets)
 
   project   = var.project_id
   secret_id = "${var.name_prefix}-${each.key}"

@@ -41,7 +41,7 @@ variable "function_archives" {
 }
 
 variable "alertmanager_invokers" {
-  description = "IAM members allowed to call the alertmanager function (roles/run.invoker on it alone): the relay, or the service account whose Google ID token Alertmanager's requests carry. Empty (the default) lets no one call it. Each request must also carry gunj's token from the alertmanager-token secret."
+  description = "IAM members allowed to call the alertmanager function (roles/run.invoker on it alone): the relay, or the service account whose Google ID token Alertmanager's requests carry. Empty (the default) lets no one call it. Each request must also carry an Alertmanager token whose hash a cluster's alert_token_hashes lists, and acts on those clusters only."
   type        = list(string)
   default     = []
 
@@ -66,7 +66,7 @@ variable "alertmanager_ingress" {
 }
 
 variable "clusters" {
-  description = "Clusters the functions manage, by name. A cluster without `gke` is reached through a kubeconfig kept in Secret Manager (`<prefix>-kubeconfig-<name>`; add its value with `gcloud secrets versions add`, never through Terraform). A cluster with `gke` (project, location, name defaulting to the key, endpoint public, private or dns) is reached with the functions' own identity: endpoint and CA from the GKE API, an access token as bearer token. `aliases` are other names alerts may use for the cluster; `allow_templates` lets its specs carry Helm template expressions in free-form configuration."
+  description = "Clusters the functions manage, by name. A cluster without `gke` is reached through a kubeconfig kept in Secret Manager (`<prefix>-kubeconfig-<name>`; add its value with `gcloud secrets versions add`, never through Terraform). A cluster with `gke` (project, location, name defaulting to the key, endpoint public, private or dns) is reached with the functions' own identity: endpoint and CA from the GKE API, an access token as bearer token. `aliases` are other names alerts may use for the cluster; `allow_templates` lets its specs carry Helm template expressions in free-form configuration; `namespaces` (patterns with * and ?) are the only namespaces that may hold platforms; `service_account` is the ServiceAccount of each platform's namespace that its work acts as; `alert_token_hashes` are the SHA-256 hashes (`sha256:<hex>`, from `gunj clusters token`) of the Alertmanager tokens that may act on the cluster, never the tokens."
   type = map(object({
     gke = optional(object({
       project  = string
@@ -74,8 +74,11 @@ variable "clusters" {
       name     = optional(string)
       endpoint = optional(string, "public")
     }))
-    aliases         = optional(list(string), [])
-    allow_templates = optional(bool, false)
+    aliases            = optional(list(string), [])
+    allow_templates    = optional(bool, false)
+    namespaces         = optional(list(string), [])
+    service_account    = optional(string)
+    alert_token_hashes = optional(list(string), [])
   }))
 
   validation {
@@ -96,6 +99,42 @@ variable "clusters" {
   validation {
     condition     = alltrue(flatten([for c in values(var.clusters) : [for a in c.aliases : can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", a))]]))
     error_message = "clusters[*].aliases must be names of 1 to 63 letters, digits, '.', '_' or '-'."
+  }
+
+  validation {
+    condition = alltrue([for c in values(var.clusters) : alltrue([for n in c.namespaces : can(regex("^[a-z0-9*?]([-a-z0-9*?]{0,61}[a-z0-9*?])?$", n))]) && (
+      c.service_account == null ? true : can(regex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", c.service_account))
+    )])
+    error_message = "clusters[*].namespaces must be namespaces or patterns of them (lower-case letters, digits, '-', '*' and '?'), and clusters[*].service_account a ServiceAccount name."
+  }
+
+  # Hashes only: a token given here would sit in Terraform's state and the functions'
+  # environment, readable by whoever reads either.
+  validation {
+    condition     = alltrue(flatten([for c in values(var.clusters) : [for h in c.alert_token_hashes : can(regex("^sha256:[0-9a-f]{64}$", h))]]))
+    error_message = "clusters[*].alert_token_hashes must be token hashes as `gunj clusters token` prints them (sha256: and 64 lower-case hex digits), never the tokens."
+  }
+}
+
+variable "spec_publishers" {
+  description = "IAM members allowed to publish platform specs to the platform-specs topic (roles/pubsub.publisher on that topic alone): the CI pipelines or groups that deploy platforms. Whoever publishes there asks gunj to act on any registered cluster, within the namespaces and identity its registry entry allows. Empty (the default): only gunj's own upgrades and resync functions publish there."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for member in var.spec_publishers : can(regex("^(serviceAccount|user|group):[^@: ]+@[^@: ]+$", member))])
+    error_message = "spec_publishers must be IAM members naming identities: serviceAccount:, user: or group: followed by an email. Public members and domain: are refused."
+  }
+}
+
+variable "alert_publishers" {
+  description = "IAM members allowed to publish health alerts to the platform-alerts topic (roles/pubsub.publisher on that topic alone), besides Cloud Monitoring's notification agent, which the module grants itself. An alert there may roll back a component on any registered cluster: no token is involved on this path. Empty (the default): Cloud Monitoring only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for member in var.alert_publishers : can(regex("^(serviceAccount|user|group):[^@: ]+@[^@: ]+$", member))])
+    error_message = "alert_publishers must be IAM members naming identities: serviceAccount:, user: or group: followed by an email. Public members and domain: are refused."
   }
 }
 
