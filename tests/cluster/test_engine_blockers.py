@@ -207,3 +207,34 @@ def test_native_mode_stops_waiting_for_a_node_selector_no_node_has(
 
     words = "node(s) didn't match Pod's node affinity/selector"
     _assert_stalled_for_good(engine_helm3, namespace, spec, outcome, words)
+
+
+def test_an_upgrade_that_cannot_come_up_is_rolled_back_and_stalls_on_the_last_good_revision(
+    engine: Engine, namespace: str
+) -> None:
+    good = {**SMALL_PROMETHEUS, "timeout": TIMEOUT}
+    assert engine.apply(platform(namespace, prometheus=good)).result == "ready"
+    spec = platform(namespace, prometheus={**good, "nodeSelector": {"gunj.io/nowhere": "x"}})
+
+    started = time.monotonic()
+    outcome = engine.apply(spec)
+    print(f"upgrade, node selector: stalled after {time.monotonic() - started:.1f}s")
+
+    assert outcome.result == "stalled", outcome
+    report = outcome.components[0]
+    assert report.actions == ("upgrade failed", "rollback", "verify"), report.actions
+    assert "the cluster says it cannot come up: Deployment obs-prometheus-server: 0/3" in (
+        report.message
+    )
+    assert "the last good revision runs" in report.message
+    release = engine.release(namespace, "obs-prometheus")
+    assert (release.state, release.revision) == ("deployed", 3)
+    record = engine.status(namespace).components["prometheus"]
+    assert (record.state, record.revision, record.last_good_revision) == ("Stalled", 3, 3)
+    assert "didn't match Pod's node affinity/selector" in record.blocked
+    engine.helm_runs()
+
+    again = engine.apply(spec)
+
+    assert (again.result, again.components[0].actions) == ("stalled", ())
+    assert engine.helm_runs() == []
