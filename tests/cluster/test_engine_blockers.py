@@ -1,6 +1,7 @@
 """Changes the cluster says cannot come up, on the local cluster with Helm 3 and Helm 4 (and
 native mode for one): a DaemonSet asking for a host port another DaemonSet holds on every node,
-a node selector no node has, a claim naming a storage class that does not exist. Each attempt
+a node selector no node has, a claim naming a storage class that does not exist, a pod larger
+than the namespace's quota; an install and an upgrade. Each attempt
 is stopped soon after the watch's settling time with the scheduler's or the cluster's words
 instead of waiting out its timeout, spends every retry at once, and leaves the component
 Stalled saying what to change; the same spec applied again runs no Helm, and a changed spec is
@@ -238,3 +239,30 @@ def test_an_upgrade_that_cannot_come_up_is_rolled_back_and_stalls_on_the_last_go
 
     assert (again.result, again.components[0].actions) == ("stalled", ())
     assert engine.helm_runs() == []
+
+
+def test_pods_one_of_which_alone_exceeds_the_namespaces_quota_are_stopped(
+    engine: Engine, namespace: str, cluster: ClusterAccess
+) -> None:
+    cluster.core.create_namespaced_resource_quota(
+        namespace,
+        client.V1ResourceQuota(
+            metadata=client.V1ObjectMeta(name="compute"),
+            spec=client.V1ResourceQuotaSpec(hard={"requests.cpu": "1"}),
+        ),
+    )
+    spec = platform(
+        namespace,
+        prometheus={
+            **SMALL_PROMETHEUS,
+            "timeout": TIMEOUT,
+            "resources": {"requests": {"cpu": "2"}},
+        },
+    )
+
+    started = time.monotonic()
+    outcome = engine.apply(spec)
+    print(f"quota: stalled after {time.monotonic() - started:.1f}s")
+
+    words = "exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=0, limited:"
+    _assert_stalled_for_good(engine, namespace, spec, outcome, words)
