@@ -172,45 +172,75 @@ class FakeClock:
         return self.now
 
 
-def test_a_reason_is_believed_only_once_it_has_held_for_the_settling_time() -> None:
-    """The watch's settling, over a cluster double whose answers change: the reads themselves
-    are the cluster tests' (tests/cluster/test_engine_blockers.py)."""
-    answers: list[list[dict[str, Any]]] = []
+class Cluster:
+    """What a watch reads, as a double whose answers a test changes: the reads themselves are
+    the cluster tests' (tests/cluster/test_engine_blockers.py)."""
 
-    class Resources:
-        def list(self, kind: Any, namespace: Any, selector: str = "", **_: Any) -> Any:
-            return answers[0] if kind.kind == "Pod" else []
+    def __init__(self) -> None:
+        self.pods: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.resources = self
 
-        def request(self, *_: Any, **__: Any) -> Any:
-            return {"items": []}
+    def list(self, kind: Any, namespace: Any, selector: str = "", **_: Any) -> Any:
+        return self.pods if kind.kind == "Pod" else []
 
-        def get(self, *_: Any, **__: Any) -> Any:
-            return None
+    def request(self, method: str, path: str, query: Any = (), **_: Any) -> Any:
+        wanted = dict(query).get("fieldSelector", "").removeprefix("reason=")
+        return {"items": [e for e in self.events if e["reason"] == wanted]}
 
-    class Access:
-        resources = Resources()
+    def get(self, *_: Any, **__: Any) -> Any:
+        return None
 
-    daemonset = {
-        "kind": "DaemonSet",
-        "metadata": {"name": "exporter"},
-        "spec": {"selector": {"matchLabels": {"app": "exporter"}}},
+
+def workload(kind: str, name: str) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": {"selector": {"matchLabels": {"app": name}}},
     }
-    clock = FakeClock()
-    watch = ReleaseWatch(Access(), "ns", lambda: [daemonset], clock=clock)  # type: ignore[arg-type]
-    answers.append([pod(PORT_TAKEN)])
+
+
+def test_a_reason_is_believed_only_once_it_has_held_for_the_settling_time() -> None:
+    cluster, clock = Cluster(), FakeClock()
+    watch = ReleaseWatch(cluster, "ns", lambda: [workload("DaemonSet", "exporter")], clock=clock)  # type: ignore[arg-type]
+    cluster.pods = [pod(PORT_TAKEN)]
     assert watch() is None
     clock.now = 5
     assert watch() is None
-    answers[0] = [pod(CPU)]  # the scheduler changed its mind: start over
+    cluster.pods = [pod(CPU)]  # the scheduler changed its mind: start over
     clock.now = 11
     assert watch() is None
-    answers[0] = [pod(PORT_TAKEN)]
+    cluster.pods = [pod(PORT_TAKEN)]
     clock.now = 12
     assert watch() is None
     clock.now = 22
-    assert watch() == "DaemonSet exporter: " + blockers.scheduling_blocker(PORT_TAKEN)  # type: ignore[operator]
-    answers[0] = [{**pod(PORT_TAKEN), "metadata": {"name": "old", "deletionTimestamp": "x"}}]
+    assert watch() == f"DaemonSet exporter: {blockers.scheduling_blocker(PORT_TAKEN)}"
+    cluster.pods = [{**pod(PORT_TAKEN), "metadata": {"name": "old", "deletionTimestamp": "x"}}]
     assert watch() is None  # a pod of its own is going: what it holds is freed soon
+
+
+def test_a_quota_refusal_is_the_deployment_whose_replica_set_it_names_and_a_fresh_one() -> None:
+    cluster, clock = Cluster(), FakeClock()
+    objects = [workload("Deployment", "server"), workload("Deployment", "server-renderer")]
+    watch = ReleaseWatch(cluster, "ns", lambda: objects, clock=clock)  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+
+    def refused(replica_set: str, when: datetime) -> dict[str, Any]:
+        return {
+            "reason": "FailedCreate",
+            "involvedObject": {"kind": "ReplicaSet", "name": replica_set},
+            "message": QUOTA,
+            "lastTimestamp": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
+    cluster.events = [refused("server-renderer-5d8f7c", now - timedelta(minutes=5))]
+    assert watch() is None
+    clock.now = 20
+    assert watch() is None  # an earlier attempt's Event
+    cluster.events.append(refused("server-renderer-5d8f7c", now))
+    assert watch() is None
+    clock.now = 40
+    assert watch() == f"Deployment server-renderer: {blockers.quota_blocker(QUOTA)}"
 
 
 def test_a_watch_that_gives_a_reason_stops_a_running_process(tmp_path: Path) -> None:

@@ -64,7 +64,9 @@ class _Workload:
         """Whether an Event about ``kind`` ``name`` is about this workload's pod maker."""
         if kind != _CREATORS[self.kind]:
             return False
-        return name == self.name if kind != "ReplicaSet" else name.startswith(f"{self.name}-")
+        if kind == "ReplicaSet":  # <deployment>-<pod template hash>
+            return name.rpartition("-")[0] == self.name
+        return name == self.name
 
 
 def _workloads(objects: Iterable[Any], namespace: str) -> list[_Workload]:
