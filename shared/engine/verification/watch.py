@@ -38,6 +38,8 @@ SETTLE = timedelta(seconds=10)
 # Events older than the watch by more than this are about an earlier attempt (the API server's
 # clock and gunj's may differ by a little).
 EVENT_SLACK = timedelta(seconds=5)
+# Events of one reason read per look, at most: a namespace's Events are not gunj's to bound.
+EVENTS_READ = 500
 _PODS = KNOWN_KINDS[("v1", "Pod")]
 _CLAIMS = KNOWN_KINDS[("v1", "PersistentVolumeClaim")]
 _STORAGE_CLASSES = Kind("storage.k8s.io/v1", "StorageClass", "storageclasses", False)
@@ -200,7 +202,9 @@ class _Look:
         key = f"{namespace}/{reason}"
         if key not in self._events:
             answer = self.access.resources.request(
-                "GET", _EVENTS.path(namespace), query=[("fieldSelector", f"reason={reason}")]
+                "GET",
+                _EVENTS.path(namespace),
+                query=[("fieldSelector", f"reason={reason}"), ("limit", str(EVENTS_READ))],
             )
             earliest = self.watch.started - EVENT_SLACK
             self._events[key] = [
