@@ -6,8 +6,10 @@ the desired digest it tried (:mod:`.remediation` says which failures count); a n
 spec changed) starts from zero. A failed first install is uninstalled; a failed change is rolled
 back to the last good revision (or uninstalled, with strategy ``uninstall``). Once the attempts
 are spent the component is stalled for that digest: the same failing version is not tried
-again, on any event, until the spec changes. Each pass may retry within itself, bounded by the
-loop's steps and deadline.
+again, on any event, until the spec changes. A change the cluster said cannot come up (the
+record's ``blocked``) spent them all at once; the component is stalled saying what the cluster
+said, the spec's to change. Each pass may retry within itself, bounded by the loop's steps and
+deadline.
 
 A rollback asked for from outside the loop (a person, a health alert) is a decision too, made by
 :func:`forced_rollback`, and runs through the same loop.
