@@ -23,6 +23,7 @@ from kubernetes import client
 from shared.engine import resource
 from shared.kube import ClusterAccess
 from shared.kube.errors import ApiNotFound
+from tests.cluster.test_tenancy import Tenant, tenant  # noqa: F401 - the fixture
 from tests.engine_support import SMALL_PROMETHEUS, Engine, platform
 
 # Long enough that a test that waited it out would be plain, short enough to bound a failure.
@@ -266,3 +267,30 @@ def test_pods_one_of_which_alone_exceeds_the_namespaces_quota_are_stopped(
 
     words = "exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=0, limited:"
     _assert_stalled_for_good(engine, namespace, spec, outcome, words)
+
+
+def test_the_watch_reads_what_it_needs_with_a_platforms_own_rights(
+    tenant: Tenant,  # noqa: F811 - the fixture imported above
+) -> None:
+    """Acting as the namespace's ServiceAccount with what `gunj clusters rbac` grants: the claim
+    and its missing storage class are read, and the install is stopped as with gunj's rights."""
+    missing = f"gunj-missing-{uuid.uuid4().hex[:6]}"
+    spec = platform(
+        tenant.namespace,
+        prometheus={
+            **SMALL_PROMETHEUS,
+            "timeout": TIMEOUT,
+            "storage": {"enabled": True, "size": "1Gi", "storageClassName": missing},
+        },
+    )
+
+    outcome = tenant.reconciler().apply(spec)
+
+    assert outcome.result == "stalled", outcome
+    assert outcome.components[0].message == (
+        f"{CANNOT}Deployment obs-prometheus-server: PersistentVolumeClaim obs-prometheus-server "
+        f'asks for storage class "{missing}", which does not exist'
+    ) or outcome.components[0].message == (
+        f"{CANNOT}PersistentVolumeClaim obs-prometheus-server asks for storage class "
+        f'"{missing}", which does not exist'
+    )
