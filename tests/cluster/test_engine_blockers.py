@@ -288,9 +288,6 @@ def test_the_watch_reads_what_it_needs_with_a_platforms_own_rights(
 
     assert outcome.result == "stalled", outcome
     assert outcome.components[0].message == (
-        f"{CANNOT}Deployment obs-prometheus-server: PersistentVolumeClaim obs-prometheus-server "
-        f'asks for storage class "{missing}", which does not exist'
-    ) or outcome.components[0].message == (
         f"{CANNOT}PersistentVolumeClaim obs-prometheus-server asks for storage class "
         f'"{missing}", which does not exist'
     )

@@ -167,8 +167,8 @@ class ReleaseWatch:
         found: dict[tuple[str, str], str] = {}
         look = _Look(self)
         for workload in _workloads(objects, self.namespace):
-            for reason in look.workload(workload):
-                found[(workload.describe(), reason)] = f"{workload.describe()}: {reason}"
+            for key, reason in look.workload(workload):
+                found[key] = reason
         for namespace, name in _claims(objects, self.namespace):
             if said := look.claim(namespace, name):
                 found[(f"claim {name}", said)] = said
@@ -222,14 +222,16 @@ class _Look:
                 self._taints = bool(blockers.lifecycle_taints(nodes))
         return self._taints
 
-    def workload(self, workload: _Workload) -> list[str]:
+    def workload(self, workload: _Workload) -> list[tuple[tuple[str, str], str]]:
+        """(what, the cluster's words) and the reason to report, for each reason found."""
+        what = workload.describe()
         reasons = []
         for event in self.events(workload.namespace, "FailedCreate"):
             involved = event.get("involvedObject") or {}
             if workload.made(str(involved.get("kind")), str(involved.get("name"))):
                 reason = blockers.quota_blocker(str(event.get("message") or ""))
                 if reason:
-                    reasons.append(reason)
+                    reasons.append(((what, reason), f"{what}: {reason}"))
         if not workload.selector:
             return reasons
         selector = ",".join(f"{k}={v}" for k, v in sorted(workload.selector.items()))
@@ -238,22 +240,22 @@ class _Look:
             # A pod of its own is going: a port or volume it holds is freed soon.
             return reasons
         for pod in pods:
-            reason = self.pod(workload.namespace, pod)
-            if reason:
-                reasons.append(reason)
-        return list(dict.fromkeys(reasons))
+            if image := blockers.image_blocker(pod):
+                reasons.append(((what, image), f"{what}: {image}"))
+                continue
+            message = blockers.unschedulable(pod)
+            if message is None:
+                continue
+            if blockers.waits_for_claims(message):
+                # The claim names itself: the same reason as the claim of the release.
+                for name in _pod_claims(pod):
+                    if said := self.claim(workload.namespace, name):
+                        reasons.append(((f"claim {name}", said), said))
+            elif scheduling := self.scheduling(workload.namespace, pod, message):
+                reasons.append(((what, scheduling), f"{what}: {scheduling}"))
+        return reasons
 
-    def pod(self, namespace: str, pod: Mapping[str, Any]) -> str | None:
-        image = blockers.image_blocker(pod)
-        if image:
-            return image
-        message = blockers.unschedulable(pod)
-        if message is None:
-            return None
-        if blockers.waits_for_claims(message):
-            return next(
-                (r for name in _pod_claims(pod) if (r := self.claim(namespace, name))), None
-            )
+    def scheduling(self, namespace: str, pod: Mapping[str, Any], message: str) -> str | None:
         name = str((pod.get("metadata") or {}).get("name", ""))
         scaling_up = any(
             (e.get("involvedObject") or {}).get("name") == name
