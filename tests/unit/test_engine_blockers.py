@@ -97,6 +97,7 @@ def test_taints_the_cluster_lifts_itself_and_a_scale_up_are_no_blocker() -> None
     assert blockers.lifecycle_taints([dedicated, {}]) == []
     assert blockers.scheduling_blocker(TAINTED, passing_taints=True) is None
     assert blockers.scheduling_blocker(SELECTOR, scaling_up=True) is None
+    assert blockers.scheduling_blocker(SELECTOR, node_may_come=True) is None
 
 
 def test_a_pod_scheduled_or_merely_pending_says_nothing() -> None:
@@ -179,6 +180,7 @@ class Cluster:
     def __init__(self) -> None:
         self.pods: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
+        self.objects: dict[tuple[str, str | None, str], dict[str, Any]] = {}
         self.resources = self
 
     def list(self, kind: Any, namespace: Any, selector: str = "", **_: Any) -> Any:
@@ -188,8 +190,8 @@ class Cluster:
         wanted = dict(query).get("fieldSelector", "").removeprefix("reason=")
         return {"items": [e for e in self.events if e["reason"] == wanted]}
 
-    def get(self, *_: Any, **__: Any) -> Any:
-        return None
+    def get(self, kind: Any, namespace: str | None, name: str, **_: Any) -> Any:
+        return self.objects.get((kind.kind, namespace, name))
 
 
 def workload(kind: str, name: str) -> dict[str, Any]:
@@ -217,6 +219,37 @@ def test_a_reason_is_believed_only_once_it_has_held_for_the_settling_time() -> N
     assert watch() == f"DaemonSet exporter: {blockers.scheduling_blocker(PORT_TAKEN)}"
     cluster.pods = [{**pod(PORT_TAKEN), "metadata": {"name": "old", "deletionTimestamp": "x"}}]
     assert watch() is None  # a pod of its own is going: what it holds is freed soon
+
+
+def test_where_an_autoscaler_runs_only_its_refusal_or_a_daemonsets_pinning_is_a_verdict() -> None:
+    cluster, clock = Cluster(), FakeClock()
+    cluster.objects[("ConfigMap", "kube-system", "cluster-autoscaler-status")] = {}
+    objects = [workload("Deployment", "server"), workload("DaemonSet", "exporter")]
+    watch = ReleaseWatch(cluster, "ns", lambda: objects, clock=clock)  # type: ignore[arg-type]
+    cluster.pods = [pod(SELECTOR + PREEMPTION)]  # the same pod for either selector, for brevity
+    assert watch() is None
+    clock.now = 11
+    found = watch()
+    assert found is not None and found.startswith("DaemonSet exporter: ")  # no node helps it
+    assert watch.autoscaled()
+
+    cluster.objects.clear()
+    deployment_only = ReleaseWatch(cluster, "ns", lambda: objects[:1], clock=clock)  # type: ignore[arg-type]
+    cluster.objects[("ConfigMap", "kube-system", "cluster-autoscaler-status")] = {}
+    assert deployment_only() is None
+    clock.now = 30
+    assert deployment_only() is None  # the autoscaler may yet add a node
+    cluster.events = [
+        {
+            "reason": "NotTriggerScaleUp",
+            "involvedObject": {"kind": "Pod", "name": "p"},
+            "message": "pod didn't trigger scale-up: 1 node(s) didn't match Pod's node affinity",
+        }
+    ]
+    clock.now = 45
+    assert deployment_only() is None  # believed from now on, once settled
+    clock.now = 56
+    assert deployment_only() == f"Deployment server: {blockers.scheduling_blocker(SELECTOR)}"
 
 
 def test_a_quota_refusal_is_the_deployment_whose_replica_set_it_names_and_a_fresh_one() -> None:

@@ -21,7 +21,11 @@ Kubernetes version the local stack runs, 1.34):
   provider's ``uninitialized``, the autoscaler's ``ToBeDeletedByClusterAutoscaler``): a node
   joining or being drained says "untolerated taint(s)" as well, for a while.
 - **Nodes being added**: a pod a cluster autoscaler is adding a node for (its
-  ``TriggeredScaleUp`` Event) is no blocker, whatever the scheduler says now.
+  ``TriggeredScaleUp`` Event) is no blocker, whatever the scheduler says now. Where a cluster
+  autoscaler runs (its ``cluster-autoscaler-status`` ConfigMap in ``kube-system``: the
+  open-source autoscaler's and GKE's), a pod is judged only once the autoscaler has said that no
+  new node would take it (``NotTriggerScaleUp``), except a DaemonSet's pod, which is pinned to
+  its node: no new node helps it.
 - **A claim whose storage class does not exist**: the scheduler only says "pod has unbound
   immediate PersistentVolumeClaims"; the claim's ``storageClassName`` is looked up, and a class
   that is not there is the reason.
@@ -116,13 +120,18 @@ def lifecycle_taints(nodes: Iterable[Mapping[str, Any]]) -> list[str]:
 
 
 def scheduling_blocker(
-    message: str, *, passing_taints: bool = False, scaling_up: bool = False
+    message: str,
+    *,
+    passing_taints: bool = False,
+    scaling_up: bool = False,
+    node_may_come: bool = False,
 ) -> str | None:
     """The scheduler's first sentence when no node will take the pod until a person changes
     the spec or the cluster, else None. ``passing_taints``: some node carries a taint the
     cluster lifts itself (see :func:`lifecycle_taints`); ``scaling_up``: an autoscaler is
-    adding a node for the pod."""
-    if scaling_up:
+    adding a node for the pod; ``node_may_come``: an autoscaler may yet add one (it has not
+    said it will not)."""
+    if scaling_up or node_may_come:
         return None
     sentence = first_sentence(message)
     found = _AVAILABLE.match(sentence)

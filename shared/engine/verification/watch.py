@@ -11,8 +11,8 @@ joins is no verdict); then the watch answers with it, and the change is stopped.
 
 The watch only reads, and every read is a courtesy: a read the API server refuses or cannot
 answer is skipped, and the operation's own deadline stands. What it reads: pods, Events and
-PersistentVolumeClaims of the namespace, StorageClasses by name, and nodes (their taints) when
-the scheduler speaks of taints.
+PersistentVolumeClaims of the namespace, StorageClasses by name, nodes (their taints) when the
+scheduler speaks of taints, and whether a cluster autoscaler runs (its status ConfigMap).
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ _CLAIMS = KNOWN_KINDS[("v1", "PersistentVolumeClaim")]
 _STORAGE_CLASSES = Kind("storage.k8s.io/v1", "StorageClass", "storageclasses", False)
 _NODES = Kind("v1", "Node", "nodes", False)
 _EVENTS = Kind("v1", "Event", "events", True)
+_CONFIG_MAPS = KNOWN_KINDS[("v1", "ConfigMap")]
+# Where a cluster autoscaler (the open-source one, GKE's) writes its status: that one runs.
+AUTOSCALER_STATUS = ("kube-system", "cluster-autoscaler-status")
 # Controllers whose FailedCreate Events say a workload's pods could not be created.
 _CREATORS = {"Deployment": "ReplicaSet", "StatefulSet": "StatefulSet", "DaemonSet": "DaemonSet"}
 
@@ -139,6 +142,7 @@ class ReleaseWatch:
     _seen: dict[tuple[str, str], float] = field(default_factory=dict, init=False)
     _classes: set[str] = field(default_factory=set, init=False)
     """Storage classes found to exist (looked up once)."""
+    _autoscaled: bool | None = field(default=None, init=False)
 
     @classmethod
     def of(
@@ -173,6 +177,17 @@ class ReleaseWatch:
             if said := look.claim(namespace, name):
                 found[(f"claim {name}", said)] = said
         return found
+
+    def autoscaled(self) -> bool:
+        """Whether a cluster autoscaler runs (looked up once; True when it cannot be told:
+        a node it may add is no verdict)."""
+        if self._autoscaled is None:
+            try:
+                found = self.access.resources.get(_CONFIG_MAPS, *AUTOSCALER_STATUS)
+            except ApiError:
+                return True
+            self._autoscaled = found is not None
+        return self._autoscaled
 
     def storage_class_exists(self, name: str) -> bool | None:
         if name in self._classes:
@@ -251,18 +266,31 @@ class _Look:
                 for name in _pod_claims(pod):
                     if said := self.claim(workload.namespace, name):
                         reasons.append(((f"claim {name}", said), said))
-            elif scheduling := self.scheduling(workload.namespace, pod, message):
+            elif scheduling := self.scheduling(workload, pod, message):
                 reasons.append(((what, scheduling), f"{what}: {scheduling}"))
         return reasons
 
-    def scheduling(self, namespace: str, pod: Mapping[str, Any], message: str) -> str | None:
+    def scheduling(self, workload: _Workload, pod: Mapping[str, Any], message: str) -> str | None:
         name = str((pod.get("metadata") or {}).get("name", ""))
-        scaling_up = any(
-            (e.get("involvedObject") or {}).get("name") == name
-            for e in self.events(namespace, "TriggeredScaleUp")
+
+        def said(reason: str) -> bool:
+            return any(
+                (e.get("involvedObject") or {}).get("name") == name
+                for e in self.events(workload.namespace, reason)
+            )
+
+        # A new node never takes a DaemonSet's pod: it is pinned to its own node.
+        may_come = (
+            workload.kind != "DaemonSet"
+            and self.watch.autoscaled()
+            and not said("NotTriggerScaleUp")
         )
-        taints = "untolerated taint" in message and self.passing_taints()
-        return blockers.scheduling_blocker(message, passing_taints=taints, scaling_up=scaling_up)
+        return blockers.scheduling_blocker(
+            message,
+            passing_taints="untolerated taint" in message and self.passing_taints(),
+            scaling_up=said("TriggeredScaleUp"),
+            node_may_come=may_come,
+        )
 
     def claim(self, namespace: str, name: str) -> str | None:
         claim = self.access.resources.get(_CLAIMS, namespace, name)
