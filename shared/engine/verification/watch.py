@@ -133,6 +133,9 @@ def pending_revision(
 
 @dataclass
 class ReleaseWatch:
+    """Asked while a change waits (see the module): the reason the cluster gives that it cannot
+    come up, once settled, else None."""
+
     access: ClusterAccess
     namespace: str
     objects: Objects
@@ -157,8 +160,10 @@ class ReleaseWatch:
         try:
             objects = self.objects()
             found = self._look(objects) if objects else {}
-        except (ApiError, yaml.YAMLError):
-            return None  # a courtesy: the operation's own deadline stands
+        except (ApiError, yaml.YAMLError, ValueError, OSError):
+            # A read refused or unanswered, a stored revision that does not decode: the watch
+            # is a courtesy, and the operation's own deadline stands.
+            return None
         now = self.clock()
         self._seen = {key: self._seen.get(key, now) for key in found}
         for key, since in self._seen.items():
