@@ -1,6 +1,7 @@
 """``gunj plan SPEC --cluster NAME``: what applying the spec would do to the cluster, per
 component (install, upgrade, nothing, ...), with the values that would change against the
-deployed release. Secrets are shown as references to their source, never by value."""
+deployed release, and warnings for what the values ask of the cluster that it lacks. Secrets
+are shown as references to their source, never by value."""
 
 from __future__ import annotations
 
@@ -81,3 +82,5 @@ def _print_component(item: ComponentPreview) -> None:
         print(f"  drifted: {drifted}")
     for workload in item.not_ready:
         print(f"  not ready: {workload}")
+    for warning in item.warnings:
+        print(f"  warning: {warning}")

@@ -39,3 +39,6 @@ class ActionResult:
     remaining retries at once."""
     verification: tuple[bool, str] | None = None
     """For verify: passed, and what was found."""
+    blocked: str = ""
+    """The cluster's reason the change cannot come up without a person (see
+    :mod:`.verification.blockers`): the attempt was stopped early, and is hopeless."""

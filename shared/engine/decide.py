@@ -6,8 +6,10 @@ the desired digest it tried (:mod:`.remediation` says which failures count); a n
 spec changed) starts from zero. A failed first install is uninstalled; a failed change is rolled
 back to the last good revision (or uninstalled, with strategy ``uninstall``). Once the attempts
 are spent the component is stalled for that digest: the same failing version is not tried
-again, on any event, until the spec changes. Each pass may retry within itself, bounded by the
-loop's steps and deadline.
+again, on any event, until the spec changes. A change the cluster said cannot come up (the
+record's ``blocked``) spent them all at once; the component is stalled saying what the cluster
+said, the spec's to change. Each pass may retry within itself, bounded by the loop's steps and
+deadline.
 
 A rollback asked for from outside the loop (a person, a health alert) is a decision too, made by
 :func:`forced_rollback`, and runs through the same loop.
@@ -22,7 +24,7 @@ from ..values.spec.status import ComponentState, ComponentStatus
 from .action import Action
 from .classify import Classification, Finding
 from .desired import DesiredRelease
-from .remediation import exhausted, failures, rollback_target
+from .remediation import cannot_succeed, exhausted, failures, rollback_target
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,13 @@ _WITHOUT_DESIRED: dict[Finding, tuple[Action | None, ComponentState]] = {
 
 def _last_failure(record: ComponentStatus | None) -> str:
     return f"; last failure: {record.last_failure}" if record and record.last_failure else ""
+
+
+def _blocked(record: ComponentStatus | None, desired: DesiredRelease) -> str:
+    """The cluster's reason this digest cannot come up, if an attempt at it found one."""
+    if record is None or record.attempted_digest != desired.digest:
+        return ""
+    return record.blocked
 
 
 def decide(  # noqa: PLR0911 - one answer per finding
@@ -82,19 +91,32 @@ def decide(  # noqa: PLR0911 - one answer per finding
         return Decision(Action.VERIFY, ComponentState.PROGRESSING, reason)
     if finding in {Finding.FAILED, Finding.VERIFY_FAILED}:
         return _remediate(reason, desired, observed, record, spent)
+    blocked = _blocked(record, desired) if spent else ""
     if finding is Finding.ABSENT:
-        if spent:
-            wait = f"not installed: {attempts}; waiting for a new spec{_last_failure(record)}"
-            return Decision(None, ComponentState.FAILED, wait)
-        return Decision(Action.INSTALL, ComponentState.PROGRESSING, reason)
+        return _absent(reason, record, blocked, spent, attempts)
     # OUT_OF_SYNC or DRIFTED: upgrade, unless this digest has failed too often already; then
     # what runs (restored by a remediation) is verified, and the component stalls.
     if not spent:
         return Decision(Action.UPGRADE, ComponentState.PROGRESSING, reason)
     if verify_first:
         return Decision(Action.VERIFY, ComponentState.PROGRESSING, f"{reason}; verify what runs")
+    if blocked:
+        stall = f"{reason}; {cannot_succeed(blocked)}; the last good revision runs"
+        return Decision(None, ComponentState.STALLED, stall)
     stall = f"{reason}; {attempts}: not tried again until the spec changes{_last_failure(record)}"
     return Decision(None, ComponentState.STALLED, stall)
+
+
+def _absent(
+    reason: str, record: ComponentStatus | None, blocked: str, spent: bool, attempts: str
+) -> Decision:
+    if blocked:
+        # No retry can help: Stalled, saying what the cluster said, until the spec changes.
+        return Decision(None, ComponentState.STALLED, f"not installed: {cannot_succeed(blocked)}")
+    if spent:
+        wait = f"not installed: {attempts}; waiting for a new spec{_last_failure(record)}"
+        return Decision(None, ComponentState.FAILED, wait)
+    return Decision(Action.INSTALL, ComponentState.PROGRESSING, reason)
 
 
 def _remediate(

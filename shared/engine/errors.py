@@ -27,6 +27,16 @@ class NativeTimeout(GunjError):
     transient = True
 
 
+class NativeBlocked(GunjError):
+    """A native component's workloads cannot come up without a person, as the cluster says
+    (:mod:`.verification.watch`; Helm's wait ends in :class:`~shared.helm.errors.HelmBlocked`).
+    Permanent: the same objects would be refused the same way."""
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
+
+
 class RefusedSpec(GunjError):
     """The spec cannot be applied to this cluster as it is (e.g. template expressions where the
     cluster does not allow them); nothing was changed."""

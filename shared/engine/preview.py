@@ -1,11 +1,12 @@
 """What applying a spec would do to a cluster, without doing it (``gunj plan SPEC --cluster``).
 
 Per component: the action a reconcile would take first (install, upgrade, verify, rollback,
-unlock, uninstall) or none and why, the chart version deployed and the one wanted, and the values
-that would change against what the deployed release holds. Classified and decided by the same
-code as a reconcile, so the plan cannot disagree with the apply; but read-only: no Lease, no
-status write, no Helm process (a version range is resolved from the repository's index, as an
-apply resolves it).
+unlock, uninstall) or none and why, the chart version deployed and the one wanted, the values
+that would change against what the deployed release holds, and what the values ask of the
+cluster that it lacks (:mod:`.prerequisites`: a storage class, a node matching a selector).
+Classified and decided by the same code as a reconcile, so the plan cannot disagree with the
+apply; but read-only: no Lease, no status write, no Helm process (a version range is resolved
+from the repository's index, as an apply resolves it).
 
 Secrets are never shown. A wanted value that comes from a Secret or Secret Manager
 (``valuesFrom``) is shown as a reference to its source. A deployed value is shown only where the
@@ -26,6 +27,7 @@ from ..values.spec.common import ValuesFrom
 from .admission import size_problem
 from .errors import RefusedSpec
 from .parts import EngineParts
+from .prerequisites import missing_prerequisites
 from .record import Recorder
 from .resource import StoredPlatform, platform_of, read_platform
 from .session import recorder_for
@@ -75,6 +77,8 @@ class ComponentPreview:
     """Each live object that differs from what the release holds, and where (never a value)."""
     not_ready: list[str] = field(default_factory=list)
     """Each workload not ready now, and why."""
+    warnings: list[str] = field(default_factory=list)
+    """What the wanted values ask of the cluster that it does not have."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +95,7 @@ class ComponentPreview:
             ],
             "drift": self.drift,
             "notReady": self.not_ready,
+            "warnings": self.warnings,
         }
 
 
@@ -125,7 +130,11 @@ def _component(
         want.first, record, platform=stored.name, now=engine.clock(), live=want.live
     )
     changes: list[ValueChange] = []
+    warnings: list[str] = []
     if want.desired is not None:
+        warnings = [
+            engine.redactor(w) for w in missing_prerequisites(engine.access, want.desired.values)
+        ]
         deployed = _deployed_values(want)
         spec = platform.spec.component(want.component)
         secret_paths = _secret_paths(engine, stored.namespace, spec.values_from if spec else [])
@@ -148,6 +157,7 @@ def _component(
         changes=changes,
         drift=[engine.redactor(d.describe()) for d in want.live.drifted] if want.live else [],
         not_ready=[engine.redactor(r) for r in want.live.not_ready] if want.live else [],
+        warnings=warnings,
     )
 
 

@@ -5,7 +5,10 @@
   failed. A change that did not come up in its time, or asks for more than the namespace's quota
   allows, counts too, though its error is transient (:func:`counts_against_retries`). What
   says nothing about the change (the API server unreachable, a namespace being deleted) does not.
-  A refusal before anything was stored (the chart does not render) spends every retry at once.
+  A refusal before anything was stored (the chart does not render) spends every retry at once,
+  and so does a change the cluster says cannot come up without a person (a pod no node will
+  take, a storage class that does not exist: :func:`blocked_reason`), whose reason is kept
+  (``blocked``) to say what to change.
 - **The counters.** :func:`after_action` computes a component's next record from the current
   one, the desired digest and an action's result: failures at a digest (a new digest starts from
   zero), the verified revisions (the rollback targets), when gunj last changed the component (the
@@ -19,11 +22,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..errors import GunjError
-from ..helm.errors import HelmTimeout, QuotaExceeded
+from ..helm.errors import HelmBlocked, HelmTimeout, QuotaExceeded
 from ..values.spec.status import ComponentStatus
 from .action import Action, ActionResult
 from .desired import DesiredRelease
-from .errors import NativeTimeout
+from .errors import NativeBlocked, NativeTimeout
 
 GOOD_REVISIONS = 10
 """Verified revisions kept per component (rollback targets)."""
@@ -43,6 +46,19 @@ def counts_against_retries(error: GunjError) -> bool:
     Any other transient error (the API server unreachable, a namespace being deleted) says
     nothing about the change: no retry is spent, and the event comes again."""
     return not error.transient or isinstance(error, _VERDICTS)
+
+
+def blocked_reason(error: GunjError) -> str | None:
+    """The cluster's reason, when ``error`` says a change was stopped because it cannot come up
+    without a person (Helm's wait or native mode's); None for any other failure."""
+    if isinstance(error, HelmBlocked | NativeBlocked):
+        return error.reason or str(error)
+    return None
+
+
+def cannot_succeed(reason: str) -> str:
+    """What a component's status says of a change the cluster will not let come up."""
+    return f"this spec cannot succeed as it is; the cluster says it cannot come up: {reason}"
 
 
 def failures(record: ComponentStatus | None, desired: DesiredRelease | None) -> int:
@@ -88,13 +104,17 @@ def after_action(
     if result.counts_as_failure and desired is not None:
         previous = record.failures if record.attempted_digest == desired.digest else 0
         count = desired.retries + 1 if result.hopeless else previous + 1
-        update |= {"failures": max(count, previous + 1), "attempted_digest": desired.digest}
+        update |= {
+            "failures": max(count, previous + 1),
+            "attempted_digest": desired.digest,
+            "blocked": result.blocked,
+        }
     elif (
         result.action.changes_content
         and desired is not None
         and record.attempted_digest != desired.digest
     ):
-        update |= {"failures": 0, "attempted_digest": desired.digest}
+        update |= {"failures": 0, "attempted_digest": desired.digest, "blocked": ""}
     if result.verification is not None:
         update |= _verified(record, *result.verification)
     if not result.ok:

@@ -47,7 +47,14 @@ from .models import (
     TestOutcome,
     TestRun,
 )
-from .process import DEFAULT_TIMEOUT, helm_environment, helm_timeout, latest_end, run_helm
+from .process import (
+    DEFAULT_TIMEOUT,
+    Watch,
+    helm_environment,
+    helm_timeout,
+    latest_end,
+    run_helm,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +98,9 @@ class ChangeOptions:
     description: str | None = None
     secrets: Iterable[str] = ()
     """Strings to scrub from any error message, added to the client's redactor."""
+    watch: Watch | None = None
+    """Asked every few seconds while Helm runs; a reason it gives stops Helm
+    (:class:`~.errors.HelmBlocked`): the cluster says the change cannot come up."""
 
 
 class ChangeKeywords(TypedDict, total=False):
@@ -105,6 +115,7 @@ class ChangeKeywords(TypedDict, total=False):
     labels: Mapping[str, str] | None
     description: str | None
     secrets: Iterable[str]
+    watch: Watch | None
 
 
 @dataclass
@@ -136,9 +147,11 @@ class HelmClient:
         *,
         timeout: timedelta = DEFAULT_TIMEOUT,
         secrets: Iterable[str] = (),
+        watch: Watch | None = None,
     ) -> str:
         """Run Helm for at most ``timeout``; return stdout or raise the typed error for its
-        stderr, with ``secrets`` and every secret known before scrubbed."""
+        stderr, with ``secrets`` and every secret known before scrubbed (``watch``: see
+        :func:`.process.run_helm`)."""
         self.redactor.add(*secrets)
         log.debug("helm %s", " ".join(args))
         return run_helm(
@@ -147,6 +160,7 @@ class HelmClient:
             env=self.environment(),
             timeout=timeout,
             redactor=self.redactor,
+            watch=watch,
         )
 
     def _json(
@@ -155,8 +169,11 @@ class HelmClient:
         *,
         timeout: timedelta = DEFAULT_TIMEOUT,
         secrets: Iterable[str] = (),
+        watch: Watch | None = None,
     ) -> Any:
-        output = self.run([*args, "--output", "json"], timeout=timeout, secrets=secrets)
+        output = self.run(
+            [*args, "--output", "json"], timeout=timeout, secrets=secrets, watch=watch
+        )
         return json.loads(output) if output.strip() else None
 
     @contextmanager
@@ -238,6 +255,7 @@ class HelmClient:
                 [*args, "--values", str(values_path)],
                 timeout=options.timeout,
                 secrets=options.secrets,
+                watch=options.watch,
             )
         return Release.model_validate(data)
 

@@ -52,6 +52,18 @@ class HelmTimeout(HelmError):
     transient = True
 
 
+class HelmBlocked(HelmError):
+    """Helm was stopped while it waited, because the cluster said the release cannot come up
+    without a person (a pod no node will take, a storage class that does not exist): waiting out
+    the deadline would only repeat it. Permanent; the message is the cluster's reason."""
+
+    def __init__(
+        self, message: str, *, command: Sequence[str] = (), stderr: str = "", reason: str = ""
+    ) -> None:
+        super().__init__(message, command=command, stderr=stderr)
+        self.reason = reason
+
+
 class TestFailed(HelmError):
     """A test pod of the release failed (``helm test``): an outcome of the release itself."""
 

@@ -18,6 +18,11 @@ is started through util-linux's ``setpriv --pdeathsig`` where that exists (not t
 ``preexec_fn``, which would run Python between fork and exec, unsafe in a process with gRPC's
 threads).
 
+Watching: a caller may pass a ``watch``, asked every :data:`WATCH_EVERY` while Helm runs. When
+it answers with a reason (the cluster says the release cannot come up), Helm is stopped as at
+its deadline, and the call raises :class:`~.errors.HelmBlocked` with that reason, without waiting
+out a deadline that cannot help.
+
 Errors: stderr is scrubbed by the caller's :class:`~shared.redaction.Redactor`, then mapped to
 its typed error by :func:`.errors.classify`; a process stopped at its deadline is a
 :class:`~.errors.HelmTimeout`.
@@ -31,13 +36,13 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 
 from ..cache import cache_root
 from ..redaction import Redactor
-from .errors import HelmTimeout, classify
+from .errors import HelmBlocked, HelmTimeout, classify
 
 DEFAULT_TIMEOUT = timedelta(minutes=5)
 # Helm's own --timeout gets this head start on the deadline, so a plain timeout is reported in
@@ -45,8 +50,13 @@ DEFAULT_TIMEOUT = timedelta(minutes=5)
 HELM_MARGIN = timedelta(seconds=5)
 # After SIGTERM, the time Helm has to record the cancelled operation before it is killed.
 STOP_GRACE = timedelta(seconds=15)
+# How often a watch (see above) is asked while Helm runs.
+WATCH_EVERY = timedelta(seconds=2)
 # Variables of the caller's environment that would redirect Helm elsewhere.
 _LEAKING = ("KUBECONFIG",)
+
+Watch = Callable[[], str | None]
+"""Asked while Helm runs: a reason the operation cannot succeed, or None to let it go on."""
 
 
 def helm_timeout(timeout: timedelta) -> str:
@@ -92,9 +102,11 @@ def run_helm(
     env: Mapping[str, str],
     timeout: timedelta,
     redactor: Redactor,
+    watch: Watch | None = None,
 ) -> str:
     """Run ``binary`` with ``args`` for at most ``timeout``; return stdout or raise the typed
-    error for its stderr, scrubbed by ``redactor``."""
+    error for its stderr, scrubbed by ``redactor``. ``watch``: asked every
+    :data:`WATCH_EVERY`; a reason it gives stops Helm (:class:`~.errors.HelmBlocked`)."""
     command = [str(binary), *args]
     process = subprocess.Popen(
         [*_die_with_parent(), *command],
@@ -103,15 +115,31 @@ def run_helm(
         text=True,
         env=env,
     )
-    try:
-        stdout, stderr = process.communicate(timeout=timeout.total_seconds())
-    except subprocess.TimeoutExpired:
-        stderr = _stop(process)
-        detail = f": {redactor(stderr.strip().splitlines()[-1])}" if stderr.strip() else ""
-        raise HelmTimeout(
-            f"helm {args[0]} did not finish within {timeout} and was stopped{detail}",
-            command=command,
-        ) from None
+    deadline = time.monotonic() + timeout.total_seconds()
+    while True:
+        left = deadline - time.monotonic()
+        step = left if watch is None else min(left, WATCH_EVERY.total_seconds())
+        try:
+            stdout, stderr = process.communicate(timeout=max(step, 0.0))
+            break
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                stderr = _stop(process)
+                detail = f": {redactor(stderr.strip().splitlines()[-1])}" if stderr.strip() else ""
+                raise HelmTimeout(
+                    f"helm {args[0]} did not finish within {timeout} and was stopped{detail}",
+                    command=command,
+                ) from None
+            reason = watch() if watch is not None else None
+            if reason:
+                stderr = _stop(process)
+                reason = redactor(reason)
+                raise HelmBlocked(
+                    f"helm {args[0]} was stopped: {reason}",
+                    command=command,
+                    stderr=redactor(stderr),
+                    reason=reason,
+                ) from None
     if process.returncode != 0:
         raise classify(redactor(stderr), command=command)
     return stdout

@@ -4,8 +4,12 @@ counts against the retries is :mod:`..remediation`'s rule."""
 
 from __future__ import annotations
 
+import contextlib
+from datetime import timedelta
+
 from ...errors import GunjError
-from ...helm.releases import ReleaseState
+from ...helm.releases import ObservedRelease, ReleaseState
+from ...kube.errors import ApiConflict
 from ...labels import COMPONENT_LABEL, DIGEST_LABEL, PLATFORM_LABEL
 from ..action import Action, ActionResult
 from ..admission import size_problem
@@ -13,7 +17,7 @@ from ..backends import Change
 from ..context import EngineContext
 from ..desired import DesiredRelease
 from ..errors import RefusedSpec
-from ..remediation import counts_against_retries
+from ..remediation import blocked_reason, cannot_succeed, counts_against_retries
 from ..settings import SettingsError
 from .step import Step
 
@@ -38,6 +42,7 @@ def run_change(ctx: EngineContext, action: Action, step: Step, description: str)
         labels=labels(ctx, desired),
         timeout=timeout,
         description=description[:500],
+        previous=before.revision,
     )
     try:
         backend.change(ctx, desired, change)
@@ -51,6 +56,8 @@ def run_change(ctx: EngineContext, action: Action, step: Step, description: str)
             raise
         message = ctx.redactor(str(error))
         after = backend.store.observe(desired.release, desired.namespace)
+        if (blocked := blocked_reason(error)) is not None:
+            return _blocked(ctx, action, step, after, ctx.redactor(blocked))
         wrote = (after.revision, after.status) != (before.revision, before.status)
         if wrote and after.state in {ReleaseState.FAILED, ReleaseState.LOCKED}:
             return ActionResult(action, False, message, after.revision, counts_as_failure=True)
@@ -63,4 +70,28 @@ def run_change(ctx: EngineContext, action: Action, step: Step, description: str)
     after = backend.store.observe(desired.release, desired.namespace)
     return ActionResult(
         action, True, f"{desired.describe()} is revision {after.revision}", after.revision
+    )
+
+
+def _blocked(
+    ctx: EngineContext, action: Action, step: Step, after: ObservedRelease, reason: str
+) -> ActionResult:
+    """The change was stopped because the cluster says it cannot come up. gunj's own Helm was
+    stopped and has exited, so a revision it left pending (Helm 4 leaves it so on SIGTERM) has
+    no process behind it: unlocked at once, for the remediation that follows. Hopeless: the
+    same spec would be stopped the same way."""
+    if after.state is ReleaseState.LOCKED and after.revision != step.observed.revision:
+        with contextlib.suppress(ApiConflict):  # changed meanwhile: the next look sees how
+            step.backend.store.unlock(
+                after.name, after.namespace, older_than=timedelta(0), now=ctx.clock()
+            )
+        after = step.backend.store.observe(after.name, after.namespace, ctx.clock())
+    return ActionResult(
+        action,
+        False,
+        cannot_succeed(reason),
+        after.revision,
+        counts_as_failure=True,
+        hopeless=True,
+        blocked=reason,
     )

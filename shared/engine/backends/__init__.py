@@ -28,6 +28,8 @@ class Change:
     timeout: timedelta
     """The whole operation, hooks and the wait for the workloads included."""
     description: str
+    previous: int | None = None
+    """The release's revision before the change (None: none); the change makes a newer one."""
 
     @property
     def verb(self) -> str:

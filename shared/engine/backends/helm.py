@@ -13,6 +13,7 @@ from ...helm.errors import ReleaseNotFound
 from ...helm.releases import ReleaseStore
 from ...labels import ARCHIVE_LABEL
 from ...native.apply import delete_objects, owned
+from ..verification.watch import ReleaseWatch, pending_revision
 from . import Change
 
 if TYPE_CHECKING:
@@ -44,6 +45,12 @@ class HelmBackend:
             ]
             delete_objects(ctx.access, services)
         run = run_helm.install if change.first else run_helm.upgrade
+        # While Helm waits: a reason the cluster gives that will not change stops it early.
+        watch = ReleaseWatch(
+            ctx.access,
+            ctx.namespace,
+            pending_revision(self.store, desired.release, ctx.namespace, change.previous),
+        )
         run(
             desired.release,
             pulled.reference(),
@@ -54,6 +61,7 @@ class HelmBackend:
             no_hooks=desired.budget.no_hooks,
             labels=labels,
             description=change.description,
+            watch=watch,
         )
 
     def rollback(

@@ -41,6 +41,7 @@ from ...native.apply import (
 from ...native.render import RenderError, render
 from ...native.store import NativeStore
 from ..errors import NativeTimeout
+from ..verification.watch import ReleaseWatch
 from ..verification.workloads import wait_ready, workloads_of
 from . import Change
 
@@ -146,7 +147,8 @@ class NativeBackend:
             )
             prune(ctx.access, ctx.namespace, ctx.platform, revision.component, applied)
             found = workloads_of(revision.objects, ctx.namespace)
-            ready, message = wait_ready(ctx.access, found, timeout.total_seconds())
+            watch = ReleaseWatch.of(ctx.access, ctx.namespace, revision.objects)
+            ready, message = wait_ready(ctx.access, found, timeout.total_seconds(), watch)
             if not ready:
                 raise NativeTimeout(f"{revision.component}: {message} after {timeout}")
             self._record(ctx, revision, number, "deployed", labels)

@@ -12,7 +12,7 @@ replica count alone does not tell the operator where to look.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,11 @@ import yaml
 from ...kube import ClusterAccess
 from ...kube.errors import ApiError
 from ...kube.resources import KNOWN_KINDS, Kind
+from ..errors import NativeBlocked
 from .pacing import pauses
+
+WATCH_EVERY = 2.0
+"""Seconds between two questions to a wait's watch."""
 
 KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 _API = {kind: KNOWN_KINDS[("apps/v1", kind)] for kind in KINDS}
@@ -123,11 +127,22 @@ def _pod_reason(pod: Mapping[str, Any]) -> str | None:
     return None
 
 
-def wait_ready(access: ClusterAccess, found: list[Workload], timeout: float) -> tuple[bool, str]:
-    """Wait until every workload is ready; (ready, what was found)."""
+def wait_ready(
+    access: ClusterAccess,
+    found: list[Workload],
+    timeout: float,
+    watch: Callable[[], str | None] | None = None,
+) -> tuple[bool, str]:
+    """Wait until every workload is ready; (ready, what was found). ``watch``: asked every
+    :data:`WATCH_EVERY` seconds; a reason it gives ends the wait (:class:`NativeBlocked`)."""
     deadline = time.monotonic() + timeout
     pause = pauses(deadline)
+    asked = time.monotonic()
     while True:
+        if watch is not None and time.monotonic() - asked >= WATCH_EVERY:
+            asked = time.monotonic()
+            if reason := watch():
+                raise NativeBlocked(f"stopped waiting: {reason}", reason=reason)
         waiting = dict(_pending(access, found))
         if not waiting:
             return True, f"{len(found)} workload(s) ready" if found else "no workloads"

@@ -125,6 +125,11 @@ class ComponentStatus(StatusModel):
     failures: int = Field(0, description="failed attempts at attempted_digest")
     last_failure: str = Field("", description="what the last failed attempt found")
     attempted_digest: str | None = None
+    blocked: str = Field(
+        "",
+        description="why the cluster says attempted_digest cannot come up without a person "
+        "(retries spent at once; set a new spec)",
+    )
     message: str = ""
     drift: list[DriftedObject] = Field(
         default_factory=list,
