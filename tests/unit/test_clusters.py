@@ -195,8 +195,11 @@ def test_the_gke_name_defaults_to_the_registry_name() -> None:
         ("prod: kubeconfig", "cluster 'prod': must be a mapping"),
         ("'bad name': {kubeconfig: /k, context: c}", "cluster 'bad name': a name is"),
         ("[a, b]", "must be a mapping of cluster names"),
-        ("a: {kubeconfig: /k, context: c}\na: {kubeconfig: /j, context: c}", "'a' is given twice"),
-        ("a: [b", "line 1, column"),
+        (
+            "a: {kubeconfig: /k, context: c}\na: {kubeconfig: /j, context: c}",
+            'line 2, column 1: the key "a" is given twice (first at line 1, column 1)',
+        ),
+        ("a: [b", "not valid YAML: did not find expected ',' or ']'"),
     ],
 )
 def test_each_bad_entry_is_named_with_its_field(text: str, expected: str, tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def test_content_that_is_not_yaml_is_refused_by_field_source_and_position(
         resolved.add(reference(), content, FIELD)
 
     message = str(refused.value)
-    assert message.startswith(f"{FIELD}: Secret db-values key values.yaml is not valid YAML")
+    assert message.startswith(f"{FIELD}: Secret db-values key values.yaml: ")
     assert position in message
     assert "hunter2" not in message
     assert not refused.value.transient
