@@ -66,9 +66,10 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     schema.set_defaults(handler=run_schema)
 
 
-def _read(path: Path) -> str | None:
+def _read(path: Path) -> bytes | None:
+    """The file's bytes: the document loader says where they are not UTF-8 text."""
     try:
-        return path.read_text()
+        return path.read_bytes()
     except OSError as error:
         print(f"{path}: cannot read: {error.strerror}", file=sys.stderr)
         return None
@@ -105,7 +106,7 @@ def repository_notices(plan: ComponentPlan) -> list[Problem]:
     ]
 
 
-def _validate_text(text: str) -> Validation:
+def _validate_text(text: str | bytes) -> Validation:
     try:
         return validate(read_document(text))
     except InvalidPlatform as error:

@@ -69,8 +69,8 @@ SPEC_DOCUMENT = DocumentLimits(
 values at most, nested a dozen levels."""
 
 
-def text_size_problem(text: str) -> Problem | None:
-    size = len(text.encode())
+def text_size_problem(text: str | bytes) -> Problem | None:
+    size = len(text) if isinstance(text, bytes) else len(text.encode())
     if size <= TEXT_LIMIT:
         return None
     return Problem(

@@ -138,7 +138,7 @@ def validate(document: Any) -> Validation:
     return Validation(None if problems else platform, problems, unique(warnings))
 
 
-def read_document(text: str) -> Any:
+def read_document(text: str | bytes) -> Any:
     """The one platform document in ``text`` (YAML or JSON), read within
     :data:`~.limits.SPEC_DOCUMENT`; InvalidPlatform naming where it cannot be read."""
     if too_large := text_size_problem(text):
@@ -146,14 +146,13 @@ def read_document(text: str) -> Any:
     try:
         document = load_document(text, SPEC_DOCUMENT)
     except DocumentError as error:
-        message = f"{error.problem} ({error.position})" if error.position else error.problem
-        raise InvalidPlatform([Problem(error.path, message)]) from None
+        raise InvalidPlatform([Problem("", str(error))]) from None
     if document is None:
         raise InvalidPlatform([Problem("", "expected one platform document, found none")])
     return document
 
 
-def load_platform(text: str) -> ObservabilityPlatform:
+def load_platform(text: str | bytes) -> ObservabilityPlatform:
     """Parse and validate one platform document; raise InvalidPlatform with every problem."""
     result = validate(read_document(text))
     if result.platform is None:

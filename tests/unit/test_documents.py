@@ -3,6 +3,7 @@ column, aliases that cost what they expand to, and messages that never quote the
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -33,7 +34,7 @@ def alias_bomb(levels: int = 9) -> str:
     """Nine levels of nine aliases: about 550 bytes that name 9**9 values."""
     names = [chr(ord("a") + i) for i in range(levels)]
     lines = [f"{names[0]}: &{names[0]} [{', '.join([SECRET] * 9)}]"]
-    for previous, name in zip(names, names[1:], strict=False):
+    for previous, name in itertools.pairwise(names):
         lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,169 @@
+"""Hostile documents through the real functions, each limited to the functions' memory (1 GiB
+of address space): spec messages through the reconcile function and alerts through the
+rollback function (functions-framework, fed by the Pub/Sub emulator), alert bodies through the
+alertmanager HTTP function, and specs through ``gunj validate``. Each ends ``invalid`` (400 for
+the webhook, exit 1 for the CLI) naming where, quoting nothing of the document, once, and the
+process that read it is still the same process. What each item cost is printed (pytest -s)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.localstack import serving
+from shared.localstack.stack import Stack
+from tests.e2e.harness import ServedFunction, registry_file, served_function
+from tests.hostile import (
+    FUNCTION_MEMORY,
+    SECRET,
+    Hostile,
+    alerts,
+    figures,
+    generations,
+    limit_memory,
+    limit_this_process,
+    peak_rss,
+    process_tree,
+    reset_peak,
+    specs,
+)
+
+TOKEN = "hostile-test-token"
+
+
+def _worker(served: ServedFunction) -> tuple[int, int]:
+    """(functions-framework's process, the worker that runs the function), both limited."""
+    main = served.daemon.pid()
+    assert main is not None
+    tree = limit_memory(main)
+    return main, tree[-1]
+
+
+@pytest.fixture
+def reconcile(local_stack: Stack, tmp_path: Path) -> Iterator[ServedFunction]:
+    clusters = registry_file(local_stack, tmp_path)
+    with served_function(
+        "reconcile", local_stack, tmp_path, helm=local_stack.helm[3], clusters=clusters
+    ) as served:
+        yield served
+
+
+@pytest.fixture
+def rollback(local_stack: Stack, tmp_path: Path) -> Iterator[ServedFunction]:
+    clusters = registry_file(local_stack, tmp_path)
+    with served_function(
+        "rollback", local_stack, tmp_path, helm=local_stack.helm[3], clusters=clusters
+    ) as served:
+        yield served
+
+
+def _refused_once(served: ServedFunction, item: Hostile, message_id: str) -> dict[str, object]:
+    outcome = served.final(message_id, timeout=120)
+    mine = [e for e in served.received if e.get("message_id") == message_id]
+    assert all(not e["transient"] for e in mine), (item.name, mine)
+    assert outcome["result"] == "invalid", (item.name, outcome)
+    assert item.where in str(outcome["message"]), (item.name, outcome["message"])
+    assert SECRET not in json.dumps(outcome)
+    return outcome
+
+
+def test_hostile_specs_end_invalid_naming_where_in_the_functions_memory(
+    reconcile: ServedFunction,
+) -> None:
+    main, worker = _worker(reconcile)
+    rows = []
+    for item in [*specs(), *generations()]:
+        reset_peak(worker)
+        attributes = {"cluster": "local", "source": "hostile", **item.attributes}
+        outcome = _refused_once(reconcile, item, reconcile.publish(item.data, **attributes))
+        rows.append((item.name, float(str(outcome["duration"])), peak_rss(worker)))
+        assert process_tree(main)[-1] == worker, f"the worker was replaced after {item.name}"
+    print("\nreconcile function, per message (handler's duration, worker's peak RSS):")
+    print(figures(rows))
+
+
+def test_hostile_alerts_end_invalid_through_pubsub_and_http_in_the_functions_memory(
+    rollback: ServedFunction,
+) -> None:
+    main, worker = _worker(rollback)
+    rows = []
+    for item in alerts():
+        reset_peak(worker)
+        outcome = _refused_once(rollback, item, rollback.publish(item.data))
+        rows.append((item.name, peak_rss(worker)))
+        assert process_tree(main)[-1] == worker, f"the worker was replaced after {item.name}"
+    print("\nrollback function, per message (worker's peak RSS):")
+    for name, peak in rows:
+        print(f"  {name:<35} {peak / 2**20:7.1f} MiB")
+
+    env = {**rollback.env, "GUNJ_ALERTMANAGER_TOKEN": TOKEN}
+    daemon, port = serving.start_function(
+        serving.ALERTMANAGER, rollback.folder / "webhook", env, signature="http"
+    )
+    try:
+        pid = daemon.pid()
+        assert pid is not None
+        tree = limit_memory(pid)
+        print("alertmanager function, per request (wall time, worker's peak RSS):")
+        for item in alerts():
+            reset_peak(tree[-1])
+            started = time.monotonic()
+            status, answer = _post(f"http://127.0.0.1:{port}/", item.data)
+            elapsed = time.monotonic() - started
+            print(f"  {item.name:<35} {elapsed:7.3f} s {peak_rss(tree[-1]) / 2**20:7.1f} MiB")
+            assert status == 400, (item.name, status, answer)
+            assert item.where in str(answer["error"]) and SECRET not in json.dumps(answer)
+            assert process_tree(pid)[-1] == tree[-1], f"the worker was replaced: {item.name}"
+    finally:
+        daemon.stop()
+
+
+def _post(url: str, body: bytes) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(  # noqa: S310 - the function on 127.0.0.1
+        url,
+        data=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310
+            return int(answer.status), json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return int(error.code), json.loads(error.read() or b"{}")
+
+
+def test_gunj_validate_refuses_each_hostile_spec_in_the_functions_memory(tmp_path: Path) -> None:
+    gunj = Path(sys.executable).parent / "gunj"
+    rows = []
+    for index, item in enumerate(specs()):
+        path = tmp_path / f"hostile-{index}.yaml"
+        path.write_bytes(item.data)
+        output = tmp_path / f"hostile-{index}.out"
+        started = time.monotonic()
+        with output.open("wb") as sink:
+            process = subprocess.Popen(  # noqa: S603 - the checkout's own command
+                [str(gunj), "validate", str(path)],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                preexec_fn=limit_this_process,  # noqa: PLW1509 - before exec, nothing threaded
+                env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+            )
+            _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.monotonic() - started
+        printed = output.read_text()
+        rows.append((item.name, elapsed, usage.ru_maxrss * 1024))
+        assert process.returncode == 1, (item.name, printed)
+        assert item.where in printed and SECRET not in printed, (item.name, printed)
+        assert "Traceback" not in printed and "MemoryError" not in printed
+    print(
+        f"\ngunj validate, per file (wall time with start-up, peak RSS; RLIMIT_AS {FUNCTION_MEMORY}):"
+    )
+    print(figures(rows))
