@@ -12,6 +12,8 @@ from pathlib import Path
 SECRET = "hunter2-hostile-secret"
 FUNCTION_MEMORY = 1024 * 1024 * 1024
 """The functions' memory (Terraform's ``available_memory``): the address space a test gives."""
+MESSAGE_MEMORY = 256 * 1024 * 1024
+"""What reading one hostile document may add to a process's resident memory (docs/security.md)."""
 
 HEADER = (
     "apiVersion: observability.io/v1beta1\n"
@@ -188,9 +190,11 @@ def peak_rss(pid: int) -> int:
     raise AssertionError(f"no VmHWM for {pid}")
 
 
-def reset_peak(pid: int) -> None:
-    """Start the high-water mark again from the current resident memory (Linux 4.0+)."""
+def reset_peak(pid: int) -> int:
+    """Start the high-water mark again from the current resident memory (Linux 4.0+); that
+    memory, in bytes."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
+    return peak_rss(pid)
 
 
 def process_tree(pid: int) -> list[int]:

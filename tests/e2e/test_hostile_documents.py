@@ -23,6 +23,7 @@ from shared.localstack.stack import Stack
 from tests.e2e.harness import ServedFunction, registry_file, served_function
 from tests.hostile import (
     FUNCTION_MEMORY,
+    MESSAGE_MEMORY,
     SECRET,
     Hostile,
     alerts,
@@ -81,11 +82,12 @@ def test_hostile_specs_end_invalid_naming_where_in_the_functions_memory(
     main, worker = _worker(reconcile)
     rows = []
     for item in [*specs(), *generations()]:
-        reset_peak(worker)
+        before = reset_peak(worker)
         attributes = {"cluster": "local", "source": "hostile", **item.attributes}
         outcome = _refused_once(reconcile, item, reconcile.publish(item.data, **attributes))
         rows.append((item.name, float(str(outcome["duration"])), peak_rss(worker)))
         assert process_tree(main)[-1] == worker, f"the worker was replaced after {item.name}"
+        assert peak_rss(worker) - before < MESSAGE_MEMORY, item.name
     print("\nreconcile function, per message (handler's duration, worker's peak RSS):")
     print(figures(rows))
 
@@ -96,10 +98,11 @@ def test_hostile_alerts_end_invalid_through_pubsub_and_http_in_the_functions_mem
     main, worker = _worker(rollback)
     rows = []
     for item in alerts():
-        reset_peak(worker)
+        before = reset_peak(worker)
         _refused_once(rollback, item, rollback.publish(item.data))
         rows.append((item.name, peak_rss(worker)))
         assert process_tree(main)[-1] == worker, f"the worker was replaced after {item.name}"
+        assert peak_rss(worker) - before < MESSAGE_MEMORY, item.name
     print("\nrollback function, per message (worker's peak RSS):")
     for name, peak in rows:
         print(f"  {name:<35} {peak / 2**20:7.1f} MiB")
@@ -114,7 +117,7 @@ def test_hostile_alerts_end_invalid_through_pubsub_and_http_in_the_functions_mem
         tree = limit_memory(pid)
         print("alertmanager function, per request (wall time, worker's peak RSS):")
         for item in alerts():
-            reset_peak(tree[-1])
+            before = reset_peak(tree[-1])
             started = time.monotonic()
             status, answer = _post(f"http://127.0.0.1:{port}/", item.data)
             elapsed = time.monotonic() - started
@@ -122,6 +125,7 @@ def test_hostile_alerts_end_invalid_through_pubsub_and_http_in_the_functions_mem
             assert status == 400, (item.name, status, answer)
             assert item.where in str(answer["error"]) and SECRET not in json.dumps(answer)
             assert process_tree(pid)[-1] == tree[-1], f"the worker was replaced: {item.name}"
+            assert peak_rss(tree[-1]) - before < MESSAGE_MEMORY, item.name
     finally:
         daemon.stop()
 
@@ -175,5 +179,6 @@ def test_gunj_validate_refuses_each_hostile_spec_in_the_functions_memory(tmp_pat
         assert result.returncode == 1, (item.name, printed)
         assert item.where in printed and SECRET not in printed, (item.name, printed)
         assert "Traceback" not in printed and "MemoryError" not in printed
+        assert rows[-1][2] < MESSAGE_MEMORY, item.name  # the whole command, start-up included
     print(f"\ngunj validate (wall time with start-up, peak RSS; address space {FUNCTION_MEMORY}):")
     print(figures(rows))
