@@ -153,6 +153,15 @@ def generations() -> list[Hostile]:
     ]
 
 
+def named() -> list[Hostile]:
+    """Delete and resync messages, which name a platform by its metadata."""
+    bomb = _spec("spec:\n  prometheus:\n   config:\n" + _alias_bomb(9, 9))
+    return [
+        Hostile(f"alias bomb, action {action}", bomb, "line", {"action": action})
+        for action in ("delete", "resync")
+    ]
+
+
 def alerts() -> list[Hostile]:
     """Alert payloads (Pub/Sub and the HTTP webhook)."""
     return [

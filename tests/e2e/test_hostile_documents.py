@@ -31,6 +31,7 @@ from tests.hostile import (
     generations,
     limit_memory,
     limit_this_process,
+    named,
     peak_rss,
     process_tree,
     reset_peak,
@@ -81,7 +82,7 @@ def test_hostile_specs_end_invalid_naming_where_in_the_functions_memory(
 ) -> None:
     main, worker = _worker(reconcile)
     rows = []
-    for item in [*specs(), *generations()]:
+    for item in [*specs(), *generations(), *named()]:
         before = reset_peak(worker)
         attributes = {"cluster": "local", "source": "hostile", **item.attributes}
         outcome = _refused_once(reconcile, item, reconcile.publish(item.data, **attributes))
