@@ -148,7 +148,16 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
 
 
 def _as_text(content: str | bytes, limits: DocumentLimits) -> str:
-    size = len(content) if isinstance(content, bytes) else len(content.encode())
+    if isinstance(content, str):
+        try:
+            size = len(content.encode())
+        except UnicodeEncodeError as error:  # a lone surrogate, from JSON's escapes
+            line, column = _line_column(content, error.start)
+            raise DocumentError(
+                "not valid text: a lone UTF-16 surrogate", line=line, column=column
+            ) from None
+    else:
+        size = len(content)
     if size > limits.max_bytes:
         raise DocumentError(
             f"the document is {_size(size)}; at most {_size(limits.max_bytes)} is read"
@@ -235,7 +244,7 @@ def scalar_value(event: yaml.ScalarEvent, limits: DocumentLimits) -> Any:
     node = yaml.ScalarNode(tag, value, style=event.style)
     try:
         built = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
-    except (ValueError, OverflowError, yaml.YAMLError):
+    except Exception:  # PyYAML's constructors raise whatever int() or a dict lookup raises
         raise _marked(f"not a valid {tag[len(_TAG) :]}", event) from None
     if isinstance(built, float) and not math.isfinite(built):
         raise _marked("infinity and NaN are not JSON numbers", event)
@@ -558,13 +567,20 @@ class _JsonScan:
                 f"a string of {len(found) - 2} characters; at most {self.limits.max_string}",
                 start,
             )
+        if "\\" in found:
+            try:
+                text = json.loads(found)
+                text.encode()
+            except UnicodeEncodeError:  # "\ud800" alone: no UTF-8 file or message can hold it
+                raise self.fail("a lone UTF-16 surrogate in a string", start) from None
+            except ValueError:
+                return False
+        else:
+            text = found[1:-1]
         top = self.stack[-1] if self.stack else None
         if top is None or not top.mapping or not top.wants_key:
             return True
-        try:
-            key = json.loads(found) if "\\" in found else found[1:-1]
-        except ValueError:
-            return False
+        key = text
         if key in top.seen:
             line, column = _line_column(self.text, top.seen[key])
             raise self.fail(

@@ -76,6 +76,16 @@ def test_every_tag_but_the_json_types_is_refused_naming_where(
     assert SECRET not in str(error)
 
 
+@pytest.mark.parametrize(
+    "content",
+    ["a: !!bool maybe", "a: !!bool ''", "a: !!int", "a: !!int _", "a: !!float ''", "a: !!int 0x"],
+)
+def test_a_json_tag_on_a_value_it_cannot_take_is_refused(content: str) -> None:
+    error = refused(content)
+
+    assert error.problem.startswith("not a valid ") and error.line == 1
+
+
 def test_duplicate_keys_are_refused_with_both_lines_and_columns() -> None:
     yaml_error = refused(f"spec:\n  prometheus:\n    replicas: 2\n  prometheus:\n    x: {SECRET}\n")
     json_error = refused('{"spec": {"a": 1,\n  "a": 2}}', syntax="json")
@@ -219,6 +229,8 @@ def test_more_than_one_document_is_refused_and_empty_ones_are_nothing() -> None:
         (f"password: {SECRET}: x\n", "line 1, column 31"),
         (f"password: {SECRET}\x00\n", "line 1, column 31"),
         (b"password: \xff" + SECRET.encode(), "byte 11"),
+        (f"password: \ud800{SECRET}\n", "line 1, column 11"),  # a lone surrogate
+        (f'{{"password": "\\ud800{SECRET}"}}', "password (line 1, column 14)"),
         (f'{{"password": "{SECRET}\\q"}}', "line 1, column 35"),
     ],
 )

@@ -43,6 +43,7 @@ TOKENS = [
     "!!binary aGk=", "!!python/object:os.system x", "!!set {a}", "!!omap [a: 1]", "!x ",
     "!<tag:x> ", "!!str ", "!!int 1", "!!float 1.5", "2024-01-01", "yes", "~", ".inf", ".nan",
     "0x1F", "0o17", "1_000", "9" * 60, "1e999", "\t", "\\", "\x00", "\ufeff", "\u2028",
+    "!!bool ", "!!int ", "!!float ", "!!null ", "!!str ", "!!map ", "!!seq ",
     "x", "1", "true", "null",
 ]  # fmt: skip
 
