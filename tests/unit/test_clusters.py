@@ -441,7 +441,7 @@ def test_missing_google_credentials_are_permanent() -> None:
     ("content", "expected"),
     [
         (kubeconfig_text(current=None).encode(), "has no current-context"),
-        (b"users: [token: {a\n  secret-token-in-line", "is not valid YAML (line"),
+        (b"users: [token: {a\n  secret-token-in-line", "(line 3, column 1): not valid YAML"),
         (b"\xff\xfe", "is not UTF-8 text"),
         (
             kubeconfig_text(user={"exec": {"command": "gke-gcloud-auth-plugin"}}).encode(),
