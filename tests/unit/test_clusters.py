@@ -200,6 +200,17 @@ def test_the_gke_name_defaults_to_the_registry_name() -> None:
             'line 2, column 1: the key "a" is given twice (first at line 1, column 1)',
         ),
         ("a: [b", "not valid YAML: did not find expected ',' or ']'"),
+        (
+            "x: &x [a, a, a, a, a, a, a, a, a]\n"
+            + "".join(
+                f"x{i}: &x{i} [{', '.join(['*x'] * 9)}]\n".replace(
+                    "*x", f"*x{i - 1}" if i else "*x"
+                )
+                for i in range(8)
+            ),
+            "(aliases counted as expanded)",
+        ),
+        ("a: !!python/object:os.system {}", "a (line 1, column 4): the tag !!python/object"),
     ],
 )
 def test_each_bad_entry_is_named_with_its_field(text: str, expected: str, tmp_path: Path) -> None:
