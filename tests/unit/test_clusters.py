@@ -201,13 +201,9 @@ def test_the_gke_name_defaults_to_the_registry_name() -> None:
         ),
         ("a: [b", "not valid YAML: did not find expected ',' or ']'"),
         (
-            "x: &x [a, a, a, a, a, a, a, a, a]\n"
-            + "".join(
-                f"x{i}: &x{i} [{', '.join(['*x'] * 9)}]\n".replace(
-                    "*x", f"*x{i - 1}" if i else "*x"
-                )
-                for i in range(8)
-            ),
+            # an alias bomb: nine levels of nine aliases
+            "x0: &x0 [a, a, a, a, a, a, a, a, a]\n"
+            + "".join(f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 9)}]\n" for i in range(1, 9)),
             "(aliases counted as expanded)",
         ),
         ("a: !!python/object:os.system {}", "a (line 1, column 4): the tag !!python/object"),
