@@ -10,9 +10,9 @@ A permanent problem (a bad spec, an unknown cluster, an oversized or undecodable
 reported and acknowledged; the message is read (:mod:`shared.documents`) before anything else is
 done for it, so a document that cannot be read is ``invalid`` whatever the cluster. A transient
 one (an unreachable cluster, a busy platform, work left at the deadline) is reported and the
-event delivered again. The work stops by
-``GUNJ_WORK_SECONDS`` (default 480 s, under Cloud Functions' 540 s for event functions and
-Pub/Sub's 600 s push deadline); every step is recorded, so the next delivery resumes.
+event delivered again. The work stops by ``GUNJ_WORK_SECONDS`` (default 480 s, under Cloud
+Functions' 540 s for event functions and Pub/Sub's 600 s push deadline); every step is recorded,
+so the next delivery resumes.
 """
 
 from __future__ import annotations
@@ -140,8 +140,8 @@ def _act(event: SpecEvent, env: Mapping[str, str], started: float) -> Outcome:
 def _read_platform(
     text: str, wanted: SpecAttributes
 ) -> ObservabilityPlatform | tuple[str, str] | Outcome:
-    """The platform to apply, or (apply: the spec; delete and resync: namespace and name), or
-    the invalid outcome saying why not."""
+    """What the message names: the platform to apply, or (delete, resync) the namespace and
+    name of one; else the invalid outcome saying why it cannot be read."""
     if wanted.action in {"delete", "resync"}:
         return _named(text)
     try:
