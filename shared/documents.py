@@ -23,7 +23,8 @@ Every such document is read here, so one set of rules holds wherever a document 
   (inside itself) is refused.
 - **Duplicate keys** are refused with the line and column of both.
 - **Errors** (:class:`DocumentError`) name where (line and column, and the field path when
-  one is known) and never quote the document: it may hold secrets.
+  one is known, its keys shortened) and never quote a value, a tag or libyaml's snippet of the
+  text: the document may hold secrets. Every one is permanent: the same text fails again.
 
 JSON text is read as JSON (``json.loads``, after a token scan that applies the limits and finds
 duplicate keys), since not every JSON document is YAML 1.1 (long keys, escaped surrogate
