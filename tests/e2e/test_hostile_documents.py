@@ -2,8 +2,9 @@
 of address space): spec messages through the reconcile function and alerts through the
 rollback function (functions-framework, fed by the Pub/Sub emulator), alert bodies through the
 alertmanager HTTP function, and specs through ``gunj validate``. Each ends ``invalid`` (400 for
-the webhook, exit 1 for the CLI) naming where, quoting nothing of the document, once, and the
-process that read it is still the same process. What each item cost is printed (pytest -s)."""
+the webhook, exit 1 for the CLI) naming where, quoting nothing of the document and never as a
+transient error; the process that read it is still the same process, and reading it added less
+than 256 MiB to its memory. What each item cost is printed (pytest -s)."""
 
 from __future__ import annotations
 
