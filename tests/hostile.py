@@ -4,7 +4,6 @@ measure a process that reads them (its memory limited as the functions' is)."""
 from __future__ import annotations
 
 import itertools
-import json
 import resource
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,11 +230,7 @@ def limit_this_process(limit: int = FUNCTION_MEMORY) -> None:
 def figures(rows: list[tuple[str, float, int]]) -> str:
     """A table of what each item cost: name, seconds, peak memory."""
     width = max(len(name) for name, _, _ in rows)
-    return (
-        "\n".join(
-            f"{name:<{width}}  {seconds:7.3f} s  {peak / 1024 / 1024:7.1f} MiB"
-            for name, seconds, peak in rows
-        )
-        + "\n"
-        + json.dumps({"items": len(rows)})
+    return "\n".join(
+        f"  {name:<{width}}  {seconds:7.3f} s  {peak / 1024 / 1024:7.1f} MiB"
+        for name, seconds, peak in rows
     )
