@@ -100,6 +100,9 @@ def run_apply(arguments: argparse.Namespace) -> int:
     except OSError as error:
         print(f"gunj apply: {arguments.file}: cannot read: {error.strerror}", file=sys.stderr)
         return USAGE
+    except UnicodeDecodeError as error:
+        print(f"{arguments.file}: invalid\n  - not UTF-8 text (byte {error.start + 1})")
+        return 1
     try:
         platform = load_platform(text)
     except InvalidPlatform as error:

@@ -136,6 +136,9 @@ def run_publish(arguments: argparse.Namespace) -> int:
     except OSError as error:
         print(f"gunj publish: {arguments.file}: cannot read: {error.strerror}", file=sys.stderr)
         return 2
+    except UnicodeDecodeError as error:
+        print(f"{arguments.file}: invalid\n  - not UTF-8 text (byte {error.start + 1})")
+        return 1
     running = _stack()
     followed = publish(
         running,

@@ -17,7 +17,6 @@ from ..helm.index import ChartVersion
 from ..helm.repositories import RepositorySettings, moved
 from ..helm.selection import Notice, incompatibilities, moved_notice, notices, select_version
 from ..values import crd
-from ..values.limits import text_size_problem
 from ..values.plan import ComponentPlan, plan_platform
 from ..values.problems import Problem
 from ..values.references import references
@@ -27,7 +26,7 @@ from ..values.validation import (
     InvalidPlatform,
     Validation,
     load_platform,
-    parse_documents,
+    read_document,
     validate,
 )
 from .cluster_plan import run_cluster_plan
@@ -67,9 +66,10 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     schema.set_defaults(handler=run_schema)
 
 
-def _read(path: Path) -> str | None:
+def _read(path: Path) -> bytes | None:
+    """The file's bytes: the document loader says where they are not UTF-8 text."""
     try:
-        return path.read_text()
+        return path.read_bytes()
     except OSError as error:
         print(f"{path}: cannot read: {error.strerror}", file=sys.stderr)
         return None
@@ -106,22 +106,11 @@ def repository_notices(plan: ComponentPlan) -> list[Problem]:
     ]
 
 
-def _validate_text(text: str) -> Validation:
-    if too_large := text_size_problem(text):
-        return Validation(None, [too_large])
+def _validate_text(text: str | bytes) -> Validation:
     try:
-        documents = parse_documents(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        return Validation(None, [Problem("", f"not valid YAML{where}")])
-    except ValueError:
-        return Validation(None, [Problem("", "not valid JSON")])
-    if len(documents) != 1:
-        return Validation(
-            None, [Problem("", f"expected one platform document, found {len(documents)}")]
-        )
-    return validate(documents[0])
+        return validate(read_document(text))
+    except InvalidPlatform as error:
+        return Validation(None, error.problems)
 
 
 def run_validate(arguments: argparse.Namespace) -> int:

@@ -31,8 +31,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ..documents import KIB, MIB, DocumentError, DocumentLimits, load_document
 from .alerttokens import FIELD as ALERT_TOKENS
 from .alerttokens import parse_alert_tokens
 from .gke import ENDPOINTS, GkeCluster
@@ -58,38 +57,24 @@ FIELDS = (
 GKE_FIELDS = ("project", "location", "name", "endpoint")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Refuses a mapping that names a key twice: PyYAML would keep the last silently."""
-
-
-def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _value in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{key!r} is given twice", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _unique_mapping,
+REGISTRY_DOCUMENT = DocumentLimits(
+    max_bytes=4 * MIB,
+    max_size=4 * MIB,
+    max_nodes=200_000,
+    max_depth=16,
+    max_string=64 * KIB,
+    max_number=40,
 )
+"""How the registry is read (:mod:`shared.documents`): duplicate keys, tags other than JSON
+types and documents beyond these limits are refused."""
 
 
 def load_yaml(text: str) -> tuple[dict[str, Any], list[str]]:
     """The document as a mapping, or the problems that make it unreadable."""
     try:
-        document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        return {}, [f"{where}{error.problem or 'not valid YAML'}"]
-    except yaml.YAMLError as error:
-        return {}, [f"not valid YAML: {error}"]
+        document = load_document(text, REGISTRY_DOCUMENT)
+    except DocumentError as error:
+        return {}, [str(error)]
     if document is None:
         return {}, []
     if not isinstance(document, dict):

@@ -1,8 +1,8 @@
 """Kubeconfig documents: reading the few parts the registry checks (contexts, credentials),
 building one for a bearer token, and keeping one on disk only as long as it is needed.
 
-Kubeconfig content is treated as a secret throughout: a parse error reports the line and column
-only (PyYAML's own message quotes the offending line, which may hold a token), and the
+Kubeconfig content is treated as a secret throughout: a parse error reports the field, line and
+column only (PyYAML's own message quotes the offending line, which may hold a token), and the
 credential strings in it are collected so callers can scrub them from any error.
 """
 
@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from ..documents import MIB, DocumentError, DocumentLimits, load_document
+
 # Fields of a kubeconfig user (and of a legacy auth-provider's config) that hold credentials.
 _USER_SECRETS = ("token", "password", "client-key-data", "client-certificate-data")
 _PROVIDER_SECRETS = ("access-token", "refresh-token", "id-token", "client-secret")
@@ -28,15 +30,17 @@ class KubeconfigProblem(ValueError):
     """A kubeconfig that cannot be used; the message carries none of its content."""
 
 
+KUBECONFIG_DOCUMENT = DocumentLimits(
+    max_bytes=4 * MIB, max_size=4 * MIB, max_nodes=100_000, max_depth=16, max_string=MIB
+)
+"""How a kubeconfig is read (:mod:`shared.documents`): JSON types, no duplicate keys, bounded."""
+
+
 def parse(text: str, origin: str) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise KubeconfigProblem(f"{origin} is not valid YAML{where}") from None
-    except yaml.YAMLError:
-        raise KubeconfigProblem(f"{origin} is not valid YAML") from None
+        document = load_document(text, KUBECONFIG_DOCUMENT)
+    except DocumentError as error:
+        raise KubeconfigProblem(f"{origin} cannot be read: {error}") from None
     if not isinstance(document, dict):
         raise KubeconfigProblem(f"{origin} is not a kubeconfig (expected a mapping)")
     return document

@@ -23,11 +23,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from ..documents import KIB, MIB, DocumentError, DocumentLimits, load_document
 from ..timestamps import parse_time
 
 Source = Literal["alertmanager", "cloud-monitoring"]
 MAX_ALERTS = 500
 MAX_LABELS = 200
+ALERT_DOCUMENT = DocumentLimits(
+    max_bytes=MIB,
+    max_size=MIB,
+    max_nodes=50_000,
+    max_depth=32,
+    max_string=64 * KIB,
+    max_number=40,
+)
+"""How a payload is read (:mod:`shared.documents`, JSON only): an Alertmanager group of
+:data:`MAX_ALERTS` alerts with their labels and annotations fits well within it."""
 
 
 class InvalidAlert(ValueError):
@@ -139,9 +150,9 @@ def parse_alerts(payload: bytes | str | Mapping[str, Any]) -> list[Alert]:
     """The alerts in a Cloud Monitoring notification or an Alertmanager webhook body."""
     if isinstance(payload, bytes | str):
         try:
-            payload = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidAlert("the payload is not JSON") from None
+            payload = load_document(payload, ALERT_DOCUMENT, syntax="json")
+        except DocumentError as error:
+            raise InvalidAlert(f"the payload cannot be read: {error}") from None
     if not isinstance(payload, Mapping):
         raise InvalidAlert("the payload is not a JSON object")
     if isinstance(payload.get("incident"), Mapping):

@@ -16,9 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..documents import KIB, DocumentError, DocumentLimits, load_document
 from ..timestamps import parse_time
 
 PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
+SCHEDULE_DOCUMENT = DocumentLimits(
+    max_bytes=64 * KIB, max_size=64 * KIB, max_nodes=10_000, max_depth=8, max_string=KIB
+)
+"""How a scheduler tick's JSON (which clusters, namespaces or platform it names) is read."""
 
 
 class InvalidEvent(ValueError):
@@ -39,8 +44,19 @@ class PubSubMessage:
     def text(self) -> str:
         try:
             return self.data.decode()
-        except UnicodeDecodeError:
-            raise InvalidEvent(f"message {self.message_id}: data is not UTF-8 text") from None
+        except UnicodeDecodeError as error:
+            raise InvalidEvent(
+                f"message {self.message_id}: data is not UTF-8 text (byte {error.start + 1})"
+            ) from None
+
+    def tick(self) -> dict[str, object]:
+        """A scheduler tick's JSON object (empty data: ``{}``); DocumentError when it is none."""
+        if not self.data.strip():
+            return {}
+        document = load_document(self.data, SCHEDULE_DOCUMENT, syntax="json")
+        if not isinstance(document, dict):
+            raise DocumentError("not a JSON object")
+        return document
 
 
 def _field(message: Mapping[str, Any], camel: str, snake: str) -> Any:

@@ -1,33 +1,36 @@
 """The ``reconcile`` function: a platform spec published to ``platform-specs`` is applied to the
 cluster its ``cluster`` attribute names (``action: delete`` uninstalls it instead).
 
-Message attributes: ``cluster`` (required, a registered name or alias), ``generation`` (a whole
-number; a spec older than the cluster's is ignored), ``source`` (where the spec came from),
+Message attributes: ``cluster`` (required, a registered name or alias), ``generation`` (1 to 18
+ASCII digits; a spec older than the cluster's is ignored), ``source`` (where the spec came from),
 ``action`` (``apply``, the default; ``delete``; or ``resync``: reconcile from the spec the
 cluster holds, the scheduled resync's message, whose data names the platform by its metadata).
 
 A permanent problem (a bad spec, an unknown cluster, an oversized or undecodable message) is
-reported and acknowledged; a transient one (an unreachable cluster, a busy platform, work left
-at the deadline) is reported and the event delivered again. The work stops by
-``GUNJ_WORK_SECONDS`` (default 480 s, under Cloud Functions' 540 s for event functions and
-Pub/Sub's 600 s push deadline); every step is recorded, so the next delivery resumes.
+reported and acknowledged; the message is read (:mod:`shared.documents`) before anything else is
+done for it, so a document that cannot be read is ``invalid`` whatever the cluster. A transient
+one (an unreachable cluster, a busy platform, work left at the deadline) is reported and the
+event delivered again. The work stops by ``GUNJ_WORK_SECONDS`` (default 480 s, under Cloud
+Functions' 540 s for event functions and Pub/Sub's 600 s push deadline); every step is recorded,
+so the next delivery resumes.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
+from ..documents import DocumentError, load_document
 from ..engine.outcome import Outcome, Result
 from ..engine.request import Request
 from ..errors import GunjError
 from ..events.pubsub import InvalidEvent, PubSubMessage, from_cloud_event
-from ..values.limits import text_size_problem
+from ..values.limits import SPEC_DOCUMENT, text_size_problem
+from ..values.spec import ObservabilityPlatform
 from ..values.types import DNSLabel
 from ..values.validation import InvalidPlatform, load_platform
 from .deadline import work_deadline
@@ -36,6 +39,9 @@ from .reconcilers import reconciler
 
 FUNCTION = "reconcile"
 ACTIONS = ("apply", "delete", "resync")
+# ASCII digits only (str.isdigit() takes "²"), and no more than fit a signed 64-bit number:
+# a larger one would be believed newer than every spec after it.
+GENERATION = re.compile(r"[0-9]{1,18}")
 
 
 def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -84,8 +90,8 @@ def attributes_of(message: PubSubMessage) -> SpecAttributes:
     generation = None
     if "generation" in attributes:
         raw = attributes["generation"].strip()
-        if not raw.isdigit():
-            raise BadMessage("attribute generation: not a whole number")
+        if not GENERATION.fullmatch(raw):
+            raise BadMessage("attribute generation: must be a whole number of 1 to 18 digits")
         generation = int(raw)
     return SpecAttributes(cluster, action, generation, attributes.get("source"))
 
@@ -108,6 +114,11 @@ def read(message: PubSubMessage) -> SpecEvent:
 
 def _act(event: SpecEvent, env: Mapping[str, str], started: float) -> Outcome:
     message, wanted, text = event.message, event.wanted, event.text
+    # The message is read first: a document that cannot be read is invalid wherever it goes,
+    # and costs no registry or cluster work.
+    wanted_platform = _read_platform(text, wanted)
+    if isinstance(wanted_platform, Outcome):
+        return wanted_platform
     try:
         engine = reconciler(wanted.cluster, env)
     except GunjError as error:
@@ -119,15 +130,22 @@ def _act(event: SpecEvent, env: Mapping[str, str], started: float) -> Outcome:
         source=wanted.source,
         deadline=work_deadline(env, started),
     )
+    if isinstance(wanted_platform, ObservabilityPlatform):
+        return engine.apply(wanted_platform, request)
+    if wanted.action == "resync":
+        return engine.resync(*wanted_platform, request)
+    return engine.uninstall(*wanted_platform, request)
+
+
+def _read_platform(
+    text: str, wanted: SpecAttributes
+) -> ObservabilityPlatform | tuple[str, str] | Outcome:
+    """What the message names: the platform to apply, or (delete, resync) the namespace and
+    name of one; else the invalid outcome saying why it cannot be read."""
     if wanted.action in {"delete", "resync"}:
-        named = _named(text)
-        if isinstance(named, Outcome):
-            return named
-        if wanted.action == "resync":
-            return engine.resync(*named, request)
-        return engine.uninstall(*named, request)
+        return _named(text)
     try:
-        platform = load_platform(text)
+        return load_platform(text)
     except InvalidPlatform as error:
         problems = "; ".join(str(problem) for problem in error.problems)
         return Outcome(
@@ -136,16 +154,15 @@ def _act(event: SpecEvent, env: Mapping[str, str], started: float) -> Outcome:
             cluster=wanted.cluster,
             generation=wanted.generation,
         )
-    return engine.apply(platform, request)
 
 
 def _named(text: str) -> tuple[str, str] | Outcome:
     """Namespace and name of the platform a delete or resync message names (its manifest, or its
     metadata)."""
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return Outcome("invalid", "the message is not YAML or JSON")
+        document = load_document(text, SPEC_DOCUMENT)
+    except DocumentError as error:
+        return Outcome("invalid", f"the message cannot be read: {error}")
     metadata = document.get("metadata") if isinstance(document, dict) else None
     if not isinstance(metadata, dict):
         return Outcome("invalid", "metadata: required (name and namespace of the platform)")

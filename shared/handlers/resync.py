@@ -11,7 +11,6 @@ the summary and holds up no other. The tick is always acknowledged: the next one
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from ..documents import DocumentError
 from ..engine.resource import list_platforms
 from ..errors import GunjError
 from ..events.pubsub import InvalidEvent, from_cloud_event
@@ -34,8 +34,8 @@ def _scope(event: Any) -> tuple[list[str] | None, set[str] | None]:
     """The clusters and namespaces a tick names (None: every one)."""
     try:
         message = from_cloud_event(event)
-        data = json.loads(message.data) if message.data.strip() else {}
-    except (InvalidEvent, ValueError):
+        data = message.tick()
+    except (InvalidEvent, DocumentError):
         return None, None  # a tick with anything else in it resyncs everything
     if not isinstance(data, dict):
         return None, None

@@ -12,7 +12,6 @@ summary as not checked."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from typing import Any
 import yaml
 
 from ..cache import cache_root
+from ..documents import DocumentError
 from ..engine.outcome import Outcome
 from ..engine.request import Request
 from ..engine.resource import StoredPlatform, write_upgrades
@@ -47,8 +47,8 @@ RECORD_SECONDS = 60.0
 def _scope(event: Any) -> tuple[list[str] | None, str | None]:
     try:
         message = from_cloud_event(event)
-        data = json.loads(message.data) if message.data.strip() else {}
-    except (InvalidEvent, ValueError):
+        data = message.tick()
+    except (InvalidEvent, DocumentError):
         return None, None  # a tick with anything else in it checks everything
     if not isinstance(data, dict):
         return None, None

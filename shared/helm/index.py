@@ -4,10 +4,10 @@ revalidated cheaply.
 An index is a repository's answer, so it is read as hostile input: no more than the size limit
 is downloaded, and it is parsed as a stream of YAML events (libyaml's) that keeps only what gunj
 uses of each entry (version, app version, URLs, digest, deprecation, creation, Kubernetes
-version, annotations). Aliases, tags other than the plain scalar ones, duplicate keys, more than
-the entry limit (chart names and versions together) and nesting deeper than a few levels are
-refused as soon as they are met, so an index of a million entries costs the time and memory of
-the limit, not of the index.
+version, annotations). Aliases, tags other than JSON types (read as every document gunj reads,
+:mod:`shared.documents`), duplicate keys, more than the entry limit (chart names and versions
+together) and nesting deeper than a few levels are refused as soon as they are met, so an index
+of a million entries costs the time and memory of the limit, not of the index.
 
 A warm function instance should not download a multi-megabyte index for every event: parsed
 indexes are kept in memory and on disk with the ``ETag`` and ``Last-Modified`` the server gave,
@@ -29,6 +29,7 @@ from urllib.parse import urljoin
 
 import yaml
 
+from ..documents import KIB, DocumentError, DocumentLimits, scalar_value
 from ..versions import InvalidVersion, parse_version
 from .errors import ChartNotFound, InvalidIndex, RepositoryLimitExceeded
 from .fetch import RepositoryFetch
@@ -75,11 +76,8 @@ class ChartIndex:
 
 
 _DEPTH = 8  # an entry's values are at most a list of mappings deep (dependencies, maintainers)
-_SCALARS = frozenset(
-    f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "str", "timestamp")
-)
-_RESOLVER = yaml.resolver.Resolver()
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+# Only the per-value limits apply here: the index's size and entries have limits of their own.
+_SCALAR_LIMITS = DocumentLimits(max_bytes=0, max_size=0, max_string=256 * KIB)
 _KEPT = frozenset(
     {"version", "appVersion", "urls", "digest", "deprecated", "created", "kubeVersion"}
 )
@@ -121,19 +119,13 @@ class _IndexReader:
             )
 
     def scalar(self, event: yaml.ScalarEvent) -> Any:
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
-        if tag not in _SCALARS:
-            raise self._invalid(
-                f"uses the YAML tag {tag[:60]}; an index has plain values only", event
-            )
-        node = yaml.ScalarNode(tag, event.value, style=event.style)
+        """A scalar by the rules of every document gunj reads (:mod:`shared.documents`): JSON
+        types only, numbers of a bounded length, timestamps as written."""
         try:
-            return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
-        except (ValueError, OverflowError, yaml.YAMLError) as error:
+            return scalar_value(event, _SCALAR_LIMITS)
+        except DocumentError as error:
             raise self._invalid(
-                f"has a value that cannot be read: {str(error)[:100]}", event
+                f"has a value that cannot be read: {error.problem}", event
             ) from None
 
     def value(self, event: yaml.Event, depth: int = 0) -> Any:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..documents import MIB, DocumentError, DocumentLimits, load_document
 from ..versions import InvalidVersion, parse_version
 from .errors import ChartNotFound, InvalidIndex, RepositoryAuthFailed, RepositoryLimitExceeded
 from .fetch import Credentials, RepositoryFetch, Response
@@ -84,11 +85,18 @@ class PulledLayer:
     digest: str
 
 
+OCI_DOCUMENT = DocumentLimits(
+    max_bytes=64 * MIB, max_size=64 * MIB, max_nodes=100_000, max_depth=32, max_string=MIB
+)
+"""How a registry's JSON answer is read (:mod:`shared.documents`); its bytes are bounded when
+fetched (``document_bytes``), its values, depth and duplicate keys here."""
+
+
 def _json(body: bytes, what: str) -> dict[str, Any]:
     try:
-        loaded = json.loads(body)
-    except (ValueError, RecursionError):
-        raise InvalidIndex(f"{what} is not valid JSON") from None
+        loaded = load_document(body, OCI_DOCUMENT, syntax="json")
+    except DocumentError as error:
+        raise InvalidIndex(f"{what} cannot be read: {error}") from None
     if not isinstance(loaded, dict):
         raise InvalidIndex(f"{what} is not a JSON object")
     return loaded

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ..documents import DocumentLimits
 from .merge import effective, parse_path
 from .problems import Problem
 
@@ -56,8 +57,20 @@ TEXT_LIMIT = 4 * SPEC_LIMIT
 :data:`SPEC_LIMIT` takes at most a few times its JSON size."""
 
 
-def text_size_problem(text: str) -> Problem | None:
-    size = len(text.encode())
+SPEC_DOCUMENT = DocumentLimits(
+    max_bytes=TEXT_LIMIT,
+    max_size=SPEC_LIMIT,
+    max_nodes=100_000,
+    max_depth=64,
+    max_string=256 * KIB,
+    max_number=40,
+)
+"""How a platform document is read (:mod:`shared.documents`): a real spec holds a few thousand
+values at most, nested a dozen levels."""
+
+
+def text_size_problem(text: str | bytes) -> Problem | None:
+    size = len(text) if isinstance(text, bytes) else len(text.encode())
     if size <= TEXT_LIMIT:
         return None
     return Problem(

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from ..documents import MIB, DocumentError, DocumentLimits, load_document
 from .build import DERIVERS, PlatformContext
 from .merge import Values, effective, merge_all, set_path
 from .names import release_name
@@ -91,39 +92,32 @@ class ComponentPlan:
         return merge_all(self.literal_values, *values_from_layers, self.config)
 
 
+VALUES_FROM_DOCUMENT = DocumentLimits(
+    max_bytes=MIB,
+    max_size=MIB,
+    max_nodes=100_000,
+    max_depth=64,
+    max_string=MIB,
+    max_number=40,
+)
+"""How a ``valuesFrom`` document is read: a ConfigMap or Secret holds at most 1 MiB."""
+
+
 def values_from_layer(reference: ValuesFrom, content: str) -> Values:
     """The values one ``valuesFrom`` entry contributes, from the content of its key."""
     if reference.target_path:
         return set_path({}, reference.target_path, content)
     try:
-        loaded = yaml.safe_load(content) if content.strip() else {}
-    except yaml.YAMLError as error:
-        # Only the position: the parser's own message and its snippet quote the content,
-        # which may be a secret.
-        raise ValueError(
-            f"{reference.describe()} is not valid YAML{_position(error, content)}"
-        ) from None
-    except RecursionError:
-        raise ValueError(f"{reference.describe()} nests its values too deeply") from None
+        loaded = load_document(content, VALUES_FROM_DOCUMENT) if content.strip() else {}
+    except DocumentError as error:
+        # Where, never what: the content may be a secret.
+        raise ValueError(f"{reference.describe()}: {error}") from None
     if not isinstance(loaded, Mapping):
         raise ValueError(
             f"{reference.describe()} does not hold a YAML mapping of values "
             "(use targetPath for a single value)"
         )
     return dict(loaded)
-
-
-def _position(error: yaml.YAMLError, content: str) -> str:
-    """Where in the content the parser stopped (" (line L, column C)"), or nothing."""
-    if isinstance(error, yaml.MarkedYAMLError):
-        mark = error.problem_mark or error.context_mark
-        if mark is not None:
-            return f" (line {mark.line + 1}, column {mark.column + 1})"
-    if isinstance(error, yaml.reader.ReaderError):  # a character YAML does not allow
-        line = content.count("\n", 0, error.position) + 1
-        column = error.position - content.rfind("\n", 0, error.position)
-        return f" (line {line}, column {column})"
-    return ""
 
 
 def spec_mode(platform: ObservabilityPlatform, spec: ComponentSpec) -> Mode | None:

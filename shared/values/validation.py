@@ -10,15 +10,14 @@ override, chart versions outside what the value builders are written for.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from .limits import spec_size_problem, text_size_problem
+from ..documents import DocumentError, load_document
+from .limits import SPEC_DOCUMENT, spec_size_problem, text_size_problem
 from .problems import Problem, from_validation_error, unique
 from .secrets import plaintext_secrets
 from .semantics import Findings, check_component, check_platform
@@ -139,33 +138,23 @@ def validate(document: Any) -> Validation:
     return Validation(None if problems else platform, problems, unique(warnings))
 
 
-# libyaml's loader where it is installed: the same safe subset of YAML, many times faster.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def parse_documents(text: str) -> list[Any]:
-    """YAML (one or more documents) or JSON."""
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        return [json.loads(text)]
-    return [doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None]
-
-
-def load_platform(text: str) -> ObservabilityPlatform:
-    """Parse and validate one platform document; raise InvalidPlatform with every problem."""
+def read_document(text: str | bytes) -> Any:
+    """The one platform document in ``text`` (YAML or JSON), read within
+    :data:`~.limits.SPEC_DOCUMENT`; InvalidPlatform naming where it cannot be read."""
     if too_large := text_size_problem(text):
         raise InvalidPlatform([too_large])
     try:
-        documents = parse_documents(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise InvalidPlatform([Problem("", f"not valid YAML or JSON{where}")]) from None
-    if len(documents) != 1:
-        raise InvalidPlatform(
-            [Problem("", f"expected one platform document, found {len(documents)}")]
-        )
-    result = validate(documents[0])
+        document = load_document(text, SPEC_DOCUMENT)
+    except DocumentError as error:
+        raise InvalidPlatform([Problem("", str(error))]) from None
+    if document is None:
+        raise InvalidPlatform([Problem("", "expected one platform document, found none")])
+    return document
+
+
+def load_platform(text: str | bytes) -> ObservabilityPlatform:
+    """Parse and validate one platform document; raise InvalidPlatform with every problem."""
+    result = validate(read_document(text))
     if result.platform is None:
         raise InvalidPlatform(result.problems)
     return result.platform

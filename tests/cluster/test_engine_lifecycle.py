@@ -257,8 +257,8 @@ def test_a_valuesfrom_secret_that_is_not_yaml_is_refused_for_good_quoting_nothin
 
     assert (outcome.result, outcome.transient, outcome.exit_code) == ("error", False, 1), outcome
     assert outcome.message == (
-        "spec.prometheus.valuesFrom[0]: Secret db-values key values.yaml is not valid YAML "
-        "(line 2, column 20)"
+        "spec.prometheus.valuesFrom[0]: Secret db-values key values.yaml: server (line 2, "
+        "column 20): not valid YAML: mapping values are not allowed in this context"
     )
     assert not any("install" in run or "upgrade" in run for run in engine.helm_runs())
     assert engine.release(namespace, "obs-prometheus").state is ReleaseState.ABSENT

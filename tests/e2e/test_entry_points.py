@@ -16,7 +16,11 @@ import pytest
 from shared.localstack.stack import Stack
 from tests.e2e.harness import ServedFunction, registry_file, served_function
 
-SECRET_DATA = b"kind: ObservabilityPlatform  # never logged"
+# A valid spec: the reconcile function reads it before it looks for the cluster.
+SECRET_DATA = (
+    b"apiVersion: observability.io/v1beta1\nkind: ObservabilityPlatform  # never logged\n"
+    b"metadata: {name: obs, namespace: entry}\nspec: {prometheus: {enabled: false}}\n"
+)
 
 
 Serve = Callable[[str], ServedFunction]

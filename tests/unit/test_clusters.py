@@ -195,8 +195,18 @@ def test_the_gke_name_defaults_to_the_registry_name() -> None:
         ("prod: kubeconfig", "cluster 'prod': must be a mapping"),
         ("'bad name': {kubeconfig: /k, context: c}", "cluster 'bad name': a name is"),
         ("[a, b]", "must be a mapping of cluster names"),
-        ("a: {kubeconfig: /k, context: c}\na: {kubeconfig: /j, context: c}", "'a' is given twice"),
-        ("a: [b", "line 1, column"),
+        (
+            "a: {kubeconfig: /k, context: c}\na: {kubeconfig: /j, context: c}",
+            'line 2, column 1: the key "a" is given twice (first at line 1, column 1)',
+        ),
+        ("a: [b", "not valid YAML: did not find expected ',' or ']'"),
+        (
+            # an alias bomb: nine levels of nine aliases
+            "x0: &x0 [a, a, a, a, a, a, a, a, a]\n"
+            + "".join(f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 9)}]\n" for i in range(1, 9)),
+            "(aliases counted as expanded)",
+        ),
+        ("a: !!python/object:os.system {}", "a (line 1, column 4): the tag !!python/object"),
     ],
 )
 def test_each_bad_entry_is_named_with_its_field(text: str, expected: str, tmp_path: Path) -> None:
@@ -438,7 +448,7 @@ def test_missing_google_credentials_are_permanent() -> None:
     ("content", "expected"),
     [
         (kubeconfig_text(current=None).encode(), "has no current-context"),
-        (b"users: [token: {a\n  secret-token-in-line", "is not valid YAML (line"),
+        (b"users: [token: {a\n  secret-token-in-line", "(line 3, column 1): not valid YAML"),
         (b"\xff\xfe", "is not UTF-8 text"),
         (
             kubeconfig_text(user={"exec": {"command": "gke-gcloud-auth-plugin"}}).encode(),

@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
         "packaging",
     },
 }
-BASE = {"errors", "versions", "timestamps", "cache", "redaction", "labels"}
+BASE = {"errors", "versions", "timestamps", "cache", "redaction", "labels", "documents"}
 
 
 def _imported_packages(path: Path) -> set[str]:

@@ -52,9 +52,9 @@ serverInfo: {contextPath: /x}
         ),
         (
             "entries:\n  a:\n  - version: !!binary aGVsbG8=\n",
-            "uses the YAML tag tag:yaml.org,2002:binary",
+            "the tag !!binary is not accepted",
         ),
-        ("entries:\n  a:\n  - version: !!python/name:os.system x\n", "uses the YAML tag"),
+        ("entries:\n  a:\n  - version: !!python/name:os.system x\n", "the tag !!python/name"),
         (
             "entries:\n  a:\n  - version: 1.0.0\n    version: 2.0.0\n",
             "repeats the key 'version' (line 4, column 5)",
@@ -94,3 +94,21 @@ def test_entries_over_the_limit_are_refused_as_soon_as_they_are_counted() -> Non
     with pytest.raises(RepositoryLimitExceeded, match="more than 21 entries") as refused:
         parse_index(URL, document, max_entries=21)
     assert "GUNJ_REPOSITORY_INDEX_ENTRIES" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b'{"tags": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested more than 32 levels"),
+        (b'{"tags": ["1.0.0"],\n "tags": ["9.9.9"]}', 'the key "tags" is given twice'),
+        (b'{"tags": [' + b"1," * 200_000 + b"1]}", "more than 100000 values"),
+        (b"[]", "is not a JSON object"),
+    ],
+)
+def test_a_registry_answer_is_read_within_the_document_limits(body: bytes, problem: str) -> None:
+    from shared.helm.oci import _json
+
+    with pytest.raises(InvalidIndex, match=problem) as refused:
+        _json(body, "registry x: the tag list")
+
+    assert str(refused.value).startswith("registry x: the tag list ")

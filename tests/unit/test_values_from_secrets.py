@@ -39,6 +39,20 @@ def registered(*entries: tuple[ValuesFrom, str]) -> Redactor:
         ("password: !hunter2 x\n", "line 1, column 11"),  # a tag YAML cannot construct
         ("password: hunter2\n\tother: x\n", "line 2, column 1"),  # a tab for indentation
         ("password: hunter2\x00\n", "line 1, column 18"),  # a character YAML does not allow
+        ("password: !!binary aHVudGVyMg==\n", "password (line 1, column 11): the tag !!binary"),
+        (
+            "server: {password: hunter2}\nserver: {}\n",
+            'line 2, column 1: the key "server" is given twice',
+        ),
+        (
+            "a: &a [hunter2, hunter2, hunter2, hunter2, hunter2, hunter2, hunter2, hunter2]\n"
+            + "".join(
+                f"{n}: &{n} [{', '.join([f'*{p}'] * 8)}]\n"
+                for p, n in zip("abcdefghi", "bcdefghij", strict=True)
+            ),
+            "(aliases counted as expanded)",  # an alias bomb: refused before it is built
+        ),
+        ("port: " + "9" * 5000 + "\n", "port (line 1, column 7): a number of 5000 characters"),
     ],
 )
 def test_content_that_is_not_yaml_is_refused_by_field_source_and_position(
@@ -50,7 +64,7 @@ def test_content_that_is_not_yaml_is_refused_by_field_source_and_position(
         resolved.add(reference(), content, FIELD)
 
     message = str(refused.value)
-    assert message.startswith(f"{FIELD}: Secret db-values key values.yaml is not valid YAML")
+    assert message.startswith(f"{FIELD}: Secret db-values key values.yaml: ")
     assert position in message
     assert "hunter2" not in message
     assert not refused.value.transient

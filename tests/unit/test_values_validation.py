@@ -433,7 +433,7 @@ def test_cli_validate_reports_broken_yaml_by_line(tmp_path: Path) -> None:
     result = _gunj("validate", str(broken))
 
     assert result.returncode == 1
-    assert "not valid YAML at line" in result.stdout
+    assert "spec[1] (line 3, column 1): not valid YAML: did not find expected ','" in result.stdout
 
 
 def test_cli_plan_offline_shows_references_not_secrets() -> None:

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
+from ...documents import MIB, DocumentError, DocumentLimits, load_document
 from ...values.yaml_text import to_yaml
 from .images import image
 from .naming import Target
@@ -36,7 +35,7 @@ from .objects import (
     workload,
 )
 from .prometheus_scrape import scrape_configs
-from .reading import RenderError, Values, over_chart_defaults, yaml_problem
+from .reading import RenderError, Values, over_chart_defaults
 
 PART = "server"
 PORT = 9090
@@ -81,16 +80,24 @@ DISCOVERY_RULES: list[dict[str, Any]] = [
 ]
 
 
+SCRAPE_CONFIGS_DOCUMENT = DocumentLimits(
+    max_bytes=MIB, max_size=MIB, max_nodes=100_000, max_depth=32, max_string=256 * 1024
+)
+"""How ``extraScrapeConfigs`` (a YAML document in a string) is read: as any other document."""
+
+
 def extra_scrape_configs(values: Values) -> list[dict[str, Any]]:
     """The values' ``extraScrapeConfigs``: a YAML string holding a list of scrape configs."""
     text = values.text("extraScrapeConfigs")
     if not text.strip():
         return []
     try:
-        jobs = yaml.safe_load(text)
-    except yaml.YAMLError as error:
+        jobs = load_document(text, SCRAPE_CONFIGS_DOCUMENT)
+    except DocumentError as error:
+        # By line and column only: a scrape config's keys name its credentials.
+        where = f" ({error.position})" if error.position else ""
         raise RenderError(
-            f"{values.where(('extraScrapeConfigs',))}: {yaml_problem(error)}"
+            f"{values.where(('extraScrapeConfigs',))}: {error.problem}{where}"
         ) from None
     if jobs is None:
         return []

@@ -13,12 +13,9 @@ with Helm's merge rules, as Helm would.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import yaml
 
 from ...values.merge import effective, merge
 from ...values.problems import format_path
@@ -32,19 +29,6 @@ class RenderError(ValueError):
 def over_chart_defaults(defaults: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """``values`` over the chart defaults, with every ``null`` applied (the key removed)."""
     return effective(merge(defaults, values))
-
-
-# What PyYAML quotes of the text in a problem (an alias, a tag, a character) is left out.
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-
-
-def yaml_problem(error: yaml.YAMLError) -> str:
-    """What is wrong with a YAML text, and where, without quoting any of it: the text may hold
-    a secret (a password in a scrape config), and PyYAML's own message shows the line."""
-    mark = getattr(error, "problem_mark", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    problem = _QUOTED.sub("…", str(getattr(error, "problem", None) or "")).strip()
-    return f"not valid YAML{where}" + (f": {problem}" if problem else "")
 
 
 def _kind(value: Any) -> str:
