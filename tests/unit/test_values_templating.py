@@ -32,8 +32,10 @@ RENDER_TESTED = {
         "datasources.**",
         "admin.existingSecret",
         "envFromSecret",
-        "sidecar.dashboards.label",
-        "sidecar.dashboards.labelValue",
+        "sidecar.*.label",
+        "sidecar.*.labelValue",
+        "ingress.annotations.*",
+        "ingress.hosts.**",
     },
     "loki": {
         "loki.config",
