@@ -15,6 +15,7 @@ import yaml
 from shared.clusters.rbac import CLUSTER_ROLE, PLATFORM_ROLE, rules
 from shared.helm import HelmClient
 from shared.localstack.stack import Stack
+from shared.native.render import render
 from shared.values.plan import ComponentPlan, plan_platform
 from tests.support import http_chart, latest_version
 from tests.unit.test_values_fields import platform
@@ -129,3 +130,20 @@ def test_loki_and_grafana_make_no_cluster_role_reading_secrets_by_default(
         # The sidecar reads its own namespace only.
         assert role["metadata"]["namespace"] == "mon"
         assert any("secrets" in rule["resources"] for rule in role["rules"])
+
+
+def test_the_recipe_lets_the_platform_account_grant_native_modes_rbac() -> None:
+    [plan] = plan_platform(platform({"prometheus": {"mode": "native"}}))
+    objects = render(
+        "prometheus",
+        release=plan.release,
+        namespace="mon",
+        values=plan.literal_complete_values([]),
+        labels={},
+    )
+    held = rules()[CLUSTER_ROLE]
+
+    [role] = [o for o in objects if o["kind"] == "ClusterRole"]
+    assert [m for rule in role["rules"] for m in not_held(rule, held)] == []
+    assert grants(held, "rbac.authorization.k8s.io", "clusterroles", "create")
+    assert grants(held, "rbac.authorization.k8s.io", "clusterrolebindings", "create")
