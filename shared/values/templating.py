@@ -163,10 +163,24 @@ def neutralise_values(component: str, values: Mapping[str, Any]) -> dict[str, An
 
 
 def as_helm_reads(values: Any) -> Any:
-    """``values`` as Helm reads them: the JSON the Helm client writes (``default=str``, as
-    :meth:`shared.helm.client.HelmClient` does), so that a value of any YAML type (``!!binary``
-    bytes, a set, a date) is checked in the text Helm gets."""
-    return json.loads(json.dumps(values, default=str))
+    """``values`` as Helm reads them: as the Helm client writes them (JSON, any other type as
+    its ``str``, as :class:`shared.helm.client.HelmClient` does), so that a value of any YAML
+    type (``!!binary`` bytes, a set, a date) is checked in the text Helm gets. A key of any type
+    is its text too (where JSON would refuse it, the check still sees it)."""
+    if isinstance(values, Mapping):
+        return {_key(key): as_helm_reads(value) for key, value in values.items()}
+    if isinstance(values, list | tuple):
+        return [as_helm_reads(item) for item in values]
+    if values is None or isinstance(values, str | int | float | bool):
+        return values
+    return str(values)
+
+
+def _key(key: Any) -> str:
+    """A map key as JSON writes it (``true``, ``1``, ``null``), or its ``str``."""
+    if key is None or isinstance(key, bool | int | float):
+        return json.dumps(key)
+    return str(key)
 
 
 def _strings_and_keys(

@@ -257,11 +257,16 @@ def test_values_of_any_yaml_type_are_checked_as_helm_reads_them() -> None:
         f"      chunks: !!binary {base64.b64encode(LOOKUP.encode()).decode()}\n"
         "  structuredConfig: !!set {'{{ x }}': null}\n"
     )
+    key = yaml.safe_load(f"{{? !!binary {base64.b64encode(b'{{ k }}').decode()} : v}}")
 
     assert isinstance(loaded["loki"]["storage"]["bucketNames"]["chunks"], bytes)
     assert evaluated_expressions("loki", loaded) == [
         "loki.storage.bucketNames.chunks",
         "loki.structuredConfig",
+    ]
+    # A key of a subtree the chart renders and evaluates whole.
+    assert evaluated_expressions("loki", {"loki": {"runtimeConfig": key}}) == [
+        "loki.runtimeConfig[\"b'{{ k }}'\"]"
     ]
     config = platform({"tempo": {"config": loaded}})
     assert {p.path for p in template_expressions(config)} == {
