@@ -9,10 +9,13 @@ checks, in the same order, through :func:`admit`.
 | templates | ``refused`` | template expressions in the spec where the cluster allows none |
 | secrets | ``refused`` | a ``valuesFrom`` Secret Manager version the cluster does not allow |
 | duplicate | ``duplicate`` | the same message (id and spec) was applied already |
+| values | ``refused`` | a template where the chart runs one; an object outside the namespace |
 | sizes | ``refused`` | an object the values would make is larger than the API server accepts |
 
-The size check (:func:`oversized`) needs the components' desired values, so the apply makes it
-separately, before anything is written; every install and upgrade makes it again
+The values and size checks need the components' desired values (``valuesFrom`` content
+included), so the apply makes them separately, before anything is written: every
+:class:`~.desired.DesiredRelease` is built through :func:`values_refusal` (a refused one raises
+:class:`~.errors.RefusedSpec`), and every install and upgrade checks its size again
 (:mod:`.actions.change`), since a ``valuesFrom`` source can grow.
 """
 
@@ -26,10 +29,12 @@ from typing import Literal
 
 from ..errors import GunjError
 from ..values.limits import oversized_objects
+from ..values.manifests import foreign_objects
 from ..values.plan import ComponentPlan
 from ..values.spec import COMPONENTS, ObservabilityPlatform
-from ..values.templating import template_expressions
+from ..values.templating import evaluated_expressions, template_expressions
 from .desired import DesiredRelease
+from .errors import RefusedSpec
 from .resource import StoredPlatform
 
 SecretRefusal = Callable[[str], str | None]
@@ -123,6 +128,8 @@ def oversized(
     for plan in plans:
         try:
             desired = desired_of(plan)
+        except RefusedSpec as refused:
+            return Refusal("refused", str(refused))
         except GunjError:
             continue
         if problem := size_problem(desired):
@@ -136,3 +143,32 @@ def size_problem(desired: DesiredRelease) -> str | None:
         return None
     too_large = oversized_objects(desired.plan, desired.values)
     return f"{desired.component}: " + "; ".join(too_large) if too_large else None
+
+
+def values_refusal(desired: DesiredRelease, *, allow_templates: bool) -> str | None:
+    """Why the complete values Helm would get (every layer merged, ``valuesFrom`` content
+    included) cannot be installed: a template expression where the chart evaluates values
+    (unless the cluster allows templates), or an object the chart would create as written that
+    is cluster-scoped or in another namespace. Native mode evaluates nothing and creates only
+    its own objects. Names chart value paths, never values."""
+    if desired.mode != "helm":
+        return None
+    values = desired.values
+    problems = [
+        f"chart value {problem.path}: {problem.message}"
+        for problem in foreign_objects(desired.component, values, desired.namespace)
+    ]
+    if not allow_templates:
+        problems += [
+            f"chart value {path}: holds a Helm template expression ('{{{{') where the chart "
+            "evaluates values as templates; refused, since the cluster's registry entry does "
+            "not allow templates"
+            for path in evaluated_expressions(desired.component, values)
+        ]
+    if not problems:
+        return None
+    return (
+        f"{desired.component}: "
+        + "; ".join(problems[:20])
+        + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
+    )

@@ -22,10 +22,12 @@ from ..values.names import release_name
 from ..values.plan import ComponentPlan, plan_platform, spec_mode
 from ..values.spec import COMPONENTS, ObservabilityPlatform
 from ..values.spec.status import ComponentStatus
+from .admission import values_refusal
 from .backends import Backend
 from .classify import Classification, classify, owned_by
 from .decide import Decision, decide
 from .desired import DesiredRelease, desired_release
+from .errors import RefusedSpec
 from .live.check import LiveChecker, Prefetched
 from .live.ignore import DriftSettings, drift_settings
 from .live.state import LiveState
@@ -142,14 +144,18 @@ def start_reads(parts: EngineParts, namespace: str) -> Reads:
 def desired_for(
     parts: EngineParts, plan: ComponentPlan, quarantined: frozenset[str] = frozenset()
 ) -> DesiredRelease:
-    """The release ``plan`` asks for (a range skips the ``quarantined`` versions)."""
-    return desired_release(
+    """The release ``plan`` asks for (a range skips the ``quarantined`` versions). RefusedSpec
+    when its complete values may not be installed (:func:`.admission.values_refusal`)."""
+    desired = desired_release(
         plan,
         resolver=parts.resolver,
         sources=SecretSources(parts.access, plan.namespace, parts.secret_manager),
         redactor=parts.redactor,
         quarantined=tuple(sorted(quarantined)),
     )
+    if problem := values_refusal(desired, allow_templates=parts.allow_templates):
+        raise RefusedSpec(problem)
+    return desired
 
 
 def with_archive(parts: EngineParts, desired: DesiredRelease) -> DesiredRelease:

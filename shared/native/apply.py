@@ -6,6 +6,10 @@ found by its labels (never by guessing from names).
 Each object carries ``gunj.io/platform``, ``gunj.io/component`` and ``gunj.io/native: "true"``;
 those labels are how the component's objects are found again. Cluster-scoped objects also carry
 ``gunj.io/namespace``: the same platform name may exist in several namespaces.
+
+An object that exists already is applied over only when it is the same platform's (its labels
+name the same platform, in the same namespace): another platform's object, or one gunj did not
+make, is refused naming its owner, before anything is applied.
 """
 
 from __future__ import annotations
@@ -47,6 +51,11 @@ class OwnedByHelm(GunjError):
     """An object native mode would write is a Helm release's: native mode does not take it."""
 
 
+class OwnedElsewhere(GunjError):
+    """An object native mode would write exists and is not this platform's: another platform's,
+    or one gunj did not make. Native mode does not take it."""
+
+
 class ApplyFailed(GunjError):
     """The API server refused an object (invalid, conflicting, forbidden)."""
 
@@ -82,6 +91,29 @@ def helm_owner(obj: Any) -> str | None:
     return None
 
 
+def _platform_of(labels: dict[str, str], namespace: str | None) -> tuple[str, str] | None:
+    """(namespace, platform) of a native object, from its labels (None: not a native one)."""
+    if labels.get(NATIVE_LABEL) != "true" or not labels.get(PLATFORM_LABEL):
+        return None
+    return labels.get(NAMESPACE_LABEL) or namespace or "", labels[PLATFORM_LABEL]
+
+
+def foreign_owner(existing: Any, wanted: dict[str, Any]) -> str | None:
+    """Who holds ``existing`` when it is not the platform's that ``wanted`` is rendered for:
+    ``platform ns/name``, or a description of an object gunj did not make (None: ours)."""
+    metadata = wanted.get("metadata") or {}
+    ours = _platform_of(dict(metadata.get("labels") or {}), metadata.get("namespace"))
+    found = existing.metadata
+    theirs = _platform_of(
+        dict(found.labels or {}) if found else {}, found.namespace if found else None
+    )
+    if theirs == ours:
+        return None
+    if theirs is None:
+        return "no platform of gunj's (gunj did not make it)"
+    return f"platform {theirs[0]}/{theirs[1]}"
+
+
 def apply_objects(
     access: ClusterAccess, objects: Iterable[dict[str, Any]], *, leave_to: str | None = None
 ) -> list[ObjectKey]:
@@ -100,6 +132,11 @@ def apply_objects(
             raise OwnedByHelm(
                 f"{key_of(obj).where()} belongs to the Helm release {owner}; native mode "
                 "does not take over what Helm manages"
+            )
+        elif existing is not None and (holder := foreign_owner(existing, obj)) is not None:
+            raise OwnedElsewhere(
+                f"{key_of(obj).where()} exists and belongs to {holder}; native mode does not "
+                "take over objects it did not make for this platform"
             )
     applied = []
     for obj in objects:

@@ -7,12 +7,18 @@ installer's credentials: ``lookup`` reads any object of the cluster gunj may rea
 ``{{`` gunj derives from a spec into such a value is written as ``{{`{{`}}``, which ``tpl``
 renders back to a literal ``{{`` (a ``}}`` outside an action is plain text already). A free-form
 ``config`` override is a person's own Helm values: its expressions are reported, for the engine to
-refuse unless the target cluster allows templates.
+refuse unless the target cluster allows templates. The engine checks the complete values too
+(:func:`evaluated_expressions`), after every layer is merged: ``valuesFrom`` content reaches
+Helm only through that check.
+
+Values are checked as Helm reads them: as the Helm client writes them (JSON, any other type as
+its text), so a ``!!binary`` value, a set or a date is checked in the form Helm gets.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -41,6 +47,8 @@ class TemplatedPath:
     how: str
     tokens: tuple[str, ...]
     evaluations: int = 1
+    manifests: bool = False
+    """The chart creates the value's content as objects of its own (``extraObjects``)."""
 
     @property
     def subtree(self) -> bool:
@@ -54,7 +62,7 @@ class TemplatedChart:
     paths: tuple[TemplatedPath, ...]
 
 
-def _tokens(path: str) -> tuple[str, ...]:
+def path_tokens(path: str) -> tuple[str, ...]:
     tokens = []
     for match in _TOKEN.finditer(path):
         if match.group(0) == ".":
@@ -76,8 +84,9 @@ def templated_charts() -> dict[str, TemplatedChart]:
                 TemplatedPath(
                     item["path"],
                     item["how"],
-                    _tokens(item["path"]),
+                    path_tokens(item["path"]),
                     int(item.get("evaluations", 1)),
+                    bool(item.get("manifests", False)),
                 )
                 for item in entry["paths"]
             ),
@@ -102,7 +111,7 @@ def _step(token: str, part: str | int) -> bool:
     return token == part
 
 
-def _covers(pattern: TemplatedPath, location: tuple[str | int, ...], *, key: bool) -> bool:
+def covers(pattern: TemplatedPath, location: tuple[str | int, ...], *, key: bool) -> bool:
     """Whether the value at ``location`` (or, with ``key``, the map key that ends it) is
     evaluated. A subtree's values are evaluated from its root down, its keys below its root."""
     tokens = pattern.tokens
@@ -116,14 +125,14 @@ def _covers(pattern: TemplatedPath, location: tuple[str | int, ...], *, key: boo
 def evaluated_at(component: str, location: tuple[str | int, ...]) -> list[TemplatedPath]:
     """The entries of the table under which the chart evaluates the value at ``location``."""
     chart = templated_charts().get(component)
-    return [p for p in (chart.paths if chart else ()) if _covers(p, location, key=False)]
+    return [p for p in (chart.paths if chart else ()) if covers(p, location, key=False)]
 
 
 def _evaluations(
     paths: tuple[TemplatedPath, ...], location: tuple[str | int, ...], *, key: bool
 ) -> int:
     """How often the chart evaluates the value (or key) at ``location``: 0 when never."""
-    return max((p.evaluations for p in paths if _covers(p, location, key=key)), default=0)
+    return max((p.evaluations for p in paths if covers(p, location, key=key)), default=0)
 
 
 def _neutralised(
@@ -153,19 +162,41 @@ def neutralise_values(component: str, values: Mapping[str, Any]) -> dict[str, An
     return result
 
 
+def as_helm_reads(values: Any) -> Any:
+    """``values`` as Helm reads them: as the Helm client writes them (JSON, any other type as
+    its ``str``, as :class:`shared.helm.client.HelmClient` does), so that a value of any YAML
+    type (``!!binary`` bytes, a set, a date) is checked in the text Helm gets. A key of any type
+    is its text too (where JSON would refuse it, the check still sees it)."""
+    if isinstance(values, Mapping):
+        return {_key(key): as_helm_reads(value) for key, value in values.items()}
+    if isinstance(values, list | tuple):
+        return [as_helm_reads(item) for item in values]
+    if values is None or isinstance(values, str | int | float | bool):
+        return values
+    return str(values)
+
+
+def _key(key: Any) -> str:
+    """A map key as JSON writes it (``true``, ``1``, ``null``), or its ``str``."""
+    if key is None or isinstance(key, bool | int | float):
+        return json.dumps(key)
+    return str(key)
+
+
 def _strings_and_keys(
     node: Any, location: tuple[str | int, ...]
-) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Every map key and every string inside ``node``, with its location."""
+) -> Iterator[tuple[tuple[str | int, ...], str, bool]]:
+    """Every map key and every string inside ``node`` (as Helm reads it), with its location
+    and whether it is a key."""
     if isinstance(node, Mapping):
         for name, value in node.items():
-            yield (*location, str(name)), str(name)
+            yield (*location, str(name)), str(name), True
             yield from _strings_and_keys(value, (*location, str(name)))
     elif isinstance(node, list):
         for index, item in enumerate(node):
             yield from _strings_and_keys(item, (*location, index))
     elif isinstance(node, str):
-        yield location, node
+        yield location, node, False
 
 
 def expressions_in(values: Any, prefix: tuple[str | int, ...] = ()) -> list[str]:
@@ -173,10 +204,40 @@ def expressions_in(values: Any, prefix: tuple[str | int, ...] = ()) -> list[str]
     return sorted(
         {
             format_path(location)
-            for location, text in _strings_and_keys(values, prefix)
+            for location, text, _ in _strings_and_keys(as_helm_reads(values), prefix)
             if OPEN in text
         }
     )
+
+
+def runs_code(text: str, evaluations: int) -> bool:
+    """Whether ``evaluations`` passes of ``tpl`` over ``text`` run anything: only text whose
+    every ``{{`` opens gunj's own escape (as often as it is evaluated) renders as text."""
+    for _ in range(evaluations):
+        if OPEN not in text:
+            return False
+        # Left to right, as Go's lexer reads it: each "{{" must start an escape.
+        position = text.find(OPEN)
+        while position >= 0:
+            if not text.startswith(ESCAPED_OPEN, position):
+                return True
+            position = text.find(OPEN, position + len(ESCAPED_OPEN))
+        text = text.replace(ESCAPED_OPEN, OPEN)
+    return False
+
+
+def evaluated_expressions(
+    component: str, values: Mapping[str, Any], prefix: tuple[str | int, ...] = ()
+) -> list[str]:
+    """The path of every key and string of the complete ``values`` that the component's chart
+    evaluates and that would run as a template there (what gunj neutralised renders as text)."""
+    chart = templated_charts().get(component)
+    paths = chart.paths if chart else ()
+    found = set()
+    for location, text, key in _strings_and_keys(as_helm_reads(values), ()):
+        if OPEN in text and runs_code(text, _evaluations(paths, location, key=key)):
+            found.add(format_path((*prefix, *location)))
+    return sorted(found)
 
 
 def template_expressions(platform: ObservabilityPlatform) -> list[Problem]:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from ..documents import DocumentError, load_document
 from .limits import SPEC_DOCUMENT, spec_size_problem, text_size_problem
+from .manifests import config_foreign_objects
 from .problems import Problem, from_validation_error, unique
 from .secrets import plaintext_secrets
 from .semantics import Findings, check_component, check_platform
@@ -129,7 +130,7 @@ def validate(document: Any) -> Validation:
             unique(findings.warnings),
         )
     findings = check_platform(platform)
-    problems = unique([*secret_problems, *findings.problems])
+    problems = unique([*secret_problems, *findings.problems, *config_foreign_objects(platform)])
     warnings = [
         *findings.warnings,
         *template_expressions(platform),

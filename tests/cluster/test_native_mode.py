@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import ProtocolError
 
@@ -381,6 +382,74 @@ def test_a_helm_release_is_never_taken_over(
     assert (helm_release.state, helm_release.revision) == (ReleaseState.DEPLOYED, 1)
     service = native.access.core.read_namespaced_service("obs-prometheus-server", namespace)
     assert service.metadata.annotations["meta.helm.sh/release-name"] == "obs-prometheus"
+
+
+def native_cluster_roles(engine: Engine, *platforms: str) -> dict[str, str]:
+    """Native mode's ClusterRoles of ``platforms``, with the namespace each is labelled with."""
+    rbac = rbac_api(engine)
+    selector = f"gunj.io/native=true,gunj.io/platform in ({','.join(platforms)})"
+    return {
+        role.metadata.name: role.metadata.labels["gunj.io/namespace"]
+        for role in rbac.list_cluster_role(label_selector=selector).items
+    }
+
+
+def rbac_api(engine: Engine) -> client.RbacAuthorizationV1Api:
+    return client.RbacAuthorizationV1Api(engine.access.api)
+
+
+def test_platforms_whose_names_join_alike_keep_their_own_cluster_scoped_objects(
+    native: Engine, namespace: str, cluster: ClusterAccess
+) -> None:
+    # "<namespace>-a" with platform "x", and "<namespace>" with platform "a-x": joined by "-",
+    # both would name their ClusterRole "<namespace>-a-x-prometheus-native".
+    other = f"{namespace}-a"
+    cluster.ensure_namespace(other, labels={"gunj.io/test": "true"})
+    prometheus = {"global": NATIVE, "prometheus": SMALL_PROMETHEUS}
+    try:
+        first = native.apply(platform(other, name="x", **prometheus))
+        second = native.apply(platform(namespace, name="a-x", **prometheus))
+
+        assert (first.result, second.result) == ("ready", "ready"), (first, second)
+        assert native_cluster_roles(native, "x", "a-x") == {
+            f"{other}:x-prometheus-native": other,
+            f"{namespace}:a-x-prometheus-native": namespace,
+        }
+        # Each platform's removal takes its own objects only.
+        assert native.reconciler.uninstall(other, "x").result == "removed"
+        assert native_cluster_roles(native, "x", "a-x") == {
+            f"{namespace}:a-x-prometheus-native": namespace
+        }
+    finally:
+        native.reconciler.uninstall(namespace, "a-x")
+        cluster.delete_namespace(other)
+
+
+def test_another_platforms_cluster_scoped_object_is_never_taken_over(
+    native: Engine, namespace: str
+) -> None:
+    name = f"{namespace}:obs-prometheus-native"
+    theirs = {"gunj.io/native": "true", "gunj.io/platform": "other", "gunj.io/namespace": "else"}
+    rules = [client.V1PolicyRule(api_groups=[""], resources=["pods"], verbs=["get"])]
+    rbac = rbac_api(native)
+    rbac.create_cluster_role(
+        client.V1ClusterRole(metadata=client.V1ObjectMeta(name=name, labels=theirs), rules=rules)
+    )
+    try:
+        outcome = native.apply(
+            platform(namespace, **{"global": NATIVE, "prometheus": SMALL_PROMETHEUS})
+        )
+
+        assert outcome.result in {"failed", "stalled"}, outcome
+        failure = native.status(namespace).components["prometheus"].last_failure
+        assert f"ClusterRole {name} exists and belongs to platform else/other" in failure
+        kept = rbac.read_cluster_role(name)
+        assert kept.metadata.labels == theirs
+        assert [(r.resources, r.verbs) for r in kept.rules] == [(["pods"], ["get"])]
+        # Nothing of the refused component was applied.
+        assert owned(native.access, namespace, "obs", "prometheus") == []
+    finally:
+        rbac.delete_cluster_role(name)
 
 
 def test_switching_helm_to_native_and_back_leaves_one_form_and_no_orphan(

@@ -22,6 +22,7 @@ from shared.clusters import ClusterRegistry
 from shared.clusters.rbac import recipe, subject
 from shared.engine.connect import reconciler_for
 from shared.engine.reconciler import Reconciler
+from shared.engine.request import Request
 from shared.engine.resource import read_platform
 from shared.helm import HelmClient
 from shared.helm.releases import ReleaseStore
@@ -29,6 +30,7 @@ from shared.kube import ClusterAccess
 from shared.kube.errors import ApiForbidden
 from shared.localstack.stack import Stack
 from shared.values.crd import crd_manifest
+from shared.values.validation import validate
 from tests.cluster.test_cluster_registry import inlined
 from tests.engine_support import SMALL_PROMETHEUS, platform
 
@@ -174,3 +176,111 @@ def test_gunj_own_identity_reads_a_namespace_secret_only_as_its_service_account(
             own.core.list_namespaced_secret(tenant.namespace)
         acting = registered.tenancy.access_in(own, "tenant", tenant.namespace)
         assert acting.core.list_namespaced_secret(tenant.namespace).items is not None
+
+
+def admin_binding(kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+    """A binding of cluster-admin to a user of the spec's choosing."""
+    metadata: dict[str, Any] = {"name": name}
+    if namespace:
+        metadata["namespace"] = namespace
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": kind,
+        "metadata": metadata,
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "cluster-admin",
+        },
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "mallory"}],
+    }
+
+
+def document(namespace: str, **components: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "observability.io/v1beta1",
+        "kind": "ObservabilityPlatform",
+        "metadata": {"name": "obs", "namespace": namespace},
+        "spec": components,
+    }
+
+
+GRAFANA = {"adminCredentials": {"existingSecret": "grafana-admin"}}
+
+
+def test_a_cluster_role_binding_of_cluster_admin_is_refused_and_nothing_is_created(
+    tenant: Tenant, cluster: ClusterAccess
+) -> None:
+    name = f"pwn-{uuid.uuid4().hex[:6]}"
+    objects = {"extraObjects": [admin_binding("ClusterRoleBinding", name)]}
+    rbac = client.RbacAuthorizationV1Api(cluster.api)
+
+    # In config: refused by validation, naming the field.
+    result = validate(document(tenant.namespace, grafana={**GRAFANA, "config": objects}))
+    assert [p.path for p in result.problems] == ["spec.grafana.config.extraObjects[0]"]
+    # In a valuesFrom ConfigMap, read only at reconcile time: refused by the engine.
+    cluster.core.create_namespaced_config_map(
+        tenant.namespace,
+        client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name="values"),
+            data={"values.yaml": yaml.safe_dump(objects)},
+        ),
+    )
+    values_from = [{"kind": "ConfigMap", "name": "values", "key": "values.yaml"}]
+    outcome = tenant.reconciler().apply(
+        platform(tenant.namespace, grafana={**GRAFANA, "valuesFrom": values_from}), Request()
+    )
+
+    assert outcome.result == "refused", outcome
+    assert "extraObjects[0]" in outcome.message
+    assert "ClusterRoleBinding" in outcome.message
+    assert name not in {b.metadata.name for b in rbac.list_cluster_role_binding().items}
+    assert ReleaseStore(cluster).revisions("obs-grafana", tenant.namespace) == []
+
+
+def test_a_role_binding_to_cluster_admin_is_refused_by_the_clusters_rbac(
+    tenant: Tenant, cluster: ClusterAccess
+) -> None:
+    """A namespaced binding passes gunj's checks; the API server refuses it (RBAC's escalation
+    check: the platform's account does not hold cluster-admin's rights) and nothing of it stays."""
+    name = f"pwn-{uuid.uuid4().hex[:6]}"
+    config = {"extraObjects": [admin_binding("RoleBinding", name, tenant.namespace)]}
+
+    outcome = tenant.reconciler().apply(
+        platform(tenant.namespace, grafana={**GRAFANA, "config": config}), Request()
+    )
+
+    assert outcome.result not in {"ready", "refused"}, outcome
+    status = read_platform(cluster, tenant.namespace, "obs")
+    assert status is not None
+    said = json.dumps(status.status.model_dump(mode="json")) + outcome.message
+    assert "not currently held" in said or "escalat" in said, said
+    bindings = client.RbacAuthorizationV1Api(cluster.api).list_namespaced_role_binding(
+        tenant.namespace
+    )
+    assert name not in {b.metadata.name for b in bindings.items}
+
+
+def test_loki_and_grafana_get_no_cluster_role_reading_secrets(
+    tenant: Tenant, cluster: ClusterAccess
+) -> None:
+    """The charts' RBAC as gunj sets it: Roles in the platform's namespace, which the platform's
+    account may grant (it reads its own namespace's Secrets); a ClusterRole reading every Secret
+    of the cluster it could not."""
+    sidecar = {"dashboards": {"sidecar": {"enabled": True}}}
+    outcome = tenant.reconciler().apply(
+        platform(tenant.namespace, loki={}, grafana={**GRAFANA, **sidecar}), Request()
+    )
+
+    assert outcome.result == "ready", outcome
+    rbac = client.RbacAuthorizationV1Api(cluster.api)
+    ours = "app.kubernetes.io/instance in (obs-loki,obs-grafana)"
+    reading_secrets = [
+        role.metadata.name
+        for role in rbac.list_cluster_role(label_selector=ours).items
+        if any("secrets" in (rule.resources or []) for rule in role.rules or [])
+    ]
+    assert reading_secrets == []
+    roles = rbac.list_namespaced_role(tenant.namespace, label_selector=ours).items
+    assert len(roles) == 2
+    assert all(any("secrets" in (rule.resources or []) for rule in role.rules) for role in roles)

@@ -27,6 +27,7 @@ SPEC: dict[str, Any] = {
     "grafana": {
         "adminCredentials": {"existingSecret": "admin"},
         "dashboards": {"sidecar": {"enabled": True}},
+        "ingress": {"host": "grafana.example.com"},
     },
 }
 PLANS = {plan.component: plan for plan in plan_platform(platform(SPEC))}
@@ -51,8 +52,10 @@ CASES: list[tuple[str, str, str, Any]] = [
     ),
     ("grafana", "admin.existingSecret", "admin.existingSecret", MARKER),
     ("grafana", "envFromSecret", "envFromSecret", MARKER),
-    ("grafana", "sidecar.dashboards.label", "sidecar.dashboards.label", MARKER),
-    ("grafana", "sidecar.dashboards.labelValue", "sidecar.dashboards.labelValue", MARKER),
+    ("grafana", "sidecar.*.label", "sidecar.dashboards.label", MARKER),
+    ("grafana", "sidecar.*.labelValue", "sidecar.dashboards.labelValue", MARKER),
+    ("grafana", "ingress.annotations.*", "ingress.annotations.marker", MARKER),
+    ("grafana", "ingress.hosts.**", "ingress.hosts[0]", MARKER),
     ("loki", "loki.config", "loki.config", f"marker: {MARKER}\n"),
     ("loki", "loki.structuredConfig.**", "loki.structuredConfig.marker", MARKER),
     ("loki", "loki.storage.**", "loki.storage.bucketNames.chunks", MARKER),

@@ -230,8 +230,8 @@ def test_an_unknown_component_is_refused() -> None:
 EXPECTED_OBJECTS = {
     "prometheus-default": [
         ("ServiceAccount", "obs-prometheus-native"),
-        ("ClusterRole", "mon-obs-prometheus-native"),
-        ("ClusterRoleBinding", "mon-obs-prometheus-native"),
+        ("ClusterRole", "mon:obs-prometheus-native"),
+        ("ClusterRoleBinding", "mon:obs-prometheus-native"),
         ("ConfigMap", "obs-prometheus-native"),
         ("Service", "obs-prometheus-native"),
         ("Service", "obs-prometheus-server"),
@@ -239,8 +239,8 @@ EXPECTED_OBJECTS = {
     ],
     "prometheus-no-storage": [
         ("ServiceAccount", "obs-prometheus-native"),
-        ("ClusterRole", "mon-obs-prometheus-native"),
-        ("ClusterRoleBinding", "mon-obs-prometheus-native"),
+        ("ClusterRole", "mon:obs-prometheus-native"),
+        ("ClusterRoleBinding", "mon:obs-prometheus-native"),
         ("ConfigMap", "obs-prometheus-native"),
         ("Service", "obs-prometheus-server"),
         ("Deployment", "obs-prometheus-native"),
@@ -314,7 +314,7 @@ def test_only_services_take_helm_names_everything_else_is_native(variant: str) -
     for obj in render_variant(variant):
         name = obj["metadata"]["name"]
         if obj["kind"] in {"ClusterRole", "ClusterRoleBinding"}:
-            assert name == f"{NAMESPACE}-{plan.release}-native"
+            assert name == f"{NAMESPACE}:{plan.release}-native"
         elif obj["kind"] != "Service":
             assert name == f"{plan.release}-native"
         else:

@@ -3,6 +3,7 @@ as code; a free-form override that carries one is reported by its path."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -12,9 +13,11 @@ from shared.values.plan import plan_platform
 from shared.values.templating import (
     ESCAPED_OPEN,
     evaluated_at,
+    evaluated_expressions,
     expressions_in,
     neutralise,
     neutralise_values,
+    runs_code,
     template_expressions,
     templated_charts,
 )
@@ -32,8 +35,10 @@ RENDER_TESTED = {
         "datasources.**",
         "admin.existingSecret",
         "envFromSecret",
-        "sidecar.dashboards.label",
-        "sidecar.dashboards.labelValue",
+        "sidecar.*.label",
+        "sidecar.*.labelValue",
+        "ingress.annotations.*",
+        "ingress.hosts.**",
     },
     "loki": {
         "loki.config",
@@ -222,3 +227,61 @@ def test_finder_sees_keys_and_list_items_and_nothing_else() -> None:
         "spec.tempo.config.tempo.list[1]",
     }
     assert expressions_in({"a": "plain", "b": {"c": "}} only"}}) == []
+
+
+def test_complete_values_are_checked_where_the_chart_evaluates_them() -> None:
+    values = {
+        # grafana 12.x _pod.tpl and ingress.yaml evaluate these.
+        "affinity": {"nodeAffinity": {"x": LOOKUP}},
+        "ingress": {"annotations": {"a": LOOKUP}, "hosts": [LOOKUP]},
+        "global": {"imagePullSecrets": [{"name": LOOKUP}]},
+        # Not evaluated: text, as Helm leaves it.
+        "tolerations": [{"key": LOOKUP}],
+        # Evaluated, but gunj's own escape: renders as text.
+        "envFromSecret": neutralise(LOOKUP),
+    }
+
+    assert evaluated_expressions("grafana", values, ("values",)) == [
+        "values.affinity.nodeAffinity.x",
+        "values.global.imagePullSecrets[0].name",
+        "values.ingress.annotations.a",
+        "values.ingress.hosts[0]",
+    ]
+
+
+def test_values_of_any_yaml_type_are_checked_as_helm_reads_them() -> None:
+    loaded = yaml.safe_load(
+        "loki:\n"
+        "  storage:\n"
+        "    bucketNames:\n"
+        f"      chunks: !!binary {base64.b64encode(LOOKUP.encode()).decode()}\n"
+        "  structuredConfig: !!set {'{{ x }}': null}\n"
+    )
+    key = yaml.safe_load(f"{{? !!binary {base64.b64encode(b'{{ k }}').decode()} : v}}")
+
+    assert isinstance(loaded["loki"]["storage"]["bucketNames"]["chunks"], bytes)
+    assert evaluated_expressions("loki", loaded) == [
+        "loki.storage.bucketNames.chunks",
+        "loki.structuredConfig",
+    ]
+    # A key of a subtree the chart renders and evaluates whole.
+    assert evaluated_expressions("loki", {"loki": {"runtimeConfig": key}}) == [
+        "loki.runtimeConfig[\"b'{{ k }}'\"]"
+    ]
+    config = platform({"tempo": {"config": loaded}})
+    assert {p.path for p in template_expressions(config)} == {
+        "spec.tempo.config.loki.storage.bucketNames.chunks",
+        "spec.tempo.config.loki.structuredConfig",
+    }
+
+
+def test_an_escape_must_hold_as_often_as_the_value_is_evaluated() -> None:
+    once = neutralise("{{ x }}")
+
+    assert not runs_code(once, 1)
+    assert runs_code(once, 2)
+    assert not runs_code(neutralise(once), 2)
+    # Read as Go's lexer reads it: a "{{" right before an escape opens an action.
+    assert runs_code("{" + ESCAPED_OPEN, 1)
+    assert runs_code(ESCAPED_OPEN + "{{ x }}", 1)
+    assert evaluated_expressions("loki", {"loki": {"config": once}}) == ["loki.config"]

@@ -21,7 +21,7 @@ from .images import APP_VERSIONS
 from .naming import Target
 from .reading import RenderError
 
-RENDERER_VERSION = "1.0.1"
+RENDERER_VERSION = "1.1.0"
 
 Renderer = Callable[[Target, dict[str, Any], str | None], list[dict[str, Any]]]
 # Objects come out in the order they are best applied in: who may run, then what pods read,

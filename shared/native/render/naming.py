@@ -3,7 +3,9 @@
 Services carry the Helm charts' names, so everything that reaches a component by its Service
 (Grafana's datasources, Tempo's remote write, people's dashboards) works the same in both modes.
 Every other object is ``<release>-native[-<part>]``, so a native object never has a Helm
-release's name; cluster-scoped ones add the namespace, as releases are per namespace.
+release's name; cluster-scoped ones are ``<namespace>:<release>-native``, as releases are per
+namespace. Neither a namespace nor a release name can hold ``:``, so two platforms never share
+one (``team-a`` and ``x`` would collide with ``team`` and ``a-x`` if joined by ``-``).
 
 Native Services select pods by ``gunj.io/native-instance`` alone. Helm's Services select by
 ``app.kubernetes.io/instance`` (with name and component), which native pods never carry: during
@@ -41,8 +43,9 @@ class Target:
 
     @property
     def cluster_wide(self) -> str:
-        """The name of a cluster-scoped object: unique across namespaces."""
-        return f"{self.namespace}-{self.release}-native"
+        """The name of a cluster-scoped object: unique across namespaces (``:`` is in neither
+        a namespace's name nor a release's, so the two parts are read back unambiguously)."""
+        return f"{self.namespace}:{self.release}-native"
 
     def object_labels(self, part: str) -> dict[str, str]:
         """The given labels, and what the object is (these three always win)."""

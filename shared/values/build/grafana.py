@@ -98,6 +98,7 @@ def derive(spec: GrafanaSpec, context: PlatformContext) -> dict[str, Any]:
         if sidecar.search_namespace:
             dashboards["searchNamespace"] = sidecar.search_namespace
     values["sidecar"] = {"dashboards": dashboards}
+    values["rbac"] = _rbac(sidecar.search_namespace if sidecar.enabled else None, context)
     if spec.ingress and spec.ingress.enabled:
         ingress = spec.ingress
         values["ingress"] = {
@@ -129,3 +130,13 @@ def derive(spec: GrafanaSpec, context: PlatformContext) -> dict[str, Any]:
     values["testFramework"] = {"enabled": spec.tests.enabled}
     values["grafana.ini"] = ini
     return values
+
+
+def _rbac(search_namespace: str | None, context: PlatformContext) -> dict[str, Any]:
+    """Namespaced RBAC (the chart's default is a ClusterRole that reads every Secret of the
+    cluster): a Role in the platform's namespace and in each namespace the dashboards sidecar
+    watches; cluster-wide only when the spec asks the sidecar to watch ALL."""
+    if search_namespace == "ALL":
+        return {"namespaced": False}
+    others = [n for n in (search_namespace or "").split(",") if n and n != context.namespace]
+    return {"namespaced": True, "namespaces": list(dict.fromkeys(others))}

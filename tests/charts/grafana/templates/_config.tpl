@@ -20,18 +20,26 @@ grafana.ini: |
   {{- end }}
 {{- range $file, $content := .Values.datasources }}
 {{ $file }}: |
+  {{- /* tpl: datasources.** */}}
   {{- tpl (toYaml $content | nindent 2) $root }}
 {{- end }}
 {{- if .Values.sidecar.dashboards.enabled }}
+{{- /* As upstream's _pod.tpl: the sidecar's label, value and namespaces are evaluated. */}}
 dashboard-sidecar.yaml: |
+  {{- /* tpl: sidecar.*.label */}}
   label: {{ tpl .Values.sidecar.dashboards.label $root }}
+  {{- /* tpl: sidecar.*.labelValue */}}
   labelValue: {{ tpl (.Values.sidecar.dashboards.labelValue | toString) $root | quote }}
-  searchNamespace: {{ .Values.sidecar.dashboards.searchNamespace | default "" | toYaml | trim }}
+  {{- with .Values.sidecar.dashboards.searchNamespace }}
+  {{- /* tpl: sidecar.*.searchNamespace.** */}}
+  searchNamespace: {{ tpl (. | join ",") $root | quote }}
+  {{- end }}
 {{- end }}
 {{- end -}}
 
 {{- define "grafana.iniValue" -}}
 {{- if kindIs "string" .value -}}
+{{- /* tpl: grafana\.ini.*, grafana\.ini.*.* */ -}}
 {{ tpl .value .root }}
 {{- else if kindIs "slice" .value -}}
 {{ toJson .value }}

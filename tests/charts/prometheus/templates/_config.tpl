@@ -7,6 +7,7 @@ remote_write:
   {{- /* As upstream, each URL is evaluated as a template. */}}
   {{- $remoteWrites := list }}
   {{- range $remoteWrite := . }}
+  {{- /* tpl: server.remoteWrite[*].url */}}
   {{- $remoteWrites = append $remoteWrites (set (deepCopy $remoteWrite) "url" (tpl $remoteWrite.url $)) }}
   {{- end }}
   {{- toYaml $remoteWrites | nindent 2 }}
@@ -15,6 +16,7 @@ remote_write:
 remote_read:
   {{- $remoteReads := list }}
   {{- range $remoteRead := . }}
+  {{- /* tpl: server.remoteRead[*].url */}}
   {{- $remoteReads = append $remoteReads (set (deepCopy $remoteRead) "url" (tpl $remoteRead.url $)) }}
   {{- end }}
   {{- toYaml $remoteReads | nindent 2 }}
@@ -25,6 +27,7 @@ scrape_configs:
       - targets: ["localhost:9090"]
 {{- with .Values.extraScrapeConfigs }}
 {{- /* As upstream, the whole string is evaluated as a template before it is used. */}}
+{{- /* tpl: extraScrapeConfigs */}}
 {{- $extra := fromYamlArray (tpl . $) }}
 {{- range $extra }}
 {{- if not (kindIs "map" .) }}
