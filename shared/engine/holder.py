@@ -14,7 +14,7 @@ import re
 import socket
 import uuid
 
-_GUNJ_HOLDER = re.compile(r"[A-Za-z0-9._-]{1,253}-[0-9]{1,10}-[0-9a-f]{6}/[0-9a-f]{8}")
+_GUNJ_HOLDER = re.compile(r"[^\s/]{1,253}-[0-9]{1,10}-[0-9a-f]{6}/[0-9a-f]{8}")
 
 
 def process_identity() -> str:
