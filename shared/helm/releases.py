@@ -20,6 +20,7 @@ older revision is ignored.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import zlib
@@ -290,12 +291,16 @@ class ReleaseStore:
     def observe_namespace(
         self, namespace: str, now: datetime | None = None, *, cached: bool = False
     ) -> dict[str, ObservedRelease]:
-        """Every release of ``namespace``, observed from one API call (``cached``: see
-        :meth:`namespace_revisions`)."""
-        return {
-            name: self.observe_history(name, namespace, history, now)
-            for name, history in self.namespace_revisions(namespace, cached).items()
-        }
+        """Every release of ``namespace`` that can be read, observed from one API call
+        (``cached``: see :meth:`namespace_revisions`). One that cannot (a forged or damaged
+        Secret) is left out, so that it is no one else's problem: the reconcile of a platform
+        it belongs to observes it again on its own (:meth:`observe`) before acting, and reports
+        it there."""
+        observed: dict[str, ObservedRelease] = {}
+        for name, history in self.namespace_revisions(namespace, cached).items():
+            with contextlib.suppress(ReleaseUnreadable):
+                observed[name] = self.observe_history(name, namespace, history, now)
+        return observed
 
     def observe_history(
         self,
