@@ -34,11 +34,11 @@ class Overran(GunjError):
 
 
 def work_seconds(env: Mapping[str, str]) -> float:
+    """``GUNJ_WORK_SECONDS`` (the default when it is not a number)."""
     try:
-        seconds = float(env.get("GUNJ_WORK_SECONDS", DEFAULT_WORK_SECONDS))
+        return float(env.get("GUNJ_WORK_SECONDS", DEFAULT_WORK_SECONDS))
     except ValueError:
         return DEFAULT_WORK_SECONDS
-    return seconds if seconds > 0 else DEFAULT_WORK_SECONDS
 
 
 def work_deadline(env: Mapping[str, str], started: float) -> float:
