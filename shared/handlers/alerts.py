@@ -1,5 +1,6 @@
 """What the rollback functions do with each alert: find the component it is about and let the
-engine judge it (:meth:`shared.engine.platform.Reconciler.roll_back_for_alert`); the outcome
+engine judge it (:meth:`shared.engine.platform.Reconciler.roll_back_for_alert`), waiting for
+the judgement until the work's deadline at most (:func:`.deadline.run_until`); the outcome
 document of each alert."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from ..engine.outcome import Outcome
 from ..engine.request import Request
 from ..errors import GunjError
 from ..events.alerts import Alert
-from .deadline import work_deadline
+from .deadline import Overran, run_until, work_deadline, work_seconds
 from .outcomes import unexpected
 from .reconcilers import access, reconciler, registry
 
@@ -25,7 +26,14 @@ def judge(alert: Alert, env: Mapping[str, str], started: float) -> dict[str, Any
         outcome = Outcome("ignored", f"{alert.describe()} is resolved: nothing to do")
     else:
         try:
-            outcome = _act(alert, env, started)
+            outcome = run_until(
+                work_deadline(env, started),
+                lambda: _act(alert, env, started),
+                f"the judgement of {alert.describe()}",
+                work_seconds(env),
+            )
+        except Overran as error:
+            outcome = Outcome("error", str(error), transient_error=True)
         except Exception as error:
             outcome = unexpected(error)
     return {

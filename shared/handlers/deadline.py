@@ -49,6 +49,8 @@ def work_deadline(env: Mapping[str, str], started: float) -> float:
 def run_until(deadline: float, work: Callable[[], T], what: str, seconds: float) -> T:
     """``work()``'s result or exception, if it comes by ``deadline`` (time.monotonic());
     :class:`Overran`, naming ``what`` and the ``seconds`` it had, if it does not."""
+    if time.monotonic() >= deadline:  # no time left: nothing is started
+        raise _overran(what, seconds)
     done = threading.Event()
     lock = threading.Lock()
     outcome: list[T] = []
@@ -74,10 +76,14 @@ def run_until(deadline: float, work: Callable[[], T], what: str, seconds: float)
         with lock:
             gave_up = not done.is_set()
         if gave_up:
-            raise Overran(
-                f"{what}: not finished within {seconds:g} s (GUNJ_WORK_SECONDS); stopped "
-                "waiting, the event is delivered again"
-            )
+            raise _overran(what, seconds)
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+def _overran(what: str, seconds: float) -> Overran:
+    return Overran(
+        f"{what}: not finished within {seconds:g} s (GUNJ_WORK_SECONDS); stopped waiting, the "
+        "event is delivered again"
+    )
