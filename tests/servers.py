@@ -159,3 +159,43 @@ def silent_repository() -> Iterator[str]:
         listening.bind(("127.0.0.1", 0))
         listening.listen(16)
         yield f"http://127.0.0.1:{listening.getsockname()[1]}"
+
+
+@dataclass
+class Silent:
+    url: str
+    connected: threading.Event
+    """Set once a client's connection was accepted."""
+
+
+@contextmanager
+def silent_server() -> Iterator[Silent]:
+    """A port that accepts every connection and never answers, nor closes it: a server that
+    hangs (an API server whose etcd is gone, a black-holing proxy)."""
+    silent = Silent("", threading.Event())
+    held: list[socket.socket] = []
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(64)
+        listening.settimeout(0.2)
+        stop = threading.Event()
+
+        def accept() -> None:
+            while not stop.is_set():
+                try:
+                    connection, _ = listening.accept()
+                except OSError:
+                    continue
+                held.append(connection)
+                silent.connected.set()
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        silent.url = f"https://127.0.0.1:{listening.getsockname()[1]}"
+        try:
+            yield silent
+        finally:
+            stop.set()
+            thread.join()
+            for connection in held:
+                connection.close()

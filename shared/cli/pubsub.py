@@ -30,6 +30,9 @@ from ..values.types import Timeout, to_timedelta
 from ..values.validation import InvalidPlatform, load_platform
 from .target import register
 
+# Each call to Pub/Sub (the emulator) is given up after this long.
+CALL_SECONDS = 30.0
+
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = subparsers.add_parser(
@@ -109,18 +112,20 @@ def _following(running: localstack.Stack) -> Iterator[Any]:
     subscriber = pubsub_v1.SubscriberClient()
     topics = names.Topics(running.pubsub_project)
     path = subscriber.subscription_path(topics.project, f"gunj-cli-{uuid.uuid4().hex[:8]}")
-    subscriber.create_subscription(name=path, topic=topics.path(names.EVENTS))
+    subscriber.create_subscription(name=path, topic=topics.path(names.EVENTS), timeout=CALL_SECONDS)
     try:
         yield lambda: _pull(subscriber, path)
     finally:
-        subscriber.delete_subscription(subscription=path)
+        subscriber.delete_subscription(subscription=path, timeout=CALL_SECONDS)
 
 
 def _pull(subscriber: Any, path: str) -> list[dict[str, Any]]:
     answer = subscriber.pull(subscription=path, max_messages=50, timeout=2)
     received = list(answer.received_messages)
     if received:
-        subscriber.acknowledge(subscription=path, ack_ids=[m.ack_id for m in received])
+        subscriber.acknowledge(
+            subscription=path, ack_ids=[m.ack_id for m in received], timeout=CALL_SECONDS
+        )
     documents = []
     for item in received:
         try:
@@ -217,7 +222,7 @@ def publish(
         message_id = (
             pubsub_v1.PublisherClient()
             .publish(topic, text.encode(), **attributes)
-            .result(timeout=30)
+            .result(timeout=CALL_SECONDS)
         )
         print(
             f"published message {message_id} to {names.SPECS} for cluster {cluster}",

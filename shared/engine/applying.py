@@ -43,7 +43,7 @@ def reconcile(parts: EngineParts, platform: ObservabilityPlatform, request: Requ
             write_observed(parts.access, namespace, name, parts.clock())
         return found
     try:
-        with platform_lease(parts, namespace, name) as lease:
+        with platform_lease(parts, namespace, name, request.deadline) as lease:
             outcome, generation = apply_spec(parts, platform, request, lease)
             if outcome.transient:
                 return outcome

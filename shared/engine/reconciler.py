@@ -12,11 +12,8 @@ that do the work, as :class:`~.parts.EngineParts`:
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -44,6 +41,7 @@ from .backends import Backend
 from .backends.helm import HelmBackend
 from .backends.native import NativeBackend
 from .guard import guarded
+from .holder import process_identity
 from .live.check import LiveChecker
 from .outcome import Outcome
 from .request import Request
@@ -52,10 +50,6 @@ from .resource import ensure_crd, platform_of, read_platform
 from .scope import ReconcileParts, one_reconcile
 from .session import Session, on_platform
 from .settings import EngineSettings
-
-
-def default_identity() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 @dataclass
@@ -75,7 +69,7 @@ class Reconciler:
     """The Secret Manager secrets specs may read (the registry's secretManager; None: none)."""
     cloud: GoogleCloud = field(default_factory=GoogleCloud, repr=False)
     """Reads them (the registry's Google client)."""
-    identity: str = field(default_factory=default_identity)
+    identity: str = field(default_factory=process_identity)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     keep_alive: object = field(default=None, repr=False)
     """What must live as long as the reconciler (a connection's private kubeconfig)."""

@@ -5,8 +5,8 @@ that exists, with every failure turned into an outcome."""
 
 from __future__ import annotations
 
+import logging
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ from ..values.spec.status import PlatformStatus
 from .context import EngineContext
 from .errors import Deferred, NotFound
 from .guard import guarded
+from .holder import is_gunj_holder, reconcile_holder
 from .loop import ComponentRun
 from .outcome import Outcome, Result
 from .parts import EngineParts
@@ -28,21 +29,36 @@ from .report import report
 from .request import Request
 from .resource import StoredPlatform, read_platform, write_status
 
+log = logging.getLogger(__name__)
+
 
 @contextmanager
-def platform_lease(parts: EngineParts, namespace: str, name: str) -> Iterator[Lease]:
-    """Hold the platform's Lease (``gunj-<name>``) while the block runs; Deferred when another
-    holds it."""
-    # One identity per reconcile, not per process: a warm instance serves several events at
-    # once, and each must hold the Lease alone.
-    holder = f"{parts.identity}/{uuid.uuid4().hex[:8]}"
-    duration = timedelta(seconds=parts.settings.lease_seconds)
-    lease = Lease(parts.access, namespace, f"gunj-{name}", holder, duration)
+def platform_lease(
+    parts: EngineParts, namespace: str, name: str, until: float | None = None
+) -> Iterator[Lease]:
+    """Hold the platform's Lease (``gunj-<name>``) while the block runs, until ``until`` (the
+    work's deadline, on the ``time.monotonic()`` clock) at most; Deferred when another holds
+    it, saying who, and why it is doubted if it is (:mod:`..kube.lease`)."""
+    settings = parts.settings
+    lease = Lease(
+        parts.access,
+        namespace,
+        f"gunj-{name}",
+        reconcile_holder(parts.identity),
+        timedelta(seconds=settings.lease_seconds),
+        max_duration=timedelta(seconds=settings.lease_max_seconds),
+        recognised=is_gunj_holder,
+        until=until,
+    )
     held = lease.acquire()
     if held is not None:
-        raise Deferred(
-            f"platform {namespace}/{name} is being reconciled by {held.holder} "
-            f"(lease until {held.expires.isoformat(timespec='seconds')})"
+        raise Deferred(f"platform {namespace}/{name} is being reconciled by {held.describe()}")
+    if lease.overridden is not None:
+        log.warning(
+            "took the Lease of %s/%s over from %s",
+            namespace,
+            name,
+            lease.overridden.describe(),
         )
     try:
         yield lease
@@ -152,7 +168,7 @@ def on_platform(
         # replaces the whole status.
         if isinstance(found := existing(), Outcome):
             return found
-        with platform_lease(parts, namespace, name) as lease:
+        with platform_lease(parts, namespace, name, request.deadline) as lease:
             stored = existing()
             if isinstance(stored, Outcome):
                 return stored

@@ -18,6 +18,10 @@ variables) with defaults that suit a person at the command line.
 - ``GUNJ_LEASE_SECONDS``: how long a platform's Lease lasts without renewal (default 60; it is
   renewed every third of that while a reconcile works). A reconcile that died holds its
   platform that long.
+- ``GUNJ_LEASE_MAX_SECONDS``: the most a platform's Lease is believed (default 600): a
+  ``leaseDurationSeconds`` beyond it counts as this much, and a holder that is not one of gunj's
+  identities is obeyed for at most this long from when it took the Lease. At least
+  ``GUNJ_LEASE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from ..errors import GunjError
 DEFAULT_PROBE_IMAGE = "docker.io/curlimages/curl:8.11.1"
 DEFAULT_VERSION_RECHECK = 300.0
 DEFAULT_LEASE_SECONDS = 60.0
+DEFAULT_LEASE_MAX_SECONDS = 600.0
 
 
 class SettingsError(GunjError):
@@ -53,6 +58,7 @@ class EngineSettings:
     probe_image: str = DEFAULT_PROBE_IMAGE
     probe_annotations: Mapping[str, str] = field(default_factory=dict)
     lease_seconds: float = DEFAULT_LEASE_SECONDS
+    lease_max_seconds: float = DEFAULT_LEASE_MAX_SECONDS
     native_fallback: bool = False
 
     @classmethod
@@ -66,6 +72,11 @@ class EngineSettings:
         )
         recheck = _seconds(env, "GUNJ_VERSION_RECHECK", DEFAULT_VERSION_RECHECK)
         lease = _seconds(env, "GUNJ_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
+        lease_max = _seconds(env, "GUNJ_LEASE_MAX_SECONDS", DEFAULT_LEASE_MAX_SECONDS)
+        if lease_max < lease:
+            raise SettingsError(
+                f"GUNJ_LEASE_MAX_SECONDS: {lease_max:g} is less than GUNJ_LEASE_SECONDS ({lease:g})"
+            )
         try:
             annotations = json.loads(env.get("GUNJ_PROBE_ANNOTATIONS") or "{}")
         except ValueError:
@@ -79,6 +90,7 @@ class EngineSettings:
             probe_image=env.get("GUNJ_PROBE_IMAGE") or DEFAULT_PROBE_IMAGE,
             probe_annotations={str(k): str(v) for k, v in annotations.items()},
             lease_seconds=lease,
+            lease_max_seconds=lease_max,
             native_fallback=env.get("GUNJ_NATIVE_FALLBACK", "").lower() in {"1", "true", "yes"},
         )
 

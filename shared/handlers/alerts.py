@@ -1,5 +1,6 @@
 """What the rollback functions do with each alert: find the component it is about and let the
-engine judge it (:meth:`shared.engine.platform.Reconciler.roll_back_for_alert`); the outcome
+engine judge it (:meth:`shared.engine.reconciler.Reconciler.roll_back_for_alert`), waiting for
+the judgement until the work's deadline at most (:func:`.deadline.run_until`); the outcome
 document of each alert. An alert that came with a token (the ``alertmanager`` function) is
 refused, before anything reads its cluster, when it names a cluster the token may not act on."""
 
@@ -14,7 +15,7 @@ from ..engine.outcome import Outcome
 from ..engine.request import Request
 from ..errors import GunjError
 from ..events.alerts import Alert
-from .deadline import work_deadline
+from .deadline import Overran, run_until, work_deadline, work_seconds
 from .outcomes import unexpected
 from .reconcilers import access, reconciler, registry
 
@@ -30,7 +31,14 @@ def judge(
         outcome = Outcome("ignored", f"{alert.describe()} is resolved: nothing to do")
     else:
         try:
-            outcome = _act(alert, env, started, allowed)
+            outcome = run_until(
+                work_deadline(env, started),
+                lambda: _act(alert, env, started, allowed),
+                f"the judgement of {alert.describe()}",
+                work_seconds(env),
+            )
+        except Overran as error:
+            outcome = Outcome("error", str(error), transient_error=True)
         except Exception as error:
             outcome = unexpected(error)
     return {

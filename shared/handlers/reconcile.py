@@ -11,8 +11,9 @@ reported and acknowledged; the message is read (:mod:`shared.documents`) before 
 done for it, so a document that cannot be read is ``invalid`` whatever the cluster. A transient
 one (an unreachable cluster, a busy platform, work left at the deadline) is reported and the
 event delivered again. The work stops by ``GUNJ_WORK_SECONDS`` (default 480 s, under Cloud
-Functions' 540 s for event functions and Pub/Sub's 600 s push deadline); every step is recorded,
-so the next delivery resumes.
+Functions' 540 s for event functions and Pub/Sub's 600 s push deadline), and the handler waits
+for it no longer than that (:func:`.deadline.run_until`); every step is recorded, so the next
+delivery resumes.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ..values.limits import SPEC_DOCUMENT, text_size_problem
 from ..values.spec import ObservabilityPlatform
 from ..values.types import DNSLabel
 from ..values.validation import InvalidPlatform, load_platform
-from .deadline import work_deadline
+from .deadline import Overran, run_until, work_deadline, work_seconds
 from .outcomes import report, request_headers, trace_of, unexpected
 from .reconcilers import reconciler
 
@@ -51,9 +52,17 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     message: PubSubMessage | None = None
     try:
         message = from_cloud_event(event)
-        outcome = _act(read(message), env, started)
+        spec = read(message)
+        outcome = run_until(
+            work_deadline(env, started),
+            lambda: _act(spec, env, started),
+            f"the {spec.wanted.action} for cluster {spec.wanted.cluster!r}",
+            work_seconds(env),
+        )
     except (InvalidEvent, BadMessage) as error:
         outcome = Outcome("invalid", str(error))
+    except Overran as error:
+        outcome = Outcome("error", str(error), transient_error=True)
     except Exception as error:  # reported and delivered again, never lost without a trace
         outcome = unexpected(error)
     document = {

@@ -20,8 +20,10 @@ older revision is ignored.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +33,7 @@ from typing import Any
 
 from kubernetes import client
 
+from ..errors import GunjError
 from ..kube import ClusterAccess
 from ..kube.resources import KNOWN_KINDS
 from ..labels import DEADLINE_LABEL, DIGEST_LABEL
@@ -76,11 +79,67 @@ class StoredRevision:
         return self.labels.get(DIGEST_LABEL)
 
     def decode(self) -> dict[str, Any]:
-        raw = base64.b64decode(base64.b64decode(self.payload))
-        if raw[:2] == _GZIP_MAGIC:
-            raw = gzip.decompress(raw)
-        decoded: dict[str, Any] = json.loads(raw)
+        """The release as Helm stored it; :class:`ReleaseUnreadable` when the payload is not
+        one, or would take more than :data:`MAX_DECODED_BYTES` once decompressed."""
+        try:
+            raw = base64.b64decode(base64.b64decode(self.payload, validate=True), validate=True)
+            if raw[:2] == _GZIP_MAGIC:
+                raw = _decompressed(raw, MAX_DECODED_BYTES)
+            decoded: Any = json.loads(raw)
+        except _TooLarge:
+            raise self._unreadable(
+                f"its payload decompresses to more than {MAX_DECODED_BYTES // 2**20} MiB, the "
+                "most gunj reads of one revision"
+            ) from None
+        except (ValueError, EOFError, OSError, RecursionError, zlib.error):
+            # binascii.Error and JSONDecodeError are ValueErrors; gzip raises the rest.
+            raise self._unreadable("its payload is not a release Helm wrote") from None
+        if not isinstance(decoded, dict):
+            raise self._unreadable("its payload is not a release Helm wrote")
         return decoded
+
+    def _unreadable(self, why: str) -> ReleaseUnreadable:
+        return ReleaseUnreadable(
+            f"release {self.release} revision {self.revision} (Secret {self.secret} in "
+            f"{self.namespace}) cannot be read: {why}"
+        )
+
+
+# Helm keeps a revision in one Secret (1 MiB at most), so its gzipped JSON is under 600 KiB; the
+# largest charts' revisions (chart files, values and manifest) decompress to a few MiB. Four
+# times that is room enough, and small against what a forged Secret could otherwise decompress
+# to (a gzip stream of 600 KiB may hold 600 MiB).
+MAX_DECODED_BYTES = 16 * 2**20
+_CHUNK = 64 * 1024
+
+
+class ReleaseUnreadable(GunjError):
+    """A revision's Secret holds no release gunj can read (forged, damaged, or too large once
+    decompressed): a problem of that release, reported, not retried."""
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _decompressed(compressed: bytes, limit: int) -> bytes:
+    """``compressed`` (gzip) decompressed, never holding more than ``limit`` bytes of it."""
+    stream = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    parts: list[bytes] = []
+    size = 0
+    data = compressed
+    while not stream.eof:
+        part = stream.decompress(data, _CHUNK)
+        data = stream.unconsumed_tail
+        if not part and not data:
+            break  # nothing more comes of it: the stream was cut short
+        size += len(part)
+        if size > limit:
+            raise _TooLarge
+        parts.append(part)
+    if not stream.eof:
+        raise EOFError("the gzip stream ends early")
+    return b"".join(parts)
 
 
 def encode(release: dict[str, Any]) -> str:
@@ -232,12 +291,16 @@ class ReleaseStore:
     def observe_namespace(
         self, namespace: str, now: datetime | None = None, *, cached: bool = False
     ) -> dict[str, ObservedRelease]:
-        """Every release of ``namespace``, observed from one API call (``cached``: see
-        :meth:`namespace_revisions`)."""
-        return {
-            name: self.observe_history(name, namespace, history, now)
-            for name, history in self.namespace_revisions(namespace, cached).items()
-        }
+        """Every release of ``namespace`` that can be read, observed from one API call
+        (``cached``: see :meth:`namespace_revisions`). One that cannot (a forged or damaged
+        Secret) is left out, so that it is no one else's problem: the reconcile of a platform
+        it belongs to observes it again on its own (:meth:`observe`) before acting, and reports
+        it there."""
+        observed: dict[str, ObservedRelease] = {}
+        for name, history in self.namespace_revisions(namespace, cached).items():
+            with contextlib.suppress(ReleaseUnreadable):
+                observed[name] = self.observe_history(name, namespace, history, now)
+        return observed
 
     def observe_history(
         self,

@@ -111,13 +111,38 @@ def from_response(status: int, reason: str, body: str = "") -> ApiError:
     return refused
 
 
-def unreachable(cause: BaseException) -> ApiUnavailable:
+def unreachable(cause: BaseException, request: str = "") -> ApiUnavailable:
     """The error for a request that got no answer (the connection failed or timed out): the
     kind of failure and, where the system said it, why (``Connection refused``), never an
-    address or a request."""
+    address or a request's content. A request that timed out is named by ``request`` (its
+    method and path, e.g. ``GET /apis/coordination.k8s.io/v1/namespaces/x/leases/y``), with
+    how long it was waited for."""
+    if (waited := _timed_out(cause, request)) is not None:
+        return ApiUnavailable(waited)
     why = _system_reason(cause)
     detail = f"{type(cause).__name__}: {why}" if why else type(cause).__name__
     return ApiUnavailable(f"the API server cannot be reached ({detail})")
+
+
+# urllib3's words for a timeout, with the seconds it waited: "(read timeout=15.0)".
+_WAITED = re.compile(r"\((connect|read) timeout=([0-9.]+)\)")
+
+
+def _timed_out(cause: BaseException, request: str) -> str | None:
+    """What a request that timed out waited for, in words; None for any other failure."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+
+    if isinstance(cause, NewConnectionError) or not isinstance(
+        cause, ConnectTimeoutError | ReadTimeoutError
+    ):
+        return None
+    match = _WAITED.search(str(cause))
+    within = f" within {float(match.group(2)):g} s" if match else ""
+    if isinstance(cause, ConnectTimeoutError) or (match and match.group(1) == "connect"):
+        return f"the API server did not accept a connection{within}" + (
+            f" (for {request})" if request else ""
+        )
+    return f"the API server did not answer {request or 'a request'}{within}"
 
 
 def _system_reason(cause: BaseException | None) -> str:
