@@ -18,6 +18,9 @@ DIGEST_LABEL = "gunj.io/desired"
 """On a revision: the digest of what gunj asked for (a hint; Helm copies labels forward)."""
 DEADLINE_LABEL = "gunj.io/deadline"
 """On a revision: the Unix time after which no Helm process of its operation can still run."""
+RUNNER_LABEL = "gunj.io/helm-runner"
+"""On a revision: the Helm process that wrote it (:mod:`shared.helm.runner`): when it has exited,
+the revision's lock can be released at once."""
 ARCHIVE_LABEL = "gunj.io/chart-archive"
 """On a revision: the start of the SHA-256 of the chart archive it was made from (a chart
 republished under the same version has another)."""

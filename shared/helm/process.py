@@ -18,6 +18,12 @@ is started through util-linux's ``setpriv --pdeathsig`` where that exists (not t
 ``preexec_fn``, which would run Python between fork and exec, unsafe in a process with gRPC's
 threads).
 
+Runner label: an install or upgrade names the Helm process itself in a release label
+(:mod:`.runner`), so a later reconcile can prove that a pending revision's writer has exited.
+Its pid and start time are known only once it runs, so it is started through ``/bin/sh``, which
+waits for the label on stdin and then execs Helm with it: the pid and start time stay the same
+across ``exec``, and they are read from ``/proc`` while the shell waits.
+
 Errors: stderr is scrubbed by the caller's :class:`~shared.redaction.Redactor`, then mapped to
 its typed error by :func:`.errors.classify`; a process stopped at its deadline is a
 :class:`~.errors.HelmTimeout`.
@@ -38,6 +44,7 @@ from pathlib import Path
 from ..cache import cache_root
 from ..redaction import Redactor
 from .errors import HelmTimeout, classify
+from .runner import runner_of
 
 DEFAULT_TIMEOUT = timedelta(minutes=5)
 # Helm's own --timeout gets this head start on the deadline, so a plain timeout is reported in
@@ -92,19 +99,26 @@ def run_helm(
     env: Mapping[str, str],
     timeout: timedelta,
     redactor: Redactor,
+    runner_label: str | None = None,
 ) -> str:
     """Run ``binary`` with ``args`` for at most ``timeout``; return stdout or raise the typed
-    error for its stderr, scrubbed by ``redactor``."""
+    error for its stderr, scrubbed by ``redactor``. ``runner_label``: a release label key under
+    which Helm's ``--labels`` names the Helm process itself (install and upgrade only)."""
     command = [str(binary), *args]
+    stamp = _stamp_runner(runner_label) if runner_label else []
     process = subprocess.Popen(
-        [*_die_with_parent(), *command],
+        [*_die_with_parent(), *stamp, *command],
+        stdin=subprocess.PIPE if stamp else None,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
     )
+    runner = runner_of(process.pid) if stamp else None
+    # No runner: the shell ended already (it reads nothing, and fails as it would have).
+    label = f"{runner.label}\n" if runner else None
     try:
-        stdout, stderr = process.communicate(timeout=timeout.total_seconds())
+        stdout, stderr = process.communicate(label, timeout=timeout.total_seconds())
     except subprocess.TimeoutExpired:
         stderr = _stop(process)
         detail = f": {redactor(stderr.strip().splitlines()[-1])}" if stderr.strip() else ""
@@ -126,6 +140,13 @@ def _stop(process: subprocess.Popen[str]) -> str:
         process.kill()
         _, stderr = process.communicate()
     return stderr or ""
+
+
+def _stamp_runner(key: str) -> list[str]:
+    """A prefix that reads the runner's label from stdin and execs the command with it as the
+    release label ``key``; the shell exits without running the command when stdin is empty."""
+    script = f'IFS= read -r runner || exit 125; exec "$@" --labels "{key}=$runner"'
+    return ["/bin/sh", "-c", script, "gunj-helm"]
 
 
 @functools.cache

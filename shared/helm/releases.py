@@ -15,6 +15,12 @@ A pending revision written by gunj carries the moment after which its Helm proce
 run (:data:`shared.labels.DEADLINE_LABEL`). Helm 4 copies labels to the next revision, so a
 deadline is believed only when it lies after the revision was created: one carried over from an
 older revision is ignored.
+
+It also names the Helm process that wrote it (:data:`shared.labels.RUNNER_LABEL`,
+:mod:`.runner`). When that process ran on this machine and has exited, nothing can finish the
+operation any more, and the lock is stale at once, whatever its deadline. That label is believed
+only when no earlier revision carries it: one copied forward from an older revision names
+another operation's process.
 """
 
 from __future__ import annotations
@@ -32,11 +38,13 @@ from typing import Any
 from kubernetes import client
 
 from ..kube import ClusterAccess
+from ..kube.errors import ApiConflict
 from ..kube.resources import KNOWN_KINDS
-from ..labels import DEADLINE_LABEL, DIGEST_LABEL
+from ..labels import DEADLINE_LABEL, DIGEST_LABEL, RUNNER_LABEL
 from ..timestamps import parse_time
 from .digest import content_digest
 from .models import ReleaseStatus
+from .runner import Runner
 
 # Labels Helm's storage driver sets itself; the rest are the release's own (``--labels``).
 SYSTEM_LABELS = frozenset({"name", "owner", "status", "version", "createdAt", "modifiedAt"})
@@ -132,6 +140,25 @@ def _recorded_deadline(revision: StoredRevision, created: datetime | None) -> da
     return deadline
 
 
+# The states in which a revision is created, by the install or upgrade its label names. A
+# revision being uninstalled keeps the labels of the operation that made it, and a rollback's
+# copies an older revision's: neither names the process at work now.
+_WRITTEN_BY_RUNNER = frozenset({ReleaseStatus.PENDING_INSTALL, ReleaseStatus.PENDING_UPGRADE})
+
+
+def _recorded_runner(history: Sequence[StoredRevision]) -> Runner | None:
+    """The Helm process that wrote the newest of ``history``, pending since, if gunj's Helm did:
+    its label, unless an earlier revision carries the same (Helm copied it forward: another
+    operation's)."""
+    current = history[-1]
+    raw = current.labels.get(RUNNER_LABEL)
+    if current.status not in _WRITTEN_BY_RUNNER:
+        return None
+    if not raw or any(r.labels.get(RUNNER_LABEL) == raw for r in history[:-1]):
+        return None
+    return Runner.parse(raw)
+
+
 def last_good(history: Sequence[StoredRevision]) -> int | None:
     """The newest of ``history`` that was deployed and passed its tests since."""
     for revision in reversed(history):
@@ -165,6 +192,11 @@ class ObservedRelease:
     locked_for: timedelta | None = None
     deadline: datetime | None = None
     """For a locked release: when the operation gunj started can no longer be running."""
+    runner: Runner | None = None
+    """For a locked release: the Helm process that wrote its current revision (gunj's Helm)."""
+    runner_exited: bool = False
+    """For a locked release: :attr:`runner` ran on this machine and has exited, so nothing can
+    finish the pending operation (observed when the release was)."""
     first_install: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     """The current revision's own labels."""
@@ -265,6 +297,7 @@ class ReleaseStore:
         deployed_at = parse_time(info.get("last_deployed"))
         # Not the modifiedAt label first: Helm copies it to the next revision unchanged.
         since = deployed_at or current.modified
+        runner = _recorded_runner(history)
         return ObservedRelease(
             name=name,
             namespace=namespace,
@@ -284,6 +317,8 @@ class ReleaseStore:
             deadline=_recorded_deadline(current, deployed_at)
             if state is ReleaseState.LOCKED
             else None,
+            runner=runner,
+            runner_exited=runner is not None and runner.exited(),
             history=tuple(history),
             first_install=not any(
                 r.status in {ReleaseStatus.DEPLOYED, ReleaseStatus.SUPERSEDED} for r in history
@@ -305,12 +340,21 @@ class ReleaseStore:
         return last_good(self.revisions(name, namespace))
 
     def unlock(
-        self, name: str, namespace: str, *, older_than: timedelta, now: datetime | None = None
+        self,
+        name: str,
+        namespace: str,
+        *,
+        older_than: timedelta,
+        now: datetime | None = None,
+        revision: int | None = None,
+        why: str | None = None,
     ) -> StoredRevision | None:
         """Mark a pending revision failed when it has been pending longer than ``older_than``
-        (its operation's timeout: a live Helm would have given up by then). Returns the revision
-        unlocked, or None when there was nothing to do. Raises ApiConflict when a Helm process
-        updated the revision meanwhile (it is alive after all)."""
+        (its operation's timeout: a live Helm would have given up by then). ``revision``: only
+        that revision, the one judged stale (another one pending now is another operation's);
+        ``why``: what proved it stale, for Helm's description. Returns the revision unlocked,
+        or None when there was nothing to do. Raises ApiConflict when a Helm process updated the
+        revision meanwhile (it is alive after all)."""
         now = now or datetime.now(UTC)
         history = self.revisions(name, namespace)
         if not history:
@@ -318,6 +362,10 @@ class ReleaseStore:
         current = history[-1]
         if not (current.status.pending or current.status is ReleaseStatus.UNINSTALLING):
             return None
+        if revision is not None and current.revision != revision:
+            raise ApiConflict(
+                f"release {name} is pending at revision {current.revision}, not {revision}"
+            )
         release = current.decode()
         since = parse_time((release.get("info") or {}).get("last_deployed")) or current.modified
         if since is not None and now - since < older_than:
@@ -326,8 +374,9 @@ class ReleaseStore:
         release.setdefault("info", {})
         release["info"]["status"] = ReleaseStatus.FAILED.value
         release["info"]["description"] = (
-            f"gunj: {current.status.value} left for {age} by a Helm process that did not finish; "
-            "marked failed"
+            f"gunj: {current.status.value} left for {age} by a Helm process that did not finish"
+            + (f" ({why})" if why else "")
+            + "; marked failed"
         )
         body = client.V1Secret(
             metadata=client.V1ObjectMeta(
