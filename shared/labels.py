@@ -57,3 +57,5 @@ APP_MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 # --- Helm's own ------------------------------------------------------------------------------
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 """On every object a Helm release owns: the release's name."""
+HELM_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
+"""On every object a Helm release owns: the release's namespace."""

@@ -4,8 +4,10 @@ Per component: the action a reconcile would take first (install, upgrade, verify
 unlock, uninstall) or none and why, the chart version deployed and the one wanted, and the values
 that would change against what the deployed release holds. Classified and decided by the same
 code as a reconcile, so the plan cannot disagree with the apply; but read-only: no Lease, no
-status write, no Helm process (a version range is resolved from the repository's index, as an
-apply resolves it).
+status write, no Helm process but ``helm template`` (a version range is resolved from the
+repository's index, as an apply resolves it). A component the apply would install or upgrade is
+rendered to find what it would take that another platform holds (:mod:`.collisions`): the plan
+is refused, as the apply would be.
 
 Secrets are never shown. A wanted value that comes from a Secret or Secret Manager
 (``valuesFrom``) is shown as a reference to its source. A deployed value is shown only where the
@@ -24,6 +26,7 @@ from ..values.plan import ComponentPlan, plan_platform
 from ..values.problems import format_path
 from ..values.spec.common import ValuesFrom
 from .admission import size_problem
+from .collisions import collision_problem
 from .errors import RefusedSpec
 from .parts import EngineParts
 from .record import Recorder
@@ -107,7 +110,14 @@ def preview(engine: EngineParts, platform: ObservabilityPlatform) -> list[Compon
             continue  # the old form of a switching component: removed once the new one is ready
         if want.desired is not None and (problem := size_problem(want.desired)):
             raise RefusedSpec(problem)
-        previews.append(_component(engine, platform, stored, recorder, want, held=held))
+        found = _component(engine, platform, stored, recorder, want, held=held)
+        if want.desired is not None and found.action in {"install", "upgrade"}:
+            problem = collision_problem(
+                engine.access, engine.helm, engine.charts, want.desired, stored.name
+            )
+            if problem:
+                raise RefusedSpec(engine.redactor(problem))
+        previews.append(found)
     return previews
 
 

@@ -10,6 +10,7 @@ from ...labels import COMPONENT_LABEL, DIGEST_LABEL, PLATFORM_LABEL
 from ..action import Action, ActionResult
 from ..admission import size_problem
 from ..backends import Change
+from ..collisions import collision_problem
 from ..context import EngineContext
 from ..desired import DesiredRelease
 from ..errors import RefusedSpec
@@ -30,6 +31,10 @@ def run_change(ctx: EngineContext, action: Action, step: Step, description: str)
     desired, before, backend = step.require_desired(), step.observed, step.backend
     if problem := size_problem(desired):
         # Checked when the spec came, and again here: a valuesFrom source may have grown.
+        raise RefusedSpec(problem)
+    if problem := collision_problem(ctx.access, ctx.helm, ctx.charts, desired, ctx.platform):
+        # Before Helm runs: it would refuse the objects another release owns, or leave pods
+        # no node can run, on every attempt.
         raise RefusedSpec(problem)
     timeout = ctx.operation_timeout(desired.budget.timeout, f"{action} of {desired.release}")
     ctx.progress(desired.component, f"{action} {desired.describe()} (up to {timeout})")
