@@ -163,7 +163,7 @@ def host_ports(
         (obj, port)
         for obj in objects
         if obj.get("kind") in _WORKLOADS
-        for port in _host_ports(_pod_spec(obj))
+        for port in taken_host_ports(pod_spec(obj))
     ]
     if not wanted:
         return []
@@ -176,9 +176,9 @@ def host_ports(
     for other in daemonsets:
         if release.owns(other):
             continue
-        taken = set(_host_ports(_pod_spec(other)))
+        taken = set(taken_host_ports(pod_spec(other)))
         for obj, port in wanted:
-            if port in taken and _may_share_nodes(_pod_spec(obj), _pod_spec(other)):
+            if port in taken and may_share_nodes(pod_spec(obj), pod_spec(other)):
                 metadata = other.get("metadata") or {}
                 what = (
                     f"host port {port[0]}/{port[1]} of {obj['kind']} "
@@ -189,14 +189,14 @@ def host_ports(
     return found
 
 
-def _pod_spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+def pod_spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     spec = obj.get("spec") or {}
     if obj.get("kind") == "Job" or "template" in spec:
         return ((spec.get("template") or {}).get("spec")) or {}
     return spec
 
 
-def _host_ports(pod: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
+def taken_host_ports(pod: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
     """The (port, protocol) pairs a pod takes on its node: each ``hostPort``, and on the host's
     network each container port (the API server sets the host port to it)."""
     on_host = bool(pod.get("hostNetwork"))
@@ -207,7 +207,7 @@ def _host_ports(pod: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
                 yield number, str(port.get("protocol") or "TCP")
 
 
-def _may_share_nodes(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+def may_share_nodes(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     """Whether pods of the two may run on one node, as far as their node selectors tell: not
     when they select one label with different values."""
     a, b = one.get("nodeSelector") or {}, other.get("nodeSelector") or {}
