@@ -44,7 +44,7 @@ from pathlib import Path
 from ..cache import cache_root
 from ..redaction import Redactor
 from .errors import HelmTimeout, classify
-from .runner import runner_of
+from .runner import runner_of, this_machine
 
 DEFAULT_TIMEOUT = timedelta(minutes=5)
 # Helm's own --timeout gets this head start on the deadline, so a plain timeout is reported in
@@ -105,7 +105,8 @@ def run_helm(
     error for its stderr, scrubbed by ``redactor``. ``runner_label``: a release label key under
     which Helm's ``--labels`` names the Helm process itself (install and upgrade only)."""
     command = [str(binary), *args]
-    stamp = _stamp_runner(runner_label) if runner_label else []
+    # Where this machine cannot be told from another, no runner is named: locks wait as before.
+    stamp = _stamp_runner(runner_label) if runner_label and this_machine() else []
     process = subprocess.Popen(
         [*_die_with_parent(), *stamp, *command],
         stdin=subprocess.PIPE if stamp else None,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,8 @@ class Runner:
 
     def here(self) -> bool:
         """It ran on this machine, in this PID namespace: whether it runs can be seen here."""
-        return self.machine == this_machine()
+        machine = this_machine()
+        return machine is not None and self.machine == machine
 
     def exited(self) -> bool:
         """Proved to have exited: it ran here, and its pid is free, or held by another process,
@@ -74,20 +76,31 @@ class Runner:
 
 
 @functools.cache
-def this_machine() -> str:
-    """This boot of this machine and this process's PID namespace, as a short digest."""
-    boot = (PROC / "sys/kernel/random/boot_id").read_text().strip()
-    namespace = (PROC / "self/ns/pid").readlink()
+def this_machine() -> str | None:
+    """This boot of this machine and this process's PID namespace, as a short digest; None
+    where ``/proc`` does not tell (then no runner is named, and none is judged)."""
+    try:
+        boot = (PROC / "sys/kernel/random/boot_id").read_text().strip()
+        namespace = (PROC / "self/ns/pid").readlink()
+        # A /proc of another PID namespace (a host's, mounted into a container) numbers its
+        # processes otherwise: its pids are not ours to judge.
+        own = (PROC / "self").readlink().name == str(os.getpid())
+    except OSError:
+        return None
+    if not boot or not own:
+        return None
     digest = hashlib.sha256(f"{boot}/{namespace}".encode()).hexdigest()
     return digest[:_MACHINE_DIGITS]
 
 
 def runner_of(pid: int) -> Runner | None:
-    """The process ``pid`` of this PID namespace, as a runner; None when it does not run."""
-    found = _stat(pid)
-    if found is None:
+    """The process ``pid`` of this PID namespace, as a runner; None when it does not run, or
+    this machine cannot be told from another."""
+    machine = this_machine()
+    found = _stat(pid) if machine is not None else None
+    if machine is None or found is None:
         return None
-    return Runner(this_machine(), pid, found[1])
+    return Runner(machine, pid, found[1])
 
 
 def _stat(pid: int) -> tuple[str, int] | None:
@@ -95,7 +108,7 @@ def _stat(pid: int) -> tuple[str, int] | None:
     try:
         text = (PROC / str(pid) / "stat").read_text()
     except (FileNotFoundError, ProcessLookupError):
-        return None
+        return None  # no such process
     # The command name (field 2) is in parentheses and may itself hold spaces and parentheses:
     # the fields after it start after the last ')'.
     fields = text[text.rindex(")") + 2 :].split()

@@ -204,7 +204,7 @@ def test_a_helm_stopped_at_gunjs_deadline_leaves_a_lock_released_at_once(
     longer than gunj's deadline, so the deadline is what stops it."""
     assert engine.apply(platform(namespace, prometheus=BASE)).result == "ready"
     values = tmp_path / "values.yaml"
-    values.write_text(yaml.safe_dump({"server": {"podAnnotations": {"gunj.io/never-ready": "1"}}}))
+    values.write_text(yaml.safe_dump({"server": {"podAnnotations": {"gunj.io/never-ready": "true"}}}))
     chart = http_chart(local_stack, "prometheus", "29.27.0")
     args = [
         "upgrade",
