@@ -14,7 +14,9 @@ process with its pid runs here, or the process with that pid started at another 
 was reused), or is a zombie (it has ended; only its exit status waits to be collected). A
 runner of another machine (another function instance, a person's laptop, a pod) or of another
 PID namespace on this one is never judged: nothing here can see it. Linux draws a new random
-boot id at each boot, and gVisor (Cloud Functions' sandbox) one per sandbox.
+boot id at each boot, and gVisor (Cloud Functions' sandbox) one per sandbox. Where ``/proc``
+does not tell (no boot id, or a ``/proc`` of another PID namespace than this process's), there
+is no machine: no runner is named, and none is judged.
 
 The label holds nothing secret: a hash of the boot id, a pid and a tick count.
 """
