@@ -13,8 +13,8 @@ race.
 
 A pending revision written by gunj carries the moment after which its Helm process cannot still
 run (:data:`shared.labels.DEADLINE_LABEL`). Helm 4 copies labels to the next revision, so a
-deadline is believed only when it lies after the revision was created: one carried over from an
-older revision is ignored.
+deadline is believed only when it lies after the revision was created and no earlier revision
+carries it: one carried over from an older revision is ignored.
 
 It also names the Helm process that wrote it (:data:`shared.labels.RUNNER_LABEL`,
 :mod:`.runner`). When that process ran on this machine and has exited, nothing can finish the
@@ -130,10 +130,12 @@ def stored_content_digest(release: Mapping[str, Any]) -> str:
     )
 
 
-def _recorded_deadline(revision: StoredRevision, created: datetime | None) -> datetime | None:
-    raw = revision.labels.get(DEADLINE_LABEL, "")
-    if not raw.isdigit():
-        return None
+def _recorded_deadline(
+    history: Sequence[StoredRevision], created: datetime | None
+) -> datetime | None:
+    raw = history[-1].labels.get(DEADLINE_LABEL, "")
+    if not raw.isdigit() or any(r.labels.get(DEADLINE_LABEL) == raw for r in history[:-1]):
+        return None  # copied forward from an earlier revision: another operation's
     deadline = datetime.fromtimestamp(int(raw), UTC)
     if created is not None and not created <= deadline <= created + LONGEST_OPERATION:
         return None  # carried over from an older revision, or not gunj's
@@ -314,7 +316,7 @@ class ReleaseStore:
             tested=state is ReleaseState.DEPLOYED and passed_tests_since_deployed(release),
             has_tests=bool(_test_hooks(release)),
             locked_for=(now - since) if state is ReleaseState.LOCKED and since else None,
-            deadline=_recorded_deadline(current, deployed_at)
+            deadline=_recorded_deadline(history, deployed_at)
             if state is ReleaseState.LOCKED
             else None,
             runner=runner,

@@ -204,7 +204,9 @@ def test_a_helm_stopped_at_gunjs_deadline_leaves_a_lock_released_at_once(
     longer than gunj's deadline, so the deadline is what stops it."""
     assert engine.apply(platform(namespace, prometheus=BASE)).result == "ready"
     values = tmp_path / "values.yaml"
-    values.write_text(yaml.safe_dump({"server": {"podAnnotations": {"gunj.io/never-ready": "true"}}}))
+    values.write_text(
+        yaml.safe_dump({"server": {"podAnnotations": {"gunj.io/never-ready": "true"}}})
+    )
     chart = http_chart(local_stack, "prometheus", "29.27.0")
     args = [
         "upgrade",
@@ -241,3 +243,55 @@ def test_a_helm_stopped_at_gunjs_deadline_leaves_a_lock_released_at_once(
     else:
         assert left.status is ReleaseStatus.PENDING_UPGRADE and left.runner_exited
         assert outcome.components[0].actions[:2] == ("unlock", "rollback")
+
+
+def test_a_persons_helm_left_pending_is_not_judged_by_the_labels_helm_copied_to_it(
+    engine: Engine, namespace: str, local_stack: Stack, tmp_path: Path
+) -> None:
+    """A person's `helm upgrade` of a release gunj made carries gunj's labels, Helm copying them
+    forward: its runner names gunj's Helm of the revision before, long exited, and its deadline
+    that operation's. Killed, its lock waits as any Helm's without a deadline of gunj's."""
+    assert engine.apply(platform(namespace, prometheus=BASE)).result == "ready"
+    values = tmp_path / "values.yaml"
+    values.write_text(
+        yaml.safe_dump({"server": {"podAnnotations": {"gunj.io/never-ready": "true"}}})
+    )
+    chart = http_chart(local_stack, "prometheus", "29.27.0")
+    person = subprocess.Popen(
+        [
+            str(engine.helm.binary.path),
+            "upgrade",
+            RELEASE,
+            *chart.as_arguments(),
+            "--namespace",
+            namespace,
+            "--kubeconfig",
+            str(local_stack.kubeconfig),
+            "--timeout",
+            "10m",
+            *engine.helm.binary.wait_flags(True),
+            "--values",
+            str(values),
+        ],
+        env=helm_environment(tmp_path / "helm-home", {}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while engine.release(namespace, RELEASE).state is not ReleaseState.LOCKED:
+            assert time.monotonic() < deadline, "the upgrade never became pending"
+            time.sleep(0.1)
+    finally:
+        person.kill()
+        person.wait()
+
+    stuck = engine.release(namespace, RELEASE)
+    copied = stuck.labels.get(RUNNER_LABEL)
+    print(f"helm {engine.helm.major}: the person's revision carries runner {copied}")
+    assert copied is None or copied == stuck.label_history[0][RUNNER_LABEL]
+    assert (stuck.runner, stuck.runner_exited, stuck.deadline) == (None, False, None)
+    outcome = engine.apply(platform(namespace, prometheus={**BASE, "timeout": "5m"}))
+    assert outcome.result == "deferred", outcome
+    assert outcome.components[0].state == "Locked", outcome.components[0].message
+    assert engine.release(namespace, RELEASE).status is ReleaseStatus.PENDING_UPGRADE

@@ -18,7 +18,7 @@ from shared.helm.models import ReleaseStatus
 from shared.helm.process import run_helm
 from shared.helm.releases import ReleaseState, ReleaseStore, StoredRevision, encode
 from shared.helm.runner import Runner, runner_of, this_machine
-from shared.labels import RUNNER_LABEL
+from shared.labels import DEADLINE_LABEL, RUNNER_LABEL
 from shared.redaction import Redactor
 
 ELSEWHERE = "f" * 20
@@ -186,3 +186,19 @@ def test_a_revision_in_a_state_its_writer_did_not_leave_it_in_is_not_judged(
     observed = observe(revision(1, status, {RUNNER_LABEL: exited_runner().label}))
     assert observed.state is ReleaseState.LOCKED
     assert (observed.runner, observed.runner_exited) == (None, False)
+
+
+def test_a_deadline_copied_forward_from_an_earlier_revision_is_not_believed() -> None:
+    """The same for the deadline: a person's upgrade soon after gunj's carries gunj's deadline,
+    which may well lie after the new revision was created."""
+    soon = str(int((datetime.now(UTC) + timedelta(minutes=5)).timestamp()))
+    copied = observe(
+        revision(1, ReleaseStatus.DEPLOYED, {DEADLINE_LABEL: soon}),
+        revision(2, ReleaseStatus.PENDING_UPGRADE, {DEADLINE_LABEL: soon}),
+    )
+    own = observe(
+        revision(1, ReleaseStatus.DEPLOYED, {}),
+        revision(2, ReleaseStatus.PENDING_UPGRADE, {DEADLINE_LABEL: soon}),
+    )
+    assert copied.deadline is None
+    assert own.deadline == datetime.fromtimestamp(int(soon), UTC)
