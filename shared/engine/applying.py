@@ -1,6 +1,5 @@
 """Applying a spec: found in sync by the lock-free look, or under the platform's Lease admitted
-(:mod:`.admission`) and checked for size and for what other platforms hold (:mod:`.collisions`)
-before anything is written, the
+(:mod:`.admission`) and checked for size before anything is written, the
 ``ObservabilityPlatform`` object created or updated, every component reconciled in order
 (:mod:`.passes`), and the final status written only if it changed."""
 
@@ -15,7 +14,6 @@ from ..values.spec import ObservabilityPlatform
 from ..values.spec.platform import API_VERSION, KIND
 from ..values.spec.status import HandledMessage
 from .admission import Refusal, admit, oversized, spec_changed, spec_digest
-from .collisions import colliding
 from .errors import Deferred
 from .look import look
 from .loop import ComponentRun
@@ -81,12 +79,8 @@ def apply_spec(
     )
     changed = stored is None or spec_changed(stored, platform, generation)
     if refusal is None and changed:
-        # Before anything is written: an object the API server would refuse for its size, or
-        # one another platform holds.
-        plans = plan_platform(platform)
-        refusal = oversized(plans, lambda plan: desired_for(parts, plan)) or colliding(
-            parts, plans, name
-        )
+        # Before anything is written: an object the API server would refuse for its size.
+        refusal = oversized(plan_platform(platform), lambda plan: desired_for(parts, plan))
     if refusal is not None:
         return _refused(parts, refusal, stored, generation), stored.generation if stored else 0
     if stored is None or changed:

@@ -37,16 +37,12 @@ from ..labels import (
     NAMESPACE_LABEL,
     PLATFORM_LABEL,
 )
-from .admission import Refusal
-from .wanted import desired_for
 
 if TYPE_CHECKING:
     from ..helm.charts import ChartLibrary
     from ..helm.client import HelmClient
     from ..kube import ClusterAccess
-    from ..values.plan import ComponentPlan
     from .desired import DesiredRelease
-    from .parts import EngineParts
 
 log = logging.getLogger(__name__)
 
@@ -107,20 +103,6 @@ class Candidate:
             labels.get(PLATFORM_LABEL) == self.platform
             and labels.get(NAMESPACE_LABEL) == self.namespace
         )
-
-
-def colliding(parts: EngineParts, plans: Iterable[ComponentPlan], platform: str) -> Refusal | None:
-    """The first Helm component of ``plans`` that would take what another release holds. A
-    component whose values cannot be had yet is left to the reconcile, which reports why (and
-    checks again before it installs or upgrades)."""
-    for plan in plans:
-        try:
-            desired = desired_for(parts, plan)
-        except GunjError:
-            continue
-        if problem := collision_problem(parts.access, parts.helm, parts.charts, desired, platform):
-            return Refusal("refused", problem)
-    return None
 
 
 def collision_problem(
