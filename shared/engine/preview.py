@@ -111,7 +111,8 @@ def preview(engine: EngineParts, platform: ObservabilityPlatform) -> list[Compon
         if want.desired is not None and (problem := size_problem(want.desired)):
             raise RefusedSpec(problem)
         found = _component(engine, platform, stored, recorder, want, held=held)
-        if want.desired is not None and found.action in {"install", "upgrade"}:
+        changes_release = found.action in {"install", "upgrade"}
+        if want.backend.mode == "helm" and want.desired is not None and changes_release:
             problem = collision_problem(
                 engine.access, engine.helm, engine.charts, want.desired, stored.name
             )

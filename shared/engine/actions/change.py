@@ -32,7 +32,9 @@ def run_change(ctx: EngineContext, action: Action, step: Step, description: str)
     if problem := size_problem(desired):
         # Checked when the spec came, and again here: a valuesFrom source may have grown.
         raise RefusedSpec(problem)
-    if problem := collision_problem(ctx.access, ctx.helm, ctx.charts, desired, ctx.platform):
+    if backend.mode == "helm" and (
+        problem := collision_problem(ctx.access, ctx.helm, ctx.charts, desired, ctx.platform)
+    ):
         # Before Helm runs: it would refuse the objects another release owns, or leave pods
         # no node can run, on every attempt.
         raise RefusedSpec(problem)
