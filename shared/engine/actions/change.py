@@ -32,13 +32,13 @@ def run_change(ctx: EngineContext, action: Action, step: Step, description: str)
     if problem := size_problem(desired):
         # Checked when the spec came, and again here: a valuesFrom source may have grown.
         raise RefusedSpec(problem)
+    timeout = ctx.operation_timeout(desired.budget.timeout, f"{action} of {desired.release}")
     if backend.mode == "helm" and (
         problem := collision_problem(ctx.access, ctx.helm, ctx.charts, desired, ctx.platform)
     ):
         # Before Helm runs: it would refuse the objects another release owns, or leave pods
         # no node can run, on every attempt.
         raise RefusedSpec(problem)
-    timeout = ctx.operation_timeout(desired.budget.timeout, f"{action} of {desired.release}")
     ctx.progress(desired.component, f"{action} {desired.describe()} (up to {timeout})")
     change = Change(
         first=action is Action.INSTALL,
