@@ -65,7 +65,7 @@ class Owner:
             return f"platform {self.namespace}/{self.platform}"
         if self.release:
             return f"release {self.namespace}/{self.release}"
-        return "no release (made outside Helm and gunj)"
+        return "an owner outside Helm and gunj"
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,11 @@ def collision_problem(
     except GunjError:
         return None
     release = Candidate(desired.release, desired.namespace, platform)
-    objects = [d for d in yaml.safe_load_all(rendered) if isinstance(d, dict) and d.get("kind")]
+    try:
+        documents = list(yaml.safe_load_all(rendered))
+    except yaml.YAMLError:
+        return None  # not what Helm would apply either: the install reports it
+    objects = [d for d in documents if isinstance(d, dict) and d.get("kind")]
     found = [*cluster_scoped(access, objects, release), *host_ports(access, objects, release)]
     if not found:
         return None
