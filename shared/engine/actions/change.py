@@ -54,7 +54,7 @@ def run_change(ctx: EngineContext, action: Action, step: Step, description: str)
         if not counts_against_retries(error):
             # Nothing said about the change, even when Helm recorded the revision failed: the
             # event comes again, and the next pass deals with what Helm left (a failed
-            # revision is rolled back, a pending one waits for its deadline).
+            # revision is rolled back, a pending one unlocked once its Helm is gone).
             raise
         message = ctx.redactor(str(error))
         after = backend.store.observe(desired.release, desired.namespace)
