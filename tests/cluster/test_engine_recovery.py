@@ -105,7 +105,8 @@ def test_a_reconcile_killed_mid_upgrade_is_recovered_without_waiting_for_its_dea
     engine: Engine, namespace: str, local_stack: Stack, tmp_path: Path, killed: str
 ) -> None:
     """``gunj``: SIGKILL to gunj alone; its Helm gets SIGTERM through the parent-death signal
-    (and marks the upgrade failed, or, Helm 4 in some phases, exits leaving it pending).
+    (and marks the upgrade failed, or exits leaving it pending: both majors do either, by the
+    phase the signal finds them in).
     ``gunj-and-helm``: SIGKILL to both, as a torn-down instance ends: always left pending."""
     gunj, helm = start_slow_upgrade(engine, namespace, local_stack, tmp_path)
     if killed == "gunj":
