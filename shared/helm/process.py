@@ -8,8 +8,9 @@ storage driver or repository cache.
 
 Deadlines: Helm applies ``--timeout`` to each phase of an operation (every hook, the wait), so
 one operation may run for a multiple of it. Here a call's ``timeout`` is the whole operation's:
-the process is asked to stop (SIGTERM, on which Helm marks a cancelled install or upgrade failed)
-when it passes, and killed :data:`STOP_GRACE` later. Helm's own ``--timeout``
+the process is asked to stop when it passes (SIGTERM, on which Helm marks a cancelled install or
+upgrade failed, or exits leaving it pending: its runner label then proves it gone), and killed
+:data:`STOP_GRACE` later. Helm's own ``--timeout``
 (:func:`helm_timeout`) runs out a little earlier, so a plain timeout is reported in Helm's words;
 :func:`latest_end` is the moment after which no process started now can still run.
 
