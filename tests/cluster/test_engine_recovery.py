@@ -57,13 +57,14 @@ def children_of(parent: int) -> list[int]:
 
 
 def start_slow_upgrade(
-    engine: Engine, namespace: str, local_stack: Stack, tmp_path: Path
+    engine: Engine, namespace: str, local_stack: Stack, tmp_path: Path, timeout: str = "20s"
 ) -> tuple[subprocess.Popen[bytes], Runner]:
-    """`gunj apply` of the slow spec in a process of its own, once its upgrade is pending; and
-    the Helm process it runs, which the pending revision names."""
-    assert engine.apply(platform(namespace, prometheus=BASE)).result == "ready"
+    """`gunj apply` of the slow spec (with ``timeout``) in a process of its own, once its
+    upgrade is pending; and the Helm process it runs, which the pending revision names."""
+    base, slow = {**BASE, "timeout": timeout}, {**SLOW, "timeout": timeout}
+    assert engine.apply(platform(namespace, prometheus=base)).result == "ready"
     spec = tmp_path / "slow.yaml"
-    spec.write_text(yaml.safe_dump(platform(namespace, prometheus=SLOW).manifest()))
+    spec.write_text(yaml.safe_dump(platform(namespace, prometheus=slow).manifest()))
     env = cli_environment(local_stack, tmp_path, engine.helm.binary.path)
     gunj = subprocess.Popen(
         [sys.executable, "-m", "shared.cli.main", "apply", str(spec), "--cluster", "local"],
@@ -168,10 +169,12 @@ def test_a_pending_release_whose_helm_may_still_run_is_not_unlocked(
     tmp_path: Path,
     live_process: subprocess.Popen[bytes],
 ) -> None:
-    gunj, _ = start_slow_upgrade(engine, namespace, local_stack, tmp_path)
+    # A deadline that does not matter here (an hour away is written below): time enough for
+    # the rollback on a busy machine.
+    gunj, _ = start_slow_upgrade(engine, namespace, local_stack, tmp_path, timeout="2m")
     os.killpg(gunj.pid, signal.SIGKILL)
     gunj.wait()
-    spec = platform(namespace, prometheus=SLOW)
+    spec = platform(namespace, prometheus={**SLOW, "timeout": "2m"})
     alive = runner_of(live_process.pid)
     assert alive is not None
     elsewhere = Runner("f" * 20, alive.pid + 1, alive.start)  # another machine's process
