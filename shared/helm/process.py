@@ -32,6 +32,7 @@ its typed error by :func:`.errors.classify`; a process stopped at its deadline i
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -116,11 +117,10 @@ def run_helm(
         text=True,
         env=env,
     )
-    runner = runner_of(process.pid) if stamp else None
-    # No runner: the shell ended already (it reads nothing, and fails as it would have).
-    label = f"{runner.label}\n" if runner else None
+    if stamp:
+        _name_runner(process)
     try:
-        stdout, stderr = process.communicate(label, timeout=timeout.total_seconds())
+        stdout, stderr = process.communicate(timeout=timeout.total_seconds())
     except subprocess.TimeoutExpired:
         stderr = _stop(process)
         detail = f": {redactor(stderr.strip().splitlines()[-1])}" if stderr.strip() else ""
@@ -142,6 +142,18 @@ def _stop(process: subprocess.Popen[str]) -> str:
         process.kill()
         _, stderr = process.communicate()
     return stderr or ""
+
+
+def _name_runner(process: subprocess.Popen[str]) -> None:
+    """Give the waiting shell the label naming its process (the Helm it execs next), and close
+    its stdin. No runner: the shell ended already, and reads nothing."""
+    runner = runner_of(process.pid)
+    stdin, process.stdin = process.stdin, None  # done with: communicate() leaves it alone
+    assert stdin is not None  # noqa: S101 - started with a pipe
+    with contextlib.suppress(BrokenPipeError):
+        if runner is not None:
+            stdin.write(f"{runner.label}\n")
+        stdin.close()
 
 
 def _stamp_runner(key: str) -> list[str]:
