@@ -18,6 +18,9 @@ DIGEST_LABEL = "gunj.io/desired"
 """On a revision: the digest of what gunj asked for (a hint; Helm copies labels forward)."""
 DEADLINE_LABEL = "gunj.io/deadline"
 """On a revision: the Unix time after which no Helm process of its operation can still run."""
+RUNNER_LABEL = "gunj.io/helm-runner"
+"""On a revision: the Helm process that wrote it (:mod:`shared.helm.runner`): when it has exited,
+the revision's lock can be released at once."""
 ARCHIVE_LABEL = "gunj.io/chart-archive"
 """On a revision: the start of the SHA-256 of the chart archive it was made from (a chart
 republished under the same version has another)."""
@@ -54,3 +57,5 @@ APP_MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 # --- Helm's own ------------------------------------------------------------------------------
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 """On every object a Helm release owns: the release's name."""
+HELM_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
+"""On every object a Helm release owns: the release's namespace."""

@@ -13,7 +13,8 @@ the glossary).
 | ``FOREIGN`` | a release of that name that gunj never made |
 | ``ABSENT`` | no release (or only an uninstalled one) |
 | ``LOCKED`` | an operation is pending and may still be running |
-| ``STALE_LOCK`` | an operation is pending and cannot be running any more |
+| ``STALE_LOCK`` | an operation is pending and cannot be running any more (its Helm process
+  has exited, or its deadline passed) |
 | ``FAILED`` | the current revision failed (install, upgrade or rollback) |
 | ``QUARANTINED`` | the spec asks for a version, or content, quarantined on this platform |
 | ``DRIFTED`` | the current revision is not what gunj made it: changed by hand |
@@ -206,6 +207,13 @@ def _changed_by_hand(observed: ObservedRelease, record: ComponentStatus | None) 
 
 def _lock(observed: ObservedRelease, desired: DesiredRelease, now: datetime) -> Classification:
     status = observed.status.value if observed.status else "pending"
+    if observed.runner is not None and observed.runner_exited:
+        # Proved, not guessed: the process that holds the lock ran here and is gone.
+        return Classification(
+            Finding.STALE_LOCK,
+            f"{status} since revision {observed.revision}, and the "
+            f"{observed.runner.describe()} that wrote it has exited",
+        )
     if observed.deadline is not None:
         if now < observed.deadline:
             return Classification(

@@ -5,8 +5,10 @@ unlock, uninstall) or none and why, the chart version deployed and the one wante
 that would change against what the deployed release holds, and what the values ask of the
 cluster that it lacks (:mod:`.prerequisites`: a storage class, a node matching a selector).
 Classified and decided by the same code as a reconcile, so the plan cannot disagree with the
-apply; but read-only: no Lease, no status write, no Helm process (a version range is resolved
-from the repository's index, as an apply resolves it).
+apply; but read-only: no Lease, no status write, no Helm process but ``helm template`` (a
+version range is resolved from the repository's index, as an apply resolves it). A component
+the apply would install or upgrade is rendered to find what it would take that another platform
+holds (:mod:`.collisions`): the plan is refused, as the apply would be.
 
 Secrets are never shown. A wanted value that comes from a Secret or Secret Manager
 (``valuesFrom``) is shown as a reference to its source. A deployed value is shown only where the
@@ -25,6 +27,7 @@ from ..values.plan import ComponentPlan, plan_platform
 from ..values.problems import format_path
 from ..values.spec.common import ValuesFrom
 from .admission import size_problem
+from .collisions import collision_problem
 from .errors import RefusedSpec
 from .parts import EngineParts
 from .prerequisites import missing_prerequisites
@@ -112,7 +115,15 @@ def preview(engine: EngineParts, platform: ObservabilityPlatform) -> list[Compon
             continue  # the old form of a switching component: removed once the new one is ready
         if want.desired is not None and (problem := size_problem(want.desired)):
             raise RefusedSpec(problem)
-        previews.append(_component(engine, platform, stored, recorder, want, held=held))
+        found = _component(engine, platform, stored, recorder, want, held=held)
+        changes_release = found.action in {"install", "upgrade"}
+        if want.backend.mode == "helm" and want.desired is not None and changes_release:
+            problem = collision_problem(
+                engine.access, engine.helm, engine.charts, want.desired, stored.name
+            )
+            if problem:
+                raise RefusedSpec(engine.redactor(problem))
+        previews.append(found)
     return previews
 
 

@@ -14,7 +14,8 @@ The client stays small: arguments are lists (never a shell), values travel in a 
 temporary file, timeouts are real durations, and every call names its kubeconfig, context and
 namespace explicitly. Installs and upgrades share one set of options (:class:`ChangeOptions`)
 and carry the moment after which no Helm process of theirs can still run as a release label
-(``gunj.io/deadline``), so a later reconcile can tell a live operation from a dead one's lock.
+(``gunj.io/deadline``) and the Helm process that runs them (``gunj.io/helm-runner``), so a later
+reconcile can tell a live operation from a dead one's lock.
 
 Secrets: every error message is scrubbed by the client's :class:`~shared.redaction.Redactor`,
 shared with the rest of a reconcile; callers add what they learn, and no call can forget to.
@@ -34,7 +35,7 @@ from typing import Any, TypedDict, Unpack
 
 import yaml
 
-from ..labels import DEADLINE_LABEL
+from ..labels import DEADLINE_LABEL, RUNNER_LABEL
 from ..redaction import Redactor
 from .binary import HelmBinary
 from .errors import HelmTimeout, TestFailed
@@ -94,7 +95,8 @@ class ChangeOptions:
     """Helm 3's ``--atomic``, Helm 4's ``--rollback-on-failure``."""
     no_hooks: bool = False
     labels: Mapping[str, str] | None = None
-    """Release labels; :data:`~shared.labels.DEADLINE_LABEL` is always added."""
+    """Release labels; :data:`~shared.labels.DEADLINE_LABEL` and
+    :data:`~shared.labels.RUNNER_LABEL` (the Helm process itself) are always added."""
     description: str | None = None
     secrets: Iterable[str] = ()
     """Strings to scrub from any error message, added to the client's redactor."""
@@ -148,10 +150,11 @@ class HelmClient:
         timeout: timedelta = DEFAULT_TIMEOUT,
         secrets: Iterable[str] = (),
         watch: Watch | None = None,
+        runner_label: str | None = None,
     ) -> str:
         """Run Helm for at most ``timeout``; return stdout or raise the typed error for its
-        stderr, with ``secrets`` and every secret known before scrubbed (``watch``: see
-        :func:`.process.run_helm`)."""
+        stderr, with ``secrets`` and every secret known before scrubbed (``watch`` and
+        ``runner_label``: see :func:`.process.run_helm`)."""
         self.redactor.add(*secrets)
         log.debug("helm %s", " ".join(args))
         return run_helm(
@@ -161,6 +164,7 @@ class HelmClient:
             timeout=timeout,
             redactor=self.redactor,
             watch=watch,
+            runner_label=runner_label,
         )
 
     def _json(
@@ -170,9 +174,14 @@ class HelmClient:
         timeout: timedelta = DEFAULT_TIMEOUT,
         secrets: Iterable[str] = (),
         watch: Watch | None = None,
+        runner_label: str | None = None,
     ) -> Any:
         output = self.run(
-            [*args, "--output", "json"], timeout=timeout, secrets=secrets, watch=watch
+            [*args, "--output", "json"],
+            timeout=timeout,
+            secrets=secrets,
+            watch=watch,
+            runner_label=runner_label,
         )
         return json.loads(output) if output.strip() else None
 
@@ -256,6 +265,7 @@ class HelmClient:
                 timeout=options.timeout,
                 secrets=options.secrets,
                 watch=options.watch,
+                runner_label=RUNNER_LABEL,
             )
         return Release.model_validate(data)
 

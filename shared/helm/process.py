@@ -8,8 +8,9 @@ storage driver or repository cache.
 
 Deadlines: Helm applies ``--timeout`` to each phase of an operation (every hook, the wait), so
 one operation may run for a multiple of it. Here a call's ``timeout`` is the whole operation's:
-the process is asked to stop (SIGTERM, on which Helm marks a cancelled install or upgrade failed)
-when it passes, and killed :data:`STOP_GRACE` later. Helm's own ``--timeout``
+the process is asked to stop when it passes (SIGTERM, on which Helm marks a cancelled install or
+upgrade failed, or exits leaving it pending: its runner label then proves it gone), and killed
+:data:`STOP_GRACE` later. Helm's own ``--timeout``
 (:func:`helm_timeout`) runs out a little earlier, so a plain timeout is reported in Helm's words;
 :func:`latest_end` is the moment after which no process started now can still run.
 
@@ -23,6 +24,12 @@ it answers with a reason (the cluster says the release cannot come up), Helm is 
 its deadline, and the call raises :class:`~.errors.HelmBlocked` with that reason, without waiting
 out a deadline that cannot help.
 
+Runner label: an install or upgrade names the Helm process itself in a release label
+(:mod:`.runner`), so a later reconcile can prove that a pending revision's writer has exited.
+Its pid and start time are known only once it runs, so it is started through ``/bin/sh``, which
+waits for the label on stdin and then execs Helm with it: the pid and start time stay the same
+across ``exec``, and they are read from ``/proc`` while the shell waits.
+
 Errors: stderr is scrubbed by the caller's :class:`~shared.redaction.Redactor`, then mapped to
 its typed error by :func:`.errors.classify`; a process stopped at its deadline is a
 :class:`~.errors.HelmTimeout`.
@@ -30,6 +37,7 @@ its typed error by :func:`.errors.classify`; a process stopped at its deadline i
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -43,6 +51,7 @@ from pathlib import Path
 from ..cache import cache_root
 from ..redaction import Redactor
 from .errors import HelmBlocked, HelmTimeout, classify
+from .runner import runner_of, this_machine
 
 DEFAULT_TIMEOUT = timedelta(minutes=5)
 # Helm's own --timeout gets this head start on the deadline, so a plain timeout is reported in
@@ -103,18 +112,26 @@ def run_helm(
     timeout: timedelta,
     redactor: Redactor,
     watch: Watch | None = None,
+    runner_label: str | None = None,
 ) -> str:
     """Run ``binary`` with ``args`` for at most ``timeout``; return stdout or raise the typed
     error for its stderr, scrubbed by ``redactor``. ``watch``: asked every
-    :data:`WATCH_EVERY`; a reason it gives stops Helm (:class:`~.errors.HelmBlocked`)."""
+    :data:`WATCH_EVERY`; a reason it gives stops Helm (:class:`~.errors.HelmBlocked`).
+    ``runner_label``: a release label key under which Helm's ``--labels`` names the Helm process
+    itself (install and upgrade only)."""
     command = [str(binary), *args]
+    # Where this machine cannot be told from another, no runner is named: locks wait as before.
+    stamp = _stamp_runner(runner_label) if runner_label and this_machine() else []
     process = subprocess.Popen(
-        [*_die_with_parent(), *command],
+        [*_die_with_parent(), *stamp, *command],
+        stdin=subprocess.PIPE if stamp else None,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
     )
+    if stamp:
+        _name_runner(process)
     deadline = time.monotonic() + timeout.total_seconds()
     while True:
         left = deadline - time.monotonic()
@@ -154,6 +171,25 @@ def _stop(process: subprocess.Popen[str]) -> str:
         process.kill()
         _, stderr = process.communicate()
     return stderr or ""
+
+
+def _name_runner(process: subprocess.Popen[str]) -> None:
+    """Give the waiting shell the label naming its process (the Helm it execs next), and close
+    its stdin. No runner: the shell ended already, and reads nothing."""
+    runner = runner_of(process.pid)
+    stdin, process.stdin = process.stdin, None  # done with: communicate() leaves it alone
+    assert stdin is not None  # noqa: S101 - started with a pipe
+    with contextlib.suppress(BrokenPipeError):
+        if runner is not None:
+            stdin.write(f"{runner.label}\n")
+        stdin.close()
+
+
+def _stamp_runner(key: str) -> list[str]:
+    """A prefix that reads the runner's label from stdin and execs the command with it as the
+    release label ``key``; the shell exits without running the command when stdin is empty."""
+    script = f'IFS= read -r runner || exit 125; exec "$@" --labels "{key}=$runner"'
+    return ["/bin/sh", "-c", script, "gunj-helm"]
 
 
 @functools.cache

@@ -13,8 +13,14 @@ race.
 
 A pending revision written by gunj carries the moment after which its Helm process cannot still
 run (:data:`shared.labels.DEADLINE_LABEL`). Helm 4 copies labels to the next revision, so a
-deadline is believed only when it lies after the revision was created: one carried over from an
-older revision is ignored.
+deadline is believed only when it lies after the revision was created and no earlier revision
+carries it: one carried over from an older revision is ignored.
+
+It also names the Helm process that wrote it (:data:`shared.labels.RUNNER_LABEL`,
+:mod:`.runner`). When that process ran on this machine and has exited, nothing can finish the
+operation any more, and the lock is stale at once, whatever its deadline. That label is believed
+only when no earlier revision carries it: one copied forward from an older revision names
+another operation's process.
 """
 
 from __future__ import annotations
@@ -35,11 +41,13 @@ from kubernetes import client
 
 from ..errors import GunjError
 from ..kube import ClusterAccess
+from ..kube.errors import ApiConflict
 from ..kube.resources import KNOWN_KINDS
-from ..labels import DEADLINE_LABEL, DIGEST_LABEL
+from ..labels import DEADLINE_LABEL, DIGEST_LABEL, RUNNER_LABEL
 from ..timestamps import parse_time
 from .digest import content_digest
 from .models import ReleaseStatus
+from .runner import Runner
 
 # Labels Helm's storage driver sets itself; the rest are the release's own (``--labels``).
 SYSTEM_LABELS = frozenset({"name", "owner", "status", "version", "createdAt", "modifiedAt"})
@@ -181,14 +189,35 @@ def stored_content_digest(release: Mapping[str, Any]) -> str:
     )
 
 
-def _recorded_deadline(revision: StoredRevision, created: datetime | None) -> datetime | None:
-    raw = revision.labels.get(DEADLINE_LABEL, "")
-    if not raw.isdigit():
-        return None
+def _recorded_deadline(
+    history: Sequence[StoredRevision], created: datetime | None
+) -> datetime | None:
+    raw = history[-1].labels.get(DEADLINE_LABEL, "")
+    if not raw.isdigit() or any(r.labels.get(DEADLINE_LABEL) == raw for r in history[:-1]):
+        return None  # copied forward from an earlier revision: another operation's
     deadline = datetime.fromtimestamp(int(raw), UTC)
     if created is not None and not created <= deadline <= created + LONGEST_OPERATION:
         return None  # carried over from an older revision, or not gunj's
     return deadline
+
+
+# The states in which a revision is created, by the install or upgrade its label names. A
+# revision being uninstalled keeps the labels of the operation that made it, and a rollback's
+# copies an older revision's: neither names the process at work now.
+_WRITTEN_BY_RUNNER = frozenset({ReleaseStatus.PENDING_INSTALL, ReleaseStatus.PENDING_UPGRADE})
+
+
+def _recorded_runner(history: Sequence[StoredRevision]) -> Runner | None:
+    """The Helm process that wrote the newest of ``history``, pending since, if gunj's Helm did:
+    its label, unless an earlier revision carries the same (Helm copied it forward: another
+    operation's)."""
+    current = history[-1]
+    raw = current.labels.get(RUNNER_LABEL)
+    if current.status not in _WRITTEN_BY_RUNNER:
+        return None
+    if not raw or any(r.labels.get(RUNNER_LABEL) == raw for r in history[:-1]):
+        return None
+    return Runner.parse(raw)
 
 
 def last_good(history: Sequence[StoredRevision]) -> int | None:
@@ -224,6 +253,11 @@ class ObservedRelease:
     locked_for: timedelta | None = None
     deadline: datetime | None = None
     """For a locked release: when the operation gunj started can no longer be running."""
+    runner: Runner | None = None
+    """For a locked release: the Helm process that wrote its current revision (gunj's Helm)."""
+    runner_exited: bool = False
+    """For a locked release: :attr:`runner` ran on this machine and has exited, so nothing can
+    finish the pending operation (observed when the release was)."""
     first_install: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     """The current revision's own labels."""
@@ -328,6 +362,7 @@ class ReleaseStore:
         deployed_at = parse_time(info.get("last_deployed"))
         # Not the modifiedAt label first: Helm copies it to the next revision unchanged.
         since = deployed_at or current.modified
+        runner = _recorded_runner(history)
         return ObservedRelease(
             name=name,
             namespace=namespace,
@@ -344,9 +379,11 @@ class ReleaseStore:
             tested=state is ReleaseState.DEPLOYED and passed_tests_since_deployed(release),
             has_tests=bool(_test_hooks(release)),
             locked_for=(now - since) if state is ReleaseState.LOCKED and since else None,
-            deadline=_recorded_deadline(current, deployed_at)
+            deadline=_recorded_deadline(history, deployed_at)
             if state is ReleaseState.LOCKED
             else None,
+            runner=runner,
+            runner_exited=runner is not None and runner.exited(),
             history=tuple(history),
             first_install=not any(
                 r.status in {ReleaseStatus.DEPLOYED, ReleaseStatus.SUPERSEDED} for r in history
@@ -368,12 +405,21 @@ class ReleaseStore:
         return last_good(self.revisions(name, namespace))
 
     def unlock(
-        self, name: str, namespace: str, *, older_than: timedelta, now: datetime | None = None
+        self,
+        name: str,
+        namespace: str,
+        *,
+        older_than: timedelta,
+        now: datetime | None = None,
+        revision: int | None = None,
+        why: str | None = None,
     ) -> StoredRevision | None:
         """Mark a pending revision failed when it has been pending longer than ``older_than``
-        (its operation's timeout: a live Helm would have given up by then). Returns the revision
-        unlocked, or None when there was nothing to do. Raises ApiConflict when a Helm process
-        updated the revision meanwhile (it is alive after all)."""
+        (its operation's timeout: a live Helm would have given up by then). ``revision``: only
+        that revision, the one judged stale (another one pending now is another operation's);
+        ``why``: what proved it stale, for Helm's description. Returns the revision unlocked,
+        or None when there was nothing to do. Raises ApiConflict when a Helm process updated the
+        revision meanwhile (it is alive after all)."""
         now = now or datetime.now(UTC)
         history = self.revisions(name, namespace)
         if not history:
@@ -381,6 +427,10 @@ class ReleaseStore:
         current = history[-1]
         if not (current.status.pending or current.status is ReleaseStatus.UNINSTALLING):
             return None
+        if revision is not None and current.revision != revision:
+            raise ApiConflict(
+                f"release {name} is pending at revision {current.revision}, not {revision}"
+            )
         release = current.decode()
         since = parse_time((release.get("info") or {}).get("last_deployed")) or current.modified
         if since is not None and now - since < older_than:
@@ -389,8 +439,9 @@ class ReleaseStore:
         release.setdefault("info", {})
         release["info"]["status"] = ReleaseStatus.FAILED.value
         release["info"]["description"] = (
-            f"gunj: {current.status.value} left for {age} by a Helm process that did not finish; "
-            "marked failed"
+            f"gunj: {current.status.value} left for {age} by a Helm process that did not finish"
+            + (f" ({why})" if why else "")
+            + "; marked failed"
         )
         body = client.V1Secret(
             metadata=client.V1ObjectMeta(

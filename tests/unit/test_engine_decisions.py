@@ -18,6 +18,7 @@ from shared.engine.live.state import DriftedObject, LiveState
 from shared.engine.quarantine import Held
 from shared.helm.models import ReleaseStatus
 from shared.helm.releases import ObservedRelease, ReleaseState
+from shared.helm.runner import Runner
 from shared.kube.keys import ObjectKey
 from shared.values.spec import PrometheusSpec
 from shared.values.spec.status import ComponentStatus
@@ -25,6 +26,7 @@ from shared.values.spec.status import ComponentStatus
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 DEPLOYED_AT = NOW - timedelta(hours=1)
 OURS = ({"gunj.io/platform": "obs", "gunj.io/desired": "want"},)
+HELM_HERE = Runner("0123456789abcdef0123", 4242, 987654)
 
 
 def desired(
@@ -230,6 +232,29 @@ CASES = [
         Finding.STALE_LOCK,
         Action.UNLOCK,
         "Progressing",
+    ),
+    (
+        "locked, the Helm process that wrote it ran here and has exited, long before its deadline",
+        desired(),
+        observed(
+            ReleaseState.LOCKED,
+            deadline=NOW + timedelta(minutes=5),
+            runner=HELM_HERE,
+            runner_exited=True,
+        ),
+        record(),
+        Finding.STALE_LOCK,
+        Action.UNLOCK,
+        "Progressing",
+    ),
+    (
+        "locked, the Helm process that wrote it may still run (here or elsewhere)",
+        desired(),
+        observed(ReleaseState.LOCKED, deadline=NOW + timedelta(minutes=5), runner=HELM_HERE),
+        record(),
+        Finding.LOCKED,
+        None,
+        "Locked",
     ),
     (
         "locked by someone without a deadline, recently",

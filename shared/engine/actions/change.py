@@ -14,6 +14,7 @@ from ...labels import COMPONENT_LABEL, DIGEST_LABEL, PLATFORM_LABEL
 from ..action import Action, ActionResult
 from ..admission import size_problem
 from ..backends import Change
+from ..collisions import collision_problem
 from ..context import EngineContext
 from ..desired import DesiredRelease
 from ..errors import RefusedSpec
@@ -36,6 +37,12 @@ def run_change(ctx: EngineContext, action: Action, step: Step, description: str)
         # Checked when the spec came, and again here: a valuesFrom source may have grown.
         raise RefusedSpec(problem)
     timeout = ctx.operation_timeout(desired.budget.timeout, f"{action} of {desired.release}")
+    if backend.mode == "helm" and (
+        problem := collision_problem(ctx.access, ctx.helm, ctx.charts, desired, ctx.platform)
+    ):
+        # Before Helm runs: it would refuse the objects another release owns, or leave pods
+        # no node can run, on every attempt.
+        raise RefusedSpec(problem)
     ctx.progress(desired.component, f"{action} {desired.describe()} (up to {timeout})")
     change = Change(
         first=action is Action.INSTALL,
@@ -52,7 +59,7 @@ def run_change(ctx: EngineContext, action: Action, step: Step, description: str)
         if not counts_against_retries(error):
             # Nothing said about the change, even when Helm recorded the revision failed: the
             # event comes again, and the next pass deals with what Helm left (a failed
-            # revision is rolled back, a pending one waits for its deadline).
+            # revision is rolled back, a pending one unlocked once its Helm is gone).
             raise
         message = ctx.redactor(str(error))
         after = backend.store.observe(desired.release, desired.namespace)
@@ -83,7 +90,12 @@ def _blocked(
     if after.state is ReleaseState.LOCKED and after.revision != step.observed.revision:
         with contextlib.suppress(ApiConflict):  # changed meanwhile: the next look sees how
             step.backend.store.unlock(
-                after.name, after.namespace, older_than=timedelta(0), now=ctx.clock()
+                after.name,
+                after.namespace,
+                older_than=timedelta(0),
+                now=ctx.clock(),
+                revision=after.revision,
+                why="gunj stopped the Helm process that wrote it, which has exited",
             )
         after = step.backend.store.observe(after.name, after.namespace, ctx.clock())
     return ActionResult(

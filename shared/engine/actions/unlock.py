@@ -1,6 +1,7 @@
 """Unlock: mark a pending revision failed once no Helm process can still be working on it
-(the state said so: its recorded deadline passed, or it is older than any operation). The next
-step sees a failed release and remediates it."""
+(the classification said so: the Helm process that wrote it has exited, its recorded deadline
+passed, or it is older than any operation), and only that revision. The next step sees a failed
+release and remediates it."""
 
 from __future__ import annotations
 
@@ -16,9 +17,14 @@ def run(ctx: EngineContext, step: Step) -> ActionResult:
     observed = step.observed
     try:
         unlocked = step.backend.store.unlock(
-            observed.name, observed.namespace, older_than=timedelta(0), now=ctx.clock()
+            observed.name,
+            observed.namespace,
+            older_than=timedelta(0),
+            now=ctx.clock(),
+            revision=observed.revision,
+            why=step.decision.reason,
         )
-    except ApiConflict:  # a Helm process updated it meanwhile: alive after all
+    except ApiConflict:  # a Helm process updated it meanwhile, or began another operation
         return ActionResult(
             Action.UNLOCK, False, "the release changed while unlocking", observed.revision
         )
@@ -28,6 +34,6 @@ def run(ctx: EngineContext, step: Step) -> ActionResult:
         Action.UNLOCK,
         True,
         f"revision {unlocked.revision} was left {unlocked.status.value} by a Helm process that "
-        "did not finish; marked failed",
+        f"did not finish ({step.decision.reason}); marked failed",
         unlocked.revision,
     )
