@@ -29,6 +29,7 @@ import base64
 import contextlib
 import gzip
 import json
+import logging
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ from ..timestamps import parse_time
 from .digest import content_digest
 from .models import ReleaseStatus
 from .runner import Runner
+
+log = logging.getLogger(__name__)
 
 # Labels Helm's storage driver sets itself; the rest are the release's own (``--labels``).
 SYSTEM_LABELS = frozenset({"name", "owner", "status", "version", "createdAt", "modifiedAt"})
@@ -294,13 +297,28 @@ class ReleaseStore:
             labels = metadata.get("labels") or {}
             modified = labels.get("modifiedAt")
             name = labels.get("name", "")
+            try:
+                revision = int(labels.get("version", 0))
+                status = ReleaseStatus(labels.get("status", "unknown"))
+                when = datetime.fromtimestamp(int(modified), UTC) if modified else None
+            except (ValueError, OverflowError, OSError):
+                # Helm writes these labels itself: a Secret whose labels are not Helm's is
+                # none of its revisions (forged, or damaged), and must not stop the look at
+                # every other release of the namespace.
+                log.warning(
+                    "Secret %s in %s is left out: its labels are not those of a release "
+                    "revision Helm wrote",
+                    metadata["name"],
+                    namespace,
+                )
+                continue
             releases.setdefault(name, []).append(
                 StoredRevision(
                     release=name,
                     namespace=namespace,
-                    revision=int(labels.get("version", 0)),
-                    status=ReleaseStatus(labels.get("status", "unknown")),
-                    modified=datetime.fromtimestamp(int(modified), UTC) if modified else None,
+                    revision=revision,
+                    status=status,
+                    modified=when,
                     secret=metadata["name"],
                     resource_version=metadata.get("resourceVersion") or "",
                     payload=str((secret.get("data") or {}).get("release", "")),

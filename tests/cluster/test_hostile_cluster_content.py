@@ -65,6 +65,33 @@ def test_a_forged_release_secret_is_a_problem_of_that_release_within_the_cap(
     assert installed.result == "ready", installed
 
 
+def test_a_secret_whose_release_labels_are_not_helms_stops_no_platform(
+    engine_helm3: Engine, namespace: str
+) -> None:
+    engine = engine_helm3
+    for name, labels in {
+        "forged-version": {"version": "abc", "status": "deployed"},
+        "forged-status": {"version": "1", "status": "stuck"},
+        "forged-time": {"version": "1", "status": "deployed", "modifiedAt": "9" * 30},
+    }.items():
+        engine.access.core.create_namespaced_secret(
+            namespace,
+            client.V1Secret(
+                metadata=client.V1ObjectMeta(
+                    name=f"sh.helm.release.v1.{name}.v1",
+                    namespace=namespace,
+                    labels={"owner": "helm", "name": name, **labels},
+                ),
+                type="helm.sh/release.v1",
+                data={"release": base64.b64encode(b"not a release").decode()},
+            ),
+        )
+
+    outcome = engine.apply(platform(namespace, tempo=SMALL_TEMPO))
+
+    assert outcome.result == "ready", outcome
+
+
 def lease(namespace: str, holder: str, duration: int) -> client.V1Lease:
     now = datetime.now(UTC)
     return client.V1Lease(
