@@ -222,11 +222,6 @@ def limit_memory(pid: int, limit: int = FUNCTION_MEMORY) -> list[int]:
     return tree
 
 
-def limit_this_process(limit: int = FUNCTION_MEMORY) -> None:
-    """For ``preexec_fn``: the child about to run gets the functions' address space."""
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
 def figures(rows: list[tuple[str, float, int]]) -> str:
     """A table of what each item cost: name, seconds, peak memory."""
     width = max(len(name) for name, _, _ in rows)

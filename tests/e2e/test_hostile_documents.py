@@ -33,7 +33,6 @@ from tests.hostile import (
     figures,
     generations,
     limit_memory,
-    limit_this_process,
     named,
     peak_rss,
     process_tree,
@@ -171,13 +170,15 @@ def test_gunj_validate_refuses_each_hostile_spec_in_the_functions_memory(tmp_pat
         path = tmp_path / f"hostile-{index}.yaml"
         path.write_bytes(item.data)
         peak = tmp_path / f"hostile-{index}.peak"
+        # util-linux's prlimit, not preexec_fn: Python between fork and exec is unsafe in a
+        # process that may hold gRPC's threads.
+        limited = ["prlimit", f"--as={FUNCTION_MEMORY}", sys.executable, "-c", GUNJ]
         started = time.monotonic()
         result = subprocess.run(
-            [sys.executable, "-c", GUNJ, str(peak), "validate", str(path)],
+            [*limited, str(peak), "validate", str(path)],
             capture_output=True,
             text=True,
             check=False,
-            preexec_fn=limit_this_process,
             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
             timeout=120,
         )
