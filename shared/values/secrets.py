@@ -71,18 +71,18 @@ def url_credential(value: str) -> str | None:
     except ValueError:
         return None
     if password:
-        return "a password in its userinfo"
+        return "a password in the userinfo"
     for domain, path in _SECRET_PATHS:
         matches = host.endswith(domain) if domain.startswith(".") else host == domain
         if matches and path.match(parts.path):
-            return f"the webhook's token in its path ({domain.lstrip('.')})"
+            return f"a {domain.lstrip('.')} webhook: its path is its token"
     for name, parameter in parse_qsl(parts.query, keep_blank_values=True):
         if (
             _SECRET_PARAMETER.fullmatch(name)
             and parameter
             and not _GRAFANA_REFERENCE.fullmatch(parameter)
         ):
-            return "a credential in its query"
+            return "a credential in the query"
     return None
 
 
@@ -134,8 +134,9 @@ def plaintext_secrets(raw: Any) -> list[Problem]:
             problems.append(
                 Problem(
                     format_path(location),
-                    f"a URL with {carried} is a plaintext secret (the value is not shown); put "
-                    f"the URL in a Secret and reference it with {_pointer(location)}",
+                    f"credentials do not belong in the URL ({carried}; the value is not "
+                    f"shown): a plaintext secret; put the URL in a Secret and reference it with "
+                    f"{_pointer(location)}",
                 )
             )
     return problems
