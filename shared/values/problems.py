@@ -7,6 +7,7 @@ misplaced secret) and, for an unknown field, suggest the closest valid name at t
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import types
 import typing
@@ -72,6 +73,7 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
+@functools.lru_cache(maxsize=4096)
 def _field_by_alias(model: type[BaseModel], key: str) -> Any:
     """The type of a model's field, with its constraints (``Field(pattern=...)``)."""
     for name, field in model.model_fields.items():
@@ -82,20 +84,36 @@ def _field_by_alias(model: type[BaseModel], key: str) -> Any:
     return None
 
 
+# Each step from a type to its child's, by the type's identity (the type is kept with it, so
+# the identity stays its own): a spec with thousands of problems looks each step up once.
+_ITEM = "[]"
+_STEPS: dict[tuple[int, str], tuple[Any, Any]] = {}
+
+
+def _child(current: Any, part: int | str) -> Any:
+    current = _unwrap(current)
+    is_model = isinstance(current, type) and issubclass(current, BaseModel)
+    key = (id(current), part if is_model and isinstance(part, str) else _ITEM)
+    if (known := _STEPS.get(key)) is not None and known[0] is current:
+        return known[1]
+    origin = typing.get_origin(current)
+    child: Any = None
+    if is_model and isinstance(part, str):
+        child = _field_by_alias(current, part)
+    elif origin is list and isinstance(part, int):
+        child = typing.get_args(current)[0]
+    elif origin is dict and isinstance(part, str):
+        child = typing.get_args(current)[1]
+    if child is not None:
+        _STEPS[key] = (current, child)
+    return child
+
+
 def annotation_at(root: type[BaseModel], location: Sequence[int | str]) -> Any:
     """The type the spec model gives the value at ``location``, or None where it gives none."""
     current: Any = root
     for part in location:
-        current = _unwrap(current)
-        origin = typing.get_origin(current)
-        if isinstance(current, type) and issubclass(current, BaseModel) and isinstance(part, str):
-            current = _field_by_alias(current, part)
-        elif origin is list and isinstance(part, int):
-            current = typing.get_args(current)[0]
-        elif origin is dict and isinstance(part, str):
-            current = typing.get_args(current)[1]
-        else:
-            return None
+        current = _child(current, part)
         if current is None:
             return None
     return current

@@ -135,11 +135,11 @@ def _best_effort(document: Mapping[str, Any]) -> tuple[ObservabilityPlatform | N
                 for item in error.errors(include_input=False)
                 if (target := _target(pruned, tuple(item["loc"])))
             }
-        chosen: list[tuple[int | str, ...]] = []
+        chosen: set[tuple[int | str, ...]] = set()
         # Outermost first; what lies inside a removed part goes with it.
         for target in sorted(targets, key=len):
-            if not any(target[: len(outer)] == outer for outer in chosen):
-                chosen.append(target)
+            if not any(target[:length] in chosen for length in range(1, len(target))):
+                chosen.add(target)
         for target in chosen:
             _remove(pruned, target)
             removed.add(format_path(target))
@@ -148,14 +148,15 @@ def _best_effort(document: Mapping[str, Any]) -> tuple[ObservabilityPlatform | N
     return None, removed
 
 
-def _unaffected(problem: Problem, removed: set[str]) -> bool:
+def _prefixes(path: str) -> set[str]:
+    """``path`` and every field path above it."""
+    return {path[:index] for index, char in enumerate(path) if char in ".["} | {path}
+
+
+def _unaffected(problem: Problem, removed: set[str], above_removed: set[str]) -> bool:
     """A finding neither at, under nor above a part that was removed (it could be about the
     defaults that stood in for it)."""
-
-    def related(inner: str, outer: str) -> bool:
-        return inner == outer or inner.startswith((f"{outer}.", f"{outer}["))
-
-    return not any(related(problem.path, r) or related(r, problem.path) for r in removed)
+    return problem.path not in above_removed and not (_prefixes(problem.path) & removed)
 
 
 def validate(document: Any) -> Validation:
@@ -187,11 +188,12 @@ def validate(document: Any) -> Validation:
         platform, removed = _best_effort(document)
     if platform is None:
         return Validation(None, unique([*secret_problems, *structural]))
+    above_removed = set().union(*map(_prefixes, removed)) if removed else set()
     findings = check_platform(platform)
     problems = [
         p
         for p in [*findings.problems, *config_foreign_objects(platform)]
-        if _unaffected(p, removed)
+        if _unaffected(p, removed, above_removed)
     ]
     problems = unique([*secret_problems, *structural, *problems])
     warnings = [
@@ -201,7 +203,7 @@ def validate(document: Any) -> Validation:
             *template_expressions(platform),
             *supported_version_warnings(platform),
         ]
-        if _unaffected(w, removed)
+        if _unaffected(w, removed, above_removed)
     ]
     return Validation(None if problems else platform, problems, unique(warnings))
 
