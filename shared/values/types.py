@@ -295,9 +295,17 @@ def _go_duration_any(value: str) -> str:
 # Go durations as Tempo reads them (no days): 30s, 336h, 1h30m, 0.
 GoDuration = Annotated[str, AfterValidator(_go_duration_any)]
 
-# Sizes as Loki reads them: 256KB, 3MB, 1MiB or a number of bytes.
+def _whole_bytes(value: object) -> object:
+    """A whole number of bytes, as Loki reads one (as its digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return value
+
+
+# Sizes as Loki reads them: 256KB, 3MB, 1MiB or a number of bytes (written as a number too).
 LokiByteSize = Annotated[
     str,
+    BeforeValidator(_whole_bytes, json_schema_input_type=str | int),
     _matching(
         r"\d+(\.\d+)?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?",
         "byte_size",

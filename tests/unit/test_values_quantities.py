@@ -117,3 +117,12 @@ def test_memory_and_storage_without_a_unit_are_accepted_with_a_warning(tmp_path:
         )
     assert "spec.loki" not in result.stdout
     assert "resources.requests.cpu" not in result.stdout
+
+
+def test_loki_sizes_take_a_whole_number_of_bytes_as_loki_does() -> None:
+    result = validate(document({"loki": {"limits": {"maxLineSize": 256000}}}))
+
+    assert result.ok, result.problems
+    assert result.platform is not None and result.platform.spec.loki is not None
+    assert result.platform.spec.loki.limits is not None
+    assert result.platform.spec.loki.limits.max_line_size == "256000"
