@@ -45,9 +45,6 @@ _COMMON = frozenset(
         "podDisruptionBudget",
         "livenessProbe",
         "readinessProbe",
-        "global",
-        "persistence",
-        "ingress",
     }
 )
 

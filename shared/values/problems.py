@@ -129,11 +129,19 @@ def field_names(model: type[BaseModel]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
+_SPEC_TWINS = {"persistence": "storage", "storage": "persistence"}
+
+
 def _unknown_field(root: type[BaseModel], location: Sequence[int | str]) -> str:
     holder = model_at(root, location[:-1])
     name = str(location[-1])
     if holder is None:
         return "unknown field"
+    valid = field_names(holder)
+    # The chart's name for what the spec calls otherwise: the volume is storage or persistence.
+    twin = _SPEC_TWINS.get(name)
+    if twin in valid:
+        return f"unknown field; did you mean '{twin}'?"
     if (
         len(location) == 3
         and location[0] == "spec"
@@ -150,7 +158,6 @@ def _unknown_field(root: type[BaseModel], location: Sequence[int | str]) -> str:
             f"unknown field; chart values go under spec.{component}.config "
             f"(as {format_path(('config', name))})"
         )
-    valid = field_names(holder)
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
     if not close:
         # Case slips (retentionsize) and snake_case (retention_size) are common too.

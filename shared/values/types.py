@@ -295,6 +295,7 @@ def _go_duration_any(value: str) -> str:
 # Go durations as Tempo reads them (no days): 30s, 336h, 1h30m, 0.
 GoDuration = Annotated[str, AfterValidator(_go_duration_any)]
 
+
 def _whole_bytes(value: object) -> object:
     """A whole number of bytes, as Loki reads one (as its digits)."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:

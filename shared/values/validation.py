@@ -3,8 +3,9 @@
 A document over the size limit is refused as such. Otherwise three passes, all run on every
 document: literal secrets anywhere in the raw document, the structure and types (pydantic), and
 the cross-field rules. When part of the document does not parse, the rules still run on the
-rest, with that part's defaults in its place (and nothing reported about the stand-in). A valid document may carry warnings: template expressions in a ``config``
-override, chart versions outside what the value builders are written for.
+rest, with that part's defaults in its place (and nothing reported about the stand-in). A
+valid document may carry warnings: template expressions in a ``config`` override, chart
+versions outside what the value builders are written for.
 """
 
 from __future__ import annotations

@@ -87,3 +87,17 @@ def test_a_wrong_type_never_shows_the_value() -> None:
     assert {p.path for p in problems} == {"spec.grafana.persistence", "spec.grafana.plugins"}
     assert all(secret not in str(p) for p in problems)
     assert all("(got text)" in p.message for p in problems)
+
+
+def test_the_volume_is_pointed_at_by_the_spec_name_for_it() -> None:
+    found = {
+        p.path: p.message
+        for p in validate(
+            document({"prometheus": {"persistence": {"size": "5Gi"}}, "grafana": {"storage": {}}})
+        ).problems
+    }
+
+    assert found == {
+        "spec.prometheus.persistence": "unknown field; did you mean 'storage'?",
+        "spec.grafana.storage": "unknown field; did you mean 'persistence'?",
+    }
