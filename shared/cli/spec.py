@@ -20,6 +20,7 @@ from ..values import crd
 from ..values.plan import ComponentPlan, plan_platform
 from ..values.problems import Problem
 from ..values.references import references
+from ..values.release_checks import offline_release_checks
 from ..values.supported import supported_version_warnings
 from ..values.templating import template_expressions
 from ..values.validation import (
@@ -35,6 +36,12 @@ from .cluster_plan import run_cluster_plan
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = subparsers.add_parser("validate", help="check platform specs; list every problem")
     check.add_argument("files", nargs="+", type=Path)
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 1) on warnings too, such as a template expression that apply refuses "
+        "unless the target cluster allows templates",
+    )
     check.set_defaults(handler=run_validate)
     plan = subparsers.add_parser(
         "plan", help="show, per component, the chart, version and Helm values gunj would use"
@@ -81,9 +88,10 @@ def _print_problems(path: Path, heading: str, problems: list[Problem]) -> None:
         print(f"  - {problem}")
 
 
-def _print_warnings(path: Path, warnings: list[Problem]) -> None:
+def _print_warnings(path: Path, warnings: list[Problem], *, strict: bool = False) -> None:
     count = len(warnings)
-    print(f"{path}: {count} warning{'s' if count != 1 else ''} (accepted)")
+    verdict = "refused: --strict" if strict else "accepted"
+    print(f"{path}: {count} warning{'s' if count != 1 else ''} ({verdict})")
     for warning in warnings:
         print(f"  - warning: {warning}")
 
@@ -113,6 +121,11 @@ def _validate_text(text: str | bytes) -> Validation:
         return Validation(None, error.problems)
 
 
+def _print_notes(path: Path, notes: list[Problem]) -> None:
+    for note in notes:
+        print(f"{path}: note: {note}")
+
+
 def run_validate(arguments: argparse.Namespace) -> int:
     failed = False
     for path in arguments.files:
@@ -121,20 +134,27 @@ def run_validate(arguments: argparse.Namespace) -> int:
             failed = True
             continue
         result = _validate_text(text)
-        warnings = list(result.warnings)
+        problems, warnings, notes = list(result.problems), list(result.warnings), []
         if result.platform is not None:
             notices = [
                 n for plan in plan_platform(result.platform) for n in repository_notices(plan)
             ]
-            warnings = [*notices, *warnings]
-        if result.ok:
-            print(f"{path}: valid")
+            # What apply checks on the complete values, here without valuesFrom.
+            release = offline_release_checks(result.platform)
+            problems += release.problems
+            warnings = [*notices, *warnings, *release.warnings]
+            notes = release.notes
+        if result.ok and not problems:
+            if not (arguments.strict and warnings):
+                print(f"{path}: valid")
         else:
             failed = True
-            count = len(result.problems)
-            _print_problems(path, f"{count} problem{'s' if count != 1 else ''}", result.problems)
+            count = len(problems)
+            _print_problems(path, f"{count} problem{'s' if count != 1 else ''}", problems)
         if warnings:
-            _print_warnings(path, warnings)
+            _print_warnings(path, warnings, strict=arguments.strict)
+            failed = failed or arguments.strict
+        _print_notes(path, notes)
     return 1 if failed else 0
 
 

@@ -7,10 +7,12 @@ failed to parse: a person sees every problem at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .names import RESERVED_SCRAPE_JOBS, release_name_problem
 from .problems import Problem
+from .quantity import quantity_value
 from .spec import GrafanaSpec, LokiSpec, ObservabilityPlatform, PrometheusSpec, TempoSpec
 from .spec.common import ComponentSpec
 from .spec.prometheus import RelabelConfig
@@ -256,6 +258,34 @@ def check_tempo(spec: TempoSpec, findings: Findings, base: str, others: set[str]
         )
 
 
+# Memory and storage below this are a unit left out (512 is 512 bytes), not a wish.
+_FEW_BYTES = 1024 * 1024
+
+
+def _byte_quantities(spec: ComponentSpec, base: str) -> Iterator[tuple[str, str | None]]:
+    """Every memory and storage quantity of a component, with its path."""
+    for kind in ("requests", "limits"):
+        listed = getattr(spec.resources, kind, None) if spec.resources else None
+        if listed is not None:
+            yield f"{base}.resources.{kind}.memory", listed.memory
+            yield f"{base}.resources.{kind}.ephemeral-storage", listed.ephemeral_storage
+    for field_name, alias in (("storage", "storage"), ("persistence", "persistence")):
+        volume = getattr(spec, field_name, None)
+        if volume is not None and hasattr(volume, "size"):
+            yield f"{base}.{alias}.size", volume.size
+
+
+def check_byte_quantities(spec: ComponentSpec, findings: Findings, base: str) -> None:
+    for path, quantity in _byte_quantities(spec, base):
+        value = quantity_value(quantity) if quantity else None
+        if value is not None and 0 < value < _FEW_BYTES:
+            findings.warning(
+                path,
+                "less than 1Mi: a quantity without a unit counts bytes; add one, e.g. 512Mi "
+                "or 50Gi",
+            )
+
+
 def check_component(
     name: str,
     spec: ComponentSpec,
@@ -270,6 +300,7 @@ def check_component(
         return
     if platform_name and (problem := release_name_problem(platform_name, name)):
         findings.problem("metadata.name", problem)
+    check_byte_quantities(spec, findings, base)
     if isinstance(spec, PrometheusSpec):
         check_prometheus(spec, findings, base, global_labels or {})
     elif isinstance(spec, GrafanaSpec):

@@ -241,21 +241,30 @@ def evaluated_expressions(
 
 
 def template_expressions(platform: ObservabilityPlatform) -> list[Problem]:
-    """Every template expression in a component's free-form ``config``: Helm would run it with
-    gunj's credentials, so it is refused unless the target cluster's registry entry allows
-    templates."""
+    """Every template expression in a component's free-form ``config``: apply refuses it unless
+    the target cluster's registry entry allows templates (where the chart evaluates the value,
+    Helm would run it with gunj's credentials)."""
     problems = []
     for component in platform.spec.enabled():
         spec = platform.spec.component(component)
         if spec is None or not spec.config:
             continue
-        for path in expressions_in(spec.config, ("spec", component, "config")):
-            problems.append(
-                Problem(
-                    path,
-                    "holds a Helm template expression ('{{'); the chart would run it with "
-                    "gunj's credentials (lookup reads any Secret of the cluster), so it is "
-                    "refused unless the target cluster's registry entry allows templates",
+        base = format_path(("spec", component, "config"))
+        evaluated = set(evaluated_expressions(component, spec.config))
+        for path in expressions_in(spec.config):
+            where = base + (path if path.startswith("[") else f".{path}")
+            if path in evaluated:
+                message = (
+                    "holds a Helm template expression ('{{') where the chart evaluates values "
+                    "as templates: it would run with gunj's credentials (lookup reads any "
+                    "Secret of the cluster), so apply refuses it unless the target cluster's "
+                    "registry entry allows templates"
                 )
-            )
+            else:
+                message = (
+                    "holds a Helm template expression ('{{'); the chart does not evaluate this "
+                    "value, but apply refuses any in config unless the target cluster's "
+                    "registry entry allows templates"
+                )
+            problems.append(Problem(where, message))
     return problems

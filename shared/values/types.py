@@ -11,10 +11,11 @@ from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlparse
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from ..versions import InvalidVersion, VersionConstraint, normalize_version
+from .quantity import QUANTITY, canonical_number
 
 
 def _matching(pattern: str, error_type: str, message: str) -> AfterValidator:
@@ -28,11 +29,25 @@ def _matching(pattern: str, error_type: str, message: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-# Kubernetes resource quantity: 500m, 2, 1.5Gi, 10G, 1e3.
+def _quantity_number(value: object) -> object:
+    """A number where a quantity goes, as the string Kubernetes prints for it."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        canonical = canonical_number(value)
+        if canonical is None:
+            raise PydanticCustomError(
+                "quantity", "not a Kubernetes quantity; a quantity is not negative"
+            )
+        return canonical
+    return value
+
+
+# Kubernetes resource quantity: 500m, 2, 1.5Gi, 10G, 1e3; a number (1, 0.5) as Kubernetes
+# prints it (1, 500m).
 Quantity = Annotated[
     str,
+    BeforeValidator(_quantity_number, json_schema_input_type=str | int | float),
     _matching(
-        r"[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?",
+        QUANTITY.pattern,
         "quantity",
         "not a Kubernetes quantity; use a number with an optional unit, e.g. 500m, 2, 10Gi",
     ),
@@ -280,9 +295,18 @@ def _go_duration_any(value: str) -> str:
 # Go durations as Tempo reads them (no days): 30s, 336h, 1h30m, 0.
 GoDuration = Annotated[str, AfterValidator(_go_duration_any)]
 
-# Sizes as Loki reads them: 256KB, 3MB, 1MiB or a number of bytes.
+
+def _whole_bytes(value: object) -> object:
+    """A whole number of bytes, as Loki reads one (as its digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return value
+
+
+# Sizes as Loki reads them: 256KB, 3MB, 1MiB or a number of bytes (written as a number too).
 LokiByteSize = Annotated[
     str,
+    BeforeValidator(_whole_bytes, json_schema_input_type=str | int),
     _matching(
         r"\d+(\.\d+)?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?",
         "byte_size",

@@ -13,6 +13,7 @@ from kubernetes import client
 from shared.kube import ClusterAccess
 from shared.kube.errors import ApiError
 from shared.values import crd
+from shared.values.validation import load_platform
 from tests.unit.test_values_validation import EXAMPLES
 
 
@@ -67,3 +68,25 @@ def test_api_server_rejects_a_wrongly_typed_spec(
 
     assert raised.value.status == 422
     assert "spec.prometheus.replicas" in raised.value.body
+
+
+def test_quantities_as_numbers_are_stored_as_written_and_read_as_kubernetes_prints_them(
+    installed_crd: None, cluster: ClusterAccess, namespace: str
+) -> None:
+    document = yaml.safe_load((EXAMPLES / "minimal.yaml").read_text())
+    document["metadata"] = {"name": "numbers", "namespace": namespace}
+    document["spec"]["prometheus"] = {
+        "resources": {"requests": {"cpu": 0.5, "memory": "1Gi"}, "limits": {"cpu": 1}},
+        "storage": {"size": 53687091200},
+    }
+    objects = client.CustomObjectsApi(cluster.api)
+
+    objects.create_namespaced_custom_object(crd.GROUP, crd.VERSION, namespace, crd.PLURAL, document)
+    stored = objects.get_namespaced_custom_object(
+        crd.GROUP, crd.VERSION, namespace, crd.PLURAL, "numbers"
+    )
+
+    assert stored["spec"] == document["spec"]
+    spec = load_platform(yaml.safe_dump(stored)).spec.prometheus
+    assert spec is not None and spec.resources is not None and spec.resources.requests
+    assert spec.resources.requests.cpu == "500m"

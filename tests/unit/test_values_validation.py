@@ -322,7 +322,7 @@ BAD: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     (
         "component is not a mapping",
         document({"prometheus": "yes"}),
-        {"spec.prometheus": "must be a valid dictionary"},
+        {"spec.prometheus": "must be a mapping with fields enabled"},
     ),
 ]
 
