@@ -652,3 +652,93 @@ def test_local_delivery_and_timeouts_match_the_module(module: dict[str, list[Any
     assert variables["function_timeout_seconds"]["default"] < topics.ACK_DEADLINE_SECONDS
     env = local(module, "function_environment")
     assert env["GUNJ_WORK_SECONDS"] == "${tostring(var.function_timeout_seconds - 60)}"
+
+
+@pytest.mark.parametrize(
+    "region",
+    ["europe-west1", "europe-west10", "europe-west12", "northamerica-northeast2", "me-central2"],
+)
+def test_every_cloud_functions_region_is_accepted(region: str, tmp_path: Path) -> None:
+    gke = f'{{ project = "acme-prod", location = "{region}-b" }}'
+    assert (
+        refused_variables(tmp_path, region=f'"{region}"', clusters=f"{{ p = {{ gke = {gke} }} }}")
+        == []
+    )
+
+
+@pytest.mark.parametrize("region", ['"europe"', '"EU"', '"europe-west1-b"', '"europe-west123"'])
+def test_what_is_not_a_region_is_refused(region: str, tmp_path: Path) -> None:
+    assert refused_variables(tmp_path, region=region) == ["region"]
+
+
+GLOBAL_KEY = '"projects/acme-kms/locations/global/keyRings/gunj/cryptoKeys/secrets"'
+REGIONAL_KEY = '"projects/acme-kms/locations/europe-west10/keyRings/gunj/cryptoKeys/sources"'
+CONNECTOR = '"projects/acme-net/locations/europe-west10/connectors/gunj-egress"'
+
+
+def test_regional_and_global_resources_take_keys_of_their_own(tmp_path: Path) -> None:
+    assert (
+        refused_variables(
+            tmp_path,
+            region='"europe-west10"',
+            bucket_kms_key_name=REGIONAL_KEY,
+            secrets_kms_key_name=GLOBAL_KEY,
+            vpc_connector=CONNECTOR,
+            vpc_connector_egress='"ALL_TRAFFIC"',
+            event_readers='["group:platform@acme.example"]',
+        )
+        == []
+    )
+    # The other way round: a global key cannot encrypt the regional bucket, nor a regional one
+    # the automatically replicated secrets.
+    assert sorted(
+        refused_variables(
+            tmp_path, bucket_kms_key_name=GLOBAL_KEY, secrets_kms_key_name=REGIONAL_KEY
+        )
+    ) == ["bucket_kms_key_name", "secrets_kms_key_name"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("vpc_connector", '"gunj-egress"'),
+        ("vpc_connector", '"projects/acme-net/locations/global/connectors/gunj"'),
+        ("vpc_connector_egress", '"ALL"'),
+        ("event_readers", '["allUsers"]'),
+        ("event_readers", '["domain:acme.example"]'),
+    ],
+)
+def test_connector_and_event_readers_are_checked(name: str, value: str, tmp_path: Path) -> None:
+    assert refused_variables(tmp_path, **{name: value}) == [name]
+
+
+def test_the_functions_reach_private_endpoints_through_the_connector(
+    module: dict[str, list[Any]],
+) -> None:
+    function = resources(module, "google_cloudfunctions2_function")["functions"]
+    service = function["service_config"][0]
+    assert service["vpc_connector"] == "${var.vpc_connector}"
+    assert service["vpc_connector_egress_settings"] == (
+        "${var.vpc_connector == null ? null : var.vpc_connector_egress}"
+    )
+    conditions = [p["condition"] for p in function["lifecycle"][0]["precondition"]]
+    assert "${var.vpc_connector != null || length(local.private_gke_clusters) == 0}" in conditions
+
+
+def test_outcomes_are_kept_on_a_subscription_of_platform_events(
+    module: dict[str, list[Any]],
+) -> None:
+    subscription = resources(module, "google_pubsub_subscription")["events"]
+    readers = resources(module, "google_pubsub_subscription_iam_member")["event_readers"]
+    outputs = {name: spec for block in module["output"] for name, spec in block.items()}
+
+    assert subscription["topic"] == '${google_pubsub_topic.topics["platform-events"].id}'
+    assert "push_config" not in subscription  # pulled by gunj events or gcloud
+    assert subscription["expiration_policy"][0]["ttl"] == ""
+    assert (readers["for_each"], readers["role"], readers["member"]) == (
+        "${toset(var.event_readers)}",
+        "roles/pubsub.subscriber",
+        "${each.value}",
+    )
+    assert readers["subscription"] == "${google_pubsub_subscription.events.name}"
+    assert outputs["events_subscription"]["value"] == "${google_pubsub_subscription.events.id}"
