@@ -742,3 +742,76 @@ def test_outcomes_are_kept_on_a_subscription_of_platform_events(
     )
     assert readers["subscription"] == "${google_pubsub_subscription.events.name}"
     assert outputs["events_subscription"]["value"] == "${google_pubsub_subscription.events.id}"
+
+
+def preconditions(resource: str) -> str:
+    """The text of a resource's ``lifecycle`` block in the module (its preconditions)."""
+    text = "\n".join(p.read_text() for p in sorted(MODULE.glob("*.tf")))
+    body = text[text.index(f'resource "{resource}"') :]
+    start = body.index("  lifecycle {")
+    end = body.index("\n  }\n", start) + 5
+    return body[start:end]
+
+
+def refused_by_preconditions(folder: Path, **values: str) -> list[str]:
+    """The error messages of the module's preconditions (the functions' and the bucket's),
+    evaluated by Terraform itself on built-in resources with the module's variables and locals
+    (offline: no provider)."""
+    main = (MODULE / "main.tf").read_text()
+    start = main.index("locals {")
+    end = main.index("\n}\n", start) + 3
+    shutil.copy(MODULE / "variables.tf", folder)
+    (folder / "checks.tf").write_text(
+        main[start:end].replace("${data.google_project.this.number}", "123456")
+        + 'resource "terraform_data" "functions" {\n'
+        + preconditions("google_cloudfunctions2_function")
+        + "}\n"
+        + 'resource "terraform_data" "sources" {\n'
+        + preconditions("google_storage_bucket")
+        + "}\n"
+    )
+    variables = {**VALID_VARIABLES, **values}
+    (folder / "terraform.tfvars").write_text(
+        "".join(f"{name} = {value}\n" for name, value in variables.items())
+    )
+    terraform = TerraformCommand(str(folder))
+    assert terraform.init(check=False).retcode == 0
+    result = terraform.plan(check=False)
+    return [
+        message["diagnostic"]["detail"]
+        for message in result.value
+        if message.get("type") == "diagnostic"
+        and message["diagnostic"]["severity"] == "error"
+        and message["diagnostic"]["summary"] == "Resource precondition failed"
+    ]
+
+
+def test_a_private_gke_endpoint_needs_a_connector_in_the_functions_region(tmp_path: Path) -> None:
+    gke = '{ project = "acme-prod", location = "us-east1", endpoint = "private" }'
+    private = f"{{ prod-us = {{ gke = {gke} }}, prod-eu = {{}} }}"
+
+    assert refused_by_preconditions(tmp_path, clusters=private) == [
+        "GKE clusters with a private endpoint (prod-us) are reached through a VPC connector: set "
+        "vpc_connector."
+    ]
+    assert refused_by_preconditions(tmp_path, clusters=private, vpc_connector=CONNECTOR) == [
+        "vpc_connector must be in the functions' region (locations/europe-west1)."
+    ]
+    assert (
+        refused_by_preconditions(
+            tmp_path, clusters=private, vpc_connector=CONNECTOR, region='"europe-west10"'
+        )
+        == []
+    )
+
+
+def test_the_bucket_key_is_in_the_functions_region(tmp_path: Path) -> None:
+    assert refused_by_preconditions(tmp_path, bucket_kms_key_name=REGIONAL_KEY) == [
+        "bucket_kms_key_name must be a key in the functions' region (locations/europe-west1)."
+    ]
+    assert (
+        refused_by_preconditions(
+            tmp_path, bucket_kms_key_name=REGIONAL_KEY, region='"europe-west10"'
+        )
+        == []
+    )
