@@ -144,6 +144,17 @@ def test_a_spec_sent_with_gcloud_and_gunj_publish_and_the_outcomes_read_back(
         rf"reconcile {namespace}/obs on local \(generation 1\): ready: ", events.stdout
     ), events.stdout
 
+    # gunj status on the cluster.
+    status = gunj("status", "--cluster", "local", env=env)
+    assert status.returncode == 0, status.stderr
+    assert f"{namespace}/obs" in status.stdout and "Ready" in status.stdout, status.stdout
+
+    # Another message's outcome waits on the subscription while gunj publish --wait runs.
+    elsewhere = gcloud_publish(
+        gcloud, topics.name(names.SPECS), topics.project, spec, "cluster=nowhere"
+    )
+    assert reconcile.final(elsewhere)["result"] == "refused"
+
     # gunj publish --project, followed through the same subscription.
     published = gunj(
         "publish",
@@ -167,6 +178,10 @@ def test_a_spec_sent_with_gcloud_and_gunj_publish_and_the_outcomes_read_back(
     assert (outcome["result"], outcome["generation"], outcome["cluster"]) == ("ready", 2, "local")
     assert outcome["source"] == "gunj publish platform.yaml"
     assert f"to {topics.path(names.SPECS)} for cluster local" in published.stderr
+    # It took its own message's outcomes only: the other one is still there for gunj events.
+    events = gunj("events", *project, "--subscription", outcomes, "--timeout", "5", env=env)
+    assert re.search(r" on nowhere: refused: ", events.stdout), events.stdout
+    assert "(generation 2)" not in events.stdout
 
     # An older generation is ignored; a delete uninstalls.
     stale = gcloud_publish(
@@ -182,8 +197,6 @@ def test_a_spec_sent_with_gcloud_and_gunj_publish_and_the_outcomes_read_back(
     )
     assert reconcile.final(deleted)["result"] == "removed"
     assert read_platform(cluster, namespace, "obs") is None
-
-    # gunj status on the cluster, as the doc's last step.
     status = gunj("status", "--cluster", "local", env=env)
     assert status.returncode == 0, status.stderr
     assert f"{namespace}/obs" not in status.stdout
