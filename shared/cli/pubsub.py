@@ -11,7 +11,8 @@ Terraform module creates, ``<prefix>-platform-specs`` and ``<prefix>-platform-ev
 caller's application default credentials) instead of the local stack's emulator, which is then
 not started. Outcomes are read from a subscription the caller names (the module's
 ``events_subscription``): ``events`` acknowledges what it shows; ``publish --wait`` only the
-outcomes of its own message, and hands every other back at once for its other readers.
+outcomes of its own message: the others stay leased while it looks (so its pulls reach past a
+backlog) and are handed back to the subscription's other readers when it ends.
 """
 
 from __future__ import annotations
@@ -179,33 +180,43 @@ def run_serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
-# Which outcomes a reader keeps (and acknowledges); the others are handed back at once.
+# Which outcomes a reader keeps (and acknowledges).
 Keep = Callable[[dict[str, Any]], bool]
+# Acknowledgement IDs per request, well under Pub/Sub's limit on a request's size.
+ACK_BATCH = 500
 
 
 @contextmanager
 def _following(pubsub: PubSub) -> Iterator[Callable[[Keep], list[dict[str, Any]]]]:
-    """Pulls from platform-events: through the named subscription, or a temporary one removed
-    afterwards."""
+    """Pulls from platform-events: through a temporary subscription, removed afterwards, where
+    what is not kept is dropped; or through the named one, shared with other readers, where it
+    stays leased while the pulls go on (so they reach past it, to newer messages) and is handed
+    back at the end."""
     from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
     subscriber = pubsub_v1.SubscriberClient()
     named = pubsub.subscription_path()
     if named is not None:
-        yield lambda keep: _pull(subscriber, named, keep)
+        leased: list[str] = []
+        try:
+            yield lambda keep: _pull(subscriber, named, keep, leased)
+        finally:
+            _hand_back(subscriber, named, leased)
         return
     topics = pubsub.topics
     path = subscriber.subscription_path(topics.project, f"gunj-cli-{uuid.uuid4().hex[:8]}")
     subscriber.create_subscription(name=path, topic=topics.path(names.EVENTS), timeout=CALL_SECONDS)
     try:
-        yield lambda keep: _pull(subscriber, path, keep)
+        yield lambda keep: _pull(subscriber, path, keep, None)
     finally:
         subscriber.delete_subscription(subscription=path, timeout=CALL_SECONDS)
 
 
-def _pull(subscriber: Any, path: str, keep: Keep) -> list[dict[str, Any]]:
+def _pull(subscriber: Any, path: str, keep: Keep, leased: list[str] | None) -> list[dict[str, Any]]:
+    """The kept documents of one pull, acknowledged; the others dropped, or added to
+    ``leased`` when there is one."""
     answer = subscriber.pull(subscription=path, max_messages=50, timeout=2)
-    documents, kept, others = [], [], []
+    documents, done = [], []
     for item in answer.received_messages:
         try:
             document = json.loads(item.message.data)
@@ -213,16 +224,31 @@ def _pull(subscriber: Any, path: str, keep: Keep) -> list[dict[str, Any]]:
             document = None
         if isinstance(document, dict) and keep(document):
             documents.append(document)
-            kept.append(item.ack_id)
+            done.append(item.ack_id)
+        elif leased is not None:
+            leased.append(item.ack_id)
         else:
-            others.append(item.ack_id)
-    if kept:
-        subscriber.acknowledge(subscription=path, ack_ids=kept, timeout=CALL_SECONDS)
-    if others:  # someone else's: redelivered to the subscription's other readers now
-        subscriber.modify_ack_deadline(
-            subscription=path, ack_ids=others, ack_deadline_seconds=0, timeout=CALL_SECONDS
-        )
+            done.append(item.ack_id)
+    if done:
+        subscriber.acknowledge(subscription=path, ack_ids=done, timeout=CALL_SECONDS)
     return documents
+
+
+def _hand_back(subscriber: Any, path: str, leased: list[str]) -> None:
+    """Other readers' messages, redelivered now rather than when their lease ends. A lease
+    that has ended already is no loss: that message was redelivered then."""
+    from google.api_core import exceptions
+
+    for start in range(0, len(leased), ACK_BATCH):
+        try:
+            subscriber.modify_ack_deadline(
+                subscription=path,
+                ack_ids=leased[start : start + ACK_BATCH],
+                ack_deadline_seconds=0,
+                timeout=CALL_SECONDS,
+            )
+        except exceptions.GoogleAPICallError:
+            return
 
 
 def _everything(document: dict[str, Any]) -> bool:
