@@ -200,19 +200,3 @@ def test_a_spec_sent_with_gcloud_and_gunj_publish_and_the_outcomes_read_back(
     status = gunj("status", "--cluster", "local", env=env)
     assert status.returncode == 0, status.stderr
     assert f"{namespace}/obs" not in status.stdout
-
-
-def test_publish_to_a_project_needs_a_subscription_to_wait(tmp_path: Path) -> None:
-    spec = tmp_path / "platform.yaml"
-    spec.write_text((ROOT / "examples" / "minimal.yaml").read_text())
-    env = {**os.environ}
-
-    waited = gunj(
-        "publish", str(spec), "--cluster", "c", "--project", "acme-obs", "--wait", env=env
-    )
-    events = gunj("events", "--project", "acme-obs", env=env)
-    bad = gunj("events", "--project", "Acme", "--subscription", "s", env=env)
-
-    assert (waited.returncode, events.returncode, bad.returncode) == (2, 2, 2)
-    assert "--subscription" in waited.stderr and "events_subscription" in events.stderr
-    assert "--project 'Acme': not a project ID" in bad.stderr
