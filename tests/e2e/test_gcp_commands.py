@@ -200,3 +200,56 @@ def test_a_spec_sent_with_gcloud_and_gunj_publish_and_the_outcomes_read_back(
     status = gunj("status", "--cluster", "local", env=env)
     assert status.returncode == 0, status.stderr
     assert f"{namespace}/obs" not in status.stdout
+
+
+def test_publish_wait_reaches_past_a_backlog_and_leaves_it_to_other_readers(
+    reconcile: ServedFunction, outcomes: str, tmp_path: Path
+) -> None:
+    """Outcomes nobody read yet (more than one pull returns) do not hide the message's own, and
+    are all still there afterwards."""
+    topics = reconcile.topics
+    publisher = pubsub_v1.PublisherClient()
+    backlog = [
+        publisher.publish(
+            topics.path(names.EVENTS),
+            json.dumps({"message_id": f"old-{n}", "result": "ready", "transient": False}).encode(),
+        )
+        for n in range(120)
+    ]
+    for future in backlog:
+        future.result(timeout=30)
+    spec = tmp_path / "platform.yaml"
+    spec.write_text((ROOT / "examples" / "minimal.yaml").read_text())
+    project = ["--project", topics.project, "--topic-prefix", topics.prefix]
+
+    published = gunj(
+        "publish",
+        str(spec),
+        "--cluster",
+        "nowhere",
+        *project,
+        "--wait",
+        "--subscription",
+        outcomes,
+        "--timeout",
+        "120",
+        "--output",
+        "json",
+        env=dict(os.environ),
+    )
+
+    assert published.returncode == 1, published.stderr  # refused: a permanent problem
+    outcome = json.loads(published.stdout[published.stdout.index("{\n") :])
+    assert (outcome["result"], outcome["cluster"]) == ("refused", "nowhere")
+    subscriber = pubsub_v1.SubscriberClient()
+    path = f"projects/{topics.project}/subscriptions/{outcomes}"
+    left: set[str] = set()
+    for _ in range(20):
+        answer = subscriber.pull(subscription=path, max_messages=100, timeout=10)
+        if not answer.received_messages:
+            break
+        left |= {json.loads(m.message.data)["message_id"] for m in answer.received_messages}
+        subscriber.acknowledge(
+            subscription=path, ack_ids=[m.ack_id for m in answer.received_messages]
+        )
+    assert left == {f"old-{n}" for n in range(120)}
