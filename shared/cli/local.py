@@ -108,7 +108,7 @@ def demo(spec: Path, timeout: float) -> int:
         print(f"  {function:10} http://127.0.0.1:{port}/")
     print(f"\npublishing {spec} to platform-specs for cluster {LOCAL_CLUSTER!r}")
     followed = pubsub.publish(
-        running,
+        pubsub.emulator(running),
         spec.read_text(),
         cluster=LOCAL_CLUSTER,
         source=f"gunj local demo {spec.name}",

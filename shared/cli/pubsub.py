@@ -5,6 +5,14 @@ through the Pub/Sub emulator as Google Cloud feeds them.
 the reconcile takes (read from the platform's status) and every outcome reported for its
 message, until a final one arrives. Exit codes as ``gunj apply``: 0 done, 1 a permanent
 problem, 3 transient (not finished within ``--timeout``).
+
+With ``--project``, ``publish`` and ``events`` use that project's Pub/Sub (the topics the
+Terraform module creates, ``<prefix>-platform-specs`` and ``<prefix>-platform-events``, with the
+caller's application default credentials) instead of the local stack's emulator, which is then
+not started. Outcomes are read from a subscription the caller names (the module's
+``events_subscription``): ``events`` acknowledges what it shows; ``publish --wait`` only the
+outcomes of its own message: the others stay leased while it looks (so its pulls reach past a
+backlog) and are handed back to the subscription's other readers when it ends.
 """
 
 from __future__ import annotations
@@ -12,10 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +41,9 @@ from .target import register
 
 # Each call to Pub/Sub (the emulator) is given up after this long.
 CALL_SECONDS = 30.0
+# As the Terraform module checks project_id and name_prefix.
+PROJECT_ID = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+PREFIX = re.compile(r"[a-z][a-z0-9-]{0,11}")
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,10 +65,74 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     publish.add_argument("--wait", action="store_true", help="follow the reconcile to its outcome")
     publish.add_argument("--timeout", type=float, default=600, help="seconds to wait (600)")
     publish.add_argument("--output", choices=("table", "json"), default="table")
+    _add_project(publish, "with --wait, read outcomes from this subscription of platform-events")
     publish.set_defaults(handler=run_publish)
     events = subparsers.add_parser("events", help="show outcomes published to platform-events")
     events.add_argument("--timeout", type=float, default=0, help="stop after this many seconds")
+    _add_project(events, "the subscription of platform-events to read (required with --project)")
     events.set_defaults(handler=run_events)
+
+
+def _add_project(parser: argparse.ArgumentParser, subscription_help: str) -> None:
+    parser.add_argument(
+        "--project",
+        help="use this Google Cloud project's Pub/Sub (the Terraform module's topics) instead of "
+        "the local stack's emulator",
+    )
+    parser.add_argument(
+        "--topic-prefix",
+        default="gunj",
+        help="with --project: the module's name_prefix, which starts every topic's name (gunj)",
+    )
+    parser.add_argument(
+        "--subscription",
+        metavar="NAME",
+        help=f"with --project: {subscription_help} (terraform output events_subscription; a "
+        "name or projects/P/subscriptions/NAME)",
+    )
+
+
+@dataclass(frozen=True)
+class PubSub:
+    """Where specs are published and outcomes read: the emulator's bare topics, or a project's
+    ``<prefix>-`` topics. ``subscription`` names an existing subscription of platform-events;
+    None follows through a temporary subscription of its own."""
+
+    topics: names.Topics
+    subscription: str | None = None
+
+    def subscription_path(self) -> str | None:
+        if self.subscription is None or self.subscription.startswith("projects/"):
+            return self.subscription
+        return f"projects/{self.topics.project}/subscriptions/{self.subscription}"
+
+
+def emulator(running: localstack.Stack) -> PubSub:
+    return PubSub(names.Topics(running.pubsub_project))
+
+
+def _pubsub(arguments: argparse.Namespace, command: str) -> PubSub | None:
+    """The Pub/Sub the arguments name; None (after saying why) when they do not fit."""
+    if arguments.project is None:
+        if arguments.subscription is not None:
+            print(f"gunj {command}: --subscription needs --project", file=sys.stderr)
+            return None
+        return emulator(_stack())
+    if not PROJECT_ID.fullmatch(arguments.project):
+        print(
+            f"gunj {command}: --project {arguments.project!r}: not a project ID (6 to 30 "
+            "lower-case letters, digits or hyphens, starting with a letter)",
+            file=sys.stderr,
+        )
+        return None
+    if not PREFIX.fullmatch(arguments.topic_prefix):
+        print(
+            f"gunj {command}: --topic-prefix {arguments.topic_prefix!r}: not a name_prefix (1 to "
+            "12 lower-case letters, digits or hyphens, starting with a letter)",
+            file=sys.stderr,
+        )
+        return None
+    return PubSub(names.Topics(arguments.project, arguments.topic_prefix), arguments.subscription)
 
 
 def _stack() -> localstack.Stack:
@@ -104,35 +180,79 @@ def run_serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
+# Which outcomes a reader keeps (and acknowledges).
+Keep = Callable[[dict[str, Any]], bool]
+# Acknowledgement IDs per request, well under Pub/Sub's limit on a request's size.
+ACK_BATCH = 500
+
+
 @contextmanager
-def _following(running: localstack.Stack) -> Iterator[Any]:
-    """A temporary pull subscription to platform-events, removed afterwards."""
+def _following(pubsub: PubSub) -> Iterator[Callable[[Keep], list[dict[str, Any]]]]:
+    """Pulls from platform-events: through a temporary subscription, removed afterwards, where
+    what is not kept is dropped; or through the named one, shared with other readers, where it
+    stays leased while the pulls go on (so they reach past it, to newer messages) and is handed
+    back at the end."""
     from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
     subscriber = pubsub_v1.SubscriberClient()
-    topics = names.Topics(running.pubsub_project)
+    named = pubsub.subscription_path()
+    if named is not None:
+        leased: list[str] = []
+        try:
+            yield lambda keep: _pull(subscriber, named, keep, leased)
+        finally:
+            _hand_back(subscriber, named, leased)
+        return
+    topics = pubsub.topics
     path = subscriber.subscription_path(topics.project, f"gunj-cli-{uuid.uuid4().hex[:8]}")
     subscriber.create_subscription(name=path, topic=topics.path(names.EVENTS), timeout=CALL_SECONDS)
     try:
-        yield lambda: _pull(subscriber, path)
+        yield lambda keep: _pull(subscriber, path, keep, None)
     finally:
         subscriber.delete_subscription(subscription=path, timeout=CALL_SECONDS)
 
 
-def _pull(subscriber: Any, path: str) -> list[dict[str, Any]]:
+def _pull(subscriber: Any, path: str, keep: Keep, leased: list[str] | None) -> list[dict[str, Any]]:
+    """The kept documents of one pull, acknowledged; the others dropped, or added to
+    ``leased`` when there is one."""
     answer = subscriber.pull(subscription=path, max_messages=50, timeout=2)
-    received = list(answer.received_messages)
-    if received:
-        subscriber.acknowledge(
-            subscription=path, ack_ids=[m.ack_id for m in received], timeout=CALL_SECONDS
-        )
-    documents = []
-    for item in received:
+    documents, done = [], []
+    for item in answer.received_messages:
         try:
-            documents.append(json.loads(item.message.data))
+            document = json.loads(item.message.data)
         except ValueError:
-            continue
+            document = None
+        if isinstance(document, dict) and keep(document):
+            documents.append(document)
+            done.append(item.ack_id)
+        elif leased is not None:
+            leased.append(item.ack_id)
+        else:
+            done.append(item.ack_id)
+    if done:
+        subscriber.acknowledge(subscription=path, ack_ids=done, timeout=CALL_SECONDS)
     return documents
+
+
+def _hand_back(subscriber: Any, path: str, leased: list[str]) -> None:
+    """Other readers' messages, redelivered now rather than when their lease ends. A lease
+    that has ended already is no loss: that message was redelivered then."""
+    from google.api_core import exceptions
+
+    for start in range(0, len(leased), ACK_BATCH):
+        try:
+            subscriber.modify_ack_deadline(
+                subscription=path,
+                ack_ids=leased[start : start + ACK_BATCH],
+                ack_deadline_seconds=0,
+                timeout=CALL_SECONDS,
+            )
+        except exceptions.GoogleAPICallError:
+            return
+
+
+def _everything(document: dict[str, Any]) -> bool:
+    return True
 
 
 def run_publish(arguments: argparse.Namespace) -> int:
@@ -144,9 +264,18 @@ def run_publish(arguments: argparse.Namespace) -> int:
     except UnicodeDecodeError as error:
         print(f"{arguments.file}: invalid\n  - not UTF-8 text (byte {error.start + 1})")
         return 1
-    running = _stack()
+    if arguments.project is not None and arguments.wait and arguments.subscription is None:
+        print(
+            "gunj publish: --project --wait needs --subscription (terraform output "
+            "events_subscription)",
+            file=sys.stderr,
+        )
+        return 2
+    pubsub = _pubsub(arguments, "publish")
+    if pubsub is None:
+        return 2
     followed = publish(
-        running,
+        pubsub,
         text,
         cluster=arguments.cluster,
         source=f"gunj publish {arguments.file.name}",
@@ -187,7 +316,7 @@ class Followed:
 
 
 def publish(
-    running: localstack.Stack,
+    pubsub: PubSub,
     text: str,
     *,
     cluster: str,
@@ -216,27 +345,28 @@ def publish(
         attributes["generation"] = str(generation)
     if delete:
         attributes["action"] = "delete"
-    topic = names.Topics(running.pubsub_project).path(names.SPECS)
+    topic = pubsub.topics.path(names.SPECS)
     started = time.monotonic()
-    with _following(running) as pull:
+
+    def send() -> str:
         message_id = (
             pubsub_v1.PublisherClient()
             .publish(topic, text.encode(), **attributes)
             .result(timeout=CALL_SECONDS)
         )
-        print(
-            f"published message {message_id} to {names.SPECS} for cluster {cluster}",
-            file=sys.stderr,
-        )
-        followed = Followed(str(message_id), waited=timeout is not None)
-        if timeout is None:
-            return followed
+        print(f"published message {message_id} to {topic} for cluster {cluster}", file=sys.stderr)
+        return str(message_id)
+
+    if timeout is None:  # nothing to follow: no subscription needed
+        return Followed(send())
+    # Subscribed before publishing, so no outcome can come before the subscription.
+    with _following(pubsub) as pull:
+        message_id = send()
+        followed = Followed(message_id, waited=True)
         steps = _Steps(cluster, platform)
         while time.monotonic() - started < timeout:
             steps.show(started)
-            for document in pull():
-                if document.get("message_id") != message_id:
-                    continue
+            for document in pull(lambda d: d.get("message_id") == message_id):
                 followed.events.append(document)
                 _print_event(document, started)
             if followed.final is not None:
@@ -312,13 +442,21 @@ def _print_event(document: dict[str, Any], started: float | None = None) -> None
 
 
 def run_events(arguments: argparse.Namespace) -> int:
-    running = _stack()
+    if arguments.project is not None and arguments.subscription is None:
+        print(
+            "gunj events: --project needs --subscription (terraform output events_subscription)",
+            file=sys.stderr,
+        )
+        return 2
+    pubsub = _pubsub(arguments, "events")
+    if pubsub is None:
+        return 2
     started = time.monotonic()
-    print(f"following {names.EVENTS} (Ctrl-C to stop)", file=sys.stderr)
-    with _following(running) as pull:
+    print(f"following {pubsub.topics.path(names.EVENTS)} (Ctrl-C to stop)", file=sys.stderr)
+    with _following(pubsub) as pull:
         try:
             while not arguments.timeout or time.monotonic() - started < arguments.timeout:
-                for document in pull():
+                for document in pull(_everything):
                     _print_event(document)
                     sys.stdout.flush()
         except KeyboardInterrupt:

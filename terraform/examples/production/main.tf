@@ -30,6 +30,8 @@ module "gunj" {
   alertmanager_invokers = var.alertmanager_invokers
   spec_publishers       = var.spec_publishers
   alert_publishers      = var.alert_publishers
+  event_readers         = var.event_readers
+  vpc_connector         = var.vpc_connector
 
   upgrade_check_schedule = "0 6 * * 1-5"
   time_zone              = "Europe/Paris"

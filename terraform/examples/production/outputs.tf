@@ -3,6 +3,11 @@ output "topics" {
   value       = module.gunj.topics
 }
 
+output "events_subscription" {
+  description = "Read outcomes here: gunj events --project PROJECT --subscription <this>."
+  value       = module.gunj.events_subscription
+}
+
 output "notification_channel" {
   description = "Add this channel to the alerting policies that should trigger rollbacks."
   value       = module.gunj.notification_channel

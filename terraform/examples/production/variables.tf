@@ -37,3 +37,15 @@ variable "alert_publishers" {
   type        = list(string)
   default     = []
 }
+
+variable "event_readers" {
+  description = "IAM members that may read outcomes from the module's platform-events subscription (gunj events --project)."
+  type        = list(string)
+  default     = []
+}
+
+variable "vpc_connector" {
+  description = "Serverless VPC Access connector (projects/P/locations/REGION/connectors/NAME) for clusters with a private endpoint; null reaches clusters over the internet."
+  type        = string
+  default     = null
+}

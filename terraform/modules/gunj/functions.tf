@@ -12,7 +12,7 @@ resource "google_storage_bucket" "sources" {
   }
 
   dynamic "encryption" {
-    for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+    for_each = var.bucket_kms_key_name == null ? [] : [var.bucket_kms_key_name]
     content {
       default_kms_key_name = encryption.value
     }
@@ -35,6 +35,14 @@ resource "google_storage_bucket" "sources" {
   }
 
   # checkov:skip=CKV_GCP_62: access logging is optional (var.access_log_bucket); the bucket holds only function source archives
+
+  # A regional bucket takes a key of its own region only.
+  lifecycle {
+    precondition {
+      condition     = var.bucket_kms_key_name == null || try(split("/", var.bucket_kms_key_name)[3] == var.region, false)
+      error_message = "bucket_kms_key_name must be a key in the functions' region (locations/${var.region})."
+    }
+  }
 }
 
 # The functions' images, built by the builder identity, which may write here and nowhere else
@@ -46,7 +54,7 @@ resource "google_artifact_registry_repository" "functions" {
   format        = "DOCKER"
   description   = "Images of the gunj functions, built from their source archives."
   labels        = local.labels
-  kms_key_name  = var.kms_key_name
+  kms_key_name  = var.bucket_kms_key_name
 
   depends_on = [google_project_service.apis]
 }
@@ -107,6 +115,9 @@ resource "google_cloudfunctions2_function" "functions" {
     ingress_settings                 = each.value.ingress
     all_traffic_on_latest_revision   = true
     environment_variables            = local.function_environment
+    # Private cluster endpoints are reached through the connector; without one, nothing changes.
+    vpc_connector                 = var.vpc_connector
+    vpc_connector_egress_settings = var.vpc_connector == null ? null : var.vpc_connector_egress
   }
 
   dynamic "event_trigger" {
@@ -117,6 +128,17 @@ resource "google_cloudfunctions2_function" "functions" {
       pubsub_topic          = google_pubsub_topic.topics[event_trigger.value].id
       retry_policy          = "RETRY_POLICY_RETRY"
       service_account_email = google_service_account.invokers[each.key].email
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.vpc_connector != null || length(local.private_gke_clusters) == 0
+      error_message = "GKE clusters with a private endpoint (${join(", ", local.private_gke_clusters)}) are reached through a VPC connector: set vpc_connector."
+    }
+    precondition {
+      condition     = var.vpc_connector == null || try(split("/", var.vpc_connector)[3] == var.region, false)
+      error_message = "vpc_connector must be in the functions' region (locations/${var.region})."
     }
   }
 

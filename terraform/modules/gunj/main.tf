@@ -22,10 +22,11 @@ locals {
 
   # Clusters reached through a kubeconfig in Secret Manager, and GKE clusters reached with the
   # functions' own identity.
-  secret_clusters    = toset([for name, c in var.clusters : name if c.gke == null])
-  gke_clusters       = { for name, c in var.clusters : name => c.gke if c.gke != null }
-  gke_projects       = toset([for gke in values(local.gke_clusters) : gke.project])
-  kubeconfig_secrets = [for name in local.secret_clusters : "kubeconfig-${name}"]
+  secret_clusters      = toset([for name, c in var.clusters : name if c.gke == null])
+  gke_clusters         = { for name, c in var.clusters : name => c.gke if c.gke != null }
+  private_gke_clusters = sort([for name, gke in local.gke_clusters : name if gke.endpoint == "private"])
+  gke_projects         = toset([for gke in values(local.gke_clusters) : gke.project])
+  kubeconfig_secrets   = [for name in local.secret_clusters : "kubeconfig-${name}"]
 
   # Which secrets each function reads: the clusters' kubeconfigs, nothing else. The
   # alertmanager function checks Alertmanager's tokens against the hashes the cluster registry

@@ -3,6 +3,11 @@ output "topics" {
   value       = { for name, topic in google_pubsub_topic.topics : name => topic.id }
 }
 
+output "events_subscription" {
+  description = "Subscription keeping every outcome published to platform-events for a week: `gunj events --project P --subscription <this>`."
+  value       = google_pubsub_subscription.events.id
+}
+
 output "dead_letter_topics" {
   description = "Dead-letter topic ID of each trigger topic."
   value       = { for name, topic in google_pubsub_topic.dead_letter : name => topic.id }

@@ -5,7 +5,7 @@ resource "google_pubsub_topic" "topics" {
   name                       = "${var.name_prefix}-${each.key}"
   labels                     = local.labels
   message_retention_duration = "604800s"
-  kms_key_name               = var.kms_key_name # checkov:skip=CKV_GCP_83: CMEK is optional (var.kms_key_name); Google-managed keys otherwise
+  kms_key_name               = var.secrets_kms_key_name # checkov:skip=CKV_GCP_83: CMEK is optional (var.secrets_kms_key_name, global like the topics); Google-managed keys otherwise
 
   depends_on = [google_project_service.apis]
 }
@@ -18,7 +18,7 @@ resource "google_pubsub_topic" "dead_letter" {
   name                       = "${var.name_prefix}-${each.key}-dead-letter"
   labels                     = local.labels
   message_retention_duration = "604800s"
-  kms_key_name               = var.kms_key_name # checkov:skip=CKV_GCP_83: CMEK is optional (var.kms_key_name); Google-managed keys otherwise
+  kms_key_name               = var.secrets_kms_key_name # checkov:skip=CKV_GCP_83: CMEK is optional (var.secrets_kms_key_name, global like the topics); Google-managed keys otherwise
 
   depends_on = [google_project_service.apis]
 }
@@ -78,4 +78,30 @@ resource "google_pubsub_subscription" "triggers" {
   depends_on = [
     google_pubsub_topic_iam_member.pubsub_agent_dead_letter_publisher,
   ]
+}
+
+# Outcomes: every function publishes one document per event to platform-events. A topic
+# without subscriptions drops what is published to it, so the module keeps one, read with
+# `gunj events --project P --subscription <this>` or `gcloud pubsub subscriptions pull`.
+resource "google_pubsub_subscription" "events" {
+  project                    = var.project_id
+  name                       = "${var.name_prefix}-platform-events-outcomes"
+  topic                      = google_pubsub_topic.topics["platform-events"].id
+  labels                     = local.labels
+  ack_deadline_seconds       = 60
+  message_retention_duration = "604800s"
+  retain_acked_messages      = false
+
+  expiration_policy {
+    ttl = ""
+  }
+}
+
+resource "google_pubsub_subscription_iam_member" "event_readers" {
+  for_each = toset(var.event_readers)
+
+  project      = var.project_id
+  subscription = google_pubsub_subscription.events.name
+  role         = "roles/pubsub.subscriber"
+  member       = each.value
 }

@@ -10,7 +10,7 @@ resource "google_secret_manager_secret" "secrets" {
   replication {
     auto {
       dynamic "customer_managed_encryption" {
-        for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+        for_each = var.secrets_kms_key_name == null ? [] : [var.secrets_kms_key_name]
         content {
           kms_key_name = customer_managed_encryption.value
         }

@@ -14,8 +14,11 @@ variable "region" {
   default     = "europe-west1"
 
   validation {
-    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.region))
-    error_message = "region must be a Google Cloud region such as europe-west1 or us-central1."
+    # A pattern rather than a list: every Cloud Functions region is named this way
+    # (europe-west1, europe-west10, northamerica-northeast2, me-central2), and a new region
+    # must not wait for the module.
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]{1,2}$", var.region))
+    error_message = "region must be a Google Cloud region such as europe-west1, europe-west12 or us-central1."
   }
 }
 
@@ -89,7 +92,7 @@ variable "clusters" {
   validation {
     condition = alltrue([for c in values(var.clusters) : c.gke == null ? true : (
       can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", c.gke.project)) &&
-      can(regex("^[a-z]+-[a-z]+[0-9](-[a-z])?$", c.gke.location)) &&
+      can(regex("^[a-z]+-[a-z]+[0-9]{1,2}(-[a-z])?$", c.gke.location)) &&
       (c.gke.name == null ? true : can(regex("^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$", c.gke.name))) &&
       contains(["public", "private", "dns"], c.gke.endpoint)
     )])
@@ -294,14 +297,58 @@ variable "max_instances" {
   }
 }
 
-variable "kms_key_name" {
-  description = "Cloud KMS key for the topics, secrets and source bucket (CMEK). Null uses Google-managed keys."
+variable "bucket_kms_key_name" {
+  description = "Cloud KMS key (CMEK) of the regional resources: the source bucket and the functions' Artifact Registry repository. It must be in the functions' region (var.region); null uses Google-managed keys."
   type        = string
   default     = null
 
   validation {
-    condition     = var.kms_key_name == null || can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", var.kms_key_name))
-    error_message = "kms_key_name must be a key resource name: projects/P/locations/L/keyRings/R/cryptoKeys/K."
+    condition     = var.bucket_kms_key_name == null || can(regex("^projects/[^/]+/locations/[a-z]+-[a-z]+[0-9]{1,2}/keyRings/[^/]+/cryptoKeys/[^/]+$", var.bucket_kms_key_name))
+    error_message = "bucket_kms_key_name must be a key resource name in a region: projects/P/locations/REGION/keyRings/R/cryptoKeys/K (the functions' region; a global or multi-region key cannot encrypt a regional bucket)."
+  }
+}
+
+variable "secrets_kms_key_name" {
+  description = "Cloud KMS key (CMEK) of the global resources: the kubeconfig secrets (automatic replication) and the topics. It must be a global key (locations/global); null uses Google-managed keys."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.secrets_kms_key_name == null || can(regex("^projects/[^/]+/locations/global/keyRings/[^/]+/cryptoKeys/[^/]+$", var.secrets_kms_key_name))
+    error_message = "secrets_kms_key_name must be a global key resource name: projects/P/locations/global/keyRings/R/cryptoKeys/K (secrets replicated automatically take only a global key)."
+  }
+}
+
+variable "vpc_connector" {
+  description = "Serverless VPC Access connector the functions reach clusters through (projects/P/locations/REGION/connectors/NAME, in the functions' region): needed for GKE clusters with a private endpoint (gke.endpoint = \"private\") and for kubeconfig clusters whose API server is reachable only inside a VPC network. Null: the functions reach clusters over the internet."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.vpc_connector == null || can(regex("^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/[a-z]+-[a-z]+[0-9]{1,2}/connectors/[a-z][-a-z0-9]{0,23}[a-z0-9]$", var.vpc_connector))
+    error_message = "vpc_connector must be a connector resource name: projects/P/locations/REGION/connectors/NAME."
+  }
+}
+
+variable "vpc_connector_egress" {
+  description = "Which of the functions' outbound traffic goes through vpc_connector: PRIVATE_RANGES_ONLY (the default: private addresses, such as a private GKE endpoint; Google APIs and chart repositories directly) or ALL_TRAFFIC (everything, e.g. to leave through the network's Cloud NAT and its fixed addresses, which a cluster's authorized networks can then list)."
+  type        = string
+  default     = "PRIVATE_RANGES_ONLY"
+
+  validation {
+    condition     = contains(["PRIVATE_RANGES_ONLY", "ALL_TRAFFIC"], var.vpc_connector_egress)
+    error_message = "vpc_connector_egress must be PRIVATE_RANGES_ONLY or ALL_TRAFFIC."
+  }
+}
+
+variable "event_readers" {
+  description = "IAM members allowed to read outcomes from the platform-events subscription the module keeps (roles/pubsub.subscriber on that subscription alone), e.g. with `gunj events --project P --subscription S`. Empty (the default): nobody but project owners."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for member in var.event_readers : can(regex("^(serviceAccount|user|group):[^@: ]+@[^@: ]+$", member))])
+    error_message = "event_readers must be IAM members naming identities: serviceAccount:, user: or group: followed by an email. Public members and domain: are refused."
   }
 }
 
