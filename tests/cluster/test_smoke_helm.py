@@ -21,7 +21,9 @@ def test_chart_installs_with_ready_pods_and_passing_tests(
     chart: str, helm: HelmClient, local_stack: Stack, namespace: str, cluster: ClusterAccess
 ) -> None:
     target = KubeTarget(namespace=namespace, kubeconfig=local_stack.kubeconfig)
-    release = f"smoke-{chart}"
+    # The charts' default RBAC includes ClusterRoles named for the release, which outlive the
+    # test's namespace: a name of this test's own, so Helm 3's run and Helm 4's do not meet.
+    release = f"smoke-{chart}-{namespace[-6:]}"
     version = latest_version(local_stack, chart)
 
     installed = helm.install(
