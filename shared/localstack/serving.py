@@ -172,10 +172,10 @@ def alertmanager_token(stack: Stack) -> str:
     return path.read_text().strip()
 
 
-def start_metrics(stack: Stack, env: Mapping[str, str], port: int | None = None) -> int:
+def start_metrics(folder: Path, env: Mapping[str, str], port: int | None = None) -> int:
     """(Re)start the metrics exporter (its subscription to platform-events is made or kept);
-    its port, recorded in the stack's folder."""
-    exporter = Daemon(METRICS, stack.folder)
+    its port, recorded in ``folder`` (the stack's)."""
+    exporter = Daemon(METRICS, folder)
     exporter.stop()
     port = port or free_port()
     exporter.start(
@@ -186,7 +186,7 @@ def start_metrics(stack: Stack, env: Mapping[str, str], port: int | None = None)
     exporter.wait_until(
         lambda: port_open(port), timeout=STARTUP_TIMEOUT, what=f"metrics on port {port}"
     )
-    (stack.folder / METRICS_FILE).write_text(str(port))
+    (folder / METRICS_FILE).write_text(str(port))
     return port
 
 
@@ -198,7 +198,7 @@ def serve(stack: Stack, extra_env: Mapping[str, str] | None = None) -> Served:
         function: start_function(function, stack.folder, env)[1] for function in names.TRIGGERS
     }
     ports[ALERTMANAGER] = start_function(ALERTMANAGER, stack.folder, env, signature="http")[1]
-    served = Served(ports, topics, start_metrics(stack, env))
+    served = Served(ports, topics, start_metrics(stack.folder, env))
     for function in names.TRIGGERS:
         ensure_push(stack, topics, function, served.endpoint(function))
     (stack.folder / SERVED_FILE).write_text(json.dumps(ports))
@@ -220,7 +220,9 @@ def reconnect(stack: Stack) -> Served | None:
     recorded = stack.folder / METRICS_FILE
     if Daemon(METRICS, stack.folder).pid() is not None and recorded.is_file():
         # Its subscription went with the emulator: the restarted exporter makes it again.
-        metrics_port = start_metrics(stack, function_environment(stack), int(recorded.read_text()))
+        metrics_port = start_metrics(
+            stack.folder, function_environment(stack), int(recorded.read_text())
+        )
     served = Served(ports, topics, metrics_port)
     for function in names.TRIGGERS:
         ensure_push(stack, topics, function, served.endpoint(function))

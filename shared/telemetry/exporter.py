@@ -30,8 +30,15 @@ class Figures:
     """The metrics, in a registry of their own, counted from outcome documents."""
 
     def __init__(self) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Histogram
+        from prometheus_client import (
+            CollectorRegistry,
+            Counter,
+            Histogram,
+            disable_created_metrics,
+        )
 
+        # The log-based metrics have no *_created series: neither do these.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry()
         self._metrics: dict[str, Any] = {}
         for metric in METRICS:

@@ -1,0 +1,96 @@
+"""gunj's metrics at ``/metrics`` on the local stack: the exporter `gunj serve` starts counts the
+outcomes a served function publishes to ``platform-events`` on the real emulator, and serves
+them in Prometheus's text format under the names of the Terraform module's log-based metrics.
+An outcome published while the exporter is down waits on its subscription and is counted when
+it is back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from shared.localstack import serving
+from shared.localstack.processes import Daemon
+from shared.localstack.stack import Stack
+from shared.telemetry.metrics import METRICS
+from tests.e2e.harness import ServedFunction, registry_file, served_function
+
+SPEC = """
+apiVersion: observability.io/v1beta1
+kind: ObservabilityPlatform
+metadata: {name: obs, namespace: team-a}
+spec:
+  prometheus: {}
+"""
+
+
+@pytest.fixture
+def reconcile(local_stack: Stack, tmp_path: Path) -> Iterator[ServedFunction]:
+    clusters = registry_file(local_stack, tmp_path)
+    with served_function(
+        "reconcile", local_stack, tmp_path, helm=local_stack.helm[3], clusters=clusters
+    ) as served:
+        yield served
+
+
+@pytest.fixture
+def exporter(reconcile: ServedFunction, tmp_path: Path) -> Iterator[str]:
+    port = serving.start_metrics(tmp_path, reconcile.env)
+    yield f"http://127.0.0.1:{port}/metrics"
+    Daemon(serving.METRICS, tmp_path).stop()
+
+
+def samples(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    answer = requests.get(url, timeout=10)
+    answer.raise_for_status()
+    assert answer.headers["Content-Type"].startswith("text/plain")
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(answer.text)
+        for s in family.samples
+    }
+
+
+def wait_for(
+    url: str, name: str, labels: dict[str, str], value: float
+) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    deadline = time.monotonic() + 120
+    while True:
+        found = samples(url)
+        if found.get((name, frozenset(labels.items()))) == value:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {name}{labels} = {value} at {url}: {found}")
+        time.sleep(0.5)
+
+
+def test_the_outcomes_of_a_served_function_are_counted_at_metrics(
+    reconcile: ServedFunction, exporter: str, tmp_path: Path
+) -> None:
+    reconcile.publish("spec: [", cluster="local")
+    reconcile.publish(SPEC, cluster="nowhere")
+    reconcile.publish("spec: [", cluster="local")
+
+    invalid = {"function": "reconcile", "result": "invalid", "cluster": "local", "components": ""}
+    found = wait_for(exporter, "gunj_reconciles_total", invalid, 2)
+    refused = {**invalid, "result": "refused", "cluster": "nowhere"}
+    found = wait_for(exporter, "gunj_reconciles_total", refused, 1)
+    durations = {"function": "reconcile", "result": "invalid"}
+    assert found[("gunj_reconcile_duration_seconds_count", frozenset(durations.items()))] == 2
+    # Every metric of the module is there, by its name, before anything counts in it.
+    text = requests.get(exporter, timeout=10).text
+    for metric in METRICS:
+        assert f"# TYPE {metric.name} {metric.kind}" in text
+
+    # Down, then back: what was published meanwhile waited on the exporter's subscription.
+    Daemon(serving.METRICS, tmp_path).stop()
+    reconcile.publish(SPEC, cluster="nowhere")
+    port = int((tmp_path / serving.METRICS_FILE).read_text())
+    serving.start_metrics(tmp_path, reconcile.env, port)
+
+    wait_for(exporter, "gunj_reconciles_total", refused, 1)
