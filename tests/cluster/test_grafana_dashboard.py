@@ -40,15 +40,14 @@ def test_the_platforms_grafana_provisions_gunjs_dashboard(
 
     assert outcome.result == "ready", outcome
     core = client.CoreV1Api(engine_helm3.access.api)
-    provisioning = yaml.safe_load(
-        core.read_namespaced_config_map("obs-grafana", namespace).data["dashboard-sidecar.yaml"]
-    )
+    config = core.read_namespaced_config_map("obs-grafana", namespace).data or {}
+    provisioning = yaml.safe_load(config["dashboard-sidecar.yaml"])
     assert provisioning == {"label": LABEL, "labelValue": "1"}
     selected = core.list_namespaced_config_map(
         namespace, label_selector=f"{provisioning['label']}={provisioning['labelValue']}"
     ).items
-    assert [c.metadata.name for c in selected] == ["gunj-dashboard"]
-    assert json.loads(selected[0].data["gunj.json"]) == json.loads(dashboard)
+    assert [c.metadata.name for c in selected if c.metadata] == ["gunj-dashboard"]
+    assert json.loads((selected[0].data or {})["gunj.json"]) == json.loads(dashboard)
     # Grafana's identity (whose sidecar loads the dashboards) may list and read them there.
     authorization = client.AuthorizationV1Api(engine_helm3.access.api)
     for verb in ("list", "watch", "get"):
@@ -62,4 +61,4 @@ def test_the_platforms_grafana_provisions_gunjs_dashboard(
                 )
             )
         )
-        assert review.status.allowed, (verb, review.status)
+        assert review.status is not None and review.status.allowed, (verb, review.status)

@@ -12,7 +12,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.engine.outcome import ComponentReport, Outcome
+from shared.engine.outcome import ComponentReport, Outcome, Result
 from shared.telemetry.dashboards import GUNJ
 from shared.telemetry.exporter import Figures
 from shared.telemetry.metrics import METRICS
@@ -26,10 +26,11 @@ def exposed() -> dict[str, set[str]]:
     """Each sample name ``/metrics`` serves and its labels, from outcomes that count in every
     metric."""
     counted = Figures()
-    for result, state, actions in (
+    cases: tuple[tuple[Result, str, tuple[str, ...]], ...] = (
         ("rolled-back", "InSync", ("rollback", "quarantine", "verify")),
         ("stalled", "Stalled", ("correct", "upgrade failed")),
-    ):
+    )
+    for result, state, actions in cases:
         outcome = Outcome(
             result,
             "x",
