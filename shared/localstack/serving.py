@@ -179,7 +179,7 @@ def start_metrics(folder: Path, env: Mapping[str, str], port: int | None = None)
     exporter.stop()
     port = port or free_port()
     exporter.start(
-        [sys.executable, "-m", "shared.telemetry.exporter", str(port)],
+        [sys.executable, "-m", "shared.localstack.exporter", str(port)],
         env=dict(env),
         cwd=Path(__file__).resolve().parents[2],
     )

@@ -13,8 +13,8 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.engine.outcome import ComponentReport, Outcome, Result
+from shared.localstack.exporter import Figures
 from shared.telemetry.dashboards import GUNJ
-from shared.telemetry.exporter import Figures
 from shared.telemetry.metrics import METRICS
 
 BUILT_IN_PANELS = {"timeseries", "bargauge", "stat", "table", "gauge", "barchart", "text"}

@@ -10,7 +10,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.engine.outcome import ComponentReport, Outcome
-from shared.telemetry.exporter import Figures
+from shared.localstack.exporter import Figures
 from shared.telemetry.figures import figures
 from shared.telemetry.metrics import DURATION_BUCKETS, METRICS
 

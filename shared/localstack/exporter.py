@@ -1,9 +1,9 @@
 """gunj's metrics in Prometheus's text format for the local stack: a background process that
 pulls every outcome the functions publish to ``platform-events`` (through its own
 subscription, so outcomes published while it restarts wait for it) and serves the metrics of
-:mod:`.metrics` at ``http://127.0.0.1:PORT/metrics``.
+:mod:`shared.telemetry.metrics` at ``http://127.0.0.1:PORT/metrics``.
 
-Run as ``python -m shared.telemetry.exporter PORT``; the emulator and project come from the
+Run as ``python -m shared.localstack.exporter PORT``; the emulator and project come from the
 environment (``PUBSUB_EMULATOR_HOST``, ``GUNJ_PROJECT``).
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..handlers.topics import EVENTS, Topics
-from .figures import figures
-from .metrics import DURATION_BUCKETS, METRICS
+from ..telemetry.figures import figures
+from ..telemetry.metrics import DURATION_BUCKETS, METRICS
 
 SUBSCRIPTION = f"{EVENTS}-metrics"
 # An outcome document larger than this is not one the functions publish: it is acknowledged
