@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ SUBSCRIPTION = f"{EVENTS}-metrics"
 # An outcome document larger than this is not one the functions publish: it is acknowledged
 # and not counted.
 MAX_DOCUMENT_BYTES = 1 << 20
+# Short pulls rather than a streaming pull: a stream the exporter left when it was stopped
+# holds what is published next until its ack deadline passes, on the emulator minutes.
+PULL_MESSAGES = 100
+PULL_SECONDS = 10.0
 
 
 class Figures:
@@ -102,26 +107,54 @@ def subscribe(topics: Topics) -> str:
     return path
 
 
-def main(argv: list[str]) -> int:
+def _retrying(subscribing: Callable[[], str]) -> str:
+    """Subscribe once the topic is there again (gunj serve makes the topics anew)."""
+    from google.api_core import exceptions
+
+    while True:
+        try:
+            return subscribing()
+        except exceptions.GoogleAPICallError:
+            time.sleep(1.0)
+
+
+def main(argv: list[str]) -> None:
     port = int(argv[0])
+    from google.api_core import exceptions
     from google.cloud import pubsub_v1  # type: ignore[attr-defined]
     from prometheus_client import start_http_server
 
     counted = Figures()
-    path = subscribe(Topics.from_environment())
+    topics = Topics.from_environment()
+    path = subscribe(topics)
     start_http_server(port, addr="127.0.0.1", registry=counted.registry)
 
-    def received(message: Any) -> None:
-        counted.count_message(message.data, dict(message.attributes))
-        message.ack()
-
     subscriber = pubsub_v1.SubscriberClient()
-    streaming = subscriber.subscribe(path, callback=received)
     print(f"serving gunj's metrics on http://127.0.0.1:{port}/metrics from {path}", flush=True)
-    streaming.result()  # runs until the process is stopped
-    return 0
+    while True:  # until the process is stopped
+        try:
+            answer = subscriber.pull(
+                subscription=path, max_messages=PULL_MESSAGES, timeout=PULL_SECONDS
+            )
+        except exceptions.DeadlineExceeded:
+            continue  # nothing was published meanwhile
+        except exceptions.NotFound:
+            # The emulator restarted (it keeps nothing): subscribe again.
+            path = _retrying(lambda: subscribe(topics))
+            continue
+        except exceptions.GoogleAPICallError:
+            time.sleep(1.0)  # the emulator restarting: pull again
+            continue
+        received = list(answer.received_messages)
+        for item in received:
+            counted.count_message(item.message.data, dict(item.message.attributes))
+        if received:
+            # Unacknowledged (the emulator restarting), they come again and count again: a
+            # counter may overcount then, never lose an outcome.
+            with contextlib.suppress(exceptions.GoogleAPICallError):
+                subscriber.acknowledge(subscription=path, ack_ids=[m.ack_id for m in received])
 
 
 if __name__ == "__main__":  # pragma: no cover - run as a daemon by gunj serve
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    raise SystemExit(main(sys.argv[1:]))
+    main(sys.argv[1:])
