@@ -216,14 +216,10 @@ def reconnect(stack: Stack) -> Served | None:
         return None
     topics = names.Topics(stack.pubsub_project)
     ensure_topics(stack, topics)
-    metrics_port = None
+    # The exporter subscribes again by itself once platform-events is back.
     recorded = stack.folder / METRICS_FILE
-    if Daemon(METRICS, stack.folder).pid() is not None and recorded.is_file():
-        # Its subscription went with the emulator: the restarted exporter makes it again.
-        metrics_port = start_metrics(
-            stack.folder, function_environment(stack), int(recorded.read_text())
-        )
-    served = Served(ports, topics, metrics_port)
+    running = Daemon(METRICS, stack.folder).pid() is not None and recorded.is_file()
+    served = Served(ports, topics, int(recorded.read_text()) if running else None)
     for function in names.TRIGGERS:
         ensure_push(stack, topics, function, served.endpoint(function))
     return served

@@ -15,6 +15,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.localstack import serving
+from shared.localstack.exporter import SUBSCRIPTION
 from shared.localstack.processes import Daemon
 from shared.localstack.stack import Stack
 from shared.telemetry.metrics import METRICS
@@ -94,3 +95,31 @@ def test_the_outcomes_of_a_served_function_are_counted_at_metrics(
     serving.start_metrics(tmp_path, reconcile.env, port)
 
     wait_for(exporter, "gunj_reconciles_total", refused, 1)
+
+
+def test_the_exporter_subscribes_again_when_the_emulator_lost_its_subscription(
+    reconcile: ServedFunction, exporter: str
+) -> None:
+    """The emulator keeps nothing across a restart: the exporter's subscription is gone, and
+    it makes it again, counting what is published afterwards."""
+    from google.api_core import exceptions
+    from google.cloud import pubsub_v1
+
+    subscriber = pubsub_v1.SubscriberClient()
+    path = subscriber.subscription_path(
+        reconcile.topics.project, reconcile.topics.name(SUBSCRIPTION)
+    )
+    subscriber.delete_subscription(subscription=path)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            subscriber.get_subscription(subscription=path)
+            break
+        except exceptions.NotFound:
+            assert time.monotonic() < deadline, "the exporter did not subscribe again"
+            time.sleep(0.5)
+
+    reconcile.publish("spec: [", cluster="local")
+
+    invalid = {"function": "reconcile", "result": "invalid", "cluster": "local", "components": ""}
+    wait_for(exporter, "gunj_reconciles_total", invalid, 1)
