@@ -120,6 +120,11 @@ def _retrying(subscribing: Callable[[], str]) -> str:
 
 def main(argv: list[str]) -> None:
     port = int(argv[0])
+    try:
+        import prometheus_client  # noqa: F401 - only whether it is installed
+    except ImportError:
+        # Not a dependency of the functions: the extra `local` brings it (and `dev`).
+        sys.exit("/metrics needs prometheus-client: pip install 'gunj-functions[local]'")
     from google.api_core import exceptions
     from google.cloud import pubsub_v1  # type: ignore[attr-defined]
     from prometheus_client import start_http_server
