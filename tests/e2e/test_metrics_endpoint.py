@@ -2,7 +2,8 @@
 outcomes a served function publishes to ``platform-events`` on the real emulator, and serves
 them in Prometheus's text format under the names of the Terraform module's log-based metrics.
 An outcome published while the exporter is down waits on its subscription and is counted when
-it is back."""
+it is back. A real reconcile's log line counts in the module's log-based metrics as its outcome
+does at /metrics."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.localstack import serving
@@ -19,7 +21,10 @@ from shared.localstack.exporter import SUBSCRIPTION
 from shared.localstack.processes import Daemon
 from shared.localstack.stack import Stack
 from shared.telemetry.metrics import METRICS
+from tests.deploy import test_monitoring as monitoring
+from tests.deploy.test_terraform import MODULE, parse
 from tests.e2e.harness import ServedFunction, registry_file, served_function
+from tests.engine_support import SMALL_PROMETHEUS
 
 SPEC = """
 apiVersion: observability.io/v1beta1
@@ -123,3 +128,37 @@ def test_the_exporter_subscribes_again_when_the_emulator_lost_its_subscription(
 
     invalid = {"function": "reconcile", "result": "invalid", "cluster": "local", "components": ""}
     wait_for(exporter, "gunj_reconciles_total", invalid, 1)
+
+
+def test_a_real_reconcile_counts_the_same_in_the_log_based_metrics_and_at_metrics(
+    reconcile: ServedFunction, exporter: str, namespace: str
+) -> None:
+    """A platform applied by the served function: the line it logs, as Cloud Logging would
+    read it, counts in the module's metrics with the same labels /metrics shows."""
+    document = yaml.safe_dump(
+        {
+            "apiVersion": "observability.io/v1beta1",
+            "kind": "ObservabilityPlatform",
+            "metadata": {"name": "obs", "namespace": namespace},
+            "spec": {"prometheus": SMALL_PROMETHEUS},
+        }
+    )
+    message_id = reconcile.publish(document, cluster="local")
+    outcome = reconcile.final(message_id)
+    assert outcome["result"] == "ready", outcome
+
+    [line] = [
+        entry
+        for entry in reconcile.log_lines()
+        if entry.get("message_id") == message_id and entry.get("result") == "ready"
+    ]
+    logged = monitoring.counted(parse(MODULE), monitoring.entry_of(line))
+    labels = logged["gunj_reconciles_total"]
+    assert labels == {
+        "function": "reconcile",
+        "result": "ready",
+        "cluster": "local",
+        "components": "prometheus",
+    }
+    assert set(logged) == {"gunj_reconciles_total", "gunj_reconcile_duration_seconds"}
+    wait_for(exporter, "gunj_reconciles_total", labels, 1)
