@@ -108,7 +108,7 @@ def test_the_exporter_subscribes_again_when_the_emulator_lost_its_subscription(
     """The emulator keeps nothing across a restart: the exporter's subscription is gone, and
     it makes it again, counting what is published afterwards."""
     from google.api_core import exceptions
-    from google.cloud import pubsub_v1
+    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
     subscriber = pubsub_v1.SubscriberClient()
     path = subscriber.subscription_path(
