@@ -10,6 +10,7 @@ their names sorted and joined by commas, and is absent when there are none, so a
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -45,8 +46,9 @@ def _actions(report: Mapping[str, Any]) -> list[str]:
     return [str(a) for a in actions] if isinstance(actions, list | tuple) else []
 
 
-def _quarantined(report: Mapping[str, Any]) -> bool:
-    return "quarantine" in _actions(report)
+def _which(reports: list[Mapping[str, Any]], action: str) -> str:
+    """The components that took ``action`` (and it did not fail)."""
+    return _joined(_word(r.get("component")) for r in reports if action in _actions(r))
 
 
 def figures(function: str, document: Mapping[str, Any]) -> dict[str, str | float]:
@@ -64,19 +66,20 @@ def figures(function: str, document: Mapping[str, Any]) -> dict[str, str | float
         "platform": _platform(document.get("platform")),
         "components": _joined(_word(r.get("component")) for r in reports),
         "actions": _joined(_word(a) for r in reports for a in _actions(r)),
-        "rolled_back": _joined(
-            _word(r.get("component")) for r in reports if "rollback" in _actions(r)
-        ),
-        "corrected": _joined(
-            _word(r.get("component")) for r in reports if "correct" in _actions(r)
-        ),
-        "quarantined": _joined(_word(r.get("component")) for r in reports if _quarantined(r)),
+        "rolled_back": _which(reports, "rollback"),
+        "corrected": _which(reports, "correct"),
+        "quarantined": _which(reports, "quarantine"),
         "stuck": _joined(
             _word(r.get("component")) for r in reports if r.get("state") in STUCK_STATES
         ),
     }
     duration = document.get("duration")
-    if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
+    if (
+        isinstance(duration, int | float)
+        and not isinstance(duration, bool)
+        and math.isfinite(duration)
+        and duration >= 0
+    ):
         found["duration"] = float(duration)
     if result in STUCK_RESULTS:
         found["stalled"] = "true"

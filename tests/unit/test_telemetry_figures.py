@@ -82,6 +82,8 @@ def test_hostile_documents_give_bounded_figures_without_their_text() -> None:
 
     # The one well-formed action is kept; no name, result or text of the document is.
     assert found == {"function": "reconcile", "result": "error", "actions": "rollback"}
+    for duration in (float("inf"), float("nan"), -1, True):
+        assert "duration" not in figures("reconcile", {"duration": duration})
     assert figures("reconcile", {"components": {"a": 1}, "duration": True}) == {
         "function": "reconcile",
         "result": "error",
