@@ -176,6 +176,8 @@ def run_serve(arguments: argparse.Namespace) -> int:
         scheduler.start(running.folder, names.RESYNC, every, env)
         print(f"  scheduler    a tick to {names.RESYNC} every {arguments.resync_every}")
     print(f"  outcomes -> {names.EVENTS}; reports -> {names.REPORTS}")
+    if served.metrics:
+        print(f"  metrics      {served.metrics}  <- Prometheus (counted from {names.EVENTS})")
     print("publish with: gunj publish SPEC --cluster local --wait")
     return 0
 

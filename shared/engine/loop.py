@@ -31,6 +31,9 @@ class ComponentRun:
     state: ComponentState
     message: str
     actions: list[ActionResult] = field(default_factory=list)
+    quarantined_after: int | None = None
+    """How many of ``actions`` had run when what the forced action returned from was
+    quarantined (None: nothing was)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ def _hold(
     forced: Forced | None,
     before: ObservedRelease,
     after: ObservedRelease,
+    *,
+    run: ComponentRun,
 ) -> Wanted:
     """Quarantine what the forced action returned from (when it asks to), and judge what
     follows with it held."""
@@ -69,6 +74,7 @@ def _hold(
     recorder.quarantine(
         want.component, version, reason=forced.hold, incident=forced.incident, digest=digest
     )
+    run.quarantined_after = len(run.actions)
     return replace(want, held=held_for(recorder.status.quarantined_versions, want.component))
 
 
@@ -146,7 +152,7 @@ def reconcile_component(
             pending = None
             if not result.ok:
                 return settle(ComponentState.FAILED, result.message, recorded=True)
-            want = _hold(recorder, want, forced, before, observed)
+            want = _hold(recorder, want, forced, before, observed, run=run)
     return settle(
         ComponentState.PROGRESSING,
         "the step budget of this pass is spent; the next event continues",

@@ -40,7 +40,8 @@ class ComponentReport:
     chart_version: str | None = None
     revision: int | None = None
     actions: tuple[str, ...] = ()
-    """What was done, in order: ``upgrade``, ``verify``, ``rollback failed`` ..."""
+    """What was done, in order: ``upgrade``, ``verify``, ``rollback failed``, ``quarantine`` (what
+    a rollback returned from was quarantined) ..."""
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,15 @@ def result_of(runs: Sequence[ComponentRun]) -> Result:
     return "corrected" if corrected else "ready"
 
 
+def _actions(run: ComponentRun) -> tuple[str, ...]:
+    """What the run did, in order: each action (``rollback``, ``upgrade failed``...), and
+    ``quarantine`` where what a rollback returned from was quarantined."""
+    done = [f"{a.action.value}{'' if a.ok else ' failed'}" for a in run.actions]
+    if run.quarantined_after is not None:
+        done.insert(run.quarantined_after, "quarantine")
+    return tuple(done)
+
+
 def report(
     redactor: Redactor,
     result: Result,
@@ -72,7 +81,7 @@ def report(
                 message=redactor(run.message),
                 chart_version=record.chart_version if record else None,
                 revision=record.revision if record else None,
-                actions=tuple(f"{a.action.value}{'' if a.ok else ' failed'}" for a in run.actions),
+                actions=_actions(run),
             )
         )
     return Outcome(result, redactor(message), generation=generation, components=tuple(reports))

@@ -20,6 +20,7 @@ from typing import Any
 from ..engine.outcome import Outcome
 from ..errors import GunjError
 from ..events.log import Severity, log_line
+from ..telemetry.figures import figures
 from .topics import EVENTS, Topics
 
 PUBLISH_TIMEOUT = 30.0
@@ -130,13 +131,15 @@ def report(
     trace: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> None:
-    """Log the outcome, publish it, and raise :class:`Redeliver` when it is transient."""
+    """Log the outcome (with its figures under ``telemetry``, which the log-based metrics
+    read), publish it, and raise :class:`Redeliver` when it is transient."""
     result = str(document.get("result", "error"))
     log_line(
         SEVERITY.get(result, "ERROR"),
         f"{function}: {document.get('platform') or 'event'}: {result}: {document.get('message')}",
         function=function,
-        **{k: v for k, v in document.items() if k != "message"},
+        **{k: v for k, v in document.items() if k not in {"message", "telemetry"}},
+        telemetry=figures(function, document),
         **trace_field(trace, env),
     )
     publisher(env).publish(EVENTS, document, function=function, result=result)

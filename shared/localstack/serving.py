@@ -8,7 +8,8 @@ Terraform module's ack deadline, retry backoff and maximum delivery attempts. Th
 reach the clusters of the registry (the local stack's is ``local``) and use the local chart
 repositories as mirrors of the upstream ones. Setting up is idempotent: topics and
 subscriptions that exist are kept, and functions are restarted so they run the checkout's
-current code.
+current code. Beside them, gunj's metrics are served in Prometheus's text format at
+``/metrics``, counted from the outcomes on ``platform-events`` (:mod:`shared.telemetry`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +26,8 @@ from typing import Any
 from ..clusters import alerttokens
 from ..handlers import topics as names
 from . import scheduler
-from .functions import serve_function
-from .processes import Daemon, free_port
+from .functions import STARTUP_TIMEOUT, serve_function
+from .processes import Daemon, free_port, port_open
 from .stack import Stack
 
 FUNCTIONS_SOURCE = Path(__file__).resolve().parents[2] / "functions"
@@ -33,6 +35,8 @@ WORK_SECONDS = 480
 SERVED_FILE = "served.json"
 TOKEN_FILE = "alertmanager-token"  # noqa: S105 - the name of the file that holds it
 ALERTMANAGER = "alertmanager"
+METRICS = "metrics"
+METRICS_FILE = "metrics-port"
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,15 @@ class Delivery:
 class Served:
     ports: dict[str, int]
     topics: names.Topics
+    metrics_port: int | None = None
 
     def endpoint(self, function: str) -> str:
         return f"http://127.0.0.1:{self.ports[function]}/"
+
+    @property
+    def metrics(self) -> str | None:
+        """Where gunj's metrics are served, in Prometheus's text format."""
+        return f"http://127.0.0.1:{self.metrics_port}/metrics" if self.metrics_port else None
 
 
 def _admin(stack: Stack) -> tuple[Any, Any]:
@@ -162,6 +172,24 @@ def alertmanager_token(stack: Stack) -> str:
     return path.read_text().strip()
 
 
+def start_metrics(folder: Path, env: Mapping[str, str], port: int | None = None) -> int:
+    """(Re)start the metrics exporter (its subscription to platform-events is made or kept);
+    its port, recorded in ``folder`` (the stack's)."""
+    exporter = Daemon(METRICS, folder)
+    exporter.stop()
+    port = port or free_port()
+    exporter.start(
+        [sys.executable, "-m", "shared.localstack.exporter", str(port)],
+        env=dict(env),
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    exporter.wait_until(
+        lambda: port_open(port), timeout=STARTUP_TIMEOUT, what=f"metrics on port {port}"
+    )
+    (folder / METRICS_FILE).write_text(str(port))
+    return port
+
+
 def serve(stack: Stack, extra_env: Mapping[str, str] | None = None) -> Served:
     topics = names.Topics(stack.pubsub_project)
     ensure_topics(stack, topics)
@@ -170,7 +198,7 @@ def serve(stack: Stack, extra_env: Mapping[str, str] | None = None) -> Served:
         function: start_function(function, stack.folder, env)[1] for function in names.TRIGGERS
     }
     ports[ALERTMANAGER] = start_function(ALERTMANAGER, stack.folder, env, signature="http")[1]
-    served = Served(ports, topics)
+    served = Served(ports, topics, start_metrics(stack.folder, env))
     for function in names.TRIGGERS:
         ensure_push(stack, topics, function, served.endpoint(function))
     (stack.folder / SERVED_FILE).write_text(json.dumps(ports))
@@ -188,7 +216,10 @@ def reconnect(stack: Stack) -> Served | None:
         return None
     topics = names.Topics(stack.pubsub_project)
     ensure_topics(stack, topics)
-    served = Served(ports, topics)
+    # The exporter subscribes again by itself once platform-events is back.
+    recorded = stack.folder / METRICS_FILE
+    running = Daemon(METRICS, stack.folder).pid() is not None and recorded.is_file()
+    served = Served(ports, topics, int(recorded.read_text()) if running else None)
     for function in names.TRIGGERS:
         ensure_push(stack, topics, function, served.endpoint(function))
     return served
@@ -200,5 +231,7 @@ def stop(stack_folder: Path) -> list[str]:
         for function in (*names.TRIGGERS, ALERTMANAGER)
         if Daemon(f"function-{function}", stack_folder).stop()
     ]
+    if Daemon(METRICS, stack_folder).stop():
+        stopped.append(METRICS)
     ticker = scheduler.daemon(stack_folder, names.RESYNC)
     return [*stopped, ticker.name] if ticker.stop() else stopped

@@ -14,6 +14,7 @@ from shared.cli.platforms import print_status
 from shared.engine.alert_target import Target
 from shared.engine.resource import read_platform
 from shared.events.alerts import parse_alerts
+from shared.telemetry.figures import figures
 from tests.engine_support import SMALL_PROMETHEUS, Engine, platform
 
 VERSION = SMALL_PROMETHEUS["chartVersion"]
@@ -47,6 +48,11 @@ def test_values_rolled_back_are_held_until_the_spec_changes_or_the_quarantine_is
     rolled = engine.reconciler.roll_back_for_alert(target, alert)
 
     assert rolled.result == "rolled-back", rolled
+    # What it returned from was quarantined between the rollback and its verification; the
+    # outcome's figures (its log line's) count a rollback and a quarantine of prometheus.
+    assert rolled.components[0].actions == ("rollback", "quarantine", "verify")
+    counted = figures("rollback", rolled.to_json())
+    assert (counted["rolled_back"], counted["quarantined"]) == ("prometheus", "prometheus")
     release = engine.release(namespace, "obs-prometheus")
     assert (release.revision, release.chart_version) == (3, VERSION)
     quarantined = engine.status(namespace).quarantined_versions

@@ -17,12 +17,13 @@ ALLOWED: dict[str, set[str]] = {
     "values": set(),
     "helm": {"kube"},
     "events": set(),
+    "telemetry": set(),
     "clusters": {"kube"},
     "native": {"values", "kube", "helm"},  # its revisions are kept in Helm's storage format
     "engine": {"values", "helm", "kube", "events", "clusters", "native"},
     "upgrades": {"engine", "values", "helm", "kube", "events", "clusters"},
-    "handlers": {"engine", "upgrades", "values", "helm", "kube", "events", "clusters"},
-    "localstack": {"helm", "kube", "clusters", "packaging", "handlers"},
+    "handlers": {"engine", "upgrades", "values", "helm", "kube", "events", "clusters", "telemetry"},
+    "localstack": {"helm", "kube", "clusters", "packaging", "handlers", "telemetry"},
     "cli": {
         "engine",
         "upgrades",
