@@ -14,6 +14,8 @@ from importlib import resources
 
 import yaml
 
+from .templated import templated_charts
+
 # What many charts call their values, and what people call a chart's values as a whole.
 _COMMON = frozenset(
     {
@@ -52,8 +54,6 @@ _COMMON = frozenset(
 @functools.cache
 def chart_value_names(component: str) -> frozenset[str]:
     """The top-level values of the component's chart that the project's data names."""
-    from .templating import templated_charts  # templating imports problems
-
     names = set(_COMMON)
     chart = templated_charts().get(component)
     names |= {p.tokens[0] for p in (chart.paths if chart else ()) if p.tokens[0] != "*"}

@@ -19,7 +19,8 @@ import yaml
 
 from .problems import Problem, format_path
 from .spec import ObservabilityPlatform
-from .templating import OPEN, as_helm_reads, templated_charts
+from .templated import templated_charts
+from .templating import OPEN, as_helm_reads
 
 NAMESPACED: frozenset[tuple[str, str]] = frozenset(
     [

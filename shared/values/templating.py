@@ -17,82 +17,19 @@ its text), so a ``!!binary`` value, a set or a date is checked in the form Helm 
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from importlib import resources
 from typing import Any
-
-import yaml
 
 from .problems import Problem, format_path
 from .spec import ObservabilityPlatform
+from .templated import ANY_ITEM, TemplatedPath, templated_charts
 
 OPEN = "{{"
 ESCAPED_OPEN = "{{`{{`}}"
 _OPEN = re.compile(re.escape(OPEN))
 _ANY_KEY = "*"
-_ANY_ITEM = "[*]"
-_SUBTREE = "**"
-_TOKEN = re.compile(r"((?:[^.\[\]\\]|\\.)+)|\[\*\]|\.")
-
-
-@dataclass(frozen=True)
-class TemplatedPath:
-    """One value path a chart evaluates with ``tpl``."""
-
-    path: str
-    how: str
-    tokens: tuple[str, ...]
-    evaluations: int = 1
-    manifests: bool = False
-    """The chart creates the value's content as objects of its own (``extraObjects``)."""
-
-    @property
-    def subtree(self) -> bool:
-        return self.tokens[-1] == _SUBTREE
-
-
-@dataclass(frozen=True)
-class TemplatedChart:
-    chart: str
-    versions: tuple[str, ...]
-    paths: tuple[TemplatedPath, ...]
-
-
-def path_tokens(path: str) -> tuple[str, ...]:
-    tokens = []
-    for match in _TOKEN.finditer(path):
-        if match.group(0) == ".":
-            continue
-        key = match.group(1)
-        tokens.append(_ANY_ITEM if key is None else re.sub(r"\\(.)", r"\1", key))
-    return tuple(tokens)
-
-
-@functools.cache
-def templated_charts() -> dict[str, TemplatedChart]:
-    """Per component, the values its chart evaluates with ``tpl``."""
-    text = resources.files(__package__).joinpath("data", "templated.yaml").read_text()
-    return {
-        component: TemplatedChart(
-            chart=entry["chart"],
-            versions=tuple(entry["versions"]),
-            paths=tuple(
-                TemplatedPath(
-                    item["path"],
-                    item["how"],
-                    path_tokens(item["path"]),
-                    int(item.get("evaluations", 1)),
-                    bool(item.get("manifests", False)),
-                )
-                for item in entry["paths"]
-            ),
-        )
-        for component, entry in yaml.safe_load(text)["charts"].items()
-    }
 
 
 def neutralise(text: str, evaluations: int = 1) -> str:
@@ -104,7 +41,7 @@ def neutralise(text: str, evaluations: int = 1) -> str:
 
 
 def _step(token: str, part: str | int) -> bool:
-    if token == _ANY_ITEM:
+    if token == ANY_ITEM:
         return isinstance(part, int)
     if token == _ANY_KEY:
         return isinstance(part, str)

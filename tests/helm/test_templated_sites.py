@@ -16,7 +16,8 @@ import pytest
 
 from shared.localstack.chartrepo import PackagedChart
 from shared.localstack.stack import Stack
-from shared.values.templating import TemplatedPath, covers, path_tokens, templated_charts
+from shared.values.templated import TemplatedPath, path_tokens, templated_charts
+from shared.values.templating import covers
 
 # A comment action, whole, and a `tpl` call outside one.
 _COMMENT = re.compile(r"\{\{-?\s*/\*.*?\*/\s*-?\}\}", re.S)

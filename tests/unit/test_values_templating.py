@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from shared.values.plan import plan_platform
+from shared.values.templated import templated_charts
 from shared.values.templating import (
     ESCAPED_OPEN,
     evaluated_at,
@@ -19,7 +20,6 @@ from shared.values.templating import (
     neutralise_values,
     runs_code,
     template_expressions,
-    templated_charts,
 )
 from shared.values.validation import validate
 from tests.unit.test_values_fields import plan_for, platform
