@@ -145,7 +145,7 @@ def _flags(values: Values) -> list[str]:
 
 def _namespaced_rbac(target: Target, namespaces: list[str]) -> list[dict[str, Any]]:
     """A Role with the namespaced discovery reads and its RoleBinding, in each namespace."""
-    name = target.native(PART)
+    name = target.native()
     objects: list[dict[str, Any]] = []
     for namespace in namespaces:
         labelled = {**metadata(target, name, PART), "namespace": namespace}
