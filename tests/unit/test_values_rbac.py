@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 import yaml
 
 from shared.values.manifests import foreign_objects, granted_namespaces
