@@ -66,16 +66,24 @@ def discovery_namespaces(spec: PrometheusSpec, namespace: str) -> list[str]:
     return list(dict.fromkeys([namespace, *spec.discovery.namespaces]))
 
 
-def discovery_rbac(name: str, namespace: str, namespaces: list[str]) -> list[dict[str, Any]]:
+def discovery_rbac(
+    name: str, namespace: str, namespaces: list[str], release: str
+) -> list[dict[str, Any]]:
     """A Role with the discovery reads and a RoleBinding to the server's ServiceAccount
-    (``name`` in ``namespace``), in each of ``namespaces``."""
+    (``name`` in ``namespace``), in each of ``namespaces``, labelled as the chart labels the
+    server's objects."""
+    labels = {
+        "app.kubernetes.io/name": "prometheus",
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/component": "server",
+    }
     objects: list[dict[str, Any]] = []
     for where in namespaces:
         objects.append(
             {
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "Role",
-                "metadata": {"name": name, "namespace": where},
+                "metadata": {"name": name, "namespace": where, "labels": labels},
                 "rules": DISCOVERY_RULES,
             }
         )
@@ -83,7 +91,7 @@ def discovery_rbac(name: str, namespace: str, namespaces: list[str]) -> list[dic
             {
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "RoleBinding",
-                "metadata": {"name": name, "namespace": where},
+                "metadata": {"name": name, "namespace": where, "labels": labels},
                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
                 "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
             }
@@ -149,7 +157,7 @@ def _discovery(spec: PrometheusSpec, context: PlatformContext) -> dict[str, Any]
         "serviceAccounts": {"server": {"create": True, "name": name}},
         "extraManifests": [
             yaml.safe_dump(document, sort_keys=False)
-            for document in discovery_rbac(name, context.namespace, namespaces)
+            for document in discovery_rbac(name, context.namespace, namespaces, release)
         ],
         "scrapeConfigs": scrape,
     }
