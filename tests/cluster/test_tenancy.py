@@ -299,12 +299,21 @@ def server_rbac(cluster: ClusterAccess, namespaces: list[str]) -> dict[str, set[
             or labels.get("app.kubernetes.io/name") == "prometheus"
         ) and "server" in item.metadata.name
 
+    def platforms_own(item: Any, namespace: str) -> bool:
+        # Helm's release namespace, or native mode's label: the platform's either way.
+        annotations = item.metadata.annotations or {}
+        labels = item.metadata.labels or {}
+        return namespace in (
+            annotations.get("meta.helm.sh/release-namespace"),
+            labels.get("gunj.io/namespace"),
+        )
+
     found: dict[str, set[str]] = {}
     for kind, items in (
         ("ClusterRole", rbac.list_cluster_role().items),
         ("ClusterRoleBinding", rbac.list_cluster_role_binding().items),
     ):
-        if any(server(i) and namespaces[0] in i.metadata.name for i in items):
+        if any(server(i) and platforms_own(i, namespaces[0]) for i in items):
             found.setdefault("cluster", set()).add(kind)
     for where in namespaces:
         for kind, items in (
@@ -396,6 +405,9 @@ def test_cluster_wide_prometheus_gets_a_cluster_role_of_its_own(
     outcome = engine.apply(platform(tenant.namespace, prometheus=spec), Request())
 
     assert outcome.result == "ready", outcome
+    assert server_rbac(cluster, [tenant.namespace]) == {
+        "cluster": {"ClusterRole", "ClusterRoleBinding"}
+    }
     role = rbac.read_cluster_role(name)
     assert any("nodes" in (rule.resources or []) for rule in role.rules)
     binding = rbac.read_cluster_role_binding(name)
