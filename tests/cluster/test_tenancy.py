@@ -29,6 +29,7 @@ from shared.helm.releases import ReleaseStore
 from shared.kube import ClusterAccess
 from shared.kube.errors import ApiForbidden
 from shared.localstack.stack import Stack
+from shared.values.build.prometheus import cluster_role_name
 from shared.values.crd import crd_manifest
 from shared.values.validation import validate
 from tests.cluster.test_cluster_registry import inlined
@@ -292,12 +293,12 @@ def server_rbac(cluster: ClusterAccess, namespaces: list[str]) -> dict[str, set[
     rbac = client.RbacAuthorizationV1Api(cluster.api)
 
     def server(item: Any) -> bool:
+        # As the chart, gunj's extra manifests and native mode label the server's objects.
         labels = item.metadata.labels or {}
-        # The chart's objects (by release) and native mode's (by platform).
         return (
-            labels.get("app.kubernetes.io/instance") == "obs-prometheus"
-            or labels.get("app.kubernetes.io/name") == "prometheus"
-        ) and "server" in item.metadata.name
+            labels.get("app.kubernetes.io/name") == "prometheus"
+            and labels.get("app.kubernetes.io/component") == "server"
+        )
 
     def platforms_own(item: Any, namespace: str) -> bool:
         # Helm's release namespace, or native mode's label: the platform's either way.
@@ -320,7 +321,7 @@ def server_rbac(cluster: ClusterAccess, namespaces: list[str]) -> dict[str, set[
             ("Role", rbac.list_namespaced_role(where).items),
             ("RoleBinding", rbac.list_namespaced_role_binding(where).items),
         ):
-            if any(server(i) or i.metadata.name.startswith("obs-prometheus") for i in items):
+            if any(server(i) for i in items):
                 found.setdefault(where, set()).add(kind)
     return found
 
@@ -399,7 +400,7 @@ def test_cluster_wide_prometheus_gets_a_cluster_role_of_its_own(
     with the platform."""
     engine = tenant.reconciler()
     spec = {**SMALL_PROMETHEUS, "discovery": {"clusterWide": True}}
-    name = f"{tenant.namespace}:obs-prometheus-server"[:63].rstrip("-")
+    name = cluster_role_name(tenant.namespace, "obs")
     rbac = client.RbacAuthorizationV1Api(cluster.api)
 
     outcome = engine.apply(platform(tenant.namespace, prometheus=spec), Request())
@@ -417,3 +418,25 @@ def test_cluster_wide_prometheus_gets_a_cluster_role_of_its_own(
     removed = engine.uninstall(tenant.namespace, "obs")
     assert removed.result == "removed", removed
     assert name not in {r.metadata.name for r in rbac.list_cluster_role().items}
+
+
+def test_a_namespace_the_account_may_not_reach_is_refused_by_the_clusters_rbac(
+    tenant: Tenant, cluster: ClusterAccess
+) -> None:
+    """Naming a namespace for discovery passes gunj; the cluster decides: where the platform's
+    account holds no rights, the API server refuses the server's Role there, and the change
+    says so."""
+    other = f"{tenant.namespace}-apps"[:63]
+    cluster.ensure_namespace(other, labels={"gunj.io/test": "true"})
+    spec = {**SMALL_PROMETHEUS, "discovery": {"namespaces": [other]}}
+    try:
+        outcome = tenant.reconciler().apply(platform(tenant.namespace, prometheus=spec), Request())
+
+        assert outcome.result not in {"ready", "refused"}, outcome
+        status = read_platform(cluster, tenant.namespace, "obs")
+        assert status is not None
+        said = json.dumps(status.status.model_dump(mode="json")) + outcome.message
+        assert "forbidden" in said.lower(), said
+        assert other not in server_rbac(cluster, [tenant.namespace, other])
+    finally:
+        cluster.delete_namespace(other)

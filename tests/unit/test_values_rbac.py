@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from shared.values.build.prometheus import cluster_role_name
 from shared.values.manifests import foreign_objects, granted_namespaces
 from shared.values.validation import validate
 from tests.unit.test_values_fields import plan_for
@@ -142,3 +143,13 @@ def test_config_may_add_rbac_in_a_named_namespace_and_nothing_else_there() -> No
         "spec.prometheus.config.extraManifests[0]",
         "spec.prometheus.config.extraManifests[1]",
     ]
+
+
+def test_cluster_role_names_of_long_namespaces_stay_apart_within_the_charts_limit() -> None:
+    namespace = "n" * 60
+    first, second = (cluster_role_name(namespace, name) for name in ("obs", "obs2"))
+
+    assert first != second
+    assert len(first) <= 63
+    assert len(second) <= 63
+    assert cluster_role_name("mon", "obs") == "mon:obs-prometheus-server"

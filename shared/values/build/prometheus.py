@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import yaml
@@ -59,6 +60,18 @@ def server_name(platform: str) -> str:
     """The chart's server fullname (its ServiceAccount's and RBAC's name): the release name
     holds the chart's, so ``<release>-server``."""
     return f"{release_name(platform, 'prometheus')}-server"[:63].rstrip("-")
+
+
+def cluster_role_name(namespace: str, platform: str) -> str:
+    """The server's ClusterRole (and binding) when discovery is cluster-wide:
+    ``<namespace>:<release>-server`` (``:`` is in neither name, so two platforms never share
+    one). The chart cuts the name at 63 characters; a longer one keeps a digest of the whole
+    in its place, so that platforms of a long namespace stay apart."""
+    name = f"{namespace}:{server_name(platform)}"
+    if len(name) <= 63:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    return f"{name[:50]}-{digest}"
 
 
 def discovery_namespaces(spec: PrometheusSpec, namespace: str) -> list[str]:
@@ -144,7 +157,7 @@ def _discovery(spec: PrometheusSpec, context: PlatformContext) -> dict[str, Any]
     if spec.discovery.cluster_wide:
         return {
             "rbac": {"create": True},
-            "server": {"clusterRoleNameOverride": f"{context.namespace}:{name}"[:63].rstrip("-")},
+            "server": {"clusterRoleNameOverride": cluster_role_name(context.namespace, context.name)},
         }
     namespaces = discovery_namespaces(spec, context.namespace)
     scrape: dict[str, Any] = {job: {"enabled": False} for job in CLUSTER_JOBS}
