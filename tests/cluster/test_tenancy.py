@@ -403,19 +403,22 @@ def test_cluster_wide_prometheus_gets_a_cluster_role_of_its_own(
     name = cluster_role_name(tenant.namespace, "obs")
     rbac = client.RbacAuthorizationV1Api(cluster.api)
 
-    outcome = engine.apply(platform(tenant.namespace, prometheus=spec), Request())
+    try:
+        outcome = engine.apply(platform(tenant.namespace, prometheus=spec), Request())
 
-    assert outcome.result == "ready", outcome
-    assert server_rbac(cluster, [tenant.namespace]) == {
-        "cluster": {"ClusterRole", "ClusterRoleBinding"}
-    }
-    role = rbac.read_cluster_role(name)
-    assert any("nodes" in (rule.resources or []) for rule in role.rules)
-    binding = rbac.read_cluster_role_binding(name)
-    assert [(s.name, s.namespace) for s in binding.subjects] == [
-        ("obs-prometheus-server", tenant.namespace)
-    ]
-    removed = engine.uninstall(tenant.namespace, "obs")
+        assert outcome.result == "ready", outcome
+        assert server_rbac(cluster, [tenant.namespace]) == {
+            "cluster": {"ClusterRole", "ClusterRoleBinding"}
+        }
+        role = rbac.read_cluster_role(name)
+        assert any("nodes" in (rule.resources or []) for rule in role.rules)
+        binding = rbac.read_cluster_role_binding(name)
+        assert [(s.name, s.namespace) for s in binding.subjects] == [
+            ("obs-prometheus-server", tenant.namespace)
+        ]
+    finally:
+        # Cluster-scoped: deleting the namespace would leave them.
+        removed = engine.uninstall(tenant.namespace, "obs")
     assert removed.result == "removed", removed
     assert name not in {r.metadata.name for r in rbac.list_cluster_role().items}
 
