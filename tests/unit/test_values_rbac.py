@@ -153,3 +153,16 @@ def test_cluster_role_names_of_long_namespaces_stay_apart_within_the_charts_limi
     assert len(first) <= 63
     assert len(second) <= 63
     assert cluster_role_name("mon", "obs") == "mon:obs-prometheus-server"
+
+
+def test_config_extra_manifests_warn_that_they_replace_the_servers_rbac() -> None:
+    config = {"extraManifests": []}
+    namespaced = validate(document({"prometheus": {"config": config}}))
+    cluster_wide = validate(
+        document({"prometheus": {"config": config, "discovery": {"clusterWide": True}}})
+    )
+
+    assert namespaced.ok
+    assert [w.path for w in namespaced.warnings] == ["spec.prometheus.config.extraManifests"]
+    assert "Role and RoleBinding" in namespaced.warnings[0].message
+    assert cluster_wide.warnings == []
