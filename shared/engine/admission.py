@@ -29,7 +29,7 @@ from typing import Literal
 
 from ..errors import GunjError
 from ..values.limits import oversized_objects
-from ..values.manifests import foreign_objects
+from ..values.manifests import foreign_objects, granted_namespaces
 from ..values.plan import ComponentPlan
 from ..values.spec import COMPONENTS, ObservabilityPlatform
 from ..values.templating import evaluated_expressions, template_expressions
@@ -156,7 +156,12 @@ def values_refusal(desired: DesiredRelease, *, allow_templates: bool) -> str | N
     values = desired.values
     problems = [
         f"chart value {problem.path}: {problem.message}"
-        for problem in foreign_objects(desired.component, values, desired.namespace)
+        for problem in foreign_objects(
+            desired.component,
+            values,
+            desired.namespace,
+            granted=granted_namespaces(desired.spec),
+        )
     ]
     if not allow_templates:
         problems += [

@@ -12,7 +12,7 @@ registry entry names a ServiceAccount also judges every object by that account's
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -75,6 +75,18 @@ NAMESPACED: frozenset[tuple[str, str]] = frozenset(
 """(API group, kind) of the objects a spec may create as they are: namespaced ones only."""
 
 NAMESPACE_OVERRIDE = "namespaceOverride"
+RBAC_GROUP = "rbac.authorization.k8s.io"
+GRANTABLE: frozenset[tuple[str, str]] = frozenset(
+    [(RBAC_GROUP, "Role"), (RBAC_GROUP, "RoleBinding")]
+)
+"""What a platform may create in a namespace its spec names for discovery
+(``spec.prometheus.discovery.namespaces``): the server's Role and RoleBinding there."""
+
+
+def granted_namespaces(spec: object) -> tuple[str, ...]:
+    """The namespaces besides its own that a component's spec names for its RBAC."""
+    discovery = getattr(spec, "discovery", None)
+    return tuple(getattr(discovery, "namespaces", ()) or ())
 
 
 def _at(values: Any, tokens: tuple[str, ...]) -> Iterator[tuple[tuple[str | int, ...], Any]]:
@@ -111,7 +123,7 @@ def _documents(item: Any) -> list[Any] | str:
         return "is not YAML that gunj can read"
 
 
-def _object_problem(document: Any, namespace: str) -> str | None:
+def _object_problem(document: Any, namespace: str, granted: Collection[str]) -> str | None:
     if not isinstance(document, Mapping) or not isinstance(document.get("kind"), str):
         return "is not a Kubernetes object (a map with apiVersion and kind)"
     api_version = str(document.get("apiVersion", ""))
@@ -124,7 +136,7 @@ def _object_problem(document: Any, namespace: str) -> str | None:
         )
     metadata = document.get("metadata")
     other = metadata.get("namespace") if isinstance(metadata, Mapping) else None
-    if other not in (None, "", namespace):
+    if other not in (None, "", namespace) and not (other in granted and (group, kind) in GRANTABLE):
         return (
             f"makes a {kind} in namespace {other!r}; a platform may create objects in its own "
             f"namespace ({namespace!r}) only"
@@ -146,11 +158,17 @@ def _overrides(
 
 
 def foreign_objects(
-    component: str, values: Mapping[str, Any], namespace: str, prefix: tuple[str | int, ...] = ()
+    component: str,
+    values: Mapping[str, Any],
+    namespace: str,
+    prefix: tuple[str | int, ...] = (),
+    granted: Collection[str] = (),
 ) -> list[Problem]:
     """Every object the chart would create from ``values`` as written that is cluster-scoped
-    (or of a kind gunj does not know) or in another namespace than ``namespace``, and every
-    ``namespaceOverride`` that moves the chart's objects elsewhere; named by field."""
+    (or of a kind gunj does not know) or in another namespace than ``namespace`` (a Role or
+    RoleBinding may also be in one of ``granted``, the namespaces the spec names for the
+    component's discovery), and every ``namespaceOverride`` that moves the chart's objects
+    elsewhere; named by field."""
     chart = templated_charts().get(component)
     readable = as_helm_reads(values)
     problems = []
@@ -165,7 +183,7 @@ def foreign_objects(
                     problems.append(Problem(format_path(where), documents))
                     continue
                 for document in documents:
-                    if why := _object_problem(document, namespace):
+                    if why := _object_problem(document, namespace, granted):
                         problems.append(Problem(format_path(where), why))
                         break
     for location, value in _overrides(readable, prefix):
@@ -188,5 +206,11 @@ def config_foreign_objects(platform: ObservabilityPlatform) -> list[Problem]:
         spec = platform.spec.component(component)
         if spec is not None and spec.config:
             prefix = ("spec", component, "config")
-            problems += foreign_objects(component, spec.config, platform.metadata.namespace, prefix)
+            problems += foreign_objects(
+                component,
+                spec.config,
+                platform.metadata.namespace,
+                prefix,
+                granted_namespaces(spec),
+            )
     return problems

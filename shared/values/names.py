@@ -12,11 +12,14 @@ import re
 HELM_RELEASE_NAME_MAX = 53
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
-# The scrape jobs the prometheus chart (prometheus-community, serverFiles."prometheus.yml")
-# defines itself, in its order. The chart appends extraScrapeConfigs after them, and Prometheus
-# refuses a configuration with two jobs of one name, so a spec's job may not take one of these.
+# The scrape jobs the prometheus chart (prometheus-community 29.x, its scrapeConfigs map, each
+# key a job's name) and native mode (``kubernetes-apiservers`` for the chart's
+# ``kubernetes-api-servers``) define themselves. The chart appends extraScrapeConfigs after
+# them, and Prometheus refuses a configuration with two jobs of one name, so a spec's job may not
+# take one of these.
 RESERVED_SCRAPE_JOBS: tuple[str, ...] = (
     "prometheus",
+    "kubernetes-api-servers",
     "kubernetes-apiservers",
     "kubernetes-nodes",
     "kubernetes-nodes-cadvisor",

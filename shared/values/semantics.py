@@ -74,6 +74,19 @@ def _check_scrape_configs(spec: PrometheusSpec, findings: Findings, base: str) -
             jobs.add(job)
 
 
+def _check_extra_manifests(spec: PrometheusSpec, findings: Findings, base: str) -> None:
+    """A ``config`` list replaces gunj's whole (Helm merges lists by replacing them): its
+    ``extraManifests`` would drop the server's Role and RoleBinding, and discovery with them."""
+    if spec.discovery.cluster_wide or "extraManifests" not in (spec.config or {}):
+        return
+    findings.warning(
+        f"{base}.config.extraManifests",
+        "replaces the extraManifests gunj writes, which hold the server's Role and RoleBinding "
+        "for discovery; without them it discovers nothing. List them too, or set "
+        "discovery.clusterWide",
+    )
+
+
 def _check_high_availability(
     spec: PrometheusSpec, findings: Findings, base: str, global_labels: dict[str, str]
 ) -> None:
@@ -112,6 +125,7 @@ def check_prometheus(
         check_relabel(remote.write_relabel_configs or [], findings, f"{path}.writeRelabelConfigs")
     _check_scrape_configs(spec, findings, base)
     _check_high_availability(spec, findings, base, global_labels)
+    _check_extra_manifests(spec, findings, base)
     if spec.storage and not spec.storage.enabled and spec.storage.size:
         findings.warning(f"{base}.storage.size", "has no effect while storage.enabled is false")
 

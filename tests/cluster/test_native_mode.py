@@ -398,6 +398,10 @@ def rbac_api(engine: Engine) -> client.RbacAuthorizationV1Api:
     return client.RbacAuthorizationV1Api(engine.access.api)
 
 
+# Discovery in every namespace: the server's RBAC is a ClusterRole and its binding.
+CLUSTER_WIDE_PROMETHEUS = {**SMALL_PROMETHEUS, "discovery": {"clusterWide": True}}
+
+
 def test_platforms_whose_names_join_alike_keep_their_own_cluster_scoped_objects(
     native: Engine, namespace: str, cluster: ClusterAccess
 ) -> None:
@@ -405,7 +409,7 @@ def test_platforms_whose_names_join_alike_keep_their_own_cluster_scoped_objects(
     # both would name their ClusterRole "<namespace>-a-x-prometheus-native".
     other = f"{namespace}-a"
     cluster.ensure_namespace(other, labels={"gunj.io/test": "true"})
-    prometheus = {"global": NATIVE, "prometheus": SMALL_PROMETHEUS}
+    prometheus = {"global": NATIVE, "prometheus": CLUSTER_WIDE_PROMETHEUS}
     try:
         first = native.apply(platform(other, name="x", **prometheus))
         second = native.apply(platform(namespace, name="a-x", **prometheus))
@@ -437,7 +441,7 @@ def test_another_platforms_cluster_scoped_object_is_never_taken_over(
     )
     try:
         outcome = native.apply(
-            platform(namespace, **{"global": NATIVE, "prometheus": SMALL_PROMETHEUS})
+            platform(namespace, **{"global": NATIVE, "prometheus": CLUSTER_WIDE_PROMETHEUS})
         )
 
         assert outcome.result in {"failed", "stalled"}, outcome

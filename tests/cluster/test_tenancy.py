@@ -29,6 +29,7 @@ from shared.helm.releases import ReleaseStore
 from shared.kube import ClusterAccess
 from shared.kube.errors import ApiForbidden
 from shared.localstack.stack import Stack
+from shared.values.build.prometheus import cluster_role_name
 from shared.values.crd import crd_manifest
 from shared.values.validation import validate
 from tests.cluster.test_cluster_registry import inlined
@@ -284,3 +285,161 @@ def test_loki_and_grafana_get_no_cluster_role_reading_secrets(
     roles = rbac.list_namespaced_role(tenant.namespace, label_selector=ours).items
     assert len(roles) == 2
     assert all(any("secrets" in (rule.resources or []) for rule in role.rules) for role in roles)
+
+
+def server_rbac(cluster: ClusterAccess, namespaces: list[str]) -> dict[str, set[str]]:
+    """Where the Prometheus server's RBAC is: ``cluster`` for its ClusterRoles and bindings,
+    else by namespace, the kinds found there."""
+    rbac = client.RbacAuthorizationV1Api(cluster.api)
+
+    def server(item: Any) -> bool:
+        # As the chart, gunj's extra manifests and native mode label the server's objects.
+        labels = item.metadata.labels or {}
+        return (
+            labels.get("app.kubernetes.io/name") == "prometheus"
+            and labels.get("app.kubernetes.io/component") == "server"
+        )
+
+    def platforms_own(item: Any, namespace: str) -> bool:
+        # Helm's release namespace, or native mode's label: the platform's either way.
+        annotations = item.metadata.annotations or {}
+        labels = item.metadata.labels or {}
+        return namespace in (
+            annotations.get("meta.helm.sh/release-namespace"),
+            labels.get("gunj.io/namespace"),
+        )
+
+    found: dict[str, set[str]] = {}
+    for kind, items in (
+        ("ClusterRole", rbac.list_cluster_role().items),
+        ("ClusterRoleBinding", rbac.list_cluster_role_binding().items),
+    ):
+        if any(server(i) and platforms_own(i, namespaces[0]) for i in items):
+            found.setdefault("cluster", set()).add(kind)
+    for where in namespaces:
+        for kind, items in (
+            ("Role", rbac.list_namespaced_role(where).items),
+            ("RoleBinding", rbac.list_namespaced_role_binding(where).items),
+        ):
+            if any(server(i) for i in items):
+                found.setdefault(where, set()).add(kind)
+    return found
+
+
+def let_discovery_into(cluster: ClusterAccess, other: str, platforms: str) -> None:
+    """What an administrator does to let a platform's account make its Prometheus' Role in
+    another namespace: bind gunj-platform there to the account."""
+    cluster.ensure_namespace(other, labels={"gunj.io/test": "true"})
+    client.RbacAuthorizationV1Api(cluster.api).create_namespaced_role_binding(
+        other,
+        client.V1RoleBinding(
+            metadata=client.V1ObjectMeta(name=f"{ACCOUNT}-{platforms}"[:63]),
+            role_ref=client.V1RoleRef(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=ACCOUNT
+            ),
+            subjects=[
+                client.RbacV1Subject(kind="ServiceAccount", name=ACCOUNT, namespace=platforms)
+            ],
+        ),
+    )
+
+
+@pytest.mark.parametrize("mode", ["helm", "native"])
+def test_prometheus_discovers_in_its_namespace_and_those_the_spec_names_only(
+    tenant: Tenant, cluster: ClusterAccess, mode: str
+) -> None:
+    """The server's RBAC as gunj sets it, made through the platform's account: a Role and
+    RoleBinding in its namespace, none cluster-wide; a namespace the spec names gets them too,
+    and, through Helm, loses them when the spec no longer names it."""
+    other = f"{tenant.namespace}-apps"[:63]
+    let_discovery_into(cluster, other, tenant.namespace)
+    engine = tenant.reconciler()
+    try:
+        first = engine.apply(
+            platform(tenant.namespace, prometheus={**SMALL_PROMETHEUS, "mode": mode}), Request()
+        )
+        assert first.result == "ready", first
+        assert server_rbac(cluster, [tenant.namespace, other]) == {
+            tenant.namespace: {"Role", "RoleBinding"}
+        }
+
+        widened = {**SMALL_PROMETHEUS, "mode": mode, "discovery": {"namespaces": [other]}}
+        second = engine.apply(platform(tenant.namespace, prometheus=widened), Request())
+        assert second.result == "ready", second
+        assert server_rbac(cluster, [tenant.namespace, other]) == {
+            tenant.namespace: {"Role", "RoleBinding"},
+            other: {"Role", "RoleBinding"},
+        }
+        rbac = client.RbacAuthorizationV1Api(cluster.api)
+        [binding] = [
+            b
+            for b in rbac.list_namespaced_role_binding(other).items
+            if b.metadata.name.startswith("obs-prometheus")
+        ]
+        assert [(s.kind, s.namespace) for s in binding.subjects] == [
+            ("ServiceAccount", tenant.namespace)
+        ]
+        assert binding.role_ref.kind == "Role"
+
+        if mode == "helm":
+            third = engine.apply(
+                platform(tenant.namespace, prometheus={**SMALL_PROMETHEUS, "mode": mode}),
+                Request(),
+            )
+            assert third.result == "ready", third
+            assert other not in server_rbac(cluster, [tenant.namespace, other])
+    finally:
+        cluster.delete_namespace(other)
+
+
+def test_cluster_wide_prometheus_gets_a_cluster_role_of_its_own(
+    tenant: Tenant, cluster: ClusterAccess
+) -> None:
+    """Cluster-wide discovery brings back the chart's ClusterRole, named after the platform's
+    namespace so that the many platforms named alike on one cluster do not share it; it goes
+    with the platform."""
+    engine = tenant.reconciler()
+    spec = {**SMALL_PROMETHEUS, "discovery": {"clusterWide": True}}
+    name = cluster_role_name(tenant.namespace, "obs")
+    rbac = client.RbacAuthorizationV1Api(cluster.api)
+
+    try:
+        outcome = engine.apply(platform(tenant.namespace, prometheus=spec), Request())
+
+        assert outcome.result == "ready", outcome
+        assert server_rbac(cluster, [tenant.namespace]) == {
+            "cluster": {"ClusterRole", "ClusterRoleBinding"}
+        }
+        role = rbac.read_cluster_role(name)
+        assert any("nodes" in (rule.resources or []) for rule in role.rules)
+        binding = rbac.read_cluster_role_binding(name)
+        assert [(s.name, s.namespace) for s in binding.subjects] == [
+            ("obs-prometheus-server", tenant.namespace)
+        ]
+    finally:
+        # Cluster-scoped: deleting the namespace would leave them.
+        removed = engine.uninstall(tenant.namespace, "obs")
+    assert removed.result == "removed", removed
+    assert name not in {r.metadata.name for r in rbac.list_cluster_role().items}
+
+
+def test_a_namespace_the_account_may_not_reach_is_refused_by_the_clusters_rbac(
+    tenant: Tenant, cluster: ClusterAccess
+) -> None:
+    """Naming a namespace for discovery passes gunj; the cluster decides: where the platform's
+    account holds no rights, the API server refuses the server's Role there, and the change
+    says so."""
+    other = f"{tenant.namespace}-apps"[:63]
+    cluster.ensure_namespace(other, labels={"gunj.io/test": "true"})
+    spec = {**SMALL_PROMETHEUS, "discovery": {"namespaces": [other]}}
+    try:
+        outcome = tenant.reconciler().apply(platform(tenant.namespace, prometheus=spec), Request())
+
+        assert outcome.result not in {"ready", "refused"}, outcome
+        status = read_platform(cluster, tenant.namespace, "obs")
+        assert status is not None
+        said = json.dumps(status.status.model_dump(mode="json")) + outcome.message
+        assert "forbidden" in said.lower(), said
+        assert other not in server_rbac(cluster, [tenant.namespace, other])
+    finally:
+        cluster.delete_namespace(other)

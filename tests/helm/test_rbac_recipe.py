@@ -132,8 +132,45 @@ def test_loki_and_grafana_make_no_cluster_role_reading_secrets_by_default(
         assert any("secrets" in rule["resources"] for rule in role["rules"])
 
 
-def test_the_recipe_lets_the_platform_account_grant_native_modes_rbac() -> None:
-    [plan] = plan_platform(platform({"prometheus": {"mode": "native"}}))
+def test_prometheus_server_rbac_is_namespaced_and_held_by_the_namespace_role_alone(
+    objects: dict[str, list[dict[str, Any]]],
+) -> None:
+    kinds = [d["kind"] for d in objects["prometheus"]]
+    [role] = [d for d in objects["prometheus"] if d["kind"] == "Role"]
+    [binding] = [d for d in objects["prometheus"] if d["kind"] == "RoleBinding"]
+
+    # The server makes no cluster-scoped RBAC (the test chart reduces the kube-state-metrics
+    # subchart, whose ClusterRole is its own, to its workload).
+    assert "ClusterRole" not in kinds
+    assert "ClusterRoleBinding" not in kinds
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == "mon"
+    # A namespace where only gunj-platform is bound can hold the server's Role.
+    held = rules()[PLATFORM_ROLE]
+    assert [m for rule in role["rules"] for m in not_held(rule, held)] == []
+
+
+def test_cluster_wide_prometheus_rbac_is_what_the_cluster_role_of_the_recipe_holds(
+    helm: HelmClient, local_stack: Stack
+) -> None:
+    [plan] = plan_platform(platform({"prometheus": {"discovery": {"clusterWide": True}}}))
+    documents = rendered(helm, local_stack, plan)
+    held = rules()[CLUSTER_ROLE]
+
+    [role] = [d for d in documents if d["kind"] == "ClusterRole"]
+    [binding] = [d for d in documents if d["kind"] == "ClusterRoleBinding"]
+    assert role["metadata"]["name"] == binding["roleRef"]["name"] == "mon:obs-prometheus-server"
+    assert [m for rule in role["rules"] for m in not_held(rule, held)] == []
+    assert grants(held, "rbac.authorization.k8s.io", "clusterroles", "create")
+
+
+@pytest.mark.parametrize(
+    ("discovery", "kinds"),
+    [({}, {"Role", "RoleBinding"}), ({"clusterWide": True}, {"ClusterRole", "ClusterRoleBinding"})],
+)
+def test_the_recipe_lets_the_platform_account_grant_native_modes_rbac(
+    discovery: dict[str, Any], kinds: set[str]
+) -> None:
+    [plan] = plan_platform(platform({"prometheus": {"mode": "native", "discovery": discovery}}))
     objects = render(
         "prometheus",
         release=plan.release,
@@ -141,9 +178,12 @@ def test_the_recipe_lets_the_platform_account_grant_native_modes_rbac() -> None:
         values=plan.literal_complete_values([]),
         labels={},
     )
-    held = rules()[CLUSTER_ROLE]
+    recipe = rules()
+    rbac = [o for o in objects if "Role" in o["kind"]]
 
-    [role] = [o for o in objects if o["kind"] == "ClusterRole"]
-    assert [m for rule in role["rules"] for m in not_held(rule, held)] == []
-    assert grants(held, "rbac.authorization.k8s.io", "clusterroles", "create")
-    assert grants(held, "rbac.authorization.k8s.io", "clusterrolebindings", "create")
+    assert {o["kind"] for o in rbac} == kinds
+    for obj in rbac:
+        held = recipe[CLUSTER_ROLE] if obj["kind"] in CLUSTER_SCOPED else recipe[PLATFORM_ROLE]
+        group, resource = RESOURCES[obj["kind"]]
+        assert grants(held, group, resource, "create")
+        assert [m for rule in obj.get("rules") or [] for m in not_held(rule, held)] == []

@@ -21,6 +21,7 @@ from shared.values.plan import ComponentPlan, plan_platform
 from shared.values.validation import load_platform, validate
 from tests.helm import documented_config as documented
 from tests.helm.test_values_render import find, render
+from tests.unit.test_values_fields import platform
 from tests.unit.test_values_validation import EXAMPLES
 
 
@@ -76,7 +77,45 @@ def test_prometheus_configuration_passes_promtool(
     local_stack: Stack,
     tmp_path: Path,
 ) -> None:
-    data = config_map(helm, local_stack, plan, f"{plan.release}-server")
+    promtool_check(promtool, helm, local_stack, plan, tmp_path)
+
+
+# What the chart's jobs discover with, as the spec's discovery leaves them.
+DISCOVERY_CASES: dict[str, tuple[dict[str, Any], list[str] | None]] = {
+    "namespaces": ({"namespaces": ["apps", "web"]}, ["mon", "apps", "web"]),
+    "cluster-wide": ({"clusterWide": True}, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DISCOVERY_CASES))
+def test_prometheus_discovery_of_the_rendered_configuration(
+    case: str, promtool: Path, helm: HelmClient, local_stack: Stack, tmp_path: Path
+) -> None:
+    discovery, namespaces = DISCOVERY_CASES[case]
+    [plan] = plan_platform(platform({"prometheus": {"discovery": discovery}}))
+
+    config = yaml.safe_load(promtool_check(promtool, helm, local_stack, plan, tmp_path))
+
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    sd_configs = [c for job in jobs.values() for c in job.get("kubernetes_sd_configs", [])]
+    cluster_jobs = {"kubernetes-api-servers", "kubernetes-nodes", "kubernetes-nodes-cadvisor"}
+    alerting = config["alerting"]["alertmanagers"][0]["kubernetes_sd_configs"]
+    if namespaces is None:
+        assert cluster_jobs <= set(jobs)
+        assert all("namespaces" not in c for c in sd_configs + alerting)
+    else:
+        assert not cluster_jobs & set(jobs)
+        assert len(sd_configs) == 6
+        assert all(c["namespaces"] == {"names": namespaces} for c in sd_configs)
+        # Alertmanager is the platform's own.
+        assert alerting == [{"role": "pod", "namespaces": {"names": ["mon"]}}]
+
+
+def promtool_check(
+    promtool: Path, helm: HelmClient, stack: Stack, plan: ComponentPlan, tmp_path: Path
+) -> str:
+    """The rendered ``prometheus.yml``, once ``promtool check config`` has accepted it."""
+    data = config_map(helm, stack, plan, f"{plan.release}-server")
     config = tmp_path / "prometheus.yml"
     config.write_text(data["prometheus.yml"])
 
@@ -92,6 +131,7 @@ def test_prometheus_configuration_passes_promtool(
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
+    return data["prometheus.yml"]
 
 
 def test_promtool_refuses_what_prometheus_refuses(promtool: Path, tmp_path: Path) -> None:

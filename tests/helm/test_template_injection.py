@@ -42,6 +42,19 @@ CASES: list[tuple[str, str, str, Any]] = [
     ),
     ("prometheus", "server.remoteWrite[*].url", "server.remoteWrite[0].url", f"https://{MARKER}"),
     ("prometheus", "server.remoteRead[*].url", "server.remoteRead[0].url", f"https://{MARKER}"),
+    (
+        "prometheus",
+        "extraManifests.**",
+        "extraManifests[0]",
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "m"},
+                "data": {"m": MARKER},
+            }
+        ),
+    ),
     ("grafana", r"grafana\.ini.*", r"grafana\.ini.instance_name", MARKER),
     ("grafana", r"grafana\.ini.*.*", r"grafana\.ini.server.domain", MARKER),
     (

@@ -135,7 +135,24 @@ def test_production_wiring_in_rendered_manifests(helm: HelmClient, local_stack: 
         "password_file": "/etc/secrets/remote-write-credentials/password",
     }
     assert config["global"]["external_labels"]["cluster"] == "prod-eu-west-1"
-    assert [job["job_name"] for job in config["scrape_configs"]] == ["prometheus", "blackbox"]
+    jobs = [job["job_name"] for job in config["scrape_configs"]]
+    # The chart's jobs, less those that read the cluster itself, then the spec's own.
+    assert jobs[-1] == "blackbox"
+    assert "prometheus" in jobs
+    assert not {"kubernetes-api-servers", "kubernetes-nodes", "kubernetes-nodes-cadvisor"} & set(
+        jobs
+    )
+    discovery = [
+        c for job in config["scrape_configs"] for c in job.get("kubernetes_sd_configs", [])
+    ]
+    assert discovery
+    assert all(c["namespaces"] == {"names": ["observability"]} for c in discovery)
+    assert {
+        (o["kind"], o["metadata"].get("namespace")) for o in prometheus if "Role" in o["kind"]
+    } == {
+        ("Role", "observability"),
+        ("RoleBinding", "observability"),
+    }
 
     loki = yaml.safe_load(
         find(render(helm, local_stack, plans["loki"]), "ConfigMap", "prod-loki")["data"][

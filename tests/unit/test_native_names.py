@@ -9,7 +9,9 @@ from tests.unit.test_values_fields import platform
 
 
 def cluster_scoped_names(namespace: str, name: str) -> set[str]:
-    [plan] = plan_platform(platform({"prometheus": {"mode": "native"}}, name, namespace))
+    # Cluster-wide discovery: the server's ClusterRole and binding are cluster-scoped.
+    spec = {"mode": "native", "discovery": {"clusterWide": True}}
+    [plan] = plan_platform(platform({"prometheus": spec}, name, namespace))
     objects = render(
         "prometheus",
         release=plan.release,

@@ -64,6 +64,7 @@ GRAFANA_ADMIN = {"adminCredentials": {"existingSecret": "grafana-admin"}}
 # Specs covering each component's choices; the cluster tier applies every one of them.
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "prometheus-default": ("prometheus", {"prometheus": {}}),
+    "prometheus-cluster-wide": ("prometheus", {"prometheus": {"discovery": {"clusterWide": True}}}),
     "prometheus-no-storage": (
         "prometheus",
         {
@@ -230,6 +231,15 @@ def test_an_unknown_component_is_refused() -> None:
 EXPECTED_OBJECTS = {
     "prometheus-default": [
         ("ServiceAccount", "obs-prometheus-native"),
+        ("Role", "obs-prometheus-native"),
+        ("RoleBinding", "obs-prometheus-native"),
+        ("ConfigMap", "obs-prometheus-native"),
+        ("Service", "obs-prometheus-native"),
+        ("Service", "obs-prometheus-server"),
+        ("StatefulSet", "obs-prometheus-native"),
+    ],
+    "prometheus-cluster-wide": [
+        ("ServiceAccount", "obs-prometheus-native"),
         ("ClusterRole", "mon:obs-prometheus-native"),
         ("ClusterRoleBinding", "mon:obs-prometheus-native"),
         ("ConfigMap", "obs-prometheus-native"),
@@ -239,8 +249,8 @@ EXPECTED_OBJECTS = {
     ],
     "prometheus-no-storage": [
         ("ServiceAccount", "obs-prometheus-native"),
-        ("ClusterRole", "mon:obs-prometheus-native"),
-        ("ClusterRoleBinding", "mon:obs-prometheus-native"),
+        ("Role", "obs-prometheus-native"),
+        ("RoleBinding", "obs-prometheus-native"),
         ("ConfigMap", "obs-prometheus-native"),
         ("Service", "obs-prometheus-server"),
         ("Deployment", "obs-prometheus-native"),

@@ -86,15 +86,49 @@ def test_prometheus_scrapes_itself_what_kubernetes_discovers_and_the_extra_jobs(
     production = next(p for p in example_plans()["production"] if p.component == "prometheus")
     jobs = [job["job_name"] for job in config(production, "prometheus.yml")["scrape_configs"]]
 
-    assert jobs == [
+    # Discovery in the platform's namespace only: no job that reads the cluster itself.
+    assert jobs == ["prometheus", "kubernetes-service-endpoints", "kubernetes-pods", "blackbox"]
+
+
+def test_cluster_wide_prometheus_scrapes_the_api_servers_and_nodes_too() -> None:
+    plan = plans({"prometheus": {"discovery": {"clusterWide": True}}})["prometheus"]
+    jobs = config(plan, "prometheus.yml")["scrape_configs"]
+
+    assert [job["job_name"] for job in jobs] == [
         "prometheus",
         "kubernetes-apiservers",
         "kubernetes-nodes",
         "kubernetes-nodes-cadvisor",
         "kubernetes-service-endpoints",
         "kubernetes-pods",
-        "blackbox",
     ]
+    assert all("namespaces" not in c for j in jobs[2:] for c in j["kubernetes_sd_configs"])
+
+
+def test_prometheus_discovers_in_its_namespace_and_those_the_spec_names() -> None:
+    plan = plans({"prometheus": {"discovery": {"namespaces": ["apps", "web"]}}})["prometheus"]
+    jobs = config(plan, "prometheus.yml")["scrape_configs"]
+    objects = objects_of(plan)
+
+    discovered = [c for job in jobs for c in job.get("kubernetes_sd_configs", [])]
+    assert [c["namespaces"] for c in discovered] == [{"names": ["mon", "apps", "web"]}] * 2
+    roles = [(o["kind"], o["metadata"]["namespace"]) for o in objects if "Role" in o["kind"]]
+    assert sorted(roles) == [
+        (kind, namespace)
+        for kind in ("Role", "RoleBinding")
+        for namespace in ("apps", "mon", "web")
+    ]
+    [binding] = [
+        o for o in objects if o["kind"] == "RoleBinding" and o["metadata"]["namespace"] == "web"
+    ]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "obs-prometheus-native", "namespace": "mon"}
+    ]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "obs-prometheus-native",
+    }
 
 
 def test_an_extra_job_named_like_a_default_one_takes_its_place() -> None:
@@ -127,7 +161,7 @@ def test_prometheus_flags_follow_the_values() -> None:
 
 
 def test_prometheus_discovery_may_read_what_it_scrapes_cluster_wide() -> None:
-    objects = render_variant("prometheus-default")
+    objects = render_variant("prometheus-cluster-wide")
     role = next(o for o in objects if o["kind"] == "ClusterRole")
     binding = next(o for o in objects if o["kind"] == "ClusterRoleBinding")
     readable = {

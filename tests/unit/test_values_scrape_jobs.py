@@ -25,6 +25,7 @@ def scrape_problems(*jobs: str) -> dict[str, str]:
 def test_the_chart_default_jobs_are_all_reserved() -> None:
     assert set(RESERVED_SCRAPE_JOBS) == {
         "prometheus",
+        "kubernetes-api-servers",
         "kubernetes-apiservers",
         "kubernetes-nodes",
         "kubernetes-nodes-cadvisor",

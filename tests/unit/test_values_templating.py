@@ -28,7 +28,12 @@ from tests.unit.test_values_validation import document
 LOOKUP = 'x{{ (lookup "v1" "Secret" "victim" "db").data.password | b64dec }}'
 # The paths the Helm tier renders with a template expression (tests/helm/test_template_injection).
 RENDER_TESTED = {
-    "prometheus": {"extraScrapeConfigs", "server.remoteWrite[*].url", "server.remoteRead[*].url"},
+    "prometheus": {
+        "extraScrapeConfigs",
+        "server.remoteWrite[*].url",
+        "server.remoteRead[*].url",
+        "extraManifests.**",
+    },
     "grafana": {
         r"grafana\.ini.*",
         r"grafana\.ini.*.*",

@@ -28,6 +28,8 @@ Renderer = Callable[[Target, dict[str, Any], str | None], list[dict[str, Any]]]
 # then how they are reached, then the pods.
 _ORDER = (
     "ServiceAccount",
+    "Role",
+    "RoleBinding",
     "ClusterRole",
     "ClusterRoleBinding",
     "ConfigMap",

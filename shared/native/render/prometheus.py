@@ -3,10 +3,13 @@ same ``prometheus.yml`` the chart writes from the values (``server.global``, rem
 read as the values carry them, snake_case, and the scrape jobs), the same flags, and the RBAC
 Kubernetes service discovery needs.
 
-Objects: ServiceAccount, ClusterRole and ClusterRoleBinding (unless ``rbac.create`` is false),
-the ConfigMap, the Service ``<release>-server`` (80 to 9090, as the chart's), a headless Service
-for a StatefulSet, and the server: a StatefulSet when ``server.persistentVolume.enabled``, else
-a Deployment. Remote-write credentials stay in their Secrets, mounted from
+Objects: ServiceAccount; the RBAC discovery needs: a Role and RoleBinding in each namespace the
+default jobs discover in when ``scrapeConfigs`` keeps them to namespaces (the chart leaves those
+to ``extraManifests``, which native mode does not read), else a ClusterRole and
+ClusterRoleBinding (unless ``rbac.create`` is false); the ConfigMap, the Service
+``<release>-server`` (80 to 9090, as the chart's), a headless Service for a StatefulSet, and the
+server: a StatefulSet when ``server.persistentVolume.enabled``, else a Deployment.
+Remote-write credentials stay in their Secrets, mounted from
 ``server.extraSecretMounts`` and read by Prometheus through ``password_file`` and
 ``credentials_file``.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...documents import MIB, DocumentError, DocumentLimits, load_document
+from ...values.build.prometheus import DISCOVERY_RULES as NAMESPACED_DISCOVERY_RULES
 from ...values.yaml_text import to_yaml
 from .images import image
 from .naming import Target
@@ -34,7 +38,7 @@ from .objects import (
     service_account,
     workload,
 )
-from .prometheus_scrape import scrape_configs
+from .prometheus_scrape import discovered_namespaces, scrape_configs
 from .reading import RenderError, Values, over_chart_defaults
 
 PART = "server"
@@ -115,8 +119,12 @@ def configuration(values: Values) -> dict[str, Any]:
         config["remote_write"] = remote_write
     if remote_read := values.mappings("server", "remoteRead"):
         config["remote_read"] = remote_read
-    config["scrape_configs"] = scrape_configs(extra_scrape_configs(values))
+    config["scrape_configs"] = scrape_configs(extra_scrape_configs(values), _overrides(values))
     return config
+
+
+def _overrides(values: Values) -> dict[str, Any]:
+    return values.mapping("scrapeConfigs")
 
 
 def _flags(values: Values) -> list[str]:
@@ -133,6 +141,38 @@ def _flags(values: Values) -> list[str]:
     for name, value in sorted(values.mapping("server", "extraArgs").items()):
         args.append(f"--{name}" if value is None or value == "" else f"--{name}={value}")
     return args
+
+
+def _namespaced_rbac(target: Target, namespaces: list[str]) -> list[dict[str, Any]]:
+    """A Role with the namespaced discovery reads and its RoleBinding, in each namespace."""
+    name = target.native()
+    objects: list[dict[str, Any]] = []
+    for namespace in namespaces:
+        labelled = {**metadata(target, name, PART), "namespace": namespace}
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "Role",
+                "metadata": labelled,
+                "rules": NAMESPACED_DISCOVERY_RULES,
+            }
+        )
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": dict(labelled),
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+                "subjects": [
+                    {
+                        "kind": "ServiceAccount",
+                        "name": target.native(),
+                        "namespace": target.namespace,
+                    }
+                ],
+            }
+        )
+    return objects
 
 
 def _rbac(target: Target) -> list[dict[str, Any]]:
@@ -211,6 +251,9 @@ def render(target: Target, raw: dict[str, Any], app_version: str | None) -> list
     ]
     if storage.persistent:
         objects.append(service(target, target.native(), PART, [http], headless=True))
-    if values.flag("rbac", "create", default=True):
+    namespaces = discovered_namespaces(scrape_configs([], _overrides(values)))
+    if namespaces is not None:
+        objects += _namespaced_rbac(target, namespaces)
+    elif values.flag("rbac", "create", default=True):
         objects += _rbac(target)
     return objects

@@ -3,8 +3,11 @@ finds in the cluster, as the upstream chart's defaults do: the API servers, each
 and cAdvisor, and the Services and pods that ask to be scraped through the conventional
 ``prometheus.io/*`` annotations (``scrape: "true"``, ``scheme``, ``path``, ``port``).
 
-Discovery reads the API with the server's own ServiceAccount (its ClusterRole grants the reads);
-the API servers and kubelets are scraped over TLS with the same token.
+Discovery reads the API with the server's own ServiceAccount; the API servers and kubelets are
+scraped over TLS with the same token. The values' ``scrapeConfigs`` (the chart's map of its
+default jobs, by job name) turn a job off (``enabled: false``) or replace its
+``kubernetes_sd_configs``, as they do in the chart: that is how discovery is kept to some
+namespaces, and the server's RBAC follows (:func:`discovered_namespaces`).
 """
 
 from __future__ import annotations
@@ -108,8 +111,42 @@ def default_jobs() -> list[dict[str, Any]]:
     ]
 
 
-def scrape_configs(extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The default jobs and the values' own, in that order. A job of the values with a default
-    job's name takes its place: Prometheus refuses two jobs of one name."""
+# The chart's key for a default job whose name here differs.
+CHART_KEYS = {"kubernetes-apiservers": "kubernetes-api-servers"}
+
+
+def _overridden(job: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any] | None:
+    """``job`` as the values' ``scrapeConfigs`` entry for it leaves it (None: turned off)."""
+    name = job["job_name"]
+    override = overrides.get(name, overrides.get(CHART_KEYS.get(name, name)))
+    if not isinstance(override, dict):
+        return job
+    if override.get("enabled") is False:
+        return None
+    if isinstance(override.get("kubernetes_sd_configs"), list):
+        return {**job, "kubernetes_sd_configs": override["kubernetes_sd_configs"]}
+    return job
+
+
+def scrape_configs(
+    extra: list[dict[str, Any]], overrides: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The default jobs (as ``overrides``, the values' ``scrapeConfigs``, leave them) and the
+    values' own, in that order. A job of the values with a default job's name takes its place:
+    Prometheus refuses two jobs of one name."""
     taken = {job.get("job_name") for job in extra}
-    return [job for job in default_jobs() if job["job_name"] not in taken] + extra
+    jobs = [_overridden(job, overrides or {}) for job in default_jobs()]
+    return [job for job in jobs if job and job["job_name"] not in taken] + extra
+
+
+def discovered_namespaces(jobs: list[dict[str, Any]]) -> list[str] | None:
+    """The namespaces the default ``jobs`` discover in, or None when one discovers
+    cluster-wide (a node job, or one naming no namespaces)."""
+    names: list[str] = []
+    for job in jobs:
+        for config in job.get("kubernetes_sd_configs") or []:
+            listed = (config.get("namespaces") or {}).get("names") or []
+            if config.get("role") == "node" or not listed:
+                return None
+            names += [name for name in listed if name not in names]
+    return names

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import yaml
 
+from ..names import release_name
 from ..spec.prometheus import PrometheusSpec, RemoteWrite
 from .context import PlatformContext, own_names, placement, resources, secret_file, secret_mount
 
@@ -13,6 +15,168 @@ from .context import PlatformContext, own_names, placement, resources, secret_fi
 LIFECYCLE_FLAG = "web.enable-lifecycle"
 # The pod's own name, from the downward API; Prometheus 3 expands ${VAR} in external labels.
 POD_NAME_VARIABLE = "POD_NAME"
+
+
+# The chart's default jobs that discover through Kubernetes, by key in its ``scrapeConfigs`` map
+# (the key is the job's name), with the role each discovers.
+NAMESPACED_JOBS: dict[str, str] = {
+    "kubernetes-service-endpoints": "endpointslice",
+    "kubernetes-service-endpoints-slow": "endpointslice",
+    "prometheus-pushgateway": "service",
+    "kubernetes-services": "service",
+    "kubernetes-pods": "pod",
+    "kubernetes-pods-slow": "pod",
+}
+# The chart's default jobs that read the cluster itself (the API servers' endpoints in
+# ``default``, every node): off unless discovery is cluster-wide.
+CLUSTER_JOBS: tuple[str, ...] = (
+    "kubernetes-api-servers",
+    "kubernetes-nodes",
+    "kubernetes-nodes-cadvisor",
+)
+# What discovery reads in each namespace it looks in: the namespaced part of the chart's
+# ClusterRole (no nodes, no /metrics, and no ConfigMaps, which discovery never reads).
+DISCOVERY_RULES: list[dict[str, Any]] = [
+    {
+        "apiGroups": [""],
+        "resources": ["services", "endpoints", "pods"],
+        "verbs": ["get", "list", "watch"],
+    },
+    {
+        "apiGroups": ["discovery.k8s.io"],
+        "resources": ["endpointslices"],
+        "verbs": ["get", "list", "watch"],
+    },
+    {
+        "apiGroups": ["networking.k8s.io"],
+        "resources": ["ingresses"],
+        "verbs": ["get", "list", "watch"],
+    },
+]
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def server_name(platform: str) -> str:
+    """The chart's server fullname (its ServiceAccount's and RBAC's name): the release name
+    holds the chart's, so ``<release>-server``."""
+    return f"{release_name(platform, 'prometheus')}-server"[:63].rstrip("-")
+
+
+def cluster_role_name(namespace: str, platform: str) -> str:
+    """The server's ClusterRole (and binding) when discovery is cluster-wide:
+    ``<namespace>:<release>-server`` (``:`` is in neither name, so two platforms never share
+    one). The chart cuts the name at 63 characters; a longer one keeps a digest of the whole
+    in its place, so that platforms of a long namespace stay apart."""
+    name = f"{namespace}:{server_name(platform)}"
+    if len(name) <= 63:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    return f"{name[:50]}-{digest}"
+
+
+def discovery_namespaces(spec: PrometheusSpec, namespace: str) -> list[str]:
+    """The namespaces the server discovers in: the platform's own and those the spec names."""
+    return list(dict.fromkeys([namespace, *spec.discovery.namespaces]))
+
+
+def discovery_rbac(
+    name: str, namespace: str, namespaces: list[str], release: str
+) -> list[dict[str, Any]]:
+    """A Role with the discovery reads and a RoleBinding to the server's ServiceAccount
+    (``name`` in ``namespace``), in each of ``namespaces``, labelled as the chart labels the
+    server's objects."""
+    labels = {
+        "app.kubernetes.io/name": "prometheus",
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/component": "server",
+    }
+    objects: list[dict[str, Any]] = []
+    for where in namespaces:
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "Role",
+                "metadata": {"name": name, "namespace": where, "labels": labels},
+                "rules": DISCOVERY_RULES,
+            }
+        )
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": name, "namespace": where, "labels": labels},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+                "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
+            }
+        )
+    return objects
+
+
+def _alertmanagers(release: str, namespace: str) -> list[dict[str, Any]]:
+    """The chart's own Alertmanager discovery, as it writes it when ``server.alertmanagers`` is
+    empty, less its cluster-wide list of pods: its relabelling keeps this namespace's only."""
+    return [
+        {
+            "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [namespace]}}],
+            "tls_config": {"ca_file": f"{SERVICE_ACCOUNT_DIR}/ca.crt"},
+            "bearer_token_file": f"{SERVICE_ACCOUNT_DIR}/token",
+            "relabel_configs": [
+                {
+                    "source_labels": ["__meta_kubernetes_namespace"],
+                    "regex": namespace,
+                    "action": "keep",
+                },
+                {
+                    "source_labels": ["__meta_kubernetes_pod_label_app_kubernetes_io_instance"],
+                    "regex": release,
+                    "action": "keep",
+                },
+                {
+                    "source_labels": ["__meta_kubernetes_pod_label_app_kubernetes_io_name"],
+                    "regex": "alertmanager",
+                    "action": "keep",
+                },
+                {
+                    "source_labels": ["__meta_kubernetes_pod_container_port_number"],
+                    "regex": "9093",
+                    "action": "keep",
+                },
+            ],
+        }
+    ]
+
+
+def _discovery(spec: PrometheusSpec, context: PlatformContext) -> dict[str, Any]:
+    """The values that keep discovery, and the server's RBAC, to the namespaces the spec names:
+    the chart's ClusterRole and binding off (``rbac.create``), a Role and RoleBinding per
+    namespace as extra manifests, the default jobs restricted to those namespaces and those
+    that read the cluster off. Cluster-wide, the chart's own ClusterRole, named per platform
+    so that two platforms of one name in two namespaces do not share one."""
+    release = release_name(context.name, "prometheus")
+    name = server_name(context.name)
+    if spec.discovery.cluster_wide:
+        return {
+            "rbac": {"create": True},
+            "server": {"clusterRoleNameOverride": cluster_role_name(context.namespace, context.name)},
+        }
+    namespaces = discovery_namespaces(spec, context.namespace)
+    scrape: dict[str, Any] = {job: {"enabled": False} for job in CLUSTER_JOBS}
+    for job, role in NAMESPACED_JOBS.items():
+        scrape[job] = {
+            "kubernetes_sd_configs": [{"role": role, "namespaces": {"names": namespaces}}]
+        }
+    values: dict[str, Any] = {
+        "rbac": {"create": False},
+        "serviceAccounts": {"server": {"create": True, "name": name}},
+        "extraManifests": [
+            yaml.safe_dump(document, sort_keys=False)
+            for document in discovery_rbac(name, context.namespace, namespaces, release)
+        ],
+        "scrapeConfigs": scrape,
+    }
+    if spec.alertmanager.enabled:
+        values["server"] = {"alertmanagers": _alertmanagers(release, context.namespace)}
+    return values
 
 
 def _remote_write(remote: RemoteWrite) -> dict[str, Any]:
@@ -101,7 +265,10 @@ def derive(spec: PrometheusSpec, context: PlatformContext) -> dict[str, Any]:
     persistent = spec.storage.enabled if spec.storage else True
     # More than one server needs one volume each: a StatefulSet, as upstream advises.
     server["statefulSet"] = {"enabled": replicas > 1 and persistent}
+    discovery = _discovery(spec, context)
+    server.update(discovery.pop("server", {}))
     values: dict[str, Any] = {
+        **discovery,
         "server": server,
         "alertmanager": {"enabled": spec.alertmanager.enabled},
         "prometheus-node-exporter": {"enabled": spec.node_exporter.enabled},

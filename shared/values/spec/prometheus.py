@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
-from ..types import ByteSize, Duration, HttpURL, MetricLabelName, MetricLabels
+from ..types import ByteSize, DNSLabel, Duration, HttpURL, MetricLabelName, MetricLabels
 from .base import SpecModel
 from .common import ComponentSpec, SecretKeyRef, Volume
 
@@ -80,6 +80,28 @@ class RemoteWrite(SpecModel):
     write_relabel_configs: list[RelabelConfig] | None = None
 
 
+class Discovery(SpecModel):
+    """Where the server's Kubernetes service discovery looks, and so what its RBAC may read."""
+
+    cluster_wide: bool = Field(
+        False,
+        description="discover in every namespace and scrape the API servers, nodes and "
+        "cAdvisor: the server gets a ClusterRole reading them cluster-wide",
+    )
+    namespaces: list[DNSLabel] = Field(
+        default_factory=list,
+        description="namespaces to discover in besides the platform's own; the server gets a "
+        "Role and RoleBinding in each",
+    )
+
+    @field_validator("namespaces")
+    @classmethod
+    def _not_with_cluster_wide(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if value and info.data.get("cluster_wide"):
+            raise ValueError("names namespaces while clusterWide is true; set one or the other")
+        return list(dict.fromkeys(value))
+
+
 class PrometheusSpec(ComponentSpec):
     storage: Volume | None = None
     retention_size: ByteSize | None = None
@@ -91,6 +113,10 @@ class PrometheusSpec(ComponentSpec):
         "pod name, so that a remote-write receiver can tell the replicas apart and deduplicate",
     )
     remote_write: list[RemoteWrite] = Field(default_factory=list)
+    discovery: Discovery = Field(
+        default_factory=Discovery,
+        description="Kubernetes service discovery: the platform's namespace unless it names more",
+    )
     additional_scrape_configs: list[dict[str, Any]] = Field(
         default_factory=list,
         description="Prometheus scrape_config documents, in Prometheus's own field names",
