@@ -137,8 +137,6 @@ def _run(argv: Sequence[str] | None) -> int:
     except (ProvisionError, StartupError, GunjError) as error:
         print(f"gunj: {error}", file=sys.stderr)
         transient = getattr(error, "transient", False)
-        if transient:
-            print("transient: run the command again later", file=sys.stderr)
         return conventions.TRANSIENT if transient else conventions.PERMANENT
     return code
 

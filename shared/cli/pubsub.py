@@ -28,6 +28,8 @@ from ..localstack import scheduler, serving
 from ..localstack import stack as localstack
 from ..values.types import Timeout, to_timedelta
 from ..values.validation import InvalidPlatform, load_platform
+from .conventions import PERMANENT, add_output, duration, emit, is_stdin, read_text
+from .stackuse import started
 from .target import register
 
 # Each call to Pub/Sub (the emulator) is given up after this long.
@@ -46,21 +48,34 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     serve.set_defaults(handler=run_serve)
     publish = subparsers.add_parser("publish", help="publish a platform spec to platform-specs")
-    publish.add_argument("file", type=Path)
+    publish.add_argument("file", type=Path, help="the spec (- for standard input)")
     publish.add_argument("--cluster", required=True, help="the registered target cluster")
     publish.add_argument("--generation", type=int, help="the spec's generation (whole number)")
     publish.add_argument("--delete", action="store_true", help="uninstall the platform instead")
     publish.add_argument("--wait", action="store_true", help="follow the reconcile to its outcome")
-    publish.add_argument("--timeout", type=float, default=600, help="seconds to wait (600)")
-    publish.add_argument("--output", choices=("table", "json"), default="table")
+    publish.add_argument(
+        "--timeout",
+        type=duration,
+        default=600.0,
+        metavar="DURATION",
+        help="how long --wait waits (e.g. 10m, 90s; default 10m)",
+    )
+    add_output(publish)
     publish.set_defaults(handler=run_publish)
     events = subparsers.add_parser("events", help="show outcomes published to platform-events")
-    events.add_argument("--timeout", type=float, default=0, help="stop after this many seconds")
+    events.add_argument(
+        "--timeout",
+        type=duration,
+        default=0.0,
+        metavar="DURATION",
+        help="stop after this long (e.g. 5m, 90s; default: until Ctrl-C)",
+    )
+    add_output(events)
     events.set_defaults(handler=run_events)
 
 
-def _stack() -> localstack.Stack:
-    running = localstack.up()
+def _stack(command: str) -> localstack.Stack:
+    running = started(command)
     os.environ["PUBSUB_EMULATOR_HOST"] = running.pubsub_host
     return running
 
@@ -79,7 +94,7 @@ def run_serve(arguments: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    running = _stack()
+    running = _stack("serve")
     # The served functions and `gunj publish --cluster local` both find the cluster through
     # the registry; on a machine where `gunj local up` never ran it is not there yet.
     register(running)
@@ -136,26 +151,22 @@ def _pull(subscriber: Any, path: str) -> list[dict[str, Any]]:
 
 
 def run_publish(arguments: argparse.Namespace) -> int:
-    try:
-        text = arguments.file.read_text()
-    except OSError as error:
-        print(f"gunj publish: {arguments.file}: cannot read: {error.strerror}", file=sys.stderr)
-        return 2
-    except UnicodeDecodeError as error:
-        print(f"{arguments.file}: invalid\n  - not UTF-8 text (byte {error.start + 1})")
-        return 1
-    running = _stack()
+    text = read_text(arguments.file, "publish")
+    if text is None:
+        return PERMANENT
+    running = _stack("publish")
+    name = "-" if is_stdin(arguments.file) else arguments.file.name
     followed = publish(
         running,
         text,
         cluster=arguments.cluster,
-        source=f"gunj publish {arguments.file.name}",
+        source=f"gunj publish {name}",
         generation=arguments.generation,
         delete=arguments.delete,
         timeout=arguments.timeout if arguments.wait else None,
     )
-    if followed.final is not None and arguments.output == "json":
-        print(json.dumps(followed.final, indent=2))
+    if followed.final is not None and arguments.output != "table":
+        emit(followed.final, arguments.output)
     return followed.exit_code
 
 
@@ -312,14 +323,20 @@ def _print_event(document: dict[str, Any], started: float | None = None) -> None
 
 
 def run_events(arguments: argparse.Namespace) -> int:
-    running = _stack()
+    running = _stack("events")
     started = time.monotonic()
     print(f"following {names.EVENTS} (Ctrl-C to stop)", file=sys.stderr)
     with _following(running) as pull:
         try:
             while not arguments.timeout or time.monotonic() - started < arguments.timeout:
                 for document in pull():
-                    _print_event(document)
+                    if arguments.output == "table":
+                        _print_event(document)
+                    elif arguments.output == "json":  # one document a line, as a stream
+                        print(json.dumps(document, default=str))
+                    else:
+                        print("---")  # a stream of YAML documents
+                        emit(document, arguments.output)
                     sys.stdout.flush()
         except KeyboardInterrupt:
             pass
