@@ -8,6 +8,7 @@ Conventions shared by every command are in :mod:`.conventions` (exit codes, ``-o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -122,6 +123,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return INTERRUPTED if interruption.happened else code
 
 
+SLOW_REQUEST_SECONDS = 3.0
+"""How long a request to a cluster may go unanswered before the command says what it waits for:
+an API server that is up answers within a second."""
+
+
+def _say(line: str) -> None:
+    """A line on stderr from another thread: written to the file descriptor at once, so it is
+    not held in a buffer the main thread is using, and lost quietly when nobody reads."""
+    with contextlib.suppress(OSError):
+        os.write(2, f"gunj: {line}\n".encode())
+
+
 def _run(argv: Sequence[str] | None) -> int:
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -132,6 +145,9 @@ def _run(argv: Sequence[str] | None) -> int:
         # urllib3 warns of each retry of a refused connection; the command reports the failure
         # once, in one line, when the retries are spent.
         logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+    from ..kube.waiting import announce_slow_requests
+
+    announce_slow_requests(SLOW_REQUEST_SECONDS, _say)
     try:
         code: int = arguments.handler(arguments)
     except (ProvisionError, StartupError, GunjError) as error:
