@@ -56,7 +56,7 @@ EXAMPLES: dict[tuple[str, ...], list[str]] = {
     ("local", "up"): ["gunj local up"],
     ("local", "down"): ["gunj local down"],
     ("local", "status"): ["gunj local status"],
-    ("local", "env"): ['eval "$(gunj local env)"'],
+    ("local", "env"): ["gunj local env", 'eval "$(gunj local env)"'],
     ("local", "demo"): [
         "gunj local demo",
         "gunj local demo examples/production.yaml --timeout 15m",
@@ -76,6 +76,7 @@ EXAMPLES: dict[tuple[str, ...], list[str]] = {
         'echo "$TOKEN" | gunj clusters token --hash',
     ],
     ("completion",): [
+        "gunj completion bash > /etc/bash_completion.d/gunj",
         'eval "$(gunj completion bash)"   # in ~/.bashrc',
         'eval "$(gunj completion zsh)"    # in ~/.zshrc',
         "gunj completion fish > ~/.config/fish/completions/gunj.fish",
