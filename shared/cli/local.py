@@ -13,7 +13,7 @@ from ..kube.events import object_events
 from ..localstack import serving, stack
 from ..values.validation import load_platform
 from . import platforms, pubsub, stackuse, target
-from .conventions import DONE, PERMANENT, duration, read_text
+from .conventions import DONE, PERMANENT, add_output, duration, emit, read_text
 from .target import LOCAL_CLUSTER, register
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "minimal.yaml"
@@ -24,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     commands = local.add_subparsers(dest="local_command", required=True)
     commands.add_parser("up", help="provision tools and start (or reuse) the stack")
     commands.add_parser("down", help="stop the stack (data is kept)")
-    commands.add_parser("status", help="show what runs and where")
+    add_output(commands.add_parser("status", help="show what runs and where"))
     commands.add_parser(
         "env",
         help="print shell exports for the running stack (starts nothing: exit 1 when none runs)",
@@ -64,7 +64,7 @@ def run(arguments: argparse.Namespace) -> int:
         print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
         return 0
     if command == "status":
-        return print_status()
+        return print_status(arguments.output)
     if command == "env":
         found = stackuse.running()
         if found is None:
@@ -89,9 +89,29 @@ def print_stack(running: stack.Stack) -> None:
     )
 
 
-def print_status() -> int:
+def print_status(output: str = "table") -> int:
     current = stack.status()
     cluster = current.cluster
+    running = cluster.running and all(current.servers.values())
+    if output != "table":
+        ports = current.ports
+        emit(
+            {
+                "stack": current.name,
+                "running": running,
+                "cluster": {
+                    "name": cluster.name,
+                    "running": cluster.running,
+                    "version": cluster.version if cluster.running else None,
+                    "server": cluster.server if cluster.running else None,
+                    "nodesReady": cluster.nodes_ready if cluster.running else None,
+                },
+                "servers": {name: {"pid": pid} for name, pid in current.servers.items()},
+                "ports": vars(ports) if ports else None,
+            },
+            output,
+        )
+        return 0 if running else 1
     state = "running" if cluster.running else "stopped"
     print(f"cluster {cluster.name}: {state}", end="")
     if cluster.running:
@@ -108,7 +128,6 @@ def print_status() -> int:
         port = port_of.get(server)  # the volume keeper listens on no port
         where = f"127.0.0.1:{port}" if port else "-"
         print(f"{server}: {'running (pid ' + str(pid) + ')' if pid else 'stopped'} {where}")
-    running = cluster.running and all(current.servers.values())
     return 0 if running else 1
 
 

@@ -26,9 +26,8 @@ from ..errors import GunjError
 from ..handlers import topics as names
 from ..localstack import scheduler, serving
 from ..localstack import stack as localstack
-from ..values.types import Timeout, to_timedelta
 from ..values.validation import InvalidPlatform, load_platform
-from .conventions import PERMANENT, add_output, duration, emit, is_stdin, read_text
+from .conventions import PERMANENT, USAGE, add_output, duration, emit, is_stdin, read_text
 from .stackuse import started
 from .target import register
 
@@ -42,6 +41,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     serve.add_argument(
         "--resync-every",
+        type=duration,
         metavar="DURATION",
         help="also tick resync-ticks this often (e.g. 5m), as Cloud Scheduler does: every "
         "platform is reconciled from the spec its cluster holds, and drift corrected",
@@ -81,19 +81,10 @@ def _stack(command: str) -> localstack.Stack:
 
 
 def run_serve(arguments: argparse.Namespace) -> int:
-    every = None
-    if arguments.resync_every:
-        from pydantic import TypeAdapter, ValidationError
-
-        try:
-            duration = TypeAdapter(Timeout).validate_python(arguments.resync_every)
-            every = to_timedelta(duration).total_seconds()
-        except ValidationError:
-            print(
-                f"gunj serve: --resync-every {arguments.resync_every}: not a duration (5m, 30s)",
-                file=sys.stderr,
-            )
-            return 2
+    every = arguments.resync_every
+    if every is not None and every <= 0:
+        print("gunj serve: --resync-every: a duration above 0 (e.g. 5m)", file=sys.stderr)
+        return USAGE
     running = _stack("serve")
     # The served functions and `gunj publish --cluster local` both find the cluster through
     # the registry; on a machine where `gunj local up` never ran it is not there yet.
@@ -113,7 +104,7 @@ def run_serve(arguments: argparse.Namespace) -> int:
     if every is not None:
         env = serving.function_environment(running)
         scheduler.start(running.folder, names.RESYNC, every, env)
-        print(f"  scheduler    a tick to {names.RESYNC} every {arguments.resync_every}")
+        print(f"  scheduler    a tick to {names.RESYNC} every {every:g}s")
     print(f"  outcomes -> {names.EVENTS}; reports -> {names.REPORTS}")
     print("publish with: gunj publish SPEC --cluster local --wait")
     return 0

@@ -33,6 +33,7 @@ READING = [
     ("events",),
     ("upgrades",),
     ("clusters",),
+    ("local", "status"),
 ]
 
 
