@@ -12,18 +12,20 @@ from .conventions import subcommands
 SHELLS = ("bash", "zsh", "fish")
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    root: argparse.ArgumentParser,
+) -> None:
+    """``root``: the whole command line, which the scripts are made from."""
     command = subparsers.add_parser(
         "completion", help="print a shell completion script (bash, zsh or fish)"
     )
     command.add_argument("shell", choices=SHELLS)
-    command.set_defaults(handler=run)
+    command.set_defaults(handler=run, root=root)
 
 
 def run(arguments: argparse.Namespace) -> int:
-    from .main import build_parser
-
-    parser = build_parser()
+    parser = arguments.root
     script = {"bash": bash, "zsh": zsh, "fish": fish}[arguments.shell](parser)
     sys.stdout.write(script)
     return 0

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_parser(subparsers)
     local.add_parser(subparsers)
     clusters.add_parser(subparsers)
-    completion.add_parser(subparsers)
+    completion.add_parser(subparsers, parser)
     for words, command in conventions.subcommands(parser):
         # Global flags are taken anywhere on the line: each subcommand accepts them too, with
         # no default of its own, so one given before the subcommand is not undone after it.

@@ -19,7 +19,6 @@ import yaml
 from ..cache import cache_root
 from ..helm.charts import ChartLibrary, ChartSource
 from ..helm.repositories import RepositorySettings
-from ..labels import COMPONENT_LABEL, NAMESPACE_LABEL, NATIVE_LABEL, PLATFORM_LABEL
 from ..values.plan import ComponentPlan
 from ..values.references import references
 from ..values.spec import ObservabilityPlatform
@@ -43,19 +42,14 @@ def hidden(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def native_objects(platform: ObservabilityPlatform, plan: ComponentPlan) -> list[dict[str, Any]]:
-    from ..native.render import render
+    from ..engine.backends.native import render_objects
 
-    return render(
+    return render_objects(
+        platform.metadata.name,
         plan.component,
         release=plan.release,
         namespace=plan.namespace,
         values=plan.literal_complete_values([]),
-        labels={
-            PLATFORM_LABEL: platform.metadata.name,
-            COMPONENT_LABEL: plan.component,
-            NATIVE_LABEL: "true",
-            NAMESPACE_LABEL: plan.namespace,
-        },
         app_version=plan.app_version,
     )
 

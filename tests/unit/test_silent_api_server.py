@@ -1,7 +1,8 @@
 """An API server that accepts connections and never answers: every command that talks to it
 says what it waits for after a few seconds, then ends as transient (exit code 3), in one line
-naming the cluster and the request it waited for, within the requests' timeouts; Ctrl-C ends a command waiting on it with one line and exit code
-130. (The functions against such a server: tests/e2e/test_silent_cluster.py.)"""
+naming the cluster and the request it waited for, within the requests' timeouts; Ctrl-C ends a
+command waiting on it with one line and exit code 130. (The functions against such a server:
+tests/e2e/test_silent_cluster.py.)"""
 
 from __future__ import annotations
 
