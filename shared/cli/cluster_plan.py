@@ -5,18 +5,16 @@ are shown as references to their source, never by value."""
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING
 
 from ..errors import GunjError
 from ..kube.errors import ApiError
+from .conventions import PERMANENT, TRANSIENT, emit
 
 if TYPE_CHECKING:
     from ..engine.preview import ComponentPreview
     from ..values.spec import ObservabilityPlatform
-
-PERMANENT, TRANSIENT = 1, 3
 
 
 def run_cluster_plan(platform: ObservabilityPlatform, cluster: str, output: str) -> int:
@@ -40,13 +38,13 @@ def run_cluster_plan(platform: ObservabilityPlatform, cluster: str, output: str)
 
 
 def _show(previews: list[ComponentPreview], where: str, cluster: str, output: str) -> int:
-    if output == "json":
+    if output != "table":
         document = {
             "platform": where,
             "cluster": cluster,
             "components": [p.to_json() for p in previews],
         }
-        print(json.dumps(document, indent=2))
+        emit(document, output)
         return 0
     print(f"{where} on {cluster}:")
     if not previews:

@@ -2,15 +2,17 @@
 ``gunj clusters rbac``: the RBAC a cluster needs for platforms in a namespace to act as a
 ServiceAccount of their own (:mod:`..clusters.rbac`); ``gunj clusters token``: a new
 Alertmanager token for some clusters, printed once, and the hash their registry entries list
-(:mod:`..clusters.alerttokens`)."""
+(:mod:`..clusters.alerttokens`); ``gunj clusters add|remove``: a cluster reached through a
+kubeconfig file, registered or removed (the registry's format: docs/clusters.md)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from pathlib import Path
 
 from ..clusters import ClusterRegistry, RegisteredCluster, RegistryError, UnknownCluster
+from .conventions import DONE, PERMANENT, add_output, emit
 from .table import print_table
 
 SUBJECT_KINDS = ("User", "Group", "ServiceAccount")
@@ -22,9 +24,24 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="list the registered clusters (GUNJ_CLUSTER_REGISTRY, GUNJ_CLUSTERS or "
         "~/.config/gunj/clusters.yaml)",
     )
-    command.add_argument("--output", choices=("table", "json"), default="table")
+    add_output(command)
     command.set_defaults(handler=run)
-    commands = command.add_subparsers(dest="clusters_command")
+    commands = command.add_subparsers(dest="clusters_command", metavar="COMMAND")
+    add = commands.add_parser(
+        "add",
+        help="register a cluster reached through a kubeconfig file (docs/clusters.md); an "
+        "existing entry of that name is replaced, keeping its other fields",
+    )
+    add.add_argument("name", help="the name commands and specs will use for it")
+    add.add_argument("--kubeconfig", type=Path, required=True, help="the kubeconfig file")
+    add.add_argument("--context", help="its context (default: its current-context)")
+    add.add_argument(
+        "--alias", action="append", help="another name alerts may use for it (repeatable)"
+    )
+    add.set_defaults(handler=run_add)
+    remove = commands.add_parser("remove", help="remove a cluster from the registry file")
+    remove.add_argument("name", help="the registered name (not an alias)")
+    remove.set_defaults(handler=run_remove)
     rbac = commands.add_parser(
         "rbac",
         help="print the RBAC (YAML, for kubectl apply) that lets platforms in the given "
@@ -71,9 +88,9 @@ def run(arguments: argparse.Namespace) -> int:
         print(f"gunj: {error}", file=sys.stderr)
         return 1
     clusters = registry.clusters()
-    if arguments.output == "json":
+    if arguments.output != "table":
         document = {"registry": registry.source, "clusters": [_json(c) for c in clusters]}
-        print(json.dumps(document, indent=2))
+        emit(document, arguments.output)
         return 0
     print(f"registry: {registry.source}")
     if not clusters:
@@ -99,6 +116,40 @@ def run(arguments: argparse.Namespace) -> int:
     ]
     print_table(rows)
     return 0
+
+
+def run_add(arguments: argparse.Namespace) -> int:
+    """Register NAME as a kubeconfig file and context, after checking the file has the
+    context: nothing is written for a file that cannot be read or a context it lacks."""
+    from ..clusters.kubeconfig import KubeconfigProblem, parse, resolve_context
+
+    path = arguments.kubeconfig.expanduser()
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        print(f"gunj clusters add: {path}: cannot read: {reason}", file=sys.stderr)
+        return PERMANENT
+    try:
+        context = resolve_context(parse(text, str(path)), arguments.context, str(path))
+        registry = ClusterRegistry.load()
+        registry.register(arguments.name, path, context, aliases=arguments.alias)
+    except (KubeconfigProblem, RegistryError) as error:
+        print(f"gunj clusters add: {error}", file=sys.stderr)
+        return PERMANENT
+    print(f"registered {arguments.name!r} ({path}, context {context}) in {registry.source}")
+    return DONE
+
+
+def run_remove(arguments: argparse.Namespace) -> int:
+    try:
+        registry = ClusterRegistry.load()
+        registry.unregister(arguments.name)
+    except (RegistryError, UnknownCluster) as error:
+        print(f"gunj clusters remove: {error}", file=sys.stderr)
+        return PERMANENT
+    print(f"removed {arguments.name!r} from {registry.source}")
+    return DONE
 
 
 def _json(cluster: RegisteredCluster) -> dict[str, object]:

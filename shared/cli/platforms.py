@@ -2,15 +2,16 @@
 a person at a terminal.
 
 Progress goes to stderr while the engine works (which component, which step, how long so far);
-the result goes to stdout, as a table or, with ``--output json``, as the outcome document the
-functions publish. Exit codes: 0 done, 1 a permanent problem, 2 usage, 3 transient (deferred or
-unfinished: run it again later).
+the result goes to stdout, as a table or, with ``-o json|yaml``, as the outcome document the
+functions publish. Exit codes as :mod:`.conventions` says: 0 done, 1 a permanent problem, 2
+usage, 3 transient (deferred or unfinished: run it again later). ``uninstall`` asks first on a
+terminal (``--yes`` skips the question; without a terminal it is required) and lists what it
+would remove with ``--dry-run``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -32,21 +33,20 @@ from ..kube.errors import ApiError
 from ..values.spec import COMPONENTS
 from ..values.spec.status import ComponentState
 from ..values.validation import InvalidPlatform, load_platform
+from .conventions import DONE, PERMANENT, add_output, emit, is_stdin, read_text, shown
 from .table import print_table
 from .target import reconciler
-
-USAGE = 2
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         parser = subparsers.add_parser(name, help=help_text)
         parser.add_argument("--cluster", required=True, help="a registered cluster (gunj clusters)")
-        parser.add_argument("--output", choices=("table", "json"), default="table")
+        add_output(parser)
         return parser
 
     apply = command("apply", "make a cluster match a platform spec, one safe step at a time")
-    apply.add_argument("file", type=Path)
+    apply.add_argument("file", type=Path, help="the spec (- for standard input)")
     apply.set_defaults(handler=run_apply)
     status = command("status", "show platforms' status, per component")
     status.add_argument("platform", nargs="?", help="NAME or NAMESPACE/NAME (default: all)")
@@ -77,6 +77,17 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     rollback.set_defaults(handler=run_rollback)
     uninstall = command("uninstall", "remove every release a platform owns, then the platform")
     uninstall.add_argument("platform", help="NAME or NAMESPACE/NAME")
+    uninstall.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="do not ask for confirmation (needed without a terminal)",
+    )
+    uninstall.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would be removed, and remove nothing",
+    )
     uninstall.set_defaults(handler=run_uninstall)
     lift = command(
         "unquarantine", "let reconcile apply a quarantined chart version (or values) again"
@@ -95,25 +106,21 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def run_apply(arguments: argparse.Namespace) -> int:
-    try:
-        text = arguments.file.read_text()
-    except OSError as error:
-        print(f"gunj apply: {arguments.file}: cannot read: {error.strerror}", file=sys.stderr)
-        return USAGE
-    except UnicodeDecodeError as error:
-        print(f"{arguments.file}: invalid\n  - not UTF-8 text (byte {error.start + 1})")
-        return 1
+    text = read_text(arguments.file, "apply")
+    if text is None:
+        return PERMANENT
     try:
         platform = load_platform(text)
     except InvalidPlatform as error:
-        print(f"{arguments.file}: invalid, nothing was changed", file=sys.stderr)
+        print(f"{shown(arguments.file)}: invalid, nothing was changed", file=sys.stderr)
         for problem in error.problems:
             print(f"  - {problem}", file=sys.stderr)
-        return 1
+        return PERMANENT
     engine = _reconciler(arguments.cluster)
     if engine is None:
-        return 1
-    request = Request(source=f"gunj apply {arguments.file.name}", progress=_Progress())
+        return PERMANENT
+    name = "-" if is_stdin(arguments.file) else arguments.file.name
+    request = Request(source=f"gunj apply {name}", progress=_Progress())
     return _report(engine.apply(platform, request), arguments.output)
 
 
@@ -137,8 +144,8 @@ def run_status(arguments: argparse.Namespace) -> int:
             f"gunj status: no platform {arguments.platform} in {arguments.cluster}", file=sys.stderr
         )
         return 1
-    if arguments.output == "json":
-        print(json.dumps([_status_json(p) for p in platforms], indent=2, default=str))
+    if arguments.output != "table":
+        emit([_status_json(p) for p in platforms], arguments.output)
         return 0
     if not platforms:
         print(f"no platforms in {arguments.cluster}")
@@ -186,12 +193,86 @@ def run_rollback(arguments: argparse.Namespace) -> int:
 
 
 def run_uninstall(arguments: argparse.Namespace) -> int:
-    return _on_platform(
-        arguments,
-        lambda engine, target: engine.uninstall(
-            target.namespace, target.name, Request(progress=_Progress())
-        ),
+    """Find the platform first (so the question names what would go), then ask on a terminal
+    unless ``--yes``; without a terminal and without ``--yes``, refuse: nothing answers."""
+    engine = _reconciler(arguments.cluster)
+    target = _find(engine, arguments.platform) if engine else None
+    if engine is None or target is None:
+        return PERMANENT
+    removed = removal(target)
+    if arguments.dry_run:
+        _print_removal(target, removed, arguments.cluster, arguments.output)
+        return DONE
+    if not arguments.yes:
+        answer = _confirm(target, removed, arguments.cluster)
+        if answer is not True:
+            return answer
+    outcome = engine.uninstall(target.namespace, target.name, Request(progress=_Progress()))
+    return _report(outcome, arguments.output)
+
+
+def removal(platform: StoredPlatform) -> list[dict[str, str]]:
+    """What uninstalling ``platform`` removes, as its status records it: each component's
+    release (chart and revision), then the platform object itself."""
+    from ..values.plan import plan_platform
+
+    try:
+        releases = {p.component: p.release for p in plan_platform(platform_of(platform))}
+    except (GunjError, ValueError):  # a stored spec that no longer loads: no release names
+        releases = {}
+    return [
+        {
+            "component": name,
+            "release": releases.get(name, "-"),
+            "mode": component.mode,
+            "chart": f"{component.chart or '-'} {component.chart_version or ''}".strip(),
+            "revision": str(component.revision or "-"),
+        }
+        for name, component in platform.status.components.items()
+    ]
+
+
+def _print_removal(
+    platform: StoredPlatform, removed: list[dict[str, str]], cluster: str, output: str
+) -> None:
+    where = f"{platform.namespace}/{platform.name}"
+    if output != "table":
+        emit({"platform": where, "cluster": cluster, "dryRun": True, "remove": removed}, output)
+        return
+    print(f"would remove from {cluster} (dry run: nothing was changed):")
+    if removed:
+        rows = [("COMPONENT", "RELEASE", "MODE", "CHART", "REVISION")]
+        rows += [
+            (r["component"], r["release"], r["mode"], r["chart"], r["revision"]) for r in removed
+        ]
+        print_table(rows, indent="  ")
+    else:
+        print("  no release recorded in its status")
+    print(f"  then the platform {where}")
+
+
+def _confirm(platform: StoredPlatform, removed: list[dict[str, str]], cluster: str) -> int | bool:
+    """True when a person at the terminal said yes; otherwise the exit code."""
+    where = f"{platform.namespace}/{platform.name}"
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        print(
+            f"gunj uninstall: not removing {where} from {cluster}: there is no terminal to "
+            "ask for confirmation; give --yes to remove it (--dry-run lists what would go)",
+            file=sys.stderr,
+        )
+        return PERMANENT
+    releases = ", ".join(r["release"] for r in removed) or "no recorded release"
+    print(
+        f"remove {where} from {cluster} with its releases ({releases})? [y/N] ",
+        end="",
+        file=sys.stderr,
+        flush=True,
     )
+    answer = sys.stdin.readline().strip().lower()
+    if answer in {"y", "yes"}:
+        return True
+    print("gunj uninstall: not confirmed; nothing was removed", file=sys.stderr)
+    return PERMANENT
 
 
 def run_unquarantine(arguments: argparse.Namespace) -> int:
@@ -268,8 +349,8 @@ def _find(engine: Reconciler, platform: str) -> StoredPlatform | None:
 
 
 def _report(outcome: Outcome, output: str) -> int:
-    if output == "json":
-        print(json.dumps(outcome.to_json(), indent=2, default=str))
+    if output != "table":
+        emit(outcome.to_json(), output)
         return outcome.exit_code
     print(
         f"{outcome.platform or 'platform'} on {outcome.cluster}: {outcome.result} "

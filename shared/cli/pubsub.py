@@ -35,8 +35,9 @@ from ..errors import GunjError
 from ..handlers import topics as names
 from ..localstack import scheduler, serving
 from ..localstack import stack as localstack
-from ..values.types import Timeout, to_timedelta
 from ..values.validation import InvalidPlatform, load_platform
+from .conventions import PERMANENT, USAGE, add_output, duration, emit, is_stdin, read_text
+from .stackuse import started
 from .target import register
 
 # Each call to Pub/Sub (the emulator) is given up after this long.
@@ -52,23 +53,37 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     serve.add_argument(
         "--resync-every",
+        type=duration,
         metavar="DURATION",
         help="also tick resync-ticks this often (e.g. 5m), as Cloud Scheduler does: every "
         "platform is reconciled from the spec its cluster holds, and drift corrected",
     )
     serve.set_defaults(handler=run_serve)
     publish = subparsers.add_parser("publish", help="publish a platform spec to platform-specs")
-    publish.add_argument("file", type=Path)
+    publish.add_argument("file", type=Path, help="the spec (- for standard input)")
     publish.add_argument("--cluster", required=True, help="the registered target cluster")
     publish.add_argument("--generation", type=int, help="the spec's generation (whole number)")
     publish.add_argument("--delete", action="store_true", help="uninstall the platform instead")
     publish.add_argument("--wait", action="store_true", help="follow the reconcile to its outcome")
-    publish.add_argument("--timeout", type=float, default=600, help="seconds to wait (600)")
-    publish.add_argument("--output", choices=("table", "json"), default="table")
+    publish.add_argument(
+        "--timeout",
+        type=duration,
+        default=600.0,
+        metavar="DURATION",
+        help="how long --wait waits (e.g. 10m, 90s; default 10m)",
+    )
+    add_output(publish)
     _add_project(publish, "with --wait, read outcomes from this subscription of platform-events")
     publish.set_defaults(handler=run_publish)
     events = subparsers.add_parser("events", help="show outcomes published to platform-events")
-    events.add_argument("--timeout", type=float, default=0, help="stop after this many seconds")
+    events.add_argument(
+        "--timeout",
+        type=duration,
+        default=0.0,
+        metavar="DURATION",
+        help="stop after this long (e.g. 5m, 90s; default: until Ctrl-C)",
+    )
+    add_output(events)
     _add_project(events, "the subscription of platform-events to read (required with --project)")
     events.set_defaults(handler=run_events)
 
@@ -117,7 +132,7 @@ def _pubsub(arguments: argparse.Namespace, command: str) -> PubSub | None:
         if arguments.subscription is not None:
             print(f"gunj {command}: --subscription needs --project", file=sys.stderr)
             return None
-        return emulator(_stack())
+        return emulator(_stack(command))
     if not PROJECT_ID.fullmatch(arguments.project):
         print(
             f"gunj {command}: --project {arguments.project!r}: not a project ID (6 to 30 "
@@ -135,27 +150,18 @@ def _pubsub(arguments: argparse.Namespace, command: str) -> PubSub | None:
     return PubSub(names.Topics(arguments.project, arguments.topic_prefix), arguments.subscription)
 
 
-def _stack() -> localstack.Stack:
-    running = localstack.up()
+def _stack(command: str) -> localstack.Stack:
+    running = started(command)
     os.environ["PUBSUB_EMULATOR_HOST"] = running.pubsub_host
     return running
 
 
 def run_serve(arguments: argparse.Namespace) -> int:
-    every = None
-    if arguments.resync_every:
-        from pydantic import TypeAdapter, ValidationError
-
-        try:
-            duration = TypeAdapter(Timeout).validate_python(arguments.resync_every)
-            every = to_timedelta(duration).total_seconds()
-        except ValidationError:
-            print(
-                f"gunj serve: --resync-every {arguments.resync_every}: not a duration (5m, 30s)",
-                file=sys.stderr,
-            )
-            return 2
-    running = _stack()
+    every = arguments.resync_every
+    if every is not None and every <= 0:
+        print("gunj serve: --resync-every: a duration above 0 (e.g. 5m)", file=sys.stderr)
+        return USAGE
+    running = _stack("serve")
     # The served functions and `gunj publish --cluster local` both find the cluster through
     # the registry; on a machine where `gunj local up` never ran it is not there yet.
     register(running)
@@ -174,7 +180,7 @@ def run_serve(arguments: argparse.Namespace) -> int:
     if every is not None:
         env = serving.function_environment(running)
         scheduler.start(running.folder, names.RESYNC, every, env)
-        print(f"  scheduler    a tick to {names.RESYNC} every {arguments.resync_every}")
+        print(f"  scheduler    a tick to {names.RESYNC} every {every:g}s")
     print(f"  outcomes -> {names.EVENTS}; reports -> {names.REPORTS}")
     if served.metrics:
         print(f"  metrics      {served.metrics}  <- Prometheus (counted from {names.EVENTS})")
@@ -258,14 +264,9 @@ def _everything(document: dict[str, Any]) -> bool:
 
 
 def run_publish(arguments: argparse.Namespace) -> int:
-    try:
-        text = arguments.file.read_text()
-    except OSError as error:
-        print(f"gunj publish: {arguments.file}: cannot read: {error.strerror}", file=sys.stderr)
-        return 2
-    except UnicodeDecodeError as error:
-        print(f"{arguments.file}: invalid\n  - not UTF-8 text (byte {error.start + 1})")
-        return 1
+    text = read_text(arguments.file, "publish")
+    if text is None:
+        return PERMANENT
     if arguments.project is not None and arguments.wait and arguments.subscription is None:
         print(
             "gunj publish: --project --wait needs --subscription (terraform output "
@@ -276,17 +277,18 @@ def run_publish(arguments: argparse.Namespace) -> int:
     pubsub = _pubsub(arguments, "publish")
     if pubsub is None:
         return 2
+    name = "-" if is_stdin(arguments.file) else arguments.file.name
     followed = publish(
         pubsub,
         text,
         cluster=arguments.cluster,
-        source=f"gunj publish {arguments.file.name}",
+        source=f"gunj publish {name}",
         generation=arguments.generation,
         delete=arguments.delete,
         timeout=arguments.timeout if arguments.wait else None,
     )
-    if followed.final is not None and arguments.output == "json":
-        print(json.dumps(followed.final, indent=2))
+    if followed.final is not None and arguments.output != "table":
+        emit(followed.final, arguments.output)
     return followed.exit_code
 
 
@@ -459,7 +461,13 @@ def run_events(arguments: argparse.Namespace) -> int:
         try:
             while not arguments.timeout or time.monotonic() - started < arguments.timeout:
                 for document in pull(_everything):
-                    _print_event(document)
+                    if arguments.output == "table":
+                        _print_event(document)
+                    elif arguments.output == "json":  # one document a line, as a stream
+                        print(json.dumps(document, default=str))
+                    else:
+                        print("---")  # a stream of YAML documents
+                        emit(document, arguments.output)
                     sys.stdout.flush()
         except KeyboardInterrupt:
             pass

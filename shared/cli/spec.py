@@ -7,6 +7,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -21,6 +22,7 @@ from ..values.plan import ComponentPlan, plan_platform
 from ..values.problems import Problem
 from ..values.references import references
 from ..values.release_checks import offline_release_checks
+from ..values.spec import ObservabilityPlatform
 from ..values.supported import supported_version_warnings
 from ..values.templating import template_expressions
 from ..values.validation import (
@@ -31,11 +33,12 @@ from ..values.validation import (
     validate,
 )
 from .cluster_plan import run_cluster_plan
+from .conventions import DONE, PERMANENT, TRANSIENT, USAGE, add_output, emit, read_input, shown
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = subparsers.add_parser("validate", help="check platform specs; list every problem")
-    check.add_argument("files", nargs="+", type=Path)
+    check.add_argument("files", nargs="+", type=Path, help="the specs (- for standard input)")
     check.add_argument(
         "--strict",
         action="store_true",
@@ -46,7 +49,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     plan = subparsers.add_parser(
         "plan", help="show, per component, the chart, version and Helm values gunj would use"
     )
-    plan.add_argument("file", type=Path)
+    plan.add_argument("file", type=Path, help="the spec (- for standard input)")
     plan.add_argument(
         "--offline",
         action="store_true",
@@ -60,8 +63,13 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         "release (secrets shown as references); changes nothing",
     )
     plan.add_argument(
-        "--output", choices=("text", "json"), default="text", help="json: with --cluster"
+        "--manifests",
+        action="store_true",
+        help="print the objects that would be applied, as YAML: native mode's rendered objects, "
+        "Helm's rendered manifest (helm template); values from Secrets are not read, and a "
+        "Secret object's data is not shown",
     )
+    add_output(plan)
     plan.set_defaults(handler=run_plan)
     schema = subparsers.add_parser(
         "schema", help="print (or --write) the CRD and the JSON schema generated from the model"
@@ -73,17 +81,14 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     schema.set_defaults(handler=run_schema)
 
 
-def _read(path: Path) -> bytes | None:
-    """The file's bytes: the document loader says where they are not UTF-8 text."""
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        print(f"{path}: cannot read: {error.strerror}", file=sys.stderr)
-        return None
+def _read(path: Path, command: str = "validate") -> bytes | None:
+    """The file's bytes (``-``: standard input): the document loader says where they are not
+    UTF-8 text."""
+    return read_input(path, command)
 
 
 def _print_problems(path: Path, heading: str, problems: list[Problem]) -> None:
-    print(f"{path}: {heading}")
+    print(f"{shown(path)}: {heading}")
     for problem in problems:
         print(f"  - {problem}")
 
@@ -91,7 +96,7 @@ def _print_problems(path: Path, heading: str, problems: list[Problem]) -> None:
 def _print_warnings(path: Path, warnings: list[Problem], *, strict: bool = False) -> None:
     count = len(warnings)
     verdict = "refused: --strict" if strict else "accepted"
-    print(f"{path}: {count} warning{'s' if count != 1 else ''} ({verdict})")
+    print(f"{shown(path)}: {count} warning{'s' if count != 1 else ''} ({verdict})")
     for warning in warnings:
         print(f"  - warning: {warning}")
 
@@ -146,7 +151,7 @@ def run_validate(arguments: argparse.Namespace) -> int:
             notes = release.notes
         if result.ok and not problems:
             if not (arguments.strict and warnings):
-                print(f"{path}: valid")
+                print(f"{shown(path)}: valid")
         else:
             failed = True
             count = len(problems)
@@ -164,9 +169,20 @@ class Resolved:
     notices: list[Notice]
 
 
-def _resolve(plans: list[ComponentPlan]) -> dict[str, Resolved]:
+def _settings(cluster: str | None) -> RepositorySettings:
+    """The repositories as a reconcile for ``cluster`` reaches them (the local stack's mirrors
+    for its cluster), else as the environment configures them."""
+    if cluster is None:
+        return RepositorySettings.from_environment()
+    from ..clusters import ClusterRegistry
+    from .target import repository_environment
+
+    return repository_environment(ClusterRegistry.load().get(cluster))
+
+
+def _resolve(plans: list[ComponentPlan], settings: RepositorySettings) -> dict[str, Resolved]:
     """The chart version each plan gets, from its repository (through the configured mirrors)."""
-    library = ChartLibrary(RepositorySettings.from_environment(), cache_root())
+    library = ChartLibrary(settings, cache_root())
     resolved = {}
     for plan in plans:
         versions = library.versions(ChartSource(plan.repository, plan.chart))
@@ -213,35 +229,53 @@ def _print_plan(plan: ComponentPlan, resolved: Resolved | None, warnings: list[P
 def _plan_usage(arguments: argparse.Namespace) -> str | None:
     if arguments.cluster and arguments.offline:
         return "--offline and --cluster exclude each other"
-    if arguments.output == "json" and not arguments.cluster:
-        return "--output json needs --cluster"
+    if arguments.manifests and arguments.output != "table":
+        return "--manifests prints YAML documents; it takes no --output"
     return None
 
 
 def run_plan(arguments: argparse.Namespace) -> int:
     if usage := _plan_usage(arguments):
         print(f"gunj plan: {usage}", file=sys.stderr)
-        return 2
-    text = _read(arguments.file)
+        return USAGE
+    text = _read(arguments.file, "plan")
     if text is None:
-        return 2
+        return PERMANENT
     try:
         platform = load_platform(text)
     except InvalidPlatform as error:
         _print_problems(arguments.file, "invalid", error.problems)
-        return 1
-    if arguments.cluster:
+        return PERMANENT
+    if arguments.cluster and not arguments.manifests:
         return run_cluster_plan(platform, arguments.cluster, arguments.output)
-    plans = plan_platform(platform)
-    if not plans:
-        print(f"{arguments.file}: no component is enabled")
     try:
-        resolved = {} if arguments.offline else _resolve(plans)
+        return _plan_from_repositories(arguments, platform)
     except HelmError as error:
+        # An index or chart that cannot be fetched now is transient, as it is for apply.
         print(f"gunj plan: {error}", file=sys.stderr)
-        return 1
+        if error.transient:
+            print("transient: nothing is wrong with the spec; run it again later", file=sys.stderr)
+        return TRANSIENT if error.transient else PERMANENT
+
+
+def _plan_from_repositories(arguments: argparse.Namespace, platform: ObservabilityPlatform) -> int:
+    plans = plan_platform(platform)
+    if not plans and arguments.output == "table" and not arguments.manifests:
+        print(f"{shown(arguments.file)}: no component is enabled")
+    settings = _settings(arguments.cluster)
+    resolved = {} if arguments.offline else _resolve(plans, settings)
+    if arguments.manifests:
+        from .manifests import print_manifests
+
+        versions = {c: r.version.version for c, r in resolved.items()}
+        print_manifests(platform, plans, versions, settings)
+        return DONE
     # Online, the repositories' own notices say what moved; offline, the project's data does.
     general = [*supported_version_warnings(platform), *template_expressions(platform)]
+    if arguments.output != "table":
+        document = _plan_document(platform, plans, resolved, general, arguments.offline)
+        emit(document, arguments.output)
+        return DONE
     for index, plan in enumerate(plans):
         if index:
             print()
@@ -254,7 +288,44 @@ def run_plan(arguments: argparse.Namespace) -> int:
         kube = {component: r.version.kube_version for component, r in resolved.items()}
         for problem in incompatibilities(charts, kube_versions=kube):
             print(f"\nincompatible: {problem}")
-    return 0
+    return DONE
+
+
+def _plan_document(
+    platform: ObservabilityPlatform,
+    plans: list[ComponentPlan],
+    resolved: dict[str, Resolved],
+    warnings: list[Problem],
+    offline: bool,
+) -> dict[str, Any]:
+    """The plan as ``--output json|yaml`` prints it: what the table shows, per component."""
+    components = []
+    for plan in plans:
+        chosen = resolved.get(plan.component)
+        mine = [w for w in warnings if w.path.startswith(f"spec.{plan.component}.")]
+        if offline:
+            mine = [*repository_notices(plan), *mine]
+        components.append(
+            {
+                "component": plan.component,
+                "release": plan.release,
+                "namespace": plan.namespace,
+                "mode": plan.mode,
+                "chart": plan.chart,
+                "repository": plan.repository,
+                "wanted": plan.chart_version,
+                "appVersion": plan.app_version,
+                "version": chosen.version.version if chosen else None,
+                "notices": [f"{n.kind}: {n.message}" for n in chosen.notices] if chosen else [],
+                "warnings": [str(w) for w in mine],
+                "references": references(plan.spec),
+                "values": plan.values,
+            }
+        )
+    return {
+        "platform": f"{platform.metadata.namespace}/{platform.metadata.name}",
+        "components": components,
+    }
 
 
 def run_schema(arguments: argparse.Namespace) -> int:

@@ -4,13 +4,13 @@ reports it (component, current version, newest patch / minor / major, the safe p
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from ..cache import cache_root
 from ..clusters import ClusterRegistry, RegistryError, UnknownCluster
 from ..upgrades.catalog import RunCatalog
-from ..upgrades.run import PlatformReport, check_fleet
+from ..upgrades.run import ClusterFailure, PlatformReport, check_fleet
+from .conventions import DONE, PERMANENT, TRANSIENT, add_output, emit
 from .table import print_table
 from .target import access, repository_environment
 
@@ -23,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--cluster", action="append", help="a registered cluster (repeatable; default: all)"
     )
     command.add_argument("--platform", help="NAME or NAMESPACE/NAME")
-    command.add_argument("--output", choices=("table", "json"), default="table")
+    add_output(command)
     command.set_defaults(handler=run)
 
 
@@ -33,36 +33,39 @@ def run(arguments: argparse.Namespace) -> int:
         clusters = [registry.find(c).name for c in arguments.cluster or registry.names()]
     except (RegistryError, UnknownCluster) as error:
         print(f"gunj: {error}", file=sys.stderr)
-        return 1
+        return PERMANENT
     if not clusters:
         print("no clusters registered (gunj clusters)", file=sys.stderr)
-        return 1
+        return PERMANENT
     catalog = RunCatalog.for_run(repository_environment(registry.get(clusters[0])), cache_root())
     # Each cluster is reached only when its turn comes: one that cannot be is reported with the
     # others' results, not in place of them.
     reports, failed = check_fleet(clusters, access, catalog, platform=arguments.platform)
-    if arguments.output == "json":
-        print(
-            json.dumps(
-                {
-                    "platforms": [r.to_json() for r in reports],
-                    "cluster_errors": failed,
-                    "repository_errors": catalog.failures(),
-                },
-                indent=2,
-                default=str,
-            )
-        )
+    if arguments.output != "table":
+        document = {
+            "platforms": [r.to_json() for r in reports],
+            "cluster_errors": dict(failed),
+            "repository_errors": catalog.failures(),
+        }
+        emit(document, arguments.output)
     else:
         for index, report in enumerate(reports):
             if index:
                 print()
             _print(report)
-        for cluster, reason in failed.items():
-            print(f"cluster {cluster}: {reason}", file=sys.stderr)
+        for cluster, failure in failed.items():
+            print(f"cluster {cluster}: {failure}", file=sys.stderr)
         if not reports and not failed:
             print("no platforms")
-    return 1 if failed or any(r.error for r in reports) else 0
+    return exit_code(failed, reports)
+
+
+def exit_code(failed: dict[str, ClusterFailure], reports: list[PlatformReport]) -> int:
+    """1 when a cluster refused or a platform's check failed; 3 when the only trouble is a
+    cluster out of reach (run it again later); 0 otherwise."""
+    if any(not f.transient for f in failed.values()) or any(r.error for r in reports):
+        return PERMANENT
+    return TRANSIENT if failed else DONE
 
 
 def _print(report: PlatformReport) -> None:

@@ -1,4 +1,5 @@
-"""The registry document: a mapping of cluster names to how each is reached.
+"""The registry document: a mapping of cluster names to how each is reached (every field is
+described in docs/clusters.md).
 
 ```yaml
 local:                      # a kubeconfig file and a context

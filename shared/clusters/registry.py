@@ -118,6 +118,14 @@ class ClusterRegistry:
         self._update(raw, {**raw, name: entry})
         return self._clusters[name]
 
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` (a name, not an alias) from the registry file, replacing the file
+        atomically; UnknownCluster when it is not there."""
+        raw = self._raw_file(f"cannot remove {name!r}")
+        if name not in raw:
+            raise UnknownCluster(name, self.source, sorted(str(n) for n in raw))
+        self._update(raw, {key: entry for key, entry in raw.items() if key != name})
+
     def add_alert_token(self, names: Sequence[str], token_hash: str) -> list[RegisteredCluster]:
         """List ``token_hash`` in the ``alertTokens`` of each registered cluster of ``names``
         (names, not aliases), in the registry file; UnknownCluster for a name it lacks."""

@@ -16,7 +16,8 @@ each read of the answer. A watch (``watch=true``) is ended by the API server aft
 than that, so a watch that sees no change is not cut off early, and one on a server that went
 silent still ends. A request that timed out is not sent again (:class:`_Retries`): a server that
 did not answer in that time will not answer a retry sooner, and the work's deadline matters more;
-a connection that failed (refused, reset) is still tried again, as urllib3 does.
+a connection that failed (refused, reset) is still tried again, as urllib3 does. A request
+that keeps a person at a command line waiting is named on stderr (:mod:`.waiting`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTime
 from urllib3.util.retry import Retry
 
 from .errors import from_response, unreachable
+from .waiting import waited_on
 
 CONNECT_SECONDS = 5.0
 """A connection and its TLS handshake: an API server that is up does both in milliseconds."""
@@ -111,10 +113,15 @@ class TypedApiClient(k8s.ApiClient):
         url = _bounded_watch(url)
         timeout = _request_timeout if _request_timeout else request_timeout(url)
         try:
-            response = super().call_api(
-                method, url, header_params, body, post_params, _request_timeout=timeout
-            )
-            if not _is_watch(url):
+            if _is_watch(url):  # waits by design: nothing to announce
+                return super().call_api(
+                    method, url, header_params, body, post_params, _request_timeout=timeout
+                )
+            server = self.configuration.host
+            with waited_on(f"the API server at {server} to answer {method} {urlsplit(url).path}"):
+                response = super().call_api(
+                    method, url, header_params, body, post_params, _request_timeout=timeout
+                )
                 # Read here, so that an answer which stops half-way is typed like one that never
                 # began (the dynamic client would otherwise read it later, untyped).
                 response.read()  # type: ignore[no-untyped-call]

@@ -160,6 +160,18 @@ class AccessOf(Protocol):
         ...
 
 
+class ClusterFailure(str):
+    """Why a cluster could not be read, as text (what reports show), and whether it is
+    transient: out of reach now, worth trying again later."""
+
+    transient: bool
+
+    def __new__(cls, reason: str, *, transient: bool = False) -> ClusterFailure:
+        failure = super().__new__(cls, reason)
+        failure.transient = transient
+        return failure
+
+
 def check_fleet(
     clusters: Iterable[str],
     access_of: AccessOf,
@@ -168,25 +180,25 @@ def check_fleet(
     platform: str | None = None,
     now: datetime | None = None,
     until: float | None = None,
-) -> tuple[list[PlatformReport], dict[str, str]]:
+) -> tuple[list[PlatformReport], dict[str, ClusterFailure]]:
     """Reports for every platform (``platform``: only those named NAME or NAMESPACE/NAME),
     and the clusters that could not be read, with why. ``until``: the time.monotonic() after
     which no further cluster is read nor platform checked; the clusters left are reported as
     not checked (the next run checks them)."""
     now = now or datetime.now(UTC)
-    reports, failed = [], {}
+    reports: list[PlatformReport] = []
+    failed: dict[str, ClusterFailure] = {}
     for cluster in clusters:
         if until is not None and time.monotonic() >= until:
-            failed[cluster] = "not checked: the run's time was up"
+            failed[cluster] = ClusterFailure("not checked: the run's time was up", transient=True)
             continue
         try:
             access = access_of(cluster)
             stored_platforms = list_platforms(access)
-        except ApiError as error:
-            failed[cluster] = str(error.doing(f"listing platforms in {cluster}"))
-            continue
         except GunjError as error:
-            failed[cluster] = str(error)
+            if isinstance(error, ApiError):
+                error = error.doing(f"listing platforms in {cluster}")
+            failed[cluster] = ClusterFailure(str(error), transient=error.transient)
             continue
         kubernetes: Kubernetes | None = None
         for index, stored in enumerate(stored_platforms):
@@ -194,12 +206,14 @@ def check_fleet(
                 continue
             if until is not None and time.monotonic() >= until:
                 left = len(stored_platforms) - index
-                failed[cluster] = f"{left} platform(s) not checked: the run's time was up"
+                failed[cluster] = ClusterFailure(
+                    f"{left} platform(s) not checked: the run's time was up", transient=True
+                )
                 break
             try:
                 acting = access_of(cluster, stored.namespace)
             except GunjError as error:  # a namespace the registry allows no platform in
-                failed[cluster] = str(error)
+                failed[cluster] = ClusterFailure(str(error))
                 continue
             kubernetes = kubernetes or kubernetes_version(access)  # once per cluster
             report = check_platform(

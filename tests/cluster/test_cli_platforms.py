@@ -87,7 +87,7 @@ def test_apply_status_rollback_unquarantine_and_uninstall_from_the_command_line(
     assert again.returncode == 1
     assert "29.27.0 is not quarantined" in again.stderr + again.stdout
 
-    removed = gunj("uninstall", target, "--output", "json")
+    removed = gunj("uninstall", target, "--yes", "--output", "json")
     assert removed.returncode == 0, removed.stderr
     assert engine.release(namespace, "obs-prometheus").state is ReleaseState.ABSENT
     assert gunj("status", target).returncode == 1

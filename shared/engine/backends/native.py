@@ -46,6 +46,8 @@ from ..verification.workloads import wait_ready, workloads_of
 from . import Change
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ..context import EngineContext
     from ..desired import DesiredRelease
 
@@ -240,16 +242,37 @@ def rendered(ctx: EngineContext, desired: DesiredRelease, description: str) -> R
 
 
 def _render(ctx: EngineContext, desired: DesiredRelease) -> list[dict[str, Any]]:
-    return render(
+    return render_objects(
+        ctx.platform,
         desired.component,
         release=desired.release,
         namespace=ctx.namespace,
         values=desired.values,
-        labels={
-            PLATFORM_LABEL: ctx.platform,
-            COMPONENT_LABEL: desired.component,
-            NATIVE_LABEL: "true",
-            NAMESPACE_LABEL: ctx.namespace,
-        },
         app_version=desired.app_version or None,
+    )
+
+
+def render_objects(
+    platform: str,
+    component: str,
+    *,
+    release: str,
+    namespace: str,
+    values: Mapping[str, Any],
+    app_version: str | None,
+) -> list[dict[str, Any]]:
+    """The objects native mode applies for ``component`` of ``platform``, labelled as gunj
+    labels them (``gunj plan --manifests`` shows the same)."""
+    return render(
+        component,
+        release=release,
+        namespace=namespace,
+        values=values,
+        labels={
+            PLATFORM_LABEL: platform,
+            COMPONENT_LABEL: component,
+            NATIVE_LABEL: "true",
+            NAMESPACE_LABEL: namespace,
+        },
+        app_version=app_version,
     )
