@@ -45,6 +45,7 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         help="fail (exit 1) on warnings too, such as a template expression that apply refuses "
         "unless the target cluster allows templates",
     )
+    add_output(check)
     check.set_defaults(handler=run_validate)
     plan = subparsers.add_parser(
         "plan", help="show, per component, the chart, version and Helm values gunj would use"
@@ -131,35 +132,72 @@ def _print_notes(path: Path, notes: list[Problem]) -> None:
         print(f"{path}: note: {note}")
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What ``gunj validate`` found in one file."""
+
+    path: Path
+    problems: list[Problem]
+    warnings: list[Problem]
+    notes: list[Problem]
+
+    def failed(self, strict: bool) -> bool:
+        return bool(self.problems) or (strict and bool(self.warnings))
+
+    def document(self, strict: bool) -> dict[str, Any]:
+        def listed(found: list[Problem]) -> list[dict[str, str]]:
+            return [{"path": p.path, "message": p.message} for p in found]
+
+        return {
+            "file": shown(self.path),
+            "valid": not self.failed(strict),
+            "problems": listed(self.problems),
+            "warnings": listed(self.warnings),
+            "notes": listed(self.notes),
+        }
+
+
+def _check(path: Path, text: bytes) -> Checked:
+    result = _validate_text(text)
+    problems, warnings, notes = list(result.problems), list(result.warnings), []
+    if result.platform is not None:
+        notices = [n for plan in plan_platform(result.platform) for n in repository_notices(plan)]
+        # What apply checks on the complete values, here without valuesFrom.
+        release = offline_release_checks(result.platform)
+        problems += release.problems
+        warnings = [*notices, *warnings, *release.warnings]
+        notes = release.notes
+    return Checked(path, problems, warnings, notes)
+
+
+def _print_checked(checked: Checked, strict: bool) -> None:
+    path, problems = checked.path, checked.problems
+    if problems:
+        count = len(problems)
+        _print_problems(path, f"{count} problem{'s' if count != 1 else ''}", problems)
+    elif not (strict and checked.warnings):
+        print(f"{shown(path)}: valid")
+    if checked.warnings:
+        _print_warnings(path, checked.warnings, strict=strict)
+    _print_notes(path, checked.notes)
+
+
 def run_validate(arguments: argparse.Namespace) -> int:
     failed = False
+    documents = []
     for path in arguments.files:
         text = _read(path)
         if text is None:
             failed = True
             continue
-        result = _validate_text(text)
-        problems, warnings, notes = list(result.problems), list(result.warnings), []
-        if result.platform is not None:
-            notices = [
-                n for plan in plan_platform(result.platform) for n in repository_notices(plan)
-            ]
-            # What apply checks on the complete values, here without valuesFrom.
-            release = offline_release_checks(result.platform)
-            problems += release.problems
-            warnings = [*notices, *warnings, *release.warnings]
-            notes = release.notes
-        if result.ok and not problems:
-            if not (arguments.strict and warnings):
-                print(f"{shown(path)}: valid")
+        checked = _check(path, text)
+        failed = failed or checked.failed(arguments.strict)
+        if arguments.output == "table":
+            _print_checked(checked, arguments.strict)
         else:
-            failed = True
-            count = len(problems)
-            _print_problems(path, f"{count} problem{'s' if count != 1 else ''}", problems)
-        if warnings:
-            _print_warnings(path, warnings, strict=arguments.strict)
-            failed = failed or arguments.strict
-        _print_notes(path, notes)
+            documents.append(checked.document(arguments.strict))
+    if arguments.output != "table":
+        emit({"files": documents}, arguments.output)
     return 1 if failed else 0
 
 

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = ROOT / "examples" / "minimal.yaml"
 # The commands that print a result a program may read.
 READING = [
+    ("validate",),
     ("plan",),
     ("apply",),
     ("status",),
@@ -138,6 +139,27 @@ def test_json_and_yaml_outputs_hold_the_same_document() -> None:
     as_yaml = yaml.safe_load(gunj("plan", str(MINIMAL), "--offline", "-o", "yaml").stdout)
     assert as_json == as_yaml
     assert as_json["components"][0]["component"] == "prometheus"
+
+
+def test_validate_prints_what_it_found_as_a_document_too() -> None:
+    invalid = ROOT / "examples" / "invalid.yaml"
+
+    table = gunj("validate", str(MINIMAL), str(invalid))
+    as_json = gunj("validate", str(MINIMAL), str(invalid), "-o", "json")
+    as_yaml = gunj("validate", str(MINIMAL), str(invalid), "-o", "yaml")
+
+    assert table.returncode == as_json.returncode == as_yaml.returncode == 1
+    document = json.loads(as_json.stdout)
+    assert document == yaml.safe_load(as_yaml.stdout)
+    valid, broken = document["files"]
+    assert (valid["file"], valid["valid"], valid["problems"]) == (str(MINIMAL), True, [])
+    assert broken["file"] == str(invalid) and broken["valid"] is False
+    # The same problems the table lists, by field path.
+    listed = [line[4:] for line in table.stdout.splitlines() if line.startswith("  - ")]
+    found = [
+        f"{p['path']}: {p['message']}" if p["path"] else p["message"] for p in broken["problems"]
+    ]
+    assert found and all(problem in listed for problem in found)
 
 
 def test_the_bash_completion_completes_commands_options_and_choices() -> None:
