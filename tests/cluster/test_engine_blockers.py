@@ -40,14 +40,19 @@ def crd_checked_again() -> None:
 
 @contextmanager
 def port_held_on_every_node(cluster: ClusterAccess) -> Iterator[int]:
-    """A DaemonSet of nobody's platform holding a random high host port on every node."""
+    """A Deployment of nobody's platform holding a random high host port on every node: one
+    replica per node, which the scheduler must spread since two cannot share the port. (Not a
+    DaemonSet: another platform's DaemonSet on the port is refused before Helm runs, by the
+    collision check; a port held by other pods is found only while the release comes up.)"""
     port = 30000 + secrets.randbelow(30000)
+    nodes = len(cluster.core.list_node().items)
     namespace = f"t-port-holder-{uuid.uuid4().hex[:6]}"
     cluster.ensure_namespace(namespace, labels={"gunj.io/test": "true"})
     labels = {"app": "port-holder"}
-    body = client.V1DaemonSet(
+    body = client.V1Deployment(
         metadata=client.V1ObjectMeta(name="port-holder"),
-        spec=client.V1DaemonSetSpec(
+        spec=client.V1DeploymentSpec(
+            replicas=nodes,
             selector=client.V1LabelSelector(match_labels=labels),
             template=client.V1PodTemplateSpec(
                 metadata=client.V1ObjectMeta(labels=labels),
@@ -63,13 +68,12 @@ def port_held_on_every_node(cluster: ClusterAccess) -> Iterator[int]:
             ),
         ),
     )
-    cluster.apps.create_namespaced_daemon_set(namespace, body)
+    cluster.apps.create_namespaced_deployment(namespace, body)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            status = cluster.apps.read_namespaced_daemon_set("port-holder", namespace).status
-            wanted = (status.desired_number_scheduled or 0) if status else 0
-            if wanted and status and (status.number_ready or 0) == wanted:
+            status = cluster.apps.read_namespaced_deployment("port-holder", namespace).status
+            if status and (status.ready_replicas or 0) == nodes:
                 break
             time.sleep(0.5)
         else:
