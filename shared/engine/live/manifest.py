@@ -18,9 +18,8 @@ from typing import Any
 import yaml
 
 from ...kube.keys import ObjectKey
-from ...labels import APP_MANAGED_BY_LABEL, HELM_RELEASE_ANNOTATION
+from ...labels import APP_MANAGED_BY_LABEL, HELM_NAMESPACE_ANNOTATION, HELM_RELEASE_ANNOTATION
 
-HELM_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 HELM_MANAGER = "helm"
 """The field manager Helm 3 and Helm 4 write as (the binary's name)."""
 NATIVE_MANAGER = "gunj"
