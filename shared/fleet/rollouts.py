@@ -323,20 +323,27 @@ def _unstart(
     return update(store, rollout_id, change, "unstarting a wave of")
 
 
-def advance_running(store: firestore.Client, publish_wave: PublishWave) -> list[Step]:
-    """A step of every running rollout (the ticks take these)."""
+def advance_running(
+    store: firestore.Client, publish_wave: PublishWave, *, skip: Iterable[str] = ()
+) -> list[Step]:
+    """A step of every running rollout but those in ``skip`` (the ticks take these)."""
+    skipped = set(skip)
     return [
         advance(store, rollout.id, publish_wave)
         for rollout in list_all(store)
-        if rollout.state == "running"
+        if rollout.state == "running" and rollout.id not in skipped
     ]
 
 
 def running_with(store: firestore.Client, cluster: str, platform: str) -> list[Rollout]:
     """The running rollouts whose current wave changes ``platform`` in ``cluster``."""
+    query = store.collection(COLLECTION).where("state", "==", "running")
+    documents = _calling(
+        "finding running rollouts", lambda: list(query.stream(timeout=CALL_TIMEOUT_SECONDS))
+    )
     found = []
-    for rollout in list_all(store):
-        if rollout.state != "running" or rollout.current >= len(rollout.waves):
+    for rollout in (Rollout.from_document(d.to_dict() or {}) for d in documents):
+        if rollout.current >= len(rollout.waves):
             continue
         if (cluster, platform) in rollout.members(rollout.waves[rollout.current]):
             found.append(rollout)
@@ -344,10 +351,10 @@ def running_with(store: firestore.Client, cluster: str, platform: str) -> list[R
 
 
 def halt_for_quarantine(
-    store: firestore.Client, component: str, chart: str, version: str, why: str
+    store: firestore.Client, component: str, chart: str | None, version: str, why: str
 ) -> list[str]:
-    """Halt every running or paused upgrade rollout of ``component`` (``chart``) to ``version``,
-    quarantined now: the ids of those halted."""
+    """Halt every running or paused upgrade rollout of ``component`` (``chart``; None: any) to
+    ``version``, quarantined now: the ids of those halted."""
     query = store.collection(COLLECTION).where("component", "==", component)
     documents = _calling(
         "finding rollouts to halt",
@@ -356,7 +363,9 @@ def halt_for_quarantine(
     halted = []
     for document in documents:
         found = Rollout.from_document(document.to_dict() or {})
-        if found.kind != "upgrade" or (found.chart, found.to_version) != (chart, version):
+        if found.kind != "upgrade" or found.to_version != version:
+            continue
+        if chart is not None and found.chart != chart:
             continue
 
         def change(current: Rollout) -> bool:
