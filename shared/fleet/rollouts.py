@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +47,7 @@ BAKE = "GUNJ_ROLLOUT_BAKE"
 platform's own bake window (default 0: the platforms' own windows alone)."""
 SPECS = "platform-specs"
 CHECKS = "upgrade-checks"
+CONTENTION_SECONDS = 30.0
 _ID = re.compile(r"[^a-z0-9.+_-]+")
 
 
@@ -147,8 +150,32 @@ def _transaction(
         transaction.set(ref, changed.to_document())
         return changed, True
 
-    result: tuple[Rollout | None, bool] = _calling(what, lambda: attempt(store.transaction()))
+    result: tuple[Rollout | None, bool] = _calling(
+        what, lambda: _contended(lambda: attempt(store.transaction()))
+    )
     return result
+
+
+def _contended(run: Callable[[], T]) -> T:
+    """``run`` (a transaction), tried again after a random pause while other writers keep
+    winning, for up to :data:`CONTENTION_SECONDS`: the client library gives up after a few
+    immediate tries, which a handful of writers of one document outlast."""
+    from google.api_core import exceptions
+
+    deadline = time.monotonic() + CONTENTION_SECONDS
+    pause = 0.05
+    while True:
+        try:
+            return run()
+        except (ValueError, exceptions.Aborted) as error:
+            if isinstance(error, ValueError) and "transaction" not in str(error):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise StoreUnavailable(
+                    "the fleet store: too many writers of one rollout at once; try again"
+                ) from None
+        time.sleep(random.uniform(pause / 2, pause))  # noqa: S311 - spreading writers apart
+        pause = min(pause * 2, 1.0)
 
 
 def create(store: firestore.Client, rollout: Rollout) -> tuple[Rollout, bool]:
@@ -337,7 +364,7 @@ def advance_running(
 
 def running_with(store: firestore.Client, cluster: str, platform: str) -> list[Rollout]:
     """The running rollouts whose current wave changes ``platform`` in ``cluster``."""
-    query = store.collection(COLLECTION).where("state", "==", "running")
+    query = store.collection(COLLECTION).where(filter=_equal("state", "running"))
     documents = _calling(
         "finding running rollouts", lambda: list(query.stream(timeout=CALL_TIMEOUT_SECONDS))
     )
@@ -350,12 +377,18 @@ def running_with(store: firestore.Client, cluster: str, platform: str) -> list[R
     return found
 
 
+def _equal(field_path: str, value: str) -> Any:
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    return FieldFilter(field_path, "==", value)
+
+
 def halt_for_quarantine(
     store: firestore.Client, component: str, chart: str | None, version: str, why: str
 ) -> list[str]:
     """Halt every running or paused upgrade rollout of ``component`` (``chart``; None: any) to
     ``version``, quarantined now: the ids of those halted."""
-    query = store.collection(COLLECTION).where("component", "==", component)
+    query = store.collection(COLLECTION).where(filter=_equal("component", component))
     documents = _calling(
         "finding rollouts to halt",
         lambda: list(query.stream(timeout=CALL_TIMEOUT_SECONDS)),
