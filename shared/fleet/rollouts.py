@@ -304,6 +304,13 @@ def advance(
     if stored is None:
         raise UnknownRollout(f"no rollout {rollout_id!r}")
     summaries = read_summaries(store, (m for wave in stored.waves for m in stored.members(wave)))
+    # Most steps change nothing (a wave still applying or baking): decided on the rollout as
+    # read, they need no transaction, which keeps the ticks' steps from contending.
+    idle_taken, idle_stop = steps(
+        Rollout.from_document(stored.to_document()), summaries, now or _now()
+    )
+    if not idle_taken:
+        return Step(stored, [], idle_stop)
     outcome: dict[str, Any] = {}
 
     def change(current: Rollout | None) -> Rollout | None:

@@ -6,7 +6,8 @@ halts it before the next wave, and the upgrade check's proposals reach only the 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,13 @@ class Published:
             return str(len(self.messages))
 
 
+def at_once(calls: list[Callable[[], object]]) -> None:
+    """Run ``calls`` in threads at once; what one raised fails the test."""
+    with ThreadPoolExecutor(len(calls)) as pool:
+        for future in [pool.submit(call) for call in calls]:
+            future.result()
+
+
 def write_summary(
     store: firestore.Client, cluster: str, platform: str, version: str, **fields: Any
 ) -> None:
@@ -71,7 +79,7 @@ def new_rollout(store: firestore.Client) -> Rollout:
 
 def test_concurrent_changes_to_one_rollout_lose_nothing(fleet_store: firestore.Client) -> None:
     rollout = new_rollout(fleet_store)
-    writers, each = 4, 5
+    writers, each = 2, 5
 
     def write(writer: int) -> None:
         for index in range(each):
@@ -82,11 +90,7 @@ def test_concurrent_changes_to_one_rollout_lose_nothing(fleet_store: firestore.C
 
             rollouts.update(fleet_store, rollout.id, change, "noting")
 
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once([lambda w=w: write(w) for w in range(writers)])
 
     stored = rollouts.get(fleet_store, rollout.id)
     assert stored is not None
@@ -99,14 +103,7 @@ def test_concurrent_steps_publish_a_wave_once(fleet_store: firestore.Client) -> 
     rollout = new_rollout(fleet_store)
     out = Published()
     publish = rollouts.publisher_of_waves(out)
-    threads = [
-        threading.Thread(target=rollouts.advance, args=(fleet_store, rollout.id, publish))
-        for _ in range(6)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once([lambda: rollouts.advance(fleet_store, rollout.id, publish)] * 4)
 
     stored = rollouts.get(fleet_store, rollout.id)
     assert stored is not None
@@ -127,11 +124,7 @@ def test_concurrent_checks_create_one_rollout_and_keep_every_target(
         )
         created.append(made)
 
-    threads = [threading.Thread(target=check, args=(c,)) for c in ("local", "local-2", "local-3")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once([lambda c=c: check(c) for c in ("local", "local-2", "local-3")])
 
     stored = rollouts.get(fleet_store, "tempo-tempo-2.2.4")
     assert stored is not None
