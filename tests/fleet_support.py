@@ -12,6 +12,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pytest
@@ -40,18 +41,20 @@ def _answers(host: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def firestore_host() -> Iterator[str]:
-    named = os.environ.get(EMULATOR, "").strip()
+@contextmanager
+def emulator(variable: str, *command: str) -> Iterator[str]:
+    """The emulator ``variable`` names, else one started with ``gcloud COMMAND`` for as long
+    as the context lasts (``variable`` set meanwhile)."""
+    named = os.environ.get(variable, "").strip()
     if named:
         yield named
         return
     gcloud = shutil.which("gcloud")
     if gcloud is None:
-        unavailable("no gcloud to start the Firestore emulator with")
+        unavailable(f"no gcloud to start {' '.join(command)} with")
     host = f"127.0.0.1:{_free_port()}"
     process = subprocess.Popen(
-        [str(gcloud), "emulators", "firestore", "start", f"--host-port={host}"],
+        [str(gcloud), *command, f"--host-port={host}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -60,14 +63,27 @@ def firestore_host() -> Iterator[str]:
         deadline = time.monotonic() + START_SECONDS
         while not _answers(host):
             if process.poll() is not None or time.monotonic() > deadline:
-                unavailable("the Firestore emulator did not start")
+                unavailable(f"{' '.join(command)} did not start")
             time.sleep(0.5)
-        os.environ[EMULATOR] = host
+        os.environ[variable] = host
         yield host
     finally:
-        os.environ.pop(EMULATOR, None)
+        os.environ.pop(variable, None)
         os.killpg(process.pid, 15)
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def firestore_host() -> Iterator[str]:
+    with emulator(EMULATOR, "emulators", "firestore", "start") as host:
+        yield host
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator() -> Iterator[str]:
+    """A Pub/Sub emulator: the one ``PUBSUB_EMULATOR_HOST`` names, else one of the test's."""
+    with emulator("PUBSUB_EMULATOR_HOST", "beta", "emulators", "pubsub", "start") as host:
+        yield host
 
 
 @pytest.fixture
