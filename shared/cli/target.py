@@ -90,8 +90,9 @@ def reconciler(cluster: str) -> Reconciler:
 
 
 def register(running: localstack.Stack) -> None:
-    """Register each of the stack's clusters under its name (``local``, ``local-2``, ...), so
-    ``--cluster local`` reaches the first, with the hash of the stack's Alertmanager token in its
+    """Register each of the stack's clusters under its name (``local``, ``local-2``, ...) and,
+    when there are several, in a rollout wave (canary, early, main), so ``--cluster local``
+    reaches the first, each with the hash of the stack's Alertmanager token in its
     ``alertTokens``, so alerts posted with that token to the served alertmanager function act on
     it. A cluster the stack no longer runs (``up --clusters`` with fewer) loses its registration
     if it still points into the stack's folder. A registry given inline (GUNJ_CLUSTER_REGISTRY)
@@ -103,7 +104,8 @@ def register(running: localstack.Stack) -> None:
     try:
         registry = ClusterRegistry.load()
         for name, kubeconfig in running.kubeconfigs.items():
-            registry.register(name, kubeconfig, current_context_of(kubeconfig))
+            wave = localclusters.wave_of(name, len(names))
+            registry.register(name, kubeconfig, current_context_of(kubeconfig), wave=wave)
         registry.add_alert_token(names, token_hash(alertmanager_token(running)))
         dropped = _dropped_registrations(registry, running)
         for name in dropped:

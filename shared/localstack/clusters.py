@@ -5,7 +5,8 @@ The first is the stack's cluster as it has always been: kwok's ``gunj``, its fil
 the stack's folder, registered as ``local``. Cluster *n* (from 2) is kwok's ``gunj-n``, its files
 in ``clusters/local-n/`` of the stack's folder, registered as ``local-n``. Each is a whole cluster
 of its own: API server, controller manager, scheduler and etcd on ports of its own, its own fake
-nodes (named after it), stages, volume pool and volume keeper.
+nodes (named after it), stages, volume pool and volume keeper. With several, each is registered
+in a rollout wave (:func:`wave_of`).
 
 Several clusters start at once: most of a start is waiting on processes (etcd, the API server
 becoming ready, kwok taking the nodes), so on two cores three clusters take little longer than one.
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..clusters.waves import DEFAULT_ORDER
 from . import servers
 from .cluster import CLUSTER_NAME, ClusterStatus, LocalCluster
 from .processes import Daemon, StartupError
@@ -37,6 +39,16 @@ def registered_names(count: int) -> list[str]:
     if not 1 <= count <= MAX_CLUSTERS:
         raise ValueError(f"clusters: {count} is not between 1 and {MAX_CLUSTERS}")
     return [FIRST, *(f"{FIRST}-{number}" for number in range(2, count + 1))]
+
+
+def wave_of(registered: str, count: int) -> str | None:
+    """The rollout wave the cluster is registered in: with several, the first is the canary,
+    the second early and the others main (the default waves), so a rollout on the local stack
+    goes through every wave; a single cluster gets none."""
+    if count < 2:
+        return None
+    canary, early, main = DEFAULT_ORDER
+    return {FIRST: canary, f"{FIRST}-2": early}.get(registered, main)
 
 
 def folder_of(stack_folder: Path, registered: str) -> Path:
