@@ -95,6 +95,11 @@ def start(toolbox: Toolbox, stack_folder: Path, names: Sequence[str]) -> dict[st
     registered name. One cluster starts as it always has, in this thread; several at once."""
     if len(names) == 1:
         return {names[0]: _start_one(toolbox, stack_folder, names[0])}
+    # The clusters' ports are chosen (once, then recorded) before any binds them, each cluster's
+    # apart from the others'.
+    taken: set[int] = set()
+    for name in names:
+        taken.update(local_cluster(toolbox, stack_folder, name).ports(taken).values())
     with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="cluster") as pool:
         futures = {name: pool.submit(_start_one, toolbox, stack_folder, name) for name in names}
         # Every start runs to its end before an error is raised: none is left half made.
