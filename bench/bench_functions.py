@@ -301,7 +301,32 @@ def cold_instances(running: localstack.Stack, rounds: int) -> list[dict[str, flo
             intervals = [json.loads(line) for line in timings.read_text().splitlines()]
             spent = _exclusive(intervals, sent, answered)
             found.append({"ready": ready, "total": answered - sent, **spent})
+            if round_ == 0:
+                _print_first(intervals, sent, answered)
     return found
+
+
+def _print_first(intervals: list[dict[str, Any]], start: float, end: float) -> None:
+    """The first cold event's outermost imports, by package, and its requests."""
+    imports = sorted(
+        (i for i in intervals if i["what"] == "import" and start <= i["start"] < end),
+        key=lambda i: (i["start"], -i["end"]),
+    )
+    outermost: list[dict[str, Any]] = []
+    for interval in imports:
+        if not outermost or interval["start"] >= outermost[-1]["end"]:
+            outermost.append(interval)
+    by_package: dict[str, float] = {}
+    for interval in outermost:
+        package = ".".join(str(interval["detail"]).split(".")[:2])
+        by_package[package] = by_package.get(package, 0.0) + interval["end"] - interval["start"]
+    print("\nfirst cold event: modules imported, by package (ms)")
+    for package, seconds in sorted(by_package.items(), key=lambda item: -item[1])[:12]:
+        print(f"  {package:<40} {seconds * 1000:7.0f}")
+    print("first cold event: API requests (ms)")
+    for interval in intervals:
+        if interval["what"] == "request" and start <= interval["start"] < end:
+            print(f"  {interval['detail']:<70} {(interval['end'] - interval['start']) * 1000:6.0f}")
 
 
 def _print_cold(rounds: list[dict[str, float]]) -> None:

@@ -38,9 +38,10 @@ _LOCK = threading.Lock()
 _OUT: Any = None
 
 
-def _record(what: str, start: float, end: float) -> None:
+def _record(what: str, start: float, end: float, detail: str = "") -> None:
+    line = {"what": what, "start": start, "end": end, "detail": detail}
     with _LOCK:
-        _OUT.write(json.dumps({"what": what, "start": start, "end": end}) + "\n")
+        _OUT.write(json.dumps(line) + "\n")
         _OUT.flush()
 
 
@@ -51,7 +52,9 @@ def _timed(what: str, function: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return function(*args, **kwargs)
         finally:
-            _record(what, start, time.time())
+            # A request's method and path (no query: it may name a label selector only).
+            detail = " ".join(str(a).split("?")[0] for a in args[1:3]) if what == "request" else ""
+            _record(what, start, time.time(), detail)
 
     return timed
 
@@ -107,7 +110,7 @@ class _TimedLoader(importlib.abc.Loader):
         try:
             self.loader.exec_module(module)
         finally:
-            _record("import", start, time.time())
+            _record("import", start, time.time(), module.__name__)
         if (put := _TIMERS.get(module.__name__)) is not None:
             # Before any module that imports a name from it has done so.
             put(module)

@@ -152,7 +152,8 @@ class Resources:
 
     def create(self, kind: Kind, namespace: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
         """Create ``body``; ApiConflict when an object of its name is there already."""
-        answer: dict[str, Any] = self.request("POST", kind.path(namespace), body=json.dumps(body))
+        # A JSON body is serialised by the client (a string would be sent as a JSON string).
+        answer: dict[str, Any] = self.request("POST", kind.path(namespace), body=dict(body))
         return answer
 
     def delete(self, kind: Kind, namespace: str | None, name: str) -> None:
