@@ -14,7 +14,7 @@ from ...helm.release_tests import ReleaseTester
 from ..action import Action, ActionResult
 from ..context import EngineContext
 from ..verification.probe import ENDPOINTS, run_probe
-from ..verification.workloads import wait_ready, workloads
+from ..verification.workloads import Workload, wait_ready, workloads, workloads_of
 from .step import Step
 
 
@@ -61,9 +61,7 @@ def serving(ctx: EngineContext, step: Step, deadline: float) -> tuple[bool, list
     workloads ready, and, unless the spec turns tests off, gunj's probe of the component's
     readiness endpoint passing; and what was found."""
     desired, observed = step.require_desired(), step.observed
-    history = step.backend.store.revisions(step.release, desired.namespace)
-    manifest = str(history[-1].decode().get("manifest", "")) if history else ""
-    listed = workloads(manifest, desired.namespace)
+    listed = _workloads(ctx, step)
     passed, message = wait_ready(ctx.access, listed, max(deadline - time.monotonic(), 1.0))
     found = [message]
     if passed and desired.spec.tests.enabled and step.component in ENDPOINTS:
@@ -81,6 +79,19 @@ def serving(ctx: EngineContext, step: Step, deadline: float) -> tuple[bool, list
         passed = probe.passed
         found.append(probe.message)
     return passed, found
+
+
+def _workloads(ctx: EngineContext, step: Step) -> list[Workload]:
+    """The workloads of the revision the step observed (read fresh before it acted): from the
+    objects the live check parsed of it already (once per revision), or from its manifest."""
+    observed, namespace = step.observed, step.require_desired().namespace
+    release = None
+    if ctx.live is not None:
+        release = ctx.live.release(observed, mode=step.backend.mode, settings=step.drift)
+    if release is not None:
+        return workloads_of((o.body for o in release.objects), namespace)
+    current = observed.history[-1] if observed.history else None
+    return workloads(str(current.decode().get("manifest", "")) if current else "", namespace)
 
 
 def _left(deadline: float) -> timedelta:
