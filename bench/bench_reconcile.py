@@ -308,12 +308,15 @@ class PlainHelm:
             head = [*verb, release.name, release.chart, "--repo", release.repository]
             head += ["--version", release.version]
             tail = ["--wait", "--namespace", ns, "--kubeconfig", str(self.kubeconfig)]
-            subprocess.run(
+            done = subprocess.run(
                 [str(self.binary), *head, "-f", str(release.values), *tail],
                 env=self.environment(),
-                check=True,
+                check=False,
                 capture_output=True,
+                text=True,
             )
+            if done.returncode != 0:
+                raise RuntimeError(f"plain helm {' '.join(head)} failed: {done.stderr.strip()}")
             shown.append(
                 " ".join(["helm", *head, "-f", f"<{release.name} values>.yaml", "--wait"])
                 + " --namespace <ns> --kubeconfig <kubeconfig>"
@@ -494,8 +497,9 @@ class MajorBench:
             )
             self.results.versions[plan.component] = str(metadata["version"])
 
-    def same_values(self, releases: Sequence[PlainRelease], namespaces: Sequence[str]) -> bool:
-        """Whether each release holds the very values of its file, on both sides."""
+    def same_values(self, sides: Sequence[tuple[str, Sequence[PlainRelease]]]) -> bool:
+        """Whether each release holds the very values of its file, on both sides (each side's
+        values name its own namespace)."""
         return all(
             helm_json(
                 self.helm,
@@ -503,8 +507,8 @@ class MajorBench:
                 ["get", "values", release.name, "--namespace", namespace],
             )
             == yaml.safe_load(release.values.read_text())
+            for namespace, releases in sides
             for release in releases
-            for namespace in namespaces
         )
 
     def round(self, index: int) -> None:
@@ -518,7 +522,12 @@ class MajorBench:
         changed = load_platform(
             SPEC.substitute(namespace=ns_engine, retention=CHANGED_RETENTION, mode="helm")
         )
-        values = write_values(platform, folder / "values")
+        # Plain Helm's releases live in a namespace of their own, which their values name.
+        plain, plain_changed = (
+            load_platform(SPEC.substitute(namespace=ns_plain, retention=days, mode="helm"))
+            for days in (RETENTION, CHANGED_RETENTION)
+        )
+        values = write_values(plain, folder / "values")
         for namespace in (ns_engine, ns_plain):
             prepare_namespace(self.access, namespace)
         try:
@@ -530,7 +539,9 @@ class MajorBench:
                 "plain install", self.plain.run("install", ["install"], releases, ns_plain)
             )
             if index == 0:
-                self.results.same_values = self.same_values(releases, (ns_engine, ns_plain))
+                ours = self.plain_releases(platform, write_values(platform, folder / "ours"))
+                sides = [(ns_engine, ours), (ns_plain, releases)]
+                self.results.same_values = self.same_values(sides)
 
             # (a) a no-op
             self.engine("no-op", platform, NOTHING)
@@ -543,9 +554,11 @@ class MajorBench:
 
             # (b) one component changed
             self.engine("change", changed, {**NOTHING, "prometheus": ("upgrade", "verify")})
-            changed_values = write_values(changed, folder / "changed")
+            changed_values = write_values(plain_changed, folder / "changed")
             prometheus = [
-                r for r in self.plain_releases(changed, changed_values) if r.chart == "prometheus"
+                r
+                for r in self.plain_releases(plain_changed, changed_values)
+                if r.chart == "prometheus"
             ]
             self.results.add(
                 "plain change", self.plain.run("change", ["upgrade"], prometheus, ns_plain)
