@@ -73,7 +73,7 @@ class Topic:
 
 
 @pytest.fixture
-def fleet(
+def rollout_env(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     fleet_settings: FleetSettings,
@@ -104,12 +104,12 @@ def gunj(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
 
 
 def test_a_spec_rollout_goes_out_one_wave_at_a_time(
-    fleet: tuple[Topic, dict[str, str]],
+    rollout_env: tuple[Topic, dict[str, str]],
     fleet_store: firestore.Client,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    topic, env = fleet
+    topic, env = rollout_env
     text = yaml.safe_dump(SPEC)
     (tmp_path / "spec.yaml").write_text(text)
     project = env["GUNJ_PROJECT"]
@@ -171,7 +171,7 @@ def test_a_spec_rollout_goes_out_one_wave_at_a_time(
 
 
 def test_an_unknown_rollout_is_named(
-    fleet: tuple[Topic, dict[str, str]],
+    rollout_env: tuple[Topic, dict[str, str]],
     fleet_store: firestore.Client,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
