@@ -163,6 +163,9 @@ class Decision:
     wave: int = 0
     waiting: tuple[str, ...] = ()
     bake_until: datetime | None = None
+    at: datetime | None = None
+    """``ready``: when the last of the wave's platforms was recorded Ready (its bake counts
+    from then, not from whichever event saw it)."""
 
 
 def summary_key(cluster: str, platform: str) -> str:
@@ -207,7 +210,8 @@ def decide(  # noqa: PLR0911 - one return per step, each saying why
             waiting,
         )
     if wave.state == "applying" or wave.ready_at is None:
-        return Decision("ready", f"wave {wave.name}: every platform is Ready", index)
+        since = _last_update(rollout, wave, summaries, now)
+        return Decision("ready", f"wave {wave.name}: every platform is Ready", index, at=since)
     until = bake_until(rollout, wave, summaries)
     if now < until:
         return Decision(
@@ -233,6 +237,22 @@ def bake_until(
             if own is not None and own > until:
                 until = own
     return until
+
+
+def _last_update(
+    rollout: Rollout, wave: Wave, summaries: Mapping[str, Mapping[str, Any]], now: datetime
+) -> datetime:
+    """When the last of the wave's platforms' summaries was written (``updatedAt``), never
+    before the wave started nor after ``now``."""
+    times = [
+        at
+        for cluster, platform in rollout.members(wave)
+        if (at := _time((summaries.get(summary_key(cluster, platform)) or {}).get("updatedAt")))
+    ]
+    latest = max(times, default=now)
+    if wave.started_at is not None and latest < wave.started_at:
+        latest = wave.started_at
+    return min(latest, now)
 
 
 def _components(rollout: Rollout, summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -292,7 +312,7 @@ def apply(rollout: Rollout, decision: Decision, now: datetime) -> bool:
     if decision.action == "start" and wave is not None:
         wave.state, wave.started_at = "applying", now
     elif decision.action == "ready" and wave is not None:
-        wave.state, wave.ready_at = "baking", now
+        wave.state, wave.ready_at = "baking", decision.at or now
     elif decision.action in {"advance", "complete"}:
         if wave is not None:
             wave.state, wave.done_at = "done", now
