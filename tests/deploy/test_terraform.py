@@ -37,10 +37,10 @@ TRIGGERS = {
 HTTP_FUNCTION = "alertmanager"
 FUNCTIONS = [*TRIGGERS, HTTP_FUNCTION]
 PUBLISHES = {
-    "reconcile": ["platform-events"],
+    "reconcile": ["platform-events", "platform-specs", "upgrade-checks"],
     "rollback": ["platform-events"],
-    "upgrades": ["upgrade-reports", "platform-specs"],
-    "resync": ["platform-specs", "platform-events"],
+    "upgrades": ["upgrade-reports", "platform-specs", "upgrade-checks"],
+    "resync": ["platform-specs", "platform-events", "upgrade-checks"],
     "alertmanager": ["platform-events"],
 }
 

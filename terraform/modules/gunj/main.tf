@@ -4,14 +4,16 @@ data "google_project" "this" {
 
 locals {
   # Topic-triggered functions are reached by Pub/Sub or Eventarc only, hence internal ingress.
+  # A fleet rollout's next wave is published by whichever function takes its step: a spec
+  # rollout's spec to platform-specs, an upgrade rollout's as a tick to upgrade-checks.
   # The alertmanager function is called over HTTP by a relay or Alertmanager, with its webhook:
   # no topic triggers it, and it is reached from the project's networks or through a load
   # balancer put in front of it (var.alertmanager_ingress), never straight from the internet.
   functions = {
-    reconcile    = { entry_point = "reconcile", trigger = "platform-specs", publishes = ["platform-events"], ingress = "ALLOW_INTERNAL_ONLY" }
+    reconcile    = { entry_point = "reconcile", trigger = "platform-specs", publishes = ["platform-events", "platform-specs", "upgrade-checks"], ingress = "ALLOW_INTERNAL_ONLY" }
     rollback     = { entry_point = "rollback", trigger = "platform-alerts", publishes = ["platform-events"], ingress = "ALLOW_INTERNAL_ONLY" }
-    upgrades     = { entry_point = "upgrades", trigger = "upgrade-checks", publishes = ["upgrade-reports", "platform-specs"], ingress = "ALLOW_INTERNAL_ONLY" }
-    resync       = { entry_point = "resync", trigger = "resync-ticks", publishes = ["platform-specs", "platform-events"], ingress = "ALLOW_INTERNAL_ONLY" }
+    upgrades     = { entry_point = "upgrades", trigger = "upgrade-checks", publishes = ["upgrade-reports", "platform-specs", "upgrade-checks"], ingress = "ALLOW_INTERNAL_ONLY" }
+    resync       = { entry_point = "resync", trigger = "resync-ticks", publishes = ["platform-specs", "platform-events", "upgrade-checks"], ingress = "ALLOW_INTERNAL_ONLY" }
     alertmanager = { entry_point = "alertmanager", trigger = null, publishes = ["platform-events"], ingress = var.alertmanager_ingress }
   }
   # The functions a topic triggers: each gets a trigger identity, a subscription (or Eventarc
