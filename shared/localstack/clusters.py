@@ -28,8 +28,8 @@ from .tools import Toolbox
 FIRST = "local"
 EXTRA_FOLDER = "clusters"
 VOLUME_KEEPER = "volume-keeper"
-# More would not fit two cores: each cluster is five processes, and a cluster idles at a few
-# percent of a core.
+# A bound on what one workstation is asked to run: each cluster is five processes holding about
+# 700 MiB and a few percent of a core at idle (docs/local-stack.md).
 MAX_CLUSTERS = 9
 _EXTRA = re.compile(rf"^{FIRST}-([2-9])$")
 
