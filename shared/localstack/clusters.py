@@ -68,7 +68,14 @@ def kwok_name(registered: str) -> str:
 
 
 def local_cluster(toolbox: Toolbox, stack_folder: Path, registered: str) -> LocalCluster:
-    return LocalCluster(toolbox, folder_of(stack_folder, registered), name=kwok_name(registered))
+    """The cluster; only the first is added to the user's kubeconfig, as it always was: the
+    others would each take its current context in turn."""
+    return LocalCluster(
+        toolbox,
+        folder_of(stack_folder, registered),
+        name=kwok_name(registered),
+        in_user_kubeconfig=registered == FIRST,
+    )
 
 
 def extra_names_on_disk(stack_folder: Path) -> list[str]:
