@@ -35,7 +35,7 @@ RUNNING = {"prometheus": "29.26.0", "loki": "18.10.0", "tempo": "2.2.3", "grafan
 SPEC = {
     "prometheus": {"storage": {"enabled": False}},
     "loki": {},
-    "tempo": {"upgradePolicy": {"auto": "patch"}},
+    "tempo": {"upgradePolicy": {"auto": "patch", "minimumReleaseAge": 0}},
     "grafana": {"adminCredentials": {"existingSecret": "admin"}},
 }
 

@@ -51,6 +51,21 @@ EXAMPLES: dict[tuple[str, ...], list[str]] = {
         "gunj upgrades",
         "gunj upgrades --cluster local --platform monitoring/obs -o yaml",
     ],
+    ("rollout",): [
+        "gunj rollout start examples/minimal.yaml --bake 10m",
+        "gunj rollout status",
+    ],
+    ("rollout", "start"): [
+        "gunj rollout start examples/minimal.yaml",
+        "gunj rollout start examples/minimal.yaml --clusters local,local-2 --bake 5m -o json",
+    ],
+    ("rollout", "status"): [
+        "gunj rollout status",
+        "gunj rollout status tempo-tempo-1.24.1 -o yaml",
+    ],
+    ("rollout", "pause"): ["gunj rollout pause tempo-tempo-1.24.1"],
+    ("rollout", "resume"): ["gunj rollout resume tempo-tempo-1.24.1"],
+    ("rollout", "abort"): ["gunj rollout abort tempo-tempo-1.24.1"],
     ("package",): ["gunj package", "gunj package --helm 4 --output build/"],
     ("local",): ["gunj local up", 'eval "$(gunj local env)"', "gunj local status"],
     ("local", "up"): ["gunj local up"],

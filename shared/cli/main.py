@@ -27,6 +27,7 @@ from . import (
     package,
     platforms,
     pubsub,
+    rollout,
     spec,
     upgrades,
     version,
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     platforms.add_parsers(subparsers)
     pubsub.add_parsers(subparsers)
     upgrades.add_parser(subparsers)
+    rollout.add_parser(subparsers)
     package.add_parser(subparsers)
     local.add_parser(subparsers)
     clusters.add_parser(subparsers)

@@ -97,6 +97,8 @@ def _print(report: PlatformReport) -> None:
             )
         elif check.why_not:
             notes.append(f"{check.component}: no automatic upgrade: {check.why_not}")
+        if check.not_yet and check.not_yet != check.why_not:
+            notes.append(f"{check.component}: not proposed yet: {check.not_yet}")
     print_table(rows, indent="  ")
     if any(step.breaking for check in report.components for step in check.path):
         print("  (! a step with a breaking change or a new major: read its notes first)")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..events.alerts import Alert
+from ..values.durations import duration_of
 from ..values.spec.status import ComponentStatus
-from ..values.types import go_duration_seconds
 from ..versions import InvalidVersion, parse_version
 from .remediation import rollback_target
 
@@ -34,14 +34,7 @@ class AlertDecision:
 
 
 def _window(bake_window: str) -> timedelta:
-    # Prometheus-style durations (30m, 1h, 2d): years, weeks and days first, then Go's units.
-    seconds = 0.0
-    rest = bake_window
-    for unit, size in (("y", 31536000), ("w", 604800), ("d", 86400)):
-        if unit in rest:
-            head, rest = rest.split(unit, 1)
-            seconds += float(head) * size
-    return timedelta(seconds=seconds + (go_duration_seconds(rest) if rest else 0))
+    return duration_of(bake_window)
 
 
 def _major(version: str | None) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Set
+from datetime import UTC, datetime
 from typing import Any
 
 from ..engine.alert_target import NoTarget, find_target, named_cluster
@@ -18,6 +19,7 @@ from ..events.alerts import Alert
 from .deadline import Overran, run_until, work_deadline, work_seconds
 from .outcomes import unexpected
 from .reconcilers import access, reconciler, registry
+from .rollout_steps import after_alert
 
 
 def judge(
@@ -27,6 +29,7 @@ def judge(
     transient outcome of this alert, and the others of its message are still judged).
     ``allowed``: the registered names of the clusters the alert's token may act on (None: the
     alert came another way, where no token is involved)."""
+    since = datetime.now(UTC)
     if not alert.firing:
         outcome = Outcome("ignored", f"{alert.describe()} is resolved: nothing to do")
     else:
@@ -41,12 +44,15 @@ def judge(
             outcome = Outcome("error", str(error), transient_error=True)
         except Exception as error:
             outcome = unexpected(error)
+    # The version rolled back is quarantined on the platform: no rollout takes it further.
+    halted = after_alert(outcome, since, env)
     return {
         **outcome.to_json(),
         "duration": round(time.monotonic() - started, 3),
         "alert": alert.key,
         "alert_name": alert.name,
         "alert_source": alert.source,
+        **({"rollouts_halted": halted} if halted else {}),
     }
 
 

@@ -37,6 +37,7 @@ from ..values.validation import InvalidPlatform, load_platform
 from .deadline import Overran, run_until, work_deadline, work_seconds
 from .outcomes import report, request_headers, trace_of, unexpected
 from .reconcilers import reconciler
+from .rollout_steps import after_outcome
 
 FUNCTION = "reconcile"
 ACTIONS = ("apply", "delete", "resync")
@@ -73,6 +74,9 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "cluster": outcome.cluster or (message.attributes.get("cluster", "") if message else ""),
     }
     report(FUNCTION, document, trace=trace_of(event, request_headers()), env=env)
+    # Reached only with a final outcome (a transient one raised): a platform that is now Ready
+    # at a rollout's new version may be the last its wave waited for.
+    after_outcome(FUNCTION, document, env)
     return document
 
 

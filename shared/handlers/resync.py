@@ -24,6 +24,7 @@ from ..errors import GunjError
 from ..events.pubsub import InvalidEvent, from_cloud_event
 from .outcomes import Redeliver, publisher, report, request_headers, trace_of
 from .reconcilers import reconciler, registry
+from .rollout_steps import on_tick
 from .topics import SPECS
 
 FUNCTION = "resync"
@@ -92,5 +93,9 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "transient": False,  # the next tick asks again: delivering this one again adds nothing
         "duration": round(time.monotonic() - started, 3),
     }
+    # The tick moves the fleet's rollouts on too: a wave whose bake has passed since the last
+    # platform's outcome is done now, and the next one starts.
+    if (stepped := on_tick(FUNCTION, env)) is not None:
+        summary["rollouts"] = stepped
     report(FUNCTION, summary, trace=trace_of(event, request_headers()), env=env)
     return summary

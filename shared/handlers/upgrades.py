@@ -36,6 +36,7 @@ from ..values.spec.status import UpgradeProposal, UpgradeSummary
 from .deadline import work_deadline
 from .outcomes import Redeliver, publisher, request_headers, trace_field, trace_of, unexpected
 from .reconcilers import access, reconciler, registry
+from .rollout_steps import fleet_store
 from .topics import REPORTS, SPECS
 
 FUNCTION = "upgrades"
@@ -113,6 +114,7 @@ def _check(event: Any, env: Mapping[str, str], started: float) -> dict[str, Any]
         until=deadline - min(RECORD_SECONDS, (deadline - started) / 5),
     )
     out = publisher(env)
+    rollouts = _rollouts(reports, names, env)
     proposed = 0
     for report in reports:
         if time.monotonic() < deadline:
@@ -140,6 +142,7 @@ def _check(event: Any, env: Mapping[str, str], started: float) -> dict[str, Any]
             for location, count in catalog.fetches.items()
         },
         "duration": round(time.monotonic() - started, 3),
+        **({"rollouts": rollouts} if rollouts is not None else {}),
     }
     out.publish(REPORTS, summary, kind="fleet")
     log_line(
@@ -151,6 +154,42 @@ def _check(event: Any, env: Mapping[str, str], started: float) -> dict[str, Any]
         **trace_field(trace_of(event, request_headers()), env),
     )
     return summary
+
+
+def _rollouts(
+    reports: list[PlatformReport], checked: list[str], env: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """With a fleet store: the automatic proposals become rollouts, and only those of clusters
+    in their rollout's current wave stay in the reports (:mod:`shared.fleet.upgrade_rollouts`);
+    every running rollout takes its step. What the rollouts did (None: no store)."""
+    store = fleet_store(env)
+    if store is None:
+        return None
+    from ..clusters import RegistryError
+    from ..fleet.rollouts import bake_seconds
+    from ..fleet.upgrade_rollouts import gate_proposals
+
+    try:
+        waves = registry(env).waves()
+    except RegistryError as error:
+        for report in reports:
+            if report.proposal:
+                report.proposal_note = f"not proposed now: no rollout can start: {error}"
+                report.proposal = {}
+        return {"error": str(error)}
+    gated = gate_proposals(store, waves, reports, checked, publisher(env), bake=bake_seconds(env))
+    if gated.problem:
+        return {"error": gated.problem}
+    return {
+        step.rollout.id: {
+            "state": step.rollout.state,
+            "wave": step.rollout.waves[step.rollout.current].name
+            if step.rollout.current < len(step.rollout.waves)
+            else None,
+            "published": step.published,
+        }
+        for step in gated.steps
+    }
 
 
 def record_report(report: PlatformReport, env: Mapping[str, str]) -> int:

@@ -7,9 +7,12 @@ each kind, a safe path to the newest (no major skipped, the newest of each major
 (:mod:`shared.helm.upgrade_notes`), and the repository's notices (deprecated, moved). Where the
 spec's ``upgradePolicy.auto`` allows it, the version an automatic upgrade would go to: the
 newest patch (``patch``) or newest version of the same major (``minor``), never across a major,
-only when no note on the way is breaking, and only when the cluster can run it: the chart's own
-``kubeVersion``, the Kubernetes versions its notes require, and the compatibility rules, with
-the cluster and with the platform's other components (:func:`refuse_incompatible`).
+only when no note on the way is breaking, only once the version is as old as the spec's
+``upgradePolicy.minimumReleaseAge`` (default 3 days, from the index's ``created`` time; a version
+whose repository gives no such time is not proposed unless the age is 0), and only when the
+cluster can run it: the chart's own ``kubeVersion``, the Kubernetes versions its notes require,
+and the compatibility rules, with the cluster and with the platform's other components
+(:func:`refuse_incompatible`).
 
 A component in native mode runs no chart: its status names gunj's renderer, whose version is
 not a chart version, so it is not compared with the chart's; the report says which app version
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import semver
@@ -31,6 +35,8 @@ from ..helm.index import ChartVersion
 from ..helm.selection import broken_rules, incompatibilities, notices, upgrade_path
 from ..helm.upgrade_notes import UpgradeNote, notes_along, upgrade_notes
 from ..kube.errors import ApiError
+from ..timestamps import parse_time
+from ..values.durations import duration_of
 from ..values.plan import ComponentPlan
 from ..values.spec.status import ComponentStatus
 from ..versions import ChangeKind, InvalidVersion, classify_change, is_prerelease, parse_version
@@ -80,6 +86,9 @@ class ComponentCheck:
     """The version an automatic upgrade goes to (None: none)."""
     why_not: str = ""
     """Why no automatic upgrade is proposed, when the policy would allow one."""
+    not_yet: str = ""
+    """A newer version the policy allows that is too young to be proposed yet, and when it
+    will be (e.g. "2.2.5 published 2 days ago; proposed after 3 days")."""
     error: str | None = None
     mode: str = "helm"
     """What runs it, from its status: ``helm`` (a chart) or ``native`` (gunj's renderer)."""
@@ -113,11 +122,12 @@ def check_component(
     *,
     sources: SecretSources | None = None,
     notes: Iterable[UpgradeNote] | None = None,
+    now: datetime | None = None,
 ) -> ComponentCheck:
     """``record``: the component's status entry (what runs); ``sources``: the platform's
     namespace in its cluster, where the repository credentials the spec names are read;
     ``notes``: the upgrade notes to apply (default: the charts' own,
-    ``data/upgrade_notes.yaml``)."""
+    ``data/upgrade_notes.yaml``); ``now``: the time release ages are measured at."""
     current = record.chart_version if record else None
     result = ComponentCheck(
         component=plan.component,
@@ -137,7 +147,7 @@ def check_component(
         result.error = "not deployed yet: nothing to compare with"
         return result
     try:
-        now = parse_version(current)
+        runs = parse_version(current)
     except InvalidVersion:
         result.error = f"the deployed chart version {current!r} is not a version"
         return result
@@ -152,9 +162,9 @@ def check_component(
     # Every entry parses: the index and the registry's tag list leave out what does not.
     for entry in entries:
         version = parse_version(entry.version)
-        if is_prerelease(version) or entry.version in blocked or version <= now:
+        if is_prerelease(version) or entry.version in blocked or version <= runs:
             continue
-        kind = classify_change(now, version)
+        kind = classify_change(runs, version)
         if kind in newer:
             newer[kind].append((version, entry))
     result.newest_patch = _offer(newer[ChangeKind.PATCH], ChangeKind.PATCH)
@@ -165,7 +175,7 @@ def check_component(
     known = tuple(upgrade_notes() if notes is None else notes)
     if candidates:
         result.path = _path(plan.chart, current, [str(v) for v in candidates], apps, known)
-    _propose(result, newer, plan, kubernetes, known)
+    _propose(result, newer, plan, kubernetes, known, now=now or datetime.now(UTC))
     return result
 
 
@@ -277,15 +287,18 @@ def _path(
     return steps
 
 
-def _propose(
+def _propose(  # noqa: PLR0911 - every refusal says why
     result: ComponentCheck,
     newer: dict[ChangeKind, list[tuple[Any, ChartVersion]]],
     plan: ComponentPlan,
     kubernetes: Kubernetes,
     notes: tuple[UpgradeNote, ...],
+    *,
+    now: datetime,
 ) -> None:
-    """The automatic upgrade the spec allows, if any (never a major, never past a breaking
-    note, never one the cluster cannot run); otherwise why not."""
+    """The automatic upgrade the spec allows, if any (never a major, never one younger than
+    the spec's minimumReleaseAge, never past a breaking note, never one the cluster cannot
+    run); otherwise why not."""
     if result.auto == "none" or result.current is None:
         return
     allowed = newer[ChangeKind.PATCH] + (newer[ChangeKind.MINOR] if result.auto == "minor" else [])
@@ -297,7 +310,11 @@ def _propose(
     if plan.spec.version is not None:
         result.why_not = "the spec pins an app version (version); change it by hand"
         return
-    entry = max(allowed, key=lambda pair: pair[0])[1]
+    aged = _old_enough(result, allowed, plan.spec.upgrade_policy.minimum_release_age, now)
+    if not aged:
+        result.why_not = result.not_yet
+        return
+    entry = max(aged, key=lambda pair: pair[0])[1]
     target = entry.version
     steps = notes_along(plan.chart, result.current, [target], notes)
     breaking = [n for step in steps for n in step.notes if n.breaking]
@@ -308,6 +325,53 @@ def _propose(
         result.why_not = f"{target} cannot be proposed: {'; '.join(problems)}"
         return
     result.proposal = target
+
+
+def release_age(entry: ChartVersion, now: datetime) -> timedelta | None:
+    """How long ago the repository published ``entry`` (its index's ``created``), or None when
+    it does not say (or says something that is no time)."""
+    created = parse_time(entry.created)
+    if created is None:
+        return None
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return now - created
+
+
+def _old_enough(
+    result: ComponentCheck,
+    allowed: list[tuple[Any, ChartVersion]],
+    minimum: str,
+    now: datetime,
+) -> list[tuple[Any, ChartVersion]]:
+    """The versions of ``allowed`` published at least ``minimum`` ago; the newest that is not
+    yet is named in ``result.not_yet`` with when it will be."""
+    wanted = duration_of(minimum)
+    if wanted <= timedelta(0):
+        return allowed
+    aged = []
+    for version, entry in sorted(allowed, key=lambda pair: pair[0], reverse=True):
+        age = release_age(entry, now)
+        if age is not None and age >= wanted:
+            aged.append((version, entry))
+        elif not result.not_yet:
+            result.not_yet = (
+                f"{entry.version} published {_ago(age)}; proposed after {minimum} "
+                "(upgradePolicy.minimumReleaseAge)"
+                if age is not None
+                else f"{entry.version}: its repository gives no publication time (created), so "
+                f"its age cannot be told; proposed only with upgradePolicy.minimumReleaseAge: 0"
+            )
+    return aged
+
+
+def _ago(age: timedelta) -> str:
+    seconds = max(0, int(age.total_seconds()))
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
 
 
 def cluster_problems(

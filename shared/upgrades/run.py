@@ -125,6 +125,7 @@ def check_platform(
                 quarantined,
                 kubernetes,
                 sources=sources,
+                now=now,
             )
         )
     refuse_incompatible(report.components)

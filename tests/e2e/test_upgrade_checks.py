@@ -264,7 +264,7 @@ def test_a_repository_that_fails_is_reported_and_the_others_are_checked(
 def test_an_automatic_patch_upgrade_goes_through_reconcile_and_skips_quarantine(
     engine: Engine, local_stack: Stack, tmp_path: Path, namespace: str, cluster: ClusterAccess
 ) -> None:
-    auto = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch"}}
+    auto = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch", "minimumReleaseAge": 0}}
     assert engine.apply(platform(namespace, tempo=auto)).result == "ready"
     put_platform(
         cluster,
@@ -399,7 +399,7 @@ def test_a_patch_the_chart_says_the_cluster_cannot_run_is_not_proposed(
             entry["kubeVersion"] = ">=1.40.0-0"
     (tmp_path / "mirror" / "grafana-community").mkdir(parents=True)
     (tmp_path / "mirror" / "grafana-community" / "index.yaml").write_text(yaml.safe_dump(served))
-    auto = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch"}}
+    auto = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch", "minimumReleaseAge": 0}}
     put_platform(cluster, namespace, "obs", {"tempo": auto}, {"tempo": "2.2.3"})
     clusters = registry_file(local_stack, tmp_path)
     with chart_repository(tmp_path / "mirror") as mirror:
@@ -482,7 +482,7 @@ def test_a_spec_published_after_the_check_is_not_reverted_by_its_proposal(
     in_process: tuple[dict[str, str], str], cluster: ClusterAccess, namespace: str
 ) -> None:
     env, specs = in_process
-    auto = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch"}}
+    auto = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch", "minimumReleaseAge": 0}}
     put_platform(cluster, namespace, "obs", {"tempo": auto}, {"tempo": "2.2.3"})
     report = check_now(env, f"{namespace}/obs")
     assert report.proposal == {"tempo": "2.2.4"}
@@ -530,7 +530,7 @@ def test_a_proposal_that_could_not_be_published_does_not_hold_the_next_one_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     env, specs = in_process
-    auto = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch"}}
+    auto = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch", "minimumReleaseAge": 0}}
     put_platform(cluster, namespace, "obs", {"tempo": auto}, {"tempo": "2.2.3"})
     topics = Topics.from_environment(env)
     publisher = pubsub_v1.PublisherClient()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +40,17 @@ PROMETHEUS = [
     ("30.0.0", "v3.15.1", ""),
 ]
 TEMPO = [("2.2.3", "2.10.7", ""), ("2.2.4", "2.10.8", "")]
+LONG_AGO = "2020-01-02T03:04:05.123456789Z"
+"""When the repositories published a version, unless a test says otherwise: old enough for any
+minimumReleaseAge."""
 
 
-def index(charts: dict[str, list[tuple[str, str, str]]]) -> str:
+def index(
+    charts: dict[str, list[tuple[str, str, str]]], created: dict[str, str | None] | None = None
+) -> str:
+    """``created``: version -> the index's created time of that version (None: none given)."""
     entries: dict[str, list[dict[str, Any]]] = {}
+    times = created or {}
     for chart, versions in charts.items():
         entries[chart] = [
             {
@@ -52,6 +59,7 @@ def index(charts: dict[str, list[tuple[str, str, str]]]) -> str:
                 "appVersion": app,
                 "urls": [f"{chart}-{version}.tgz"],
                 **({"kubeVersion": kube} if kube else {}),
+                **({"created": at} if (at := times.get(version, LONG_AGO)) else {}),
             }
             for version, app, kube in versions
         ]
@@ -66,8 +74,13 @@ class Repositories:
     settings: RepositorySettings
     cache: Path
 
-    def serve(self, repository: str, charts: dict[str, list[tuple[str, str, str]]]) -> None:
-        (self.root / repository / "index.yaml").write_text(index(charts))
+    def serve(
+        self,
+        repository: str,
+        charts: dict[str, list[tuple[str, str, str]]],
+        created: dict[str, str | None] | None = None,
+    ) -> None:
+        (self.root / repository / "index.yaml").write_text(index(charts, created))
 
     def catalog(self) -> RunCatalog:
         """A check run's catalog: each repository fetched once."""
@@ -154,6 +167,85 @@ def test_a_patch_is_proposed_when_the_cluster_can_run_it(repositories: Repositor
     check = check_component(plan, running("2.2.3"), repositories.catalog(), [], CLUSTER)
 
     assert (check.proposal, check.why_not) == ("2.2.4", "")
+
+
+def ago(**delta: float) -> str:
+    return (datetime.now(UTC) - timedelta(**delta)).isoformat().replace("+00:00", "Z")
+
+
+def test_a_version_younger_than_the_minimum_release_age_is_not_proposed_and_the_report_says_when(
+    repositories: Repositories,
+) -> None:
+    repositories.serve("grafana-community", {"tempo": TEMPO}, {"2.2.4": ago(days=2, hours=1)})
+    plan = plans(tempo={"upgradePolicy": {"auto": "patch"}})["tempo"]
+
+    check = check_component(plan, running("2.2.3"), repositories.catalog(), [], CLUSTER)
+
+    assert check.proposal is None
+    assert check.newest_patch is not None and check.newest_patch.version == "2.2.4"
+    assert check.why_not == (
+        "2.2.4 published 2 days ago; proposed after 3d (upgradePolicy.minimumReleaseAge)"
+    )
+
+
+def test_the_newest_version_old_enough_is_proposed_while_a_newer_one_waits(
+    repositories: Repositories,
+) -> None:
+    versions = [*TEMPO, ("2.2.5", "2.10.9", "")]
+    repositories.serve("grafana-community", {"tempo": versions}, {"2.2.5": ago(hours=5)})
+    plan = plans(tempo={"upgradePolicy": {"auto": "patch", "minimumReleaseAge": "1d"}})["tempo"]
+
+    check = check_component(plan, running("2.2.3"), repositories.catalog(), [], CLUSTER)
+
+    assert check.proposal == "2.2.4"
+    assert check.not_yet == (
+        "2.2.5 published 5 hours ago; proposed after 1d (upgradePolicy.minimumReleaseAge)"
+    )
+
+
+def test_a_minimum_release_age_of_0_proposes_a_version_published_just_now(
+    repositories: Repositories,
+) -> None:
+    repositories.serve("grafana-community", {"tempo": TEMPO}, {"2.2.4": ago(seconds=1)})
+    plan = plans(tempo={"upgradePolicy": {"auto": "patch", "minimumReleaseAge": 0}})["tempo"]
+
+    check = check_component(plan, running("2.2.3"), repositories.catalog(), [], CLUSTER)
+
+    assert (check.proposal, check.why_not) == ("2.2.4", "")
+
+
+def test_a_version_whose_repository_gives_no_created_time_is_proposed_only_with_age_0(
+    repositories: Repositories,
+) -> None:
+    repositories.serve("grafana-community", {"tempo": TEMPO}, {"2.2.4": None})
+    waiting = plans(tempo={"upgradePolicy": {"auto": "patch"}})["tempo"]
+    at_once = plans(tempo={"upgradePolicy": {"auto": "patch", "minimumReleaseAge": "0s"}})["tempo"]
+
+    check = check_component(waiting, running("2.2.3"), repositories.catalog(), [], CLUSTER)
+    unaged = check_component(at_once, running("2.2.3"), repositories.catalog(), [], CLUSTER)
+
+    assert check.proposal is None
+    assert check.why_not == (
+        "2.2.4: its repository gives no publication time (created), so its age cannot be "
+        "told; proposed only with upgradePolicy.minimumReleaseAge: 0"
+    )
+    assert unaged.proposal == "2.2.4"
+
+
+def test_a_minimum_release_age_that_is_no_duration_is_refused_naming_the_field() -> None:
+    document = {
+        "apiVersion": "observability.io/v1beta1",
+        "kind": "ObservabilityPlatform",
+        "metadata": {"name": "obs", "namespace": "team"},
+        "spec": {"tempo": {"upgradePolicy": {"minimumReleaseAge": "three days"}}},
+    }
+
+    result = validate(document)
+
+    assert result.platform is None
+    assert any(
+        "tempo.upgradePolicy.minimumReleaseAge" in str(problem) for problem in result.problems
+    ), result.problems
 
 
 def test_a_patch_whose_chart_needs_a_newer_cluster_is_not_proposed(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..types import (
@@ -125,6 +125,17 @@ class UpgradePolicy(SpecModel):
     auto: Literal["none", "patch", "minor"] = Field(
         "none", description="which newer chart versions the scheduled check may apply itself"
     )
+    minimum_release_age: Duration = Field(
+        "3d",
+        description="how long after its repository published a chart version (the index's "
+        "created time) the check may propose it automatically; 0 proposes at once",
+    )
+
+    @field_validator("minimum_release_age", mode="before")
+    @classmethod
+    def _zero(cls, value: Any) -> Any:
+        # 0 (a number, or the text) is no time at all: written as a duration.
+        return "0s" if value in (0, "0") and not isinstance(value, bool) else value
 
 
 class Remediation(SpecModel):
