@@ -53,11 +53,22 @@ class ClusterStatus:
 
 
 class LocalCluster:
-    def __init__(self, tools: Toolbox, stack: Path, name: str = CLUSTER_NAME) -> None:
+    def __init__(
+        self,
+        tools: Toolbox,
+        stack: Path,
+        name: str = CLUSTER_NAME,
+        *,
+        in_user_kubeconfig: bool = True,
+    ) -> None:
+        """``in_user_kubeconfig``: let kwokctl add the cluster's context to the user's kubeconfig
+        (``~/.kube/config``) and make it current when it creates the cluster, as it does by
+        default. gunj reaches the cluster through its own kubeconfig file either way."""
         self.tools = tools
         self.name = name
         self.workdir = stack / "kwok"
         self.config_path = stack / "kwokctl.yaml"
+        self.in_user_kubeconfig = in_user_kubeconfig
 
     # --- paths and commands ------------------------------------------------------------------
 
@@ -225,6 +236,8 @@ class LocalCluster:
             f"{int(timeout)}s",
             "--timeout",
             f"{int(timeout)}s",
+            # An empty path: kwokctl leaves the user's kubeconfig alone.
+            *(() if self.in_user_kubeconfig else ("--kubeconfig=",)),
             timeout=timeout + 60,
         )
         if result.returncode != 0:

@@ -28,8 +28,8 @@ from .tools import Toolbox
 FIRST = "local"
 EXTRA_FOLDER = "clusters"
 VOLUME_KEEPER = "volume-keeper"
-# More would not fit two cores: each cluster is five processes, and a cluster idles at a few
-# percent of a core.
+# A bound on what one workstation is asked to run: each cluster is five processes holding about
+# 700 MiB and a few percent of a core at idle (docs/local-stack.md).
 MAX_CLUSTERS = 9
 _EXTRA = re.compile(rf"^{FIRST}-([2-9])$")
 
@@ -68,7 +68,14 @@ def kwok_name(registered: str) -> str:
 
 
 def local_cluster(toolbox: Toolbox, stack_folder: Path, registered: str) -> LocalCluster:
-    return LocalCluster(toolbox, folder_of(stack_folder, registered), name=kwok_name(registered))
+    """The cluster; only the first is added to the user's kubeconfig, as it always was: the
+    others would each take its current context in turn."""
+    return LocalCluster(
+        toolbox,
+        folder_of(stack_folder, registered),
+        name=kwok_name(registered),
+        in_user_kubeconfig=registered == FIRST,
+    )
 
 
 def extra_names_on_disk(stack_folder: Path) -> list[str]:

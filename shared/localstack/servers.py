@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -30,10 +31,11 @@ def start_pubsub_emulator(emulator: Path, folder: Path, port: int, project: str)
     return daemon
 
 
-def start_firestore_emulator(jar: Path, folder: Path, port: int) -> Daemon:
-    """The SDK's Firestore emulator, run as its launcher script runs it (English messages, the
-    only ones it has), minus the script. Its other listeners (WebSocket, WebChannel) take free
-    ports of 127.0.0.1 as well."""
+def start_firestore_emulator(jar: Path, folder: Path, port: int) -> Callable[[], Daemon]:
+    """Start the SDK's Firestore emulator unless it runs; return the wait until it answers, so
+    the stack starts its other parts meanwhile (the JVM takes seconds to start). It runs as the
+    SDK's launcher script runs it (English messages, the only ones it has), minus the script;
+    its other listeners (WebSocket, WebChannel) take free ports of 127.0.0.1 as well."""
     daemon = Daemon("firestore-emulator", folder)
     if daemon.pid() is None:
         daemon.start(
@@ -48,12 +50,16 @@ def start_firestore_emulator(jar: Path, folder: Path, port: int) -> Daemon:
                 f"--port={port}",
             ]
         )
-    daemon.wait_until(
-        lambda: http_ok(f"http://127.0.0.1:{port}/"),
-        timeout=STARTUP_TIMEOUT,
-        what=f"Firestore emulator on 127.0.0.1:{port}",
-    )
-    return daemon
+
+    def wait() -> Daemon:
+        daemon.wait_until(
+            lambda: http_ok(f"http://127.0.0.1:{port}/"),
+            timeout=STARTUP_TIMEOUT,
+            what=f"Firestore emulator on 127.0.0.1:{port}",
+        )
+        return daemon
+
+    return wait
 
 
 def start_chart_server(root: Path, folder: Path, port: int) -> Daemon:

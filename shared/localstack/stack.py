@@ -171,14 +171,17 @@ def _up(name: str, chart_sources: Path | None, count: int | None) -> Stack:
     log.info("tools ready in %.1fs", time.monotonic() - started)
     ports = _ports(folder)
 
+    firestore_ready = servers.start_firestore_emulator(
+        toolbox.firestore_emulator, folder, ports.firestore
+    )
     servers.start_pubsub_emulator(toolbox.pubsub_emulator, folder, ports.pubsub, PUBSUB_PROJECT)
-    servers.start_firestore_emulator(toolbox.firestore_emulator, folder, ports.firestore)
     dropped = clusters.registered_names(recorded_count)[len(names) :]
     if dropped:
         stopped = clusters.stop(toolbox, folder, dropped)
         log.info("stopped %s (data kept)", ", ".join(stopped) or "nothing")
     kubeconfigs = clusters.start(toolbox, folder, names)
     log.info("%d cluster(s) ready in %.1fs", len(names), time.monotonic() - started)
+    firestore_ready()
 
     sources = chart_sources or chartrepo.default_sources()
     repo_root = folder / "charts"

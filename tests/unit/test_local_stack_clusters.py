@@ -15,8 +15,9 @@ from shared.cli.main import main
 from shared.cli.target import register
 from shared.clusters import ClusterRegistry, KubeconfigFile
 from shared.clusters.alerttokens import token_hash
-from shared.localstack import clusters, serving, stack
+from shared.localstack import clusters, serving, stack, tools
 from shared.localstack.stack import Ports, Stack
+from shared.localstack.tools import ProvisionError
 from tests.unit.test_clusters import kubeconfig_text
 
 
@@ -139,3 +140,24 @@ def test_a_state_recorded_before_the_firestore_emulator_reads_as_one_cluster(
     assert recorded is not None
     assert recorded.ports == Ports(pubsub=11, charts=12, oci=13, firestore=0)
     assert recorded.kubeconfigs == {"local": folder / "k.yaml"}
+
+
+def test_a_missing_firestore_emulator_or_java_is_named_with_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An SDK without the component: the stack does not start (under CI=true too, where the
+    # tests needing it then fail rather than skip).
+    monkeypatch.setattr(tools, "_cloud_sdk_roots", lambda: (tmp_path / "sdk",))
+    monkeypatch.delenv("GUNJ_FIRESTORE_EMULATOR", raising=False)
+    with pytest.raises(ProvisionError, match="Firestore emulator not found: install") as raised:
+        tools.find_firestore_emulator()
+    assert "google-cloud-cli-firestore-emulator" in str(raised.value)
+    assert "GUNJ_FIRESTORE_EMULATOR" in str(raised.value)
+
+    jar = tmp_path / "cloud-firestore-emulator.jar"
+    jar.write_bytes(b"PK")
+    monkeypatch.setenv("GUNJ_FIRESTORE_EMULATOR", str(jar))
+    assert tools.find_firestore_emulator() == jar
+    monkeypatch.setenv("PATH", str(tmp_path / "no-java-here"))
+    with pytest.raises(ProvisionError, match="the Firestore emulator needs Java 11\\+ on PATH"):
+        tools.find_firestore_emulator()
