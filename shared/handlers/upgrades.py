@@ -160,14 +160,14 @@ def _rollouts(
     reports: list[PlatformReport], checked: list[str], env: Mapping[str, str]
 ) -> dict[str, Any] | None:
     """With a fleet store: the automatic proposals become rollouts, and only those of clusters
-    in their rollout's current wave stay in the reports (:mod:`shared.fleet.upgrade_rollouts`);
+    in their rollout's current wave stay in the reports (:mod:`shared.upgrades.rollouts`);
     every running rollout takes its step. What the rollouts did (None: no store)."""
     store = fleet_store(env)
     if store is None:
         return None
     from ..clusters import RegistryError
     from ..fleet.rollouts import bake_seconds
-    from ..fleet.upgrade_rollouts import gate_proposals
+    from ..upgrades.rollouts import gate_proposals
 
     try:
         waves = registry(env).waves()

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from shared.clusters.waves import Wave as ClusterWave
 from shared.fleet import rollouts
 from shared.fleet.progress import Rollout, summary_key
-from shared.fleet.upgrade_rollouts import gate_proposals
 from shared.upgrades.check import ComponentCheck
+from shared.upgrades.rollouts import gate_proposals
 from shared.upgrades.run import PlatformReport
 
 if TYPE_CHECKING:

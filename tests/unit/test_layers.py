@@ -19,10 +19,21 @@ ALLOWED: dict[str, set[str]] = {
     "events": set(),
     "telemetry": set(),
     "clusters": {"kube"},
+    "fleet": {"clusters"},
     "native": {"values", "kube", "helm"},  # its revisions are kept in Helm's storage format
     "engine": {"values", "helm", "kube", "events", "clusters", "native"},
-    "upgrades": {"engine", "values", "helm", "kube", "events", "clusters"},
-    "handlers": {"engine", "upgrades", "values", "helm", "kube", "events", "clusters", "telemetry"},
+    "upgrades": {"engine", "values", "helm", "kube", "events", "clusters", "fleet"},
+    "handlers": {
+        "engine",
+        "upgrades",
+        "values",
+        "helm",
+        "kube",
+        "events",
+        "clusters",
+        "telemetry",
+        "fleet",
+    },
     "localstack": {"helm", "kube", "clusters", "packaging", "handlers", "telemetry"},
     "cli": {
         "engine",
@@ -35,6 +46,7 @@ ALLOWED: dict[str, set[str]] = {
         "clusters",
         "localstack",
         "packaging",
+        "fleet",
     },
 }
 BASE = {

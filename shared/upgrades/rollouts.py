@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..clusters.waves import Wave as ClusterWave
-from ..upgrades.run import PlatformReport
-from .progress import Rollout
-from .rollouts import (
+from ..fleet.progress import Rollout
+from ..fleet.rollouts import (
     Publisher,
     Step,
     StoreUnavailable,
@@ -26,6 +25,7 @@ from .rollouts import (
     publisher_of_waves,
     upgrade_id,
 )
+from .run import PlatformReport
 
 if TYPE_CHECKING:
     from google.cloud import firestore
