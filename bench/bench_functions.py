@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -229,12 +230,27 @@ def _exclusive(intervals: list[dict[str, Any]], start: float, end: float) -> dic
     return spent
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of a process and its children so far (functions-framework's
+    gunicorn handles events in a worker it forks)."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            pending.extend(int(child) for child in children)
+    return total
+
+
 @contextlib.contextmanager
 def _cold_process(
     env: dict[str, str], folder: Path, round_: int
-) -> Iterator[tuple[int, Path, Path, float]]:
-    """A fresh functions-framework process serving the reconcile function: its port, its
-    timings and log files, and the seconds from its start until it listened."""
+) -> Iterator[tuple[subprocess.Popen[bytes], int, Path, Path, float]]:
+    """A fresh functions-framework process serving the reconcile function: the process, its
+    port, its timings and log files, and the seconds from its start until it listened."""
     port = free_port()
     timings = folder / f"timings-{round_}.jsonl"
     log = folder / f"function-{round_}.log"
@@ -262,7 +278,7 @@ def _cold_process(
             if process.poll() is not None:
                 raise SystemExit(f"the function did not start: {log.read_text()[-2000:]}")
             time.sleep(0.005)
-        yield port, timings, log, time.perf_counter() - started
+        yield process, port, timings, log, time.perf_counter() - started
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -276,21 +292,43 @@ def cold_instances(running: localstack.Stack, rounds: int) -> list[dict[str, flo
         folder = Path(name)
         env = serving.function_environment(
             running,
-            {"GUNJ_CLUSTERS": str(_registry(running, folder)), "GUNJ_CACHE_DIR": str(folder)},
+            {
+                "GUNJ_CLUSTERS": str(_registry(running, folder)),
+                "GUNJ_CACHE_DIR": str(folder),
+                # Bytecode compiled beforehand, as a deployed function's is, and kept apart from
+                # the checkout's folders.
+                "PYTHONPYCACHEPREFIX": str(folder / "pycache"),
+            },
+        )
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "compileall",
+                "-q",
+                str(ROOT / "shared"),
+                str(ROOT / "functions"),
+            ],
+            env=env,
+            check=True,
         )
         data = yaml.safe_dump(SPEC).encode()
         for round_ in range(rounds):
-            with _cold_process(env, folder, round_) as (port, timings, log, ready):
+            with _cold_process(env, folder, round_) as (process, port, timings, log, ready):
                 message_id = f"cold-{uuid.uuid4().hex[:12]}"
                 request = urllib.request.Request(
                     f"http://127.0.0.1:{port}/",
                     data=_push_body(message_id, data, {"cluster": "local"}),
                     headers={"Content-Type": "application/json"},
                 )
+                time.sleep(0.5)  # the worker forked and idle, as an instance waiting for work
+                cpu = _cpu_seconds(process.pid)
                 sent = time.time()
                 with urllib.request.urlopen(request, timeout=600) as answer:  # noqa: S310
                     answer.read()
                 answered = time.time()
+                cpu = _cpu_seconds(process.pid) - cpu
             outcome = next(
                 json.loads(line)
                 for line in log.read_text().splitlines()
@@ -300,33 +338,45 @@ def cold_instances(running: localstack.Stack, rounds: int) -> list[dict[str, flo
                 raise SystemExit(f"the cold instance's outcome is not ready: {outcome}")
             intervals = [json.loads(line) for line in timings.read_text().splitlines()]
             spent = _exclusive(intervals, sent, answered)
-            found.append({"ready": ready, "total": answered - sent, **spent})
+            found.append({"ready": ready, "total": answered - sent, "cpu": cpu, **spent})
             if round_ == 0:
                 _print_first(intervals, sent, answered)
     return found
 
 
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] in {"shared", "google"} else parts[0]
+
+
 def _print_first(intervals: list[dict[str, Any]], start: float, end: float) -> None:
-    """The first cold event's outermost imports, by package, and its requests."""
+    """Where the first cold event's import time went (each module's own, by package), and its
+    requests."""
     imports = sorted(
         (i for i in intervals if i["what"] == "import" and start <= i["start"] < end),
         key=lambda i: (i["start"], -i["end"]),
     )
-    outermost: list[dict[str, Any]] = []
+    own: dict[str, float] = {}
+    inside: list[dict[str, Any]] = []
     for interval in imports:
-        if not outermost or interval["start"] >= outermost[-1]["end"]:
-            outermost.append(interval)
-    by_package: dict[str, float] = {}
-    for interval in outermost:
-        package = ".".join(str(interval["detail"]).split(".")[:2])
-        by_package[package] = by_package.get(package, 0.0) + interval["end"] - interval["start"]
-    print("\nfirst cold event: modules imported, by package (ms)")
-    for package, seconds in sorted(by_package.items(), key=lambda item: -item[1])[:12]:
+        while inside and interval["start"] >= inside[-1]["end"]:
+            inside.pop()
+        seconds = interval["end"] - interval["start"]
+        package = _package(str(interval["detail"]))
+        own[package] = own.get(package, 0.0) + seconds
+        if inside and interval["end"] <= inside[-1]["end"]:  # nested: not its parent's own
+            parent = _package(str(inside[-1]["detail"]))
+            own[parent] -= seconds
+        inside.append(interval)
+    print("\nfirst cold event: import time by package (each module's own, ms)")
+    for package, seconds in sorted(own.items(), key=lambda item: -item[1])[:15]:
         print(f"  {package:<40} {seconds * 1000:7.0f}")
     print("first cold event: API requests (ms)")
     for interval in intervals:
         if interval["what"] == "request" and start <= interval["start"] < end:
-            print(f"  {interval['detail']:<70} {(interval['end'] - interval['start']) * 1000:6.0f}")
+            method, _, url = str(interval["detail"]).partition(" ")
+            request = f"{method} {urllib.parse.urlsplit(url).path}"
+            print(f"  {request:<86} {(interval['end'] - interval['start']) * 1000:5.0f}")
 
 
 def _print_cold(rounds: list[dict[str, float]]) -> None:
@@ -345,6 +395,7 @@ def _print_cold(rounds: list[dict[str, float]]) -> None:
         f"  push sent to outcome            {total * 1000:7.0f} ms   goal "
         f"{COLD_GOAL * 1000:.0f} ms: {verdict}  (each: {each})"
     )
+    print(f"  CPU time of the event           {median('cpu') * 1000:7.0f} ms  (the process's)")
     for step, words in [*STEPS.items(), (FRAMEWORK, FRAMEWORK)]:
         print(f"    {words:<48} {median(step) * 1000:7.0f} ms")
 

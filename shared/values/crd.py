@@ -3,8 +3,10 @@
 The checked-in files (``crd/``) are regenerated with ``gunj schema --write``; a test fails when
 they drift from the model. Beside the CRD is the digest of what makes a served CRD current
 (:func:`schema_digest`), so that the engine's check of a cluster's CRD compares two digests
-instead of parsing the CRD's YAML in every process. The CRD schema is structural, as the API server requires: references
-inlined, ``anyOf [X, null]`` turned into ``nullable``, free-form maps kept with
+instead of parsing the CRD's YAML in every process.
+
+The CRD schema is structural, as the API server requires: references inlined,
+``anyOf [X, null]`` turned into ``nullable``, free-form maps kept with
 ``x-kubernetes-preserve-unknown-fields``, and no defaults (gunj applies its own, so an object
 reads the same whether or not the API server has seen it).
 """
