@@ -419,27 +419,40 @@ class HelmClient:
         anything else (an unreachable cluster, an unknown release, an error Helm gives for
         another reason) raises: it says nothing about the release, and must not trigger a
         rollback as a failed test would."""
-        message = ""
+        message = self.run_tests(release, target, timeout=timeout)
+        return test_run(self.status(release, target), message)
+
+    def run_tests(
+        self, release: str, target: KubeTarget, *, timeout: timedelta = DEFAULT_TIMEOUT
+    ) -> str:
+        """``helm test``, alone: Helm's words when a test failed or timed out ("" when none
+        did); each test's outcome is on the release (:func:`test_run`). Anything else raises,
+        as :meth:`test` says."""
         try:
             self.run(
                 ["test", release, *target.flags(), "--timeout", helm_timeout(timeout)],
                 timeout=timeout,
             )
         except (TestFailed, HelmTimeout) as error:
-            message = str(error)
-        status = self.status(release, target)
-        outcomes = [
-            TestOutcome(
-                name=hook.name,
-                phase=hook.last_run.phase or "Unknown",
-                started_at=hook.last_run.started_at,
-                completed_at=hook.last_run.completed_at,
-            )
-            for hook in status.test_hooks
-        ]
-        if message and all(outcome.passed for outcome in outcomes):
-            # Helm failed although no pod reports failure (e.g. it timed out): not a pass.
-            outcomes.append(TestOutcome(name="helm test", phase="Failed", pod=False))
-        return TestRun(
-            release=release, revision=status.revision, outcomes=outcomes, message=message
+            return str(error)
+        return ""
+
+
+def test_run(release: Release, message: str) -> TestRun:
+    """The outcome of each test hook of ``release`` (as Helm recorded its last run), after a
+    ``helm test`` that said ``message`` ("" when no test failed)."""
+    outcomes = [
+        TestOutcome(
+            name=hook.name,
+            phase=hook.last_run.phase or "Unknown",
+            started_at=hook.last_run.started_at,
+            completed_at=hook.last_run.completed_at,
         )
+        for hook in release.test_hooks
+    ]
+    if message and all(outcome.passed for outcome in outcomes):
+        # Helm failed although no pod reports failure (e.g. it timed out): not a pass.
+        outcomes.append(TestOutcome(name="helm test", phase="Failed", pod=False))
+    return TestRun(
+        release=release.name, revision=release.revision, outcomes=outcomes, message=message
+    )

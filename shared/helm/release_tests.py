@@ -1,8 +1,11 @@
 """Running a release's Helm tests: each test pod's outcome, then the pods cleaned up.
 
 Helm records each test hook's last run on the release itself (which is how
-:mod:`.releases` knows whether a revision was tested); the pods are not needed after that, and
-left behind they would block the next run of a chart whose hooks keep their pods.
+:mod:`.releases` knows whether a revision was tested); the outcomes are read from there, from
+the release's storage Secret through the API, not by another Helm process (Helm 4's
+``helm status`` also reads every object of the release and their pods). The pods are not needed
+after that, and left behind they would block the next run of a chart whose hooks keep their
+pods.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from datetime import timedelta
 
 from ..kube import ClusterAccess
 from ..kube.errors import ApiNotFound
-from .client import HelmClient, KubeTarget
-from .models import TestOutcome
+from .client import HelmClient, KubeTarget, test_run
+from .errors import ReleaseNotFound
+from .models import Release, TestOutcome
+from .releases import ReleaseStore
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,8 @@ class ReleaseTester:
 
     def run(self, release: str, target: KubeTarget, timeout: timedelta) -> TestReport:
         started = time.monotonic()
-        run = self.helm.test(release, target, timeout=timeout)
+        message = self.helm.run_tests(release, target, timeout=timeout)
+        run = test_run(self._stored(release, target.namespace), message)
         pods = [outcome.name for outcome in run.outcomes if outcome.pod]
         cleaned = tuple(self._clean_up(target.namespace, pods))
         return TestReport(
@@ -61,6 +67,13 @@ class ReleaseTester:
             message=run.message,
             cleaned_up=cleaned,
         )
+
+    def _stored(self, release: str, namespace: str) -> Release:
+        """The release's newest revision, as Helm stored it (what ``helm status`` shows)."""
+        history = ReleaseStore(self.access).revisions(release, namespace)
+        if not history:
+            raise ReleaseNotFound(f"release {release} is not in namespace {namespace}")
+        return Release.model_validate(history[-1].decode())
 
     def _clean_up(self, namespace: str, pods: list[str]) -> list[str]:
         deleted = []

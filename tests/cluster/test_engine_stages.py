@@ -59,7 +59,11 @@ def test_the_three_install_at_the_same_time_and_grafana_after_all_three_are_veri
         (component, ("install", "verify"))
         for component in ("prometheus", "loki", "tempo", "grafana")
     ]
-    assert list(engine.status(namespace).components) == ["prometheus", "loki", "tempo", "grafana"]
+    status = engine.status(namespace)
+    assert status.phase == "Ready"
+    assert {name: c.state for name, c in status.components.items()} == dict.fromkeys(
+        ("prometheus", "loki", "tempo", "grafana"), "InSync"
+    )
     installs = {
         release: (start, end) for verb, release, start, end in helm.runs if verb == "install"
     }
