@@ -306,8 +306,9 @@ def run_flux(bench: Bench, controllers: tools.FluxControllers, count: int) -> Si
     return Side(
         name="Flux",
         configuration=(
-            f"helm-controller {pins.FLUX_HELM_CONTROLLER.version} (Helm {pins.FLUX_HELM_MAJOR} "
-            f"inside), source-controller {pins.FLUX_SOURCE_CONTROLLER.version}, "
+            f"helm-controller {pins.FLUX_HELM_CONTROLLER.version} (Helm "
+            f"{flux.helm_inside(controllers.helm_controller)} inside), source-controller "
+            f"{pins.FLUX_SOURCE_CONTROLLER.version}, "
             f"--concurrent={concurrency} each, no leader election; HelmReleases with tests, "
             "drift detection enabled, 3 retries, timeout 5m"
         ),

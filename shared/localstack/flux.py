@@ -28,6 +28,7 @@ SOURCE_GROUP = "source.toolkit.fluxcd.io"
 SOURCE_VERSION = "v1"
 RUNTIME_NAMESPACE = "flux-system"
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
+HELM_MODULE = "helm.sh/helm/v"
 STARTUP_SECONDS = 60.0
 # Long enough that no periodic reconcile falls inside a measurement: only the objects' changes
 # and the requested reconciles make the controllers work.
@@ -71,6 +72,24 @@ class RunningFlux:
         # helm-controller first: it is the one that would ask source-controller for charts.
         self.helm_controller.stop(timeout=30)
         self.source_controller.stop(timeout=30)
+
+
+def embedded_helm(build_info: str) -> str | None:
+    """The Helm module version a Go binary was built with, from ``go version -m``'s listing
+    (``dep helm.sh/helm/v3 v3.19.0 h1:...``); None when it carries no Helm."""
+    for line in build_info.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[0] in {"dep", "=>"} and fields[1].startswith(HELM_MODULE):
+            return fields[2]
+    return None
+
+
+def helm_inside(binary: Path) -> str | None:
+    """The Helm version compiled into ``binary`` (read with ``go version -m``)."""
+    listing = subprocess.run(
+        ["go", "version", "-m", str(binary)], capture_output=True, text=True, check=True
+    ).stdout
+    return embedded_helm(listing)
 
 
 def apply_crds(kubectl: Path, kubeconfig: Path, crds: Iterable[Path]) -> None:

@@ -174,8 +174,6 @@ FLUX_SOURCE_CONTROLLER = GoBuildPin(
     ),
 )
 FLUX_CONTROLLER_PINS = (FLUX_HELM_CONTROLLER, FLUX_SOURCE_CONTROLLER)
-# The Helm major inside helm-controller v1.4.0 (helm.sh/helm/v3 v3.19.0 in its go.mod).
-FLUX_HELM_MAJOR = 3
 
 
 @dataclass(frozen=True)

@@ -124,3 +124,17 @@ def test_wrapper_modules_pin_the_versions_the_benchmark_names(pin: pins.GoBuildP
     # Each CRD copied next to the binary comes from the module built.
     assert pin.module_files
     assert all(module == package for module, _ in pin.module_files)
+
+
+def test_the_helm_inside_a_controller_is_read_from_its_build_listing() -> None:
+    listing = (
+        "/tools/helm-controller: go1.26.8\n"
+        "\tpath\tgithub.com/fluxcd/helm-controller\n"
+        "\tmod\tgithub.com/fluxcd/helm-controller\tv1.4.0\th1:abc=\n"
+        "\tdep\thelm.sh/helm/v3\tv3.19.0\th1:def=\n"
+        "\tdep\tk8s.io/client-go\tv0.34.0\th1:ghi=\n"
+    )
+
+    assert flux.embedded_helm(listing) == "v3.19.0"
+    assert flux.embedded_helm(listing.replace("helm/v3\tv3.19.0", "helm/v4\tv4.0.1")) == "v4.0.1"
+    assert flux.embedded_helm("\tdep\tk8s.io/client-go\tv0.34.0\th1:x=\n") is None
