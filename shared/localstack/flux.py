@@ -126,6 +126,7 @@ def start(
         "HOME": str(folder),
     }
     storage = free_port()
+    (folder / "artifacts").mkdir(exist_ok=True)
     ports = {name: (free_port(), free_port()) for name in ("source", "helm")}
 
     def common(name: str) -> list[str]:
@@ -154,14 +155,19 @@ def start(
     helm = Daemon("flux-helm-controller", folder)
     helm.stop()
     helm.start([str(controllers.helm_controller), *common("helm")], env=controller_env, cwd=folder)
-    for daemon, name in ((source, "source"), (helm, "helm")):
-        health = ports[name][1]
-        daemon.wait_until(
-            lambda port=health: http_ok(f"http://127.0.0.1:{port}/readyz"),  # type: ignore[misc]
-            timeout=STARTUP_SECONDS,
-            what=f"{daemon.name} ready on port {health}",
-        )
-    return RunningFlux(helm, source, (ports["helm"][0], ports["source"][0]), concurrent)
+    running = RunningFlux(helm, source, (ports["helm"][0], ports["source"][0]), concurrent)
+    try:
+        for daemon, name in ((source, "source"), (helm, "helm")):
+            health = ports[name][1]
+            daemon.wait_until(
+                lambda port=health: http_ok(f"http://127.0.0.1:{port}/readyz"),  # type: ignore[misc]
+                timeout=STARTUP_SECONDS,
+                what=f"{daemon.name} ready on port {health}",
+            )
+    except BaseException:
+        running.stop()  # neither is left behind when the other does not start
+        raise
+    return running
 
 
 def helm_repository(name: str, namespace: str, url: str) -> dict[str, Any]:
