@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -411,8 +412,22 @@ def run_gunj(bench: Bench, count: int, major: int) -> Side:
         ),
         install=install.phase(install_failures),
         noop=noop.phase(noop_failures),
-        notes=[f"resync outcomes: {', '.join(noop_results) or 'none'}"],
+        notes=[
+            f"component actions to ready: {actions_of(applied(served.received))}",
+            f"resync outcomes: {', '.join(noop_results) or 'none'}; component actions: "
+            f"{actions_of(resynced(served.received))}",
+        ],
     )
+
+
+def actions_of(outcomes: dict[str, Any]) -> str:
+    """How many components took each sequence of actions, as the outcomes report them."""
+    counted = Counter(
+        "+".join(component.get("actions", ())) or "none"
+        for outcome in outcomes.values()
+        for component in outcome.get("components", ())
+    )
+    return ", ".join(f"{actions} x{n}" for actions, n in sorted(counted.items())) or "none"
 
 
 def failures_of(outcomes: dict[str, Any], count: int) -> list[str]:
