@@ -354,7 +354,6 @@ def run_gunj(bench: Bench, count: int, major: int) -> Side:
     run = uuid.uuid4().hex[:6]
     platforms = [(f"bench-gunj{major}-{run}-{i}", f"g{run}{i}") for i in range(count)]
     namespaces = [namespace for namespace, _ in platforms]
-    prepare_namespaces(access, namespaces)
     served = serve_for_bench(
         running,
         work / f"gunj-{run}",
@@ -362,6 +361,7 @@ def run_gunj(bench: Bench, count: int, major: int) -> Side:
     )
     texts = [yaml.safe_dump(spec(namespace, name)) for namespace, name in platforms]
     try:
+        prepare_namespaces(access, namespaces)
         with Measured(access, served.sessions(), quiet) as install:
             ids = [served.publish_spec(text) for text in texts]
             wanted = set(ids)
