@@ -17,6 +17,7 @@ prod-us:                    # a GKE cluster, reached with the caller's own Googl
     project: acme
     secrets: [grafana-smtp, prod-us-*]
   alertTokens: [sha256:5f0c...e1a2]   # hashes of the Alertmanager tokens that may act on it
+  wave: canary              # its rollout wave (see waves.py; default: the last wave)
 ```
 
 Each entry has exactly one of ``kubeconfig`` (with ``context``), ``secret`` (optionally with
@@ -54,6 +55,7 @@ FIELDS = (
     "serviceAccount",
     SECRET_GRANT,
     ALERT_TOKENS,
+    "wave",
 )
 GKE_FIELDS = ("project", "location", "name", "endpoint")
 
@@ -127,6 +129,11 @@ def _entry(
     if SECRET_GRANT in entry:
         grant = parse_grant(entry[SECRET_GRANT], problems)
     alert_tokens = parse_alert_tokens(entry.get(ALERT_TOKENS, []), problems)
+    wave = entry.get("wave")
+    if wave is not None and not (isinstance(wave, str) and NAME.fullmatch(wave)):
+        problems.append(
+            f"field 'wave': {wave!r} is not a wave name (1 to 63 letters, digits, '.', '_' or '-')"
+        )
     target = (
         _target(name, kinds[0], entry, base=base, cloud=cloud, problems=problems)
         if len(kinds) == 1
@@ -144,6 +151,7 @@ def _entry(
             cloud,
             secret_grant=grant,
             alert_tokens=alert_tokens,
+            wave=wave,
         ),
         [],
     )

@@ -1,7 +1,7 @@
 """One registered cluster: its name, the other names alerts may use for it, whether its specs
 may carry Helm template expressions, which namespaces may hold platforms and as whom they act,
-which Secret Manager secrets they may read, which Alertmanager tokens may act on it, and how to
-reach it."""
+which Secret Manager secrets they may read, which Alertmanager tokens may act on it, which
+rollout wave it is in, and how to reach it."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ class RegisteredCluster:
     """The Secret Manager secrets its specs' ``valuesFrom`` may read (None: none)."""
     alert_tokens: tuple[str, ...] = ()
     """Hashes of the Alertmanager tokens whose alerts may act on it (:mod:`.alerttokens`)."""
+    wave: str | None = None
+    """The rollout wave it belongs to (:mod:`.waves`; None: the last wave)."""
 
     @property
     def kind(self) -> str:

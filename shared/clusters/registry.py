@@ -23,6 +23,7 @@ from .errors import RegistryError, UnknownCluster
 from .google import GoogleCloud
 from .location import RegistryLocation, locate
 from .registered import KINDS, RegisteredCluster
+from .waves import Wave, wave_order, waves
 
 HEADER = "# gunj cluster registry: cluster name -> kubeconfig and context (see `gunj clusters`)\n"
 
@@ -67,6 +68,10 @@ class ClusterRegistry:
     def clusters(self) -> list[RegisteredCluster]:
         return [self._clusters[name] for name in self.names()]
 
+    def waves(self, order: Sequence[str] | None = None) -> list[Wave]:
+        """The clusters in their rollout waves, in order (:mod:`.waves`)."""
+        return waves(self.clusters(), order or wave_order(), self.source)
+
     def get(self, name: str) -> RegisteredCluster:
         """The cluster registered under ``name`` (not an alias); UnknownCluster otherwise."""
         cluster = self._clusters.get(name)
@@ -94,11 +99,12 @@ class ClusterRegistry:
         *,
         aliases: Sequence[str] | None = None,
         allow_templates: bool | None = None,
+        wave: str | None = None,
     ) -> RegisteredCluster:
         """Register (or re-register) ``name`` as ``kubeconfig`` and ``context`` in the
         registry file, replacing the file atomically. Aliases and allowTemplates of an
         existing entry are kept unless given, and so is every other field of it (its
-        namespaces, serviceAccount, secretManager and alertTokens)."""
+        namespaces, serviceAccount, secretManager, alertTokens and wave)."""
         raw = self._raw_file(f"cannot register {name!r}")
         found = raw.get(name)
         previous: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -115,6 +121,8 @@ class ClusterRegistry:
         # A file entry is reached through its kubeconfig: the other kinds' fields do not carry.
         replaced = {"kubeconfig", "context", "aliases", "allowTemplates", *KINDS}
         entry.update({k: v for k, v in previous.items() if k not in replaced})
+        if wave is not None:
+            entry["wave"] = wave
         self._update(raw, {**raw, name: entry})
         return self._clusters[name]
 

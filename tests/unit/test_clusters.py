@@ -720,3 +720,44 @@ def test_gunj_clusters_reports_a_bad_registry(
 
     assert main(["clusters"]) == 1
     assert "cluster 'prod': field 'context': required" in capsys.readouterr().err
+
+
+# --- rollout waves ----------------------------------------------------------------------------
+
+
+def test_clusters_go_into_their_waves_in_order_and_those_without_one_last(tmp_path: Path) -> None:
+    env = {"GUNJ_CLUSTERS": str(tmp_path / "clusters.yaml")}
+    registry = ClusterRegistry.load(env)
+    registry.register("b", tmp_path / "b.yaml", "b", wave="main")
+    registry.register("a", tmp_path / "a.yaml", "a", wave="canary")
+    registry.register("c", tmp_path / "c.yaml", "c")
+    registry.register("d", tmp_path / "d.yaml", "d", wave="early")
+
+    waves = ClusterRegistry.load(env).waves()
+
+    assert [(wave.name, wave.clusters) for wave in waves] == [
+        ("canary", ("a",)),
+        ("early", ("d",)),
+        ("main", ("b", "c")),
+    ]
+    # Registering again keeps the wave.
+    ClusterRegistry.load(env).register("a", tmp_path / "a2.yaml", "a")
+    assert ClusterRegistry.load(env).get("a").wave == "canary"
+
+
+def test_a_wave_outside_the_order_is_named_with_its_cluster_and_field(tmp_path: Path) -> None:
+    registry = load(f"x:\n  kubeconfig: {tmp_path}/k.yaml\n  context: c\n  wave: first\n", tmp_path)
+
+    with pytest.raises(RegistryError) as caught:
+        registry.waves()
+    assert caught.value.problems == [
+        "cluster 'x': field 'wave': 'first' is not one of the rollout waves (canary, early, "
+        "main; set GUNJ_ROLLOUT_WAVES to change them)"
+    ]
+    assert [wave.name for wave in registry.waves(["first", "then"])] == ["first"]
+    assert (
+        "field 'wave'"
+        in problems(f"x:\n  kubeconfig: {tmp_path}/k.yaml\n  context: c\n  wave: [1]\n", tmp_path)[
+            0
+        ]
+    )
