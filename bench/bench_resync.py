@@ -15,7 +15,6 @@ quiet period is printed beside it), and the function instances that did the work
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -32,15 +31,14 @@ import yaml  # noqa: E402
 from kubernetes import client  # noqa: E402
 
 from shared.cli.local import register  # noqa: E402
-from shared.clusters import current_context_of  # noqa: E402
 from shared.engine.reconciler import Reconciler  # noqa: E402
 from shared.engine.request import Request  # noqa: E402
 from shared.engine.settings import EngineSettings  # noqa: E402
-from shared.handlers import topics as names  # noqa: E402
 from shared.helm.repositories import RepositorySettings  # noqa: E402
 from shared.kube import ClusterAccess  # noqa: E402
-from shared.localstack import serving  # noqa: E402
 from shared.localstack import stack as localstack  # noqa: E402
+from shared.localstack.benchfunctions import final_outcomes, serve_for_bench  # noqa: E402
+from shared.localstack.meters import quiet_rate, requests_served  # noqa: E402
 from shared.values.validation import load_platform  # noqa: E402
 
 PER_NAMESPACE = 20
@@ -60,20 +58,6 @@ def spec(namespace: str, name: str, mode: str) -> dict[str, Any]:
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"global": {"mode": mode}, "prometheus": PROMETHEUS},
     }
-
-
-def requests_served(access: ClusterAccess) -> float:
-    """The API server's own count of the requests it has served."""
-    serialized = access.api.param_serialize(
-        "GET", "/metrics", header_params={"Accept": "text/plain"}, auth_settings=["BearerToken"]
-    )
-    answer = access.api.call_api(*serialized)
-    answer.read()
-    total = 0.0
-    for line in answer.data.decode().splitlines():
-        if line.startswith("apiserver_request_total{"):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 def install(
@@ -134,38 +118,7 @@ def resync(
     platforms: list[tuple[str, str]],
     namespaces: list[str],
 ) -> dict[str, Any]:
-    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
-
-    topics = names.Topics(running.pubsub_project, f"b{uuid.uuid4().hex[:6]}")
-    serving.ensure_topics(running, topics)
-    subscriber = pubsub_v1.SubscriberClient()
-    events = subscriber.subscription_path(topics.project, f"{topics.prefix}-events-bench")
-    subscriber.create_subscription(name=events, topic=topics.path(names.EVENTS))
-    clusters = work / "clusters.yaml"
-    clusters.write_text(
-        yaml.safe_dump(
-            {
-                "local": {
-                    "kubeconfig": str(running.kubeconfig),
-                    "context": current_context_of(running.kubeconfig),
-                }
-            }
-        )
-    )
-    env = serving.function_environment(
-        running,
-        {
-            "GUNJ_TOPIC_PREFIX": topics.prefix,
-            "GUNJ_CLUSTERS": str(clusters),
-            "GUNJ_CACHE_DIR": str(work / "function-cache"),
-        },
-    )
-    daemons = []
-    for function in ("reconcile", "resync"):
-        (work / function).mkdir()
-        daemon, port = serving.start_function(function, work / function, env)
-        daemons.append(daemon)
-        serving.ensure_push(running, topics, function, f"http://127.0.0.1:{port}/")
+    served = serve_for_bench(running, work / "functions")
     # One Deployment deleted by hand, in the first platform: the resync puts it back.
     drifted_namespace, drifted = platforms[0]
     apps = client.AppsV1Api(access.api)
@@ -177,29 +130,21 @@ def resync(
     apps.delete_namespaced_deployment(workload, drifted_namespace)
     quiet = quiet_rate(access)
     before = requests_served(access)
-    publisher = pubsub_v1.PublisherClient()
     started = time.monotonic()
-    publisher.publish(
-        topics.path(names.RESYNC), json.dumps({"namespaces": namespaces}).encode()
-    ).result(timeout=30)
-    outcomes: dict[str, dict[str, Any]] = {}
-    summary: dict[str, Any] = {}
-    deadline = started + 1800
-    while len(outcomes) < len(platforms) and time.monotonic() < deadline:
-        answer = subscriber.pull(subscription=events, max_messages=100, timeout=5)
-        received = list(answer.received_messages)
-        if received:
-            subscriber.acknowledge(subscription=events, ack_ids=[m.ack_id for m in received])
-        for message in received:
-            document = json.loads(message.message.data)
-            if document.get("kind") == "resync":
-                summary = document
-            elif document.get("source") == "resync" and not document.get("transient"):
-                outcomes[str(document.get("platform"))] = document
+    served.tick_resync(namespaces)
+
+    def resynced(received: list[dict[str, Any]]) -> dict[str, Any]:
+        return final_outcomes(
+            received,
+            lambda o: str(o.get("platform")) if o.get("source") == "resync" else None,
+        )
+
+    served.wait_for(lambda received: len(resynced(received)) >= len(platforms), timeout=1800)
     elapsed = time.monotonic() - started
     after = requests_served(access)
-    for daemon in daemons:
-        daemon.stop()
+    served.stop()
+    outcomes = resynced(served.received)
+    summary = next((d for d in served.received if d.get("kind") == "resync"), {})
     durations = [o.get("duration", 0.0) for o in outcomes.values()]
     results: dict[str, int] = {}
     for outcome in outcomes.values():
@@ -213,14 +158,6 @@ def resync(
         "requests": after - before,
         "quiet": quiet * elapsed,
     }
-
-
-def quiet_rate(access: ClusterAccess, seconds: float = 10.0) -> float:
-    """Requests per second the API server serves with gunj doing nothing (its controllers,
-    kwok)."""
-    first = requests_served(access)
-    time.sleep(seconds)
-    return (requests_served(access) - first - 1) / seconds
 
 
 def line(label: str, value: str) -> None:

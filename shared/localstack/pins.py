@@ -137,6 +137,45 @@ PROMTOOL = GoBuildPin(
 )
 
 
+# Flux's helm-controller and source-controller, which only the Flux benchmark runs (never the
+# stack, never CI). helm-controller v1.4.0 (Flux 2.7) embeds Helm v3.19.0 and reads
+# source.toolkit.fluxcd.io/v1 artifacts through source-controller/api v1.7.0; source-controller
+# v1.7.3 is the newest v1.7 patch the module proxy serves. Each keeps its CRDs next to it.
+FLUX_HELM_CONTROLLER = GoBuildPin(
+    name="flux-helm-controller",
+    version="v1.4.0",
+    module_dir="helm-controller",
+    binaries=(("helm-controller", "github.com/fluxcd/helm-controller"),),
+    module_files=(
+        (
+            "github.com/fluxcd/helm-controller",
+            "config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml",
+        ),
+    ),
+)
+FLUX_SOURCE_CONTROLLER = GoBuildPin(
+    name="flux-source-controller",
+    version="v1.7.3",
+    module_dir="source-controller",
+    binaries=(("source-controller", "github.com/fluxcd/source-controller"),),
+    module_files=tuple(
+        (
+            "github.com/fluxcd/source-controller",
+            f"config/crd/bases/source.toolkit.fluxcd.io_{kind}.yaml",
+        )
+        for kind in (
+            "buckets",
+            "externalartifacts",
+            "gitrepositories",
+            "helmcharts",
+            "helmrepositories",
+            "ocirepositories",
+        )
+    ),
+)
+FLUX_CONTROLLER_PINS = (FLUX_HELM_CONTROLLER, FLUX_SOURCE_CONTROLLER)
+
+
 @dataclass(frozen=True)
 class PythonToolPin:
     """A Python tool kept out of the project's environment (its dependencies would clash), in a

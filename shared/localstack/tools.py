@@ -263,6 +263,30 @@ def ensure_kube() -> dict[str, Path]:
     return commands
 
 
+@dataclass(frozen=True)
+class FluxControllers:
+    """Flux's helm-controller and source-controller and the CRDs they serve."""
+
+    helm_controller: Path
+    source_controller: Path
+    crds: tuple[Path, ...]
+
+
+def ensure_flux_controllers() -> FluxControllers:
+    """Build Flux's controllers (only the Flux benchmark asks for them: a cold build of the two
+    takes many minutes and a few GB of Go module cache)."""
+    built = {pin: ensure_go_build(pin) for pin in pins.FLUX_CONTROLLER_PINS}
+    helm_folder = built[pins.FLUX_HELM_CONTROLLER]
+    source_folder = built[pins.FLUX_SOURCE_CONTROLLER]
+    return FluxControllers(
+        helm_controller=helm_folder / "helm-controller",
+        source_controller=source_folder / "source-controller",
+        crds=tuple(
+            folder / relative for pin, folder in built.items() for _, relative in pin.module_files
+        ),
+    )
+
+
 # --- container registry, from Debian's package -------------------------------------------------
 
 
