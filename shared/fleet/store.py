@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,19 +55,19 @@ class Contended(StoreUnavailable):
     """Other writers changed a document every time it was about to be written."""
 
 
-class _Keep:
+class Keep:
     """The answer of a change function that leaves the document as it is."""
 
     def __repr__(self) -> str:
         return "KEEP"
 
 
-KEEP: Final = _Keep()
+KEEP: Final = Keep()
 """Returned by a change function: write nothing."""
 DELETE: Final = None
 """Returned by a change function: delete the document (if it exists)."""
 
-Change = Callable[[dict[str, Any] | None], "dict[str, Any] | _Keep | None"]
+Change = Callable[[dict[str, Any] | None], "dict[str, Any] | Keep | None"]
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class Store:
             snapshot = self._get(reference, f"reading {collection}")
             before = snapshot.to_dict() if snapshot.exists else None
             after = change(None if before is None else dict(before))
-            if isinstance(after, _Keep) or (after is None and before is None):
+            if isinstance(after, Keep) or (after is None and before is None):
                 return Changed(before=before, after=before, written=False)
             try:
                 with self.errors(what):
@@ -289,9 +289,9 @@ def open_store(settings: FleetSettings) -> Store:
         return store
 
 
-def configured_store() -> Store | None:
+def configured_store(env: Mapping[str, str] | None = None) -> Store | None:
     """The store the environment configures, or None: fleet features are off."""
-    settings = FleetSettings.from_environment()
+    settings = FleetSettings.from_environment(env)
     return None if settings is None else open_store(settings)
 
 

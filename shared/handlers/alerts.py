@@ -16,6 +16,7 @@ from ..engine.request import Request
 from ..errors import GunjError
 from ..events.alerts import Alert
 from .deadline import Overran, run_until, work_deadline, work_seconds
+from .fleet import quarantine_fleet_wide, record_summary
 from .outcomes import unexpected
 from .reconcilers import access, reconciler, registry
 
@@ -41,13 +42,15 @@ def judge(
             outcome = Outcome("error", str(error), transient_error=True)
         except Exception as error:
             outcome = unexpected(error)
-    return {
+    document = {
         **outcome.to_json(),
         "duration": round(time.monotonic() - started, 3),
         "alert": alert.key,
         "alert_name": alert.name,
         "alert_source": alert.source,
     }
+    record_summary(document, env)
+    return document
 
 
 def _act(alert: Alert, env: Mapping[str, str], started: float, allowed: Set[str] | None) -> Outcome:
@@ -71,4 +74,5 @@ def _act(alert: Alert, env: Mapping[str, str], started: float, allowed: Set[str]
     except GunjError as error:
         return Outcome("error", str(error), transient_error=error.transient)
     request = Request(source=alert.key, deadline=work_deadline(env, started))
-    return engine.roll_back_for_alert(target, alert, request)
+    outcome = engine.roll_back_for_alert(target, alert, request)
+    return quarantine_fleet_wide(outcome, alert.key, env)

@@ -35,6 +35,7 @@ from ..values.spec import ObservabilityPlatform
 from ..values.types import DNSLabel
 from ..values.validation import InvalidPlatform, load_platform
 from .deadline import Overran, run_until, work_deadline, work_seconds
+from .fleet import record_summary
 from .outcomes import report, request_headers, trace_of, unexpected
 from .reconcilers import reconciler
 
@@ -72,6 +73,7 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "source": message.attributes.get("source") if message else None,
         "cluster": outcome.cluster or (message.attributes.get("cluster", "") if message else ""),
     }
+    record_summary(document, env)
     report(FUNCTION, document, trace=trace_of(event, request_headers()), env=env)
     return document
 
