@@ -21,11 +21,24 @@ ALLOWED: dict[str, set[str]] = {
     "clusters": {"kube"},
     "native": {"values", "kube", "helm"},  # its revisions are kept in Helm's storage format
     "engine": {"values", "helm", "kube", "events", "clusters", "native"},
-    "upgrades": {"engine", "values", "helm", "kube", "events", "clusters"},
-    "handlers": {"engine", "upgrades", "values", "helm", "kube", "events", "clusters", "telemetry"},
+    # The fleet store: summaries of the platforms the engine keeps, quarantines it holds.
+    "fleet": {"engine", "values", "helm", "kube", "clusters"},
+    "upgrades": {"engine", "fleet", "values", "helm", "kube", "events", "clusters"},
+    "handlers": {
+        "engine",
+        "fleet",
+        "upgrades",
+        "values",
+        "helm",
+        "kube",
+        "events",
+        "clusters",
+        "telemetry",
+    },
     "localstack": {"helm", "kube", "clusters", "packaging", "handlers", "telemetry"},
     "cli": {
         "engine",
+        "fleet",
         "upgrades",
         "handlers",
         "values",
