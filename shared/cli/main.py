@@ -23,6 +23,7 @@ from . import (
     completion,
     conventions,
     examples,
+    fleet,
     local,
     package,
     platforms,
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     platforms.add_parsers(subparsers)
     pubsub.add_parsers(subparsers)
     upgrades.add_parser(subparsers)
+    fleet.add_parser(subparsers)
     package.add_parser(subparsers)
     local.add_parser(subparsers)
     clusters.add_parser(subparsers)
