@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.fleet.store import Store
 from shared.helm import HelmClient
 from shared.kube import ClusterAccess
 from shared.localstack import stack as localstack
@@ -124,3 +125,26 @@ def engine_helm3(local_stack: localstack.Stack, tmp_path: Path, engine_cache: Pa
     """The reconcile engine with Helm 3 only, for what does not depend on Helm's major."""
     helm = HelmClient.for_path(local_stack.helm[3], home=tmp_path / "helm-home")
     return make_engine(helm, local_stack, tmp_path, engine_cache)
+
+
+@pytest.fixture(scope="session")
+def firestore_host(local_stack: localstack.Stack) -> Iterator[str]:
+    """The Firestore emulator the fleet tests use: the local stack's (its environment names
+    it), or, on a stack without one, an emulator of the session's own."""
+    from tests.fleet_support import own_firestore_emulator
+
+    named = local_stack.environment().get("FIRESTORE_EMULATOR_HOST")
+    if named:
+        yield named
+        return
+    with own_firestore_emulator(unavailable) as host:
+        yield host
+
+
+@pytest.fixture
+def fleet_store(firestore_host: str, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """A fleet store of the test's own (a project id of its own: the emulator keeps projects
+    apart), named by the process environment as a function's would name it."""
+    from tests.fleet_support import store_of_own
+
+    return store_of_own(firestore_host, monkeypatch)
