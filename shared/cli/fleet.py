@@ -356,6 +356,22 @@ def _lift_on(cluster: str, component: str, what: str) -> list[dict[str, Any]]:
     return lifted
 
 
+def still_held_note(component: str, what: str) -> str | None:
+    """After a platform's own hold was lifted: whether the fleet still holds it, and how to
+    lift that (None: it does not, or there is no store)."""
+    store = fleet_store()
+    if store is None:
+        return None
+    try:
+        held = [q for q in quarantines.list_all(store) if q.named_by(component, what)]
+    except FleetStoreError as error:
+        return f"whether the fleet also holds it is unknown: {error}"
+    if not held:
+        return None
+    where = "; ".join(f"{q.describe()} ({q.origin()})" for q in held)
+    return f"still quarantined fleet-wide: {where}; lift it everywhere with --fleet"
+
+
 # --- printing ----------------------------------------------------------------------------------
 
 

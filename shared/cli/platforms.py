@@ -307,12 +307,15 @@ def run_unquarantine(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return USAGE
-    return _on_platform(
+    code = _on_platform(
         arguments,
         lambda engine, target: engine.unquarantine(
             target.namespace, target.name, arguments.component, arguments.version
         ),
     )
+    if note := fleet.still_held_note(arguments.component, arguments.version):
+        print(f"gunj unquarantine: {note}", file=sys.stderr)
+    return code
 
 
 def _on_platform(

@@ -22,8 +22,9 @@ from ..fleet import quarantines, summaries
 from ..fleet.store import Store, configured_store
 from .reconcilers import reconciler
 
-# Outcomes after which the platform's status cannot have changed, or cannot be read.
-UNCHANGED = frozenset({"duplicate", "stale", "invalid", "refused", "ignored", "deferred"})
+# Outcomes after which the platform's status cannot have changed, or its cluster was not
+# reached (the next outcome writes the summary).
+UNCHANGED = frozenset({"duplicate", "stale", "invalid", "refused", "ignored", "deferred", "error"})
 
 
 def record_summary(document: dict[str, Any], env: Mapping[str, str]) -> None:
