@@ -321,7 +321,7 @@ def run_fleet_unquarantine(arguments: argparse.Namespace) -> int:
         emit(document, arguments.output)
     else:
         _print_lifted(document)
-    if unreachable or any(p["result"] == "error" for p in platforms):
+    if unreachable or any(p["transient"] for p in platforms):
         return TRANSIENT
     if not lifted and not platforms:
         print(
@@ -351,6 +351,7 @@ def _lift_on(cluster: str, component: str, what: str) -> list[dict[str, Any]]:
                 "platform": f"{platform.namespace}/{platform.name}",
                 "result": outcome.result,
                 "message": outcome.message,
+                "transient": outcome.transient,
             }
         )
     return lifted
