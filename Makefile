@@ -8,6 +8,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_TMP ?= $(CURDIR)/.pytest-tmp
+# How many clusters the stack runs: `make up CLUSTERS=3` (empty: as many as run now, 1 at first).
+# The tests run on three (local, local-2, local-3), for the tests across a fleet.
+CLUSTERS ?=
+TEST_CLUSTERS ?= 3
+CLUSTERS_FLAG = $(if $(CLUSTERS),--clusters $(CLUSTERS))
 
 .PHONY: demo test test-cluster test-others check up down status clean
 
@@ -19,13 +24,13 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 demo: $(INSTALLED)
-	$(BIN)/gunj --verbose local demo
+	$(BIN)/gunj --verbose local demo $(CLUSTERS_FLAG)
 
 # Two pytest processes at once, each report printed whole when its process ends: the cluster
 # tier, and the others (unit, Helm, deploy, end to end). They share the local stack but no state:
 # every test works in a namespace of its own, and only the end-to-end tier uses Pub/Sub.
 test: check
-	$(BIN)/gunj --verbose local up
+	$(BIN)/gunj --verbose local up --clusters $(TEST_CLUSTERS)
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-cluster test-others
 
 test-cluster: $(INSTALLED)
@@ -42,7 +47,7 @@ check: $(INSTALLED)
 	$(BIN)/mypy
 
 up: $(INSTALLED)
-	$(BIN)/gunj --verbose local up
+	$(BIN)/gunj --verbose local up $(CLUSTERS_FLAG)
 
 down: $(INSTALLED)
 	$(BIN)/gunj local down

@@ -24,6 +24,12 @@ releases), deleted at its end. The engine's Helm processes are recorded, and the
 verification is taken apart by timing its action runners in this process. An apply that does
 not end "ready" with the expected actions stops the run, showing its outcome. Prints figures and
 ratios; asserts nothing about time.
+
+Where the engine's time goes is printed per phase for (b) and (c): the seconds spent in each part
+(the chart, the collision render, Helm's own process, observing releases, the live checks, the
+verification's wait for the workloads, gunj's probe, the chart's Helm tests, status writes and
+Events), each timed in this process by wrapping the function that does it. In (c) the components
+run at the same time, so the phases there add up to more than the apply took.
 """
 
 from __future__ import annotations
@@ -54,15 +60,23 @@ from kubernetes import client
 from shared.cli.local import register
 from shared.engine.action import ActionResult
 from shared.engine.actions import RUNNERS, Step
+from shared.engine.actions import change as engine_change
+from shared.engine.actions import verify as engine_verify
 from shared.engine.context import EngineContext
+from shared.engine.live.check import LiveChecker
 from shared.engine.reconciler import Reconciler
+from shared.engine.record import Recorder
 from shared.engine.request import Request
 from shared.engine.settings import EngineSettings
+from shared.helm.charts import ChartLibrary
 from shared.helm.client import HelmClient
+from shared.helm.release_tests import ReleaseTester
+from shared.helm.releases import ReleaseStore
 from shared.helm.repositories import RepositorySettings
 from shared.kube import ClusterAccess
 from shared.kube.client import TypedApiClient
 from shared.kube.errors import ApiError
+from shared.kube.events import EventRecorder
 from shared.localstack import stack as localstack
 from shared.values.plan import plan_platform
 from shared.values.spec import ObservabilityPlatform
@@ -171,6 +185,49 @@ def action_clock() -> Iterator[dict[str, float]]:
         RUNNERS.update(originals)
 
 
+PHASES: tuple[tuple[str, object, str], ...] = (
+    ("chart from gunj's cache", ChartLibrary, "pull"),
+    ("collision check (helm template)", engine_change, "collision_problem"),
+    ("observe releases (API)", ReleaseStore, "observe"),
+    ("live checks (API)", LiveChecker, "check"),
+    ("verify: wait for the workloads", engine_verify, "wait_ready"),
+    ("verify: gunj's probe pod", engine_verify, "run_probe"),
+    ("verify: the chart's Helm tests", ReleaseTester, "run"),
+    ("status writes", Recorder, "persist"),
+    ("Events", EventRecorder, "emit"),
+)
+"""Each phase of an apply: the function that does it, timed wherever it is called from."""
+HELM_PHASE = "helm install/upgrade --wait (process)"
+
+
+@contextmanager
+def phase_clock() -> Iterator[dict[str, float]]:
+    """Seconds spent in each of :data:`PHASES` while inside, from any thread (the functions are
+    wrapped where the engine looks them up, and restored on the way out)."""
+    spent: dict[str, float] = {}
+    lock = threading.Lock()
+    originals = [(owner, name, getattr(owner, name)) for _, owner, name in PHASES]
+
+    def timing(phase: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                with lock:
+                    spent[phase] = spent.get(phase, 0.0) + time.perf_counter() - started
+
+        return timed
+
+    for (phase, owner, name), (_, _, function) in zip(PHASES, originals, strict=True):
+        setattr(owner, name, timing(phase, function))
+    try:
+        yield spent
+    finally:
+        for owner, name, function in originals:
+            setattr(owner, name, function)
+
+
 @contextmanager
 def counted_requests() -> Iterator[list[int]]:
     """The API requests made in this process while inside (every one goes through the API
@@ -251,12 +308,15 @@ class PlainHelm:
             head = [*verb, release.name, release.chart, "--repo", release.repository]
             head += ["--version", release.version]
             tail = ["--wait", "--namespace", ns, "--kubeconfig", str(self.kubeconfig)]
-            subprocess.run(
+            done = subprocess.run(
                 [str(self.binary), *head, "-f", str(release.values), *tail],
                 env=self.environment(),
-                check=True,
+                check=False,
                 capture_output=True,
+                text=True,
             )
+            if done.returncode != 0:
+                raise RuntimeError(f"plain helm {' '.join(head)} failed: {done.stderr.strip()}")
             shown.append(
                 " ".join(["helm", *head, "-f", f"<{release.name} values>.yaml", "--wait"])
                 + " --namespace <ns> --kubeconfig <kubeconfig>"
@@ -377,12 +437,14 @@ class MajorBench:
         """Apply through the reused Reconciler, timing the whole and its actions, and counting
         its API requests."""
         self.engine_helm.commands.clear()
-        with action_clock() as spent, counted_requests() as requests:
+        with action_clock() as spent, counted_requests() as requests, phase_clock() as phases:
             started = time.perf_counter()
             outcome = self.reconciler.apply(platform, Request(source="bench"))
             elapsed = time.perf_counter() - started
         check(outcome.to_json(), f"Helm {self.major}, {scenario}", expected, result)
         self.results.add(scenario, elapsed)
+        for phase, _, _ in PHASES:
+            self.results.add(f"{scenario}: {phase}", phases.get(phase, 0.0))
         self.results.requests[scenario] = requests[0]
         names = {
             str(self.running.kubeconfig): "<kubeconfig>",
@@ -394,6 +456,7 @@ class MajorBench:
         self.results.add(f"{scenario}, no verification", elapsed - spent.get("verify", 0.0))
         changes = [seconds for args, seconds in self.engine_helm.commands if args[0] in CHANGES]
         self.results.add(f"{scenario}, Helm changes", sum(changes))
+        self.results.add(f"{scenario}: {HELM_PHASE}", sum(changes))
 
     def cold(self, scenario: str, spec: Path, env: dict[str, str]) -> None:
         """``gunj apply`` in a fresh process, timed from start to exit."""
@@ -434,8 +497,9 @@ class MajorBench:
             )
             self.results.versions[plan.component] = str(metadata["version"])
 
-    def same_values(self, releases: Sequence[PlainRelease], namespaces: Sequence[str]) -> bool:
-        """Whether each release holds the very values of its file, on both sides."""
+    def same_values(self, sides: Sequence[tuple[str, Sequence[PlainRelease]]]) -> bool:
+        """Whether each release holds the very values of its file, on both sides (each side's
+        values name its own namespace)."""
         return all(
             helm_json(
                 self.helm,
@@ -443,8 +507,8 @@ class MajorBench:
                 ["get", "values", release.name, "--namespace", namespace],
             )
             == yaml.safe_load(release.values.read_text())
+            for namespace, releases in sides
             for release in releases
-            for namespace in namespaces
         )
 
     def round(self, index: int) -> None:
@@ -458,7 +522,12 @@ class MajorBench:
         changed = load_platform(
             SPEC.substitute(namespace=ns_engine, retention=CHANGED_RETENTION, mode="helm")
         )
-        values = write_values(platform, folder / "values")
+        # Plain Helm's releases live in a namespace of their own, which their values name.
+        plain, plain_changed = (
+            load_platform(SPEC.substitute(namespace=ns_plain, retention=days, mode="helm"))
+            for days in (RETENTION, CHANGED_RETENTION)
+        )
+        values = write_values(plain, folder / "values")
         for namespace in (ns_engine, ns_plain):
             prepare_namespace(self.access, namespace)
         try:
@@ -470,7 +539,9 @@ class MajorBench:
                 "plain install", self.plain.run("install", ["install"], releases, ns_plain)
             )
             if index == 0:
-                self.results.same_values = self.same_values(releases, (ns_engine, ns_plain))
+                ours = self.plain_releases(platform, write_values(platform, folder / "ours"))
+                sides = [(ns_engine, ours), (ns_plain, releases)]
+                self.results.same_values = self.same_values(sides)
 
             # (a) a no-op
             self.engine("no-op", platform, NOTHING)
@@ -483,9 +554,11 @@ class MajorBench:
 
             # (b) one component changed
             self.engine("change", changed, {**NOTHING, "prometheus": ("upgrade", "verify")})
-            changed_values = write_values(changed, folder / "changed")
+            changed_values = write_values(plain_changed, folder / "changed")
             prometheus = [
-                r for r in self.plain_releases(changed, changed_values) if r.chart == "prometheus"
+                r
+                for r in self.plain_releases(plain_changed, changed_values)
+                if r.chart == "prometheus"
             ]
             self.results.add(
                 "plain change", self.plain.run("change", ["upgrade"], prometheus, ns_plain)
@@ -588,9 +661,23 @@ def print_table(results: dict[int, Results], rounds: int) -> None:
     row("plain: 4 x helm install --wait", ms("plain install"))
     row("gunj / plain, with verification", ratio("install", "plain install"))
     row("gunj / plain, without verification", ratio("install, no verification", "plain install"))
+    print_phases(results, "change", "(b)'s apply with verification, per phase")
+    print_phases(
+        results, "install", "(c)'s apply with verification, per phase (summed over threads)"
+    )
     if 3 in results:
         print_native(results[3])
     print_drift(results)
+
+
+def print_phases(results: dict[int, Results], scenario: str, title: str) -> None:
+    """Where the engine's time went in ``scenario``: the median of each phase, and the rest."""
+    majors = sorted(results)
+    print(f"{title}")
+    row("", [f"Helm {m}" for m in majors])
+    for phase in [HELM_PHASE, *(p for p, _, _ in PHASES)]:
+        row(f"  {phase}", [f"{results[m].ms(f'{scenario}: {phase}'):.0f} ms" for m in majors])
+    row("  the whole apply", [f"{results[m].ms(scenario):.0f} ms" for m in majors])
 
 
 def print_drift(results: dict[int, Results]) -> None:

@@ -43,11 +43,7 @@ from typing import Any, Literal
 
 import yaml
 
-# libyaml's parser where PyYAML has it: many times faster, and its messages quote no input.
-_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
-_Parser: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = (
-    yaml.CSafeLoader if _LIBYAML else yaml.SafeLoader
-)
+from . import yamlio
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -299,11 +295,16 @@ class _YamlReader:
     def __init__(self, text: str, limits: DocumentLimits) -> None:
         self.text = text
         self.limits = limits
-        self.parser = _Parser(text)
         self.nodes = 0
         self.size = 0
         self.anchors: dict[str, _Anchored] = {}
         self.stack: list[_Collection] = []
+        # libyaml's parser where PyYAML has it: many times faster, and its messages quote no
+        # input. The limits are applied to its events, the same from either parser.
+        try:
+            self.parser = yamlio.SafeLoader(text)
+        except yaml.YAMLError as error:  # PyYAML's own reader checks the characters first
+            raise _syntax_error(error, self.text, ()) from None
 
     def location(self) -> tuple[str | int, ...]:
         return tuple(p for c in self.stack if (p := c.place()) is not None)
@@ -473,7 +474,7 @@ def _syntax_error(
             location=location,
         )
     problem = str(getattr(error, "problem", None) or "not valid YAML")[:120]
-    if not _LIBYAML:  # the pure-Python parser quotes the character it stopped at
+    if not yamlio.LIBYAML:  # the pure-Python parser quotes the character it stopped at
         problem = re.sub(r"'[^']*'", "a character", problem)
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     if mark is None:

@@ -3,8 +3,10 @@
 Tiers are folders (``tests/unit``, ``tests/helm``, ``tests/cluster``, ``tests/e2e``) and get the
 marker of the same name, so ``pytest -m unit`` runs only the fast tier. Tests that need the local
 stack get it from the session-wide ``local_stack`` fixture, which starts it or reuses a running
-one. Locally, a stack that cannot start skips those tests with the reason; under ``CI=true`` it
-fails them, and any skipped test fails the run.
+one; tests across several clusters get the stack's three (``make test`` starts them) from
+``fleet``, and a registry of them from ``fleet_registry``. Locally, a stack that cannot start
+skips those tests with the reason; under ``CI=true`` it fails them, and any skipped test fails
+the run.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from shared.clusters import ClusterRegistry, current_context_of
 from shared.fleet.store import Store
 from shared.helm import HelmClient
 from shared.kube import ClusterAccess
+from shared.localstack import clusters as localclusters
 from shared.localstack import stack as localstack
 from shared.localstack import volumes
 from shared.localstack.processes import StartupError
@@ -29,6 +33,8 @@ from tests.engine_support import Engine, make_engine
 TIERS = ("unit", "helm", "cluster", "e2e", "deploy")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 HELM_MAJORS = (3, 4)
+# The clusters `make test` and `.ci/run` bring the stack up with: local, local-2, local-3.
+FLEET_CLUSTERS = 3
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,6 +68,40 @@ def local_stack() -> localstack.Stack:
     except (ProvisionError, StartupError) as error:
         unavailable(f"local stack could not start: {error}")
         raise  # unreachable: unavailable() always raises
+
+
+@pytest.fixture(scope="session")
+def fleet_stack(local_stack: localstack.Stack) -> localstack.Stack:
+    """The local stack with at least three clusters: as it runs under ``make test``; when it
+    runs fewer, the missing ones are started (and kept, as ``gunj local up --clusters 3`` does)."""
+    if len(local_stack.kubeconfigs) >= FLEET_CLUSTERS:
+        return local_stack
+    try:
+        return localstack.up(local_stack.name, clusters=FLEET_CLUSTERS)
+    except (ProvisionError, StartupError) as error:
+        unavailable(f"the local stack's {FLEET_CLUSTERS} clusters could not start: {error}")
+        raise  # unreachable: unavailable() always raises
+
+
+@pytest.fixture(scope="session")
+def fleet(fleet_stack: localstack.Stack) -> dict[str, ClusterAccess]:
+    """Access to each of the stack's clusters by the name it is registered under: ``local``,
+    ``local-2``, ``local-3`` (each a cluster of its own: API server, etcd, nodes)."""
+    return {name: ClusterAccess(path) for name, path in fleet_stack.kubeconfigs.items()}
+
+
+@pytest.fixture
+def fleet_registry(fleet_stack: localstack.Stack, tmp_path: Path) -> Path:
+    """A cluster registry file of the test's own naming every cluster of the stack, in the
+    waves ``gunj local up`` registers them in (local canary, local-2 early, the others main);
+    point ``GUNJ_CLUSTERS`` at it."""
+    path = tmp_path / "fleet-clusters.yaml"
+    registry = ClusterRegistry.load({"GUNJ_CLUSTERS": str(path)})
+    count = len(fleet_stack.kubeconfigs)
+    for name, kubeconfig in fleet_stack.kubeconfigs.items():
+        wave = localclusters.wave_of(name, count)
+        registry.register(name, kubeconfig, current_context_of(kubeconfig), wave=wave)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from .. import yamlio
 from ..cache import cache_root
 from ..helm.charts import ChartLibrary, ChartSource
 from ..helm.repositories import RepositorySettings
@@ -65,7 +66,7 @@ def helm_objects(plan: ComponentPlan, version: str, settings: RepositorySettings
     text = helm.template(
         plan.release, pulled.reference(), plan.namespace, values=plan.complete_values([])
     )
-    return [d for d in yaml.safe_load_all(text) if d]
+    return [d for d in yamlio.safe_load_all(text) if d]
 
 
 def print_manifests(

@@ -15,14 +15,14 @@ def running() -> localstack.Stack | None:
     recorded = localstack.recorded()
     if recorded is None:
         return None
-    current = localstack.status()
-    if not current.cluster.running or not all(current.servers.values()):
+    if not localstack.status().running:
         return None
     return recorded
 
 
-def started(command: str) -> localstack.Stack:
-    """The running stack, started first (saying so) when it is not running."""
+def started(command: str, *, clusters: int | None = None) -> localstack.Stack:
+    """The running stack, started first (saying so) when it is not running; ``clusters`` as
+    ``gunj local up --clusters`` takes it."""
     if running() is None:
         print(
             f"gunj {command}: the local stack is not running: starting it "
@@ -30,4 +30,4 @@ def started(command: str) -> localstack.Stack:
             file=sys.stderr,
             flush=True,
         )
-    return localstack.up()
+    return localstack.up(clusters=clusters)

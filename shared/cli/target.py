@@ -1,7 +1,7 @@
 """Which cluster a command acts on, and how: the registered cluster, the Helm binary, and the
 chart repositories (for the local stack's cluster, its own repositories mirror the upstream
-ones unless ``GUNJ_REPOSITORY_MIRRORS`` says otherwise). Also the local stack's cluster's own
-registration as ``local``."""
+ones unless ``GUNJ_REPOSITORY_MIRRORS`` says otherwise). Also the local stack's clusters' own
+registrations as ``local``, ``local-2``, ..."""
 
 from __future__ import annotations
 
@@ -24,11 +24,12 @@ from ..errors import GunjError
 from ..fleet.holds import holds_from_environment
 from ..helm.repositories import RepositorySettings
 from ..kube import ClusterAccess
+from ..localstack import clusters as localclusters
 from ..localstack import stack as localstack
 
-# The name the local stack's cluster is registered under, by every command that brings the
-# stack up for the functions to reach.
-LOCAL_CLUSTER = "local"
+# The name the local stack's (first) cluster is registered under, by every command that brings
+# the stack up for the functions to reach.
+LOCAL_CLUSTER = localclusters.FIRST
 
 # What access() made, kept for the process: the connection too, because a kubeconfig written
 # for it (from Secret Manager, or for GKE) is removed when the connection is collected.
@@ -46,14 +47,14 @@ def _helm_binary() -> Path:
 
 
 def _environment(kubeconfig: Path) -> dict[str, str]:
-    """The process environment, with the local stack's repositories when the cluster is the
-    local stack's and no mirrors are configured."""
+    """The process environment, with the local stack's repositories when the cluster is one of
+    the local stack's and no mirrors are configured."""
     env = dict(os.environ)
     running = localstack.recorded()
     if (
         running is not None
         and "GUNJ_REPOSITORY_MIRRORS" not in env
-        and kubeconfig.resolve() == running.kubeconfig.resolve()
+        and kubeconfig.resolve() in {path.resolve() for path in running.kubeconfigs.values()}
     ):
         env.update(running.environment())
     return env
@@ -90,20 +91,50 @@ def reconciler(cluster: str) -> Reconciler:
 
 
 def register(running: localstack.Stack) -> None:
-    """Register the stack's cluster as ``local``, so ``--cluster local`` reaches it, with the
-    hash of the stack's Alertmanager token in its ``alertTokens``, so alerts posted with that
-    token to the served alertmanager function act on it. A registry given inline
-    (GUNJ_CLUSTER_REGISTRY) cannot be written: say so, the stack is up anyway."""
+    """Register each of the stack's clusters under its name (``local``, ``local-2``, ...) and,
+    when there are several, in a rollout wave (canary, early, main), so ``--cluster local``
+    reaches the first, each with the hash of the stack's Alertmanager token in its
+    ``alertTokens``, so alerts posted with that token to the served alertmanager function act on
+    it. A cluster the stack no longer runs (``up --clusters`` with fewer) loses its registration
+    if it still points into the stack's folder. A registry given inline (GUNJ_CLUSTER_REGISTRY)
+    cannot be written: say so, the stack is up anyway."""
     from ..localstack.serving import TOKEN_FILE, alertmanager_token
 
+    names = list(running.kubeconfigs)
+    listed = f"cluster{'s' if len(names) > 1 else ''} {', '.join(repr(name) for name in names)}"
     try:
         registry = ClusterRegistry.load()
-        registry.register(LOCAL_CLUSTER, running.kubeconfig, current_context_of(running.kubeconfig))
-        registry.add_alert_token([LOCAL_CLUSTER], token_hash(alertmanager_token(running)))
+        for name, kubeconfig in running.kubeconfigs.items():
+            wave = localclusters.wave_of(name, len(names))
+            registry.register(name, kubeconfig, current_context_of(kubeconfig), wave=wave)
+        registry.add_alert_token(names, token_hash(alertmanager_token(running)))
+        dropped = _dropped_registrations(registry, running)
+        for name in dropped:
+            registry.unregister(name)
     except (GunjError, ValueError, OSError) as error:
-        print(f"gunj: cluster {LOCAL_CLUSTER!r} not registered: {error}", file=sys.stderr)
+        print(f"gunj: {listed} not registered: {error}", file=sys.stderr)
         return
     print(
-        f"  cluster {LOCAL_CLUSTER!r} registered in {registry.location.describe()}, "
-        f"its alert token in {running.folder / TOKEN_FILE}"
+        f"  {listed} registered in {registry.location.describe()}, "
+        f"{'their' if len(names) > 1 else 'its'} alert token in {running.folder / TOKEN_FILE}"
     )
+    if dropped:
+        print(f"  registration of {', '.join(repr(name) for name in dropped)} removed (stopped)")
+
+
+def _dropped_registrations(registry: ClusterRegistry, running: localstack.Stack) -> list[str]:
+    """The stack's extra clusters the registry names that the stack does not run now; only
+    entries whose kubeconfig lies in the stack's folder (a cluster of the user's own called
+    ``local-2`` stays)."""
+    folder = running.folder.resolve()
+    dropped = []
+    for cluster in registry.clusters():
+        target = cluster.target
+        if (
+            cluster.name not in running.kubeconfigs
+            and cluster.name in localclusters.extra_names_on_disk(running.folder)
+            and isinstance(target, KubeconfigFile)
+            and target.path.resolve().is_relative_to(folder)
+        ):
+            dropped.append(cluster.name)
+    return dropped

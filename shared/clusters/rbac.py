@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from .. import yamlio
+
 PLATFORM_ROLE = "gunj-platform"
 CLUSTER_ROLE = "gunj-platform-cluster"
 CONTROLLER_ROLE = "gunj-controller"
@@ -27,7 +29,7 @@ RBAC = "rbac.authorization.k8s.io"
 def rules() -> dict[str, list[dict[str, Any]]]:
     """The rules of each of gunj's ClusterRoles, by name."""
     text = resources.files(__package__).joinpath("data/rbac.yaml").read_text()
-    loaded: dict[str, list[dict[str, Any]]] = yaml.safe_load(text)
+    loaded: dict[str, list[dict[str, Any]]] = yamlio.safe_load(text)
     return loaded
 
 

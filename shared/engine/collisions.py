@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .. import yamlio
 from ..errors import GunjError
 from ..helm.releases import ReleaseStore
 from ..kube.errors import ApiError
@@ -124,7 +125,7 @@ def collision_problem(
         return None
     release = Candidate(desired.release, desired.namespace, platform)
     try:
-        documents = list(yaml.safe_load_all(rendered))
+        documents = list(yamlio.safe_load_all(rendered))
     except yaml.YAMLError:
         return None  # not what Helm would apply either: the install reports it
     objects = [d for d in documents if isinstance(d, dict) and d.get("kind")]

@@ -12,14 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..helm.releases import ObservedRelease
-from ..values.spec.status import ComponentState
+from ..values.spec.status import ComponentState, ComponentStatus
 from .action import Action, ActionResult
 from .actions import RUNNERS, Step
-from .classify import Finding
+from .classify import Finding, verified_here
 from .context import EngineContext
 from .decide import Decision
 from .desired import DesiredRelease
 from .errors import OutOfTime
+from .live.state import LiveState
 from .quarantine import held_for, what_to_hold
 from .record import Recorder
 from .wanted import Wanted, look_live
@@ -93,6 +94,18 @@ def _end(
     return None
 
 
+def _look(
+    ctx: EngineContext, want: Wanted, observed: ObservedRelease, record: ComponentStatus | None
+) -> LiveState | None:
+    """What the cluster holds of ``observed`` after an action, where it can change the
+    judgement: only of a revision verified already (one not verified yet, or failed, is
+    verified or remediated whatever its objects are, and the look after that verification
+    sees them)."""
+    if ctx.live is None or verified_here(record, observed) is not True:
+        return None
+    return look_live(ctx.live, [(want, observed)])[0]
+
+
 def step_budget(desired: DesiredRelease | None) -> int:
     """Enough steps for every allowed attempt with its remediation and verification."""
     retries = desired.retries if desired is not None else 0
@@ -147,7 +160,7 @@ def reconcile_component(
         recorder.finished(component, desired, decision, result, track=tracked)
         run.actions.append(result)
         before, observed = observed, backend.store.observe(release, ctx.namespace, ctx.clock())
-        live = look_live(ctx.live, [(want, observed)])[0] if ctx.live is not None else None
+        live = _look(ctx, want, observed, recorder.component(component) if tracked else None)
         if pending is not None:
             pending = None
             if not result.ok:

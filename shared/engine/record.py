@@ -4,15 +4,20 @@ was observed and what each action did (the counters themselves are computed by
 the object, and the whole written back after every action, so a reconcile killed midway leaves
 its progress (and its remediation counters) behind for the next one.
 
-Every message passes the redactor before it is stored, sent or logged.
+Every message passes the redactor before it is stored, sent or logged. Components reconciled at
+the same time (:mod:`.passes`) share one recorder: each change to the status, and each write of
+it, is made under its lock, one at a time, so no change is lost and each write holds every
+change made before it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Concatenate, ParamSpec, TypeVar
 
 from ..helm.releases import ObservedRelease
 from ..kube.events import EventRecorder, EventType, ObjectRef
@@ -50,6 +55,23 @@ EVENT_REASONS = {
 }
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _serialised(
+    method: Callable[Concatenate[Recorder, P], R],
+) -> Callable[Concatenate[Recorder, P], R]:
+    """The method, run under the recorder's lock (one change to the status at a time)."""
+
+    def under_lock(self: Recorder, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    under_lock.__name__, under_lock.__doc__ = method.__name__, method.__doc__
+    return under_lock
+
+
 class Recorder:
     def __init__(
         self,
@@ -75,6 +97,9 @@ class Recorder:
         self.generation = generation
         self.paused = paused
         self.taken: list[tuple[str, ActionResult]] = []
+        self.lock = threading.RLock()
+        """Held while the status is changed or written (:mod:`.passes` runs components on
+        threads of their own)."""
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -91,6 +116,7 @@ class Recorder:
             components[name] = record
         self.status = self.status.model_copy(update={"components": components})
 
+    @_serialised
     def observed(
         self,
         name: str,
@@ -134,11 +160,13 @@ class Recorder:
         }
         self._put(name, base.model_copy(update=update))
 
+    @_serialised
     def observed_absent(self, name: str) -> None:
         """A component neither wanted nor installed: nothing to record about it."""
         if name in self.status.components:
             self._put(name, None)
 
+    @_serialised
     def fallback(self, component: str, reason: str) -> None:
         """Record that native mode stands in for Helm for a component, and why (with an
         Event), the first time."""
@@ -148,6 +176,7 @@ class Recorder:
         self.warn(component, "FallbackToNative", f"native mode stands in for Helm: {reason}")
         self._put(component, record.model_copy(update={"mode": "native", "fallback": reason}))
 
+    @_serialised
     def unverified(self, component: str) -> None:
         """Forget what verification found for the component (what serves it changed)."""
         record = self.component(component)
@@ -159,6 +188,7 @@ class Recorder:
             return
         self.events.emit(self.about, "Warning", reason, f"{component}: {message}")
 
+    @_serialised
     def quarantine(
         self,
         component: str,
@@ -186,6 +216,7 @@ class Recorder:
             what += f" with the values rolled back from (digest {digest[:SHORT_DIGEST]})"
         self.events.emit(self.about, "Warning", "Quarantined", f"{component}: {what}: {reason}")
 
+    @_serialised
     def handled_alert(self, key: str, component: str, outcome: str, message: str) -> None:
         """Remember that an alert was judged, so no delivery of it is judged again."""
         entry = HandledAlert.model_validate(
@@ -200,6 +231,7 @@ class Recorder:
         kept = [a for a in self.status.handled_alerts if a.key != key][-(HANDLED_ALERTS - 1) :]
         self.status = self.status.model_copy(update={"handled_alerts": [*kept, entry]})
 
+    @_serialised
     def lift_quarantine(self, component: str, what: str) -> list[QuarantinedVersion]:
         """Lift the quarantines of ``component`` that ``what`` names
         (:func:`.quarantine.named_by`); the entries lifted."""
@@ -209,12 +241,14 @@ class Recorder:
         self.status = self.status.model_copy(update={"quarantined_versions": kept})
         return lifted
 
+    @_serialised
     def state(self, name: str, state: ComponentState, message: str) -> None:
         record = self.component(name)
         if record is not None:
             update = {"state": state, "message": self.redactor(message)}
             self._put(name, record.model_copy(update=update))
 
+    @_serialised
     def finished(
         self,
         name: str,
@@ -286,6 +320,7 @@ class Recorder:
             )
         self.status = self.status.model_copy(update={"conditions": conditions})
 
+    @_serialised
     def persist(self, *, working: bool, only_if_changed: PlatformStatus | None = None) -> None:
         """Summarise and write the status (unless it equals ``only_if_changed``, the status
         the cluster has: an unchanged platform costs no write)."""

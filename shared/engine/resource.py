@@ -21,7 +21,7 @@ from ..kube import ClusterAccess
 from ..kube.errors import ApiNotFound
 from ..kube.resources import Kind
 from ..labels import GENERATION_ANNOTATION, SOURCE_ANNOTATION
-from ..values.crd import CRD_NAME, GROUP, PLURAL, VERSION, crd_manifest
+from ..values.crd import CRD_NAME, GROUP, PLURAL, VERSION, crd_digest, crd_manifest, schema_digest
 from ..values.spec import ObservabilityPlatform
 from ..values.spec.platform import API_VERSION, KIND
 from ..values.spec.status import PlatformStatus, UpgradeSummary
@@ -30,6 +30,9 @@ FIELD_MANAGER = "gunj"
 APPLY = "application/apply-patch+yaml"
 JSON_PATCH = "application/json-patch+json"
 PLATFORMS = Kind(API_VERSION, KIND, PLURAL, namespaced=True)
+CRDS = Kind(
+    "apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False
+)
 # Which clusters have the current CRD, in this process (a warm function skips the check).
 _CRD_CURRENT: set[tuple[str, str | None]] = set()
 _CRD_LOCK = threading.Lock()
@@ -62,42 +65,33 @@ def platform_of(stored: StoredPlatform) -> ObservabilityPlatform:
 
 
 def ensure_crd(access: ClusterAccess) -> bool:
-    """Apply the CRD when the cluster lacks it or has another version of it; True if applied."""
+    """Apply the CRD when the cluster lacks it or has another version of it; True if applied.
+
+    The served CRD is read as JSON and compared by digest (:func:`~shared.values.crd.schema_digest`)
+    with the one generated beside the checked-in CRD: the typed client's CRD models and the
+    CRD's YAML would cost a cold process more than the request itself."""
     key = (str(access.kubeconfig), access.context)
     if key in _CRD_CURRENT:
         return False
-    manifest = crd_manifest()
     with _CRD_LOCK:
-        with contextlib.suppress(ApiNotFound):  # not installed yet
-            current = access.extensions.read_custom_resource_definition(CRD_NAME)
-            served = access.api.sanitize_for_serialization(current.spec)  # type: ignore[no-untyped-call]
-            if served.get("versions") and _same_schema(served, manifest["spec"]):
-                _CRD_CURRENT.add(key)
-                return False
-        access.extensions.patch_custom_resource_definition(
-            CRD_NAME, manifest, field_manager=FIELD_MANAGER, force=True, _content_type=APPLY
-        )
+        served = access.resources.get(CRDS, None, CRD_NAME)
+        spec = (served or {}).get("spec") or {}
+        if spec.get("versions") and schema_digest(spec) == crd_digest():
+            _CRD_CURRENT.add(key)
+            return False
+        access.resources.apply(CRDS, None, crd_manifest(), manager=FIELD_MANAGER)
         _wait_established(access)
         _CRD_CURRENT.add(key)
         return True
-
-
-def _same_schema(served: dict[str, Any], wanted: dict[str, Any]) -> bool:
-    def schema(spec: dict[str, Any]) -> Any:
-        versions = spec.get("versions") or [{}]
-        first = versions[0]
-        return first.get("schema"), first.get("additionalPrinterColumns")
-
-    return bool(schema(served) == schema(wanted))
 
 
 def _wait_established(access: ClusterAccess, attempts: int = 100) -> None:
     import time
 
     for _ in range(attempts):
-        crd = access.extensions.read_custom_resource_definition(CRD_NAME)
-        conditions = (crd.status.conditions if crd.status else None) or []
-        if any(c.type == "Established" and c.status == "True" for c in conditions):
+        crd = access.resources.get(CRDS, None, CRD_NAME) or {}
+        conditions = (crd.get("status") or {}).get("conditions") or []
+        if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
             return
         time.sleep(0.1)
 

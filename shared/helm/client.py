@@ -33,8 +33,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
-import yaml
-
+from .. import yamlio
 from ..labels import DEADLINE_LABEL, RUNNER_LABEL
 from ..redaction import Redactor
 from .binary import HelmBinary
@@ -408,7 +407,7 @@ class HelmClient:
 
     def show_chart(self, chart: ChartReference) -> dict[str, Any]:
         """The chart's Chart.yaml, fetched from its repository or registry."""
-        data = yaml.safe_load(self.run(["show", "chart", *self._chart_flags(chart)]))
+        data = yamlio.safe_load(self.run(["show", "chart", *self._chart_flags(chart)]))
         return dict(data or {})
 
     # --- tests -------------------------------------------------------------------------------

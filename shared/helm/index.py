@@ -29,17 +29,13 @@ from urllib.parse import urljoin
 
 import yaml
 
+from .. import yamlio
 from ..documents import KIB, DocumentError, DocumentLimits, scalar_value
 from ..versions import InvalidVersion, parse_version
 from .errors import ChartNotFound, InvalidIndex, RepositoryLimitExceeded
 from .fetch import RepositoryFetch
 from .limits import RepositoryLimits
 from .urls import display
-
-try:  # libyaml parses large indexes an order of magnitude faster
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -90,7 +86,9 @@ class _IndexReader:
         self.where = where
         self.max_entries = max_entries
         self.entries = 0
-        self._parser = _Loader(content)  # only its parser is used: events, never nodes
+        # libyaml parses large indexes an order of magnitude faster; only its parser is used:
+        # events, never nodes.
+        self._parser = yamlio.SafeLoader(content)
 
     def _invalid(self, problem: str, at: yaml.Event | None = None) -> InvalidIndex:
         mark = getattr(at, "start_mark", None)

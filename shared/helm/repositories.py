@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 
-import yaml
-
+from .. import yamlio
 from .errors import RepositoryNotAllowed
 from .limits import RepositoryLimits
 from .urls import Origin, UnsafeUrl, display, normalise, split, under
@@ -65,7 +64,7 @@ class KnownRepository:
 
 def _data() -> dict[str, object]:
     text = resources.files(__package__).joinpath("data", "repositories.yaml").read_text()
-    loaded: dict[str, object] = yaml.safe_load(text)
+    loaded: dict[str, object] = yamlio.safe_load(text)
     return loaded
 
 

@@ -10,8 +10,8 @@ from importlib import resources
 from typing import Literal
 
 import semver
-import yaml
 
+from .. import yamlio
 from ..versions import InvalidVersion, VersionConstraint, is_prerelease, parse_version
 from .errors import ChartNotFound
 from .index import ChartVersion
@@ -150,7 +150,7 @@ def parse_rules(text: str) -> tuple[Rule, ...]:
     """Rules from ``compatibility.yaml``'s text; each must cite an https source and carry
     constraints Helm would accept."""
     rules = []
-    for index, raw in enumerate(yaml.safe_load(text).get("rules") or []):
+    for index, raw in enumerate(yamlio.safe_load(text).get("rules") or []):
         where = f"rule {index} ({raw.get('component', '?')})"
         source = str(raw.get("source") or "")
         if not source.startswith("https://"):

@@ -15,8 +15,8 @@ from importlib import resources
 from typing import Any
 
 import semver
-import yaml
 
+from .. import yamlio
 from ..versions import InvalidVersion, VersionConstraint, parse_version
 from .repositories import known_repositories
 
@@ -113,7 +113,7 @@ def _note(raw: Any, where: str, repositories: Collection[str]) -> UpgradeNote:
 def parse_notes(text: str, repositories: Collection[str]) -> tuple[UpgradeNote, ...]:
     """Notes from ``upgrade_notes.yaml``'s text, ordered by chart and version; ``repositories``
     are the repository names a note may name."""
-    document = yaml.safe_load(text) or {}
+    document = yamlio.safe_load(text) or {}
     notes = [
         _note(raw, f"note {index}", repositories)
         for index, raw in enumerate(document.get("notes") or [])

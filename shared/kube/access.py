@@ -19,7 +19,9 @@ from kubernetes import client, config
 
 from .client import TypedApiClient
 from .errors import ApiConflict, ApiNotFound, KubeconfigUnusable
-from .resources import Resources
+from .resources import Kind, Resources
+
+NAMESPACES = Kind("v1", "Namespace", "namespaces", namespaced=False)
 
 
 @dataclass
@@ -95,14 +97,18 @@ class ClusterAccess:
     def discovery(self) -> client.DiscoveryV1Api:
         return client.DiscoveryV1Api(self.api)
 
+    # The namespace operations every reconcile starts with are plain JSON requests: the typed
+    # CoreV1Api and its models take most of a second to import, which a cold function's first
+    # event would pay for one request.
     def ensure_namespace(self, name: str, labels: dict[str, str] | None = None) -> None:
-        body = client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=labels or {}))
+        metadata: dict[str, Any] = {"name": name, "labels": dict(labels or {})}
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
         with contextlib.suppress(ApiConflict):  # there already
-            self.core.create_namespace(body)
+            self.resources.create(NAMESPACES, None, body)
 
     def delete_namespace(self, name: str) -> None:
         with contextlib.suppress(ApiNotFound):  # gone already
-            self.core.delete_namespace(name)
+            self.resources.delete(NAMESPACES, None, name)
 
     def pods(self, namespace: str, selector: str = "") -> list[Any]:
         items: list[Any] = self.core.list_namespaced_pod(namespace, label_selector=selector).items

@@ -150,6 +150,17 @@ class Resources:
             return None
         return found
 
+    def create(self, kind: Kind, namespace: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create ``body``; ApiConflict when an object of its name is there already."""
+        # A JSON body is serialised by the client (a string would be sent as a JSON string).
+        answer: dict[str, Any] = self.request("POST", kind.path(namespace), body=dict(body))
+        return answer
+
+    def delete(self, kind: Kind, namespace: str | None, name: str) -> None:
+        """Delete the object (its dependents in the background, as the API server's default
+        for most kinds); ApiNotFound when there is none."""
+        self.request("DELETE", kind.path(namespace, name))
+
     def apply(
         self,
         kind: Kind,

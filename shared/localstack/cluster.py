@@ -16,6 +16,7 @@ import logging
 import os
 import subprocess
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,7 +116,7 @@ class LocalCluster:
             # times them: a killed kwok's leases then hold its successor off for 40 s, not 200.
             "heartbeatFactor": 1,
             "nodeLeaseDurationSeconds": nodes.LEASE_DURATION_SECONDS,
-            **self._ports(),
+            **self.ports(),
         }
         config = {
             "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
@@ -128,21 +129,28 @@ class LocalCluster:
     def _ports_path(self) -> Path:
         return self.config_path.with_name("cluster-ports.json")
 
-    def _ports(self) -> dict[str, int]:
+    def ports(self, taken: Collection[int] = ()) -> dict[str, int]:
         """The cluster's ports: chosen once from the ephemeral range and kept. kwokctl's own
-        choice starts from one fixed number, so two stacks on a machine would collide."""
+        choice starts from one fixed number, so two stacks on a machine would collide. A free
+        port is free only until it is bound: the choice leaves out the ports already chosen and
+        ``taken`` (the other clusters' of the stack, chosen but maybe not bound yet)."""
         if self._ports_path.is_file():
             ports: dict[str, int] = json.loads(self._ports_path.read_text())
             if set(ports) == set(CLUSTER_PORTS):
                 return ports
-        chosen = {option: free_port() for option in CLUSTER_PORTS}
+        chosen: dict[str, int] = {}
+        for option in CLUSTER_PORTS:
+            port = free_port()
+            while port in taken or port in chosen.values():
+                port = free_port()
+            chosen[option] = port
         self._ports_path.parent.mkdir(parents=True, exist_ok=True)
         self._ports_path.write_text(json.dumps(chosen, indent=2))
         return chosen
 
     def _check_ports_free(self) -> None:
         """Before starting a stopped cluster: its ports must not have been taken meanwhile."""
-        taken = {option: port for option, port in self._ports().items() if port_open(port)}
+        taken = {option: port for option, port in self.ports().items() if port_open(port)}
         if taken:
             listing = ", ".join(f"{port} ({option})" for option, port in sorted(taken.items()))
             raise StartupError(
@@ -239,7 +247,7 @@ class LocalCluster:
             return False
         result = self.kwokctl("stop", "cluster")
         deadline = time.monotonic() + timeout
-        while any(port_open(port) for port in self._ports().values()):
+        while any(port_open(port) for port in self.ports().values()):
             if time.monotonic() > deadline:
                 raise StartupError(f"cluster {self.name} still listens {timeout:.0f}s after stop")
             time.sleep(0.2)

@@ -1,6 +1,6 @@
-"""The servers of the local stack besides the cluster: the Pub/Sub emulator, the HTTP chart
-repository and the OCI registry, each bound to 127.0.0.1 on its recorded port; and the keeper of
-the cluster's volume pool. Each is reused when already running.
+"""The servers of the local stack besides the clusters: the Pub/Sub and Firestore emulators, the
+HTTP chart repository and the OCI registry, each bound to 127.0.0.1 on its recorded port; and the
+keeper of each cluster's volume pool. Each is reused when already running.
 """
 
 from __future__ import annotations
@@ -26,6 +26,32 @@ def start_pubsub_emulator(emulator: Path, folder: Path, port: int, project: str)
         lambda: http_ok(f"http://127.0.0.1:{port}/"),
         timeout=STARTUP_TIMEOUT,
         what=f"Pub/Sub emulator on 127.0.0.1:{port}",
+    )
+    return daemon
+
+
+def start_firestore_emulator(jar: Path, folder: Path, port: int) -> Daemon:
+    """The SDK's Firestore emulator, run as its launcher script runs it (English messages, the
+    only ones it has), minus the script. Its other listeners (WebSocket, WebChannel) take free
+    ports of 127.0.0.1 as well."""
+    daemon = Daemon("firestore-emulator", folder)
+    if daemon.pid() is None:
+        daemon.start(
+            [
+                "java",
+                "-Duser.language=en",
+                "-cp",
+                str(jar),
+                "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
+                "start",
+                "--host=127.0.0.1",
+                f"--port={port}",
+            ]
+        )
+    daemon.wait_until(
+        lambda: http_ok(f"http://127.0.0.1:{port}/"),
+        timeout=STARTUP_TIMEOUT,
+        what=f"Firestore emulator on 127.0.0.1:{port}",
     )
     return daemon
 

@@ -1,6 +1,6 @@
 """Provision the pinned tools into the cache: Helm 3 and 4, the Kubernetes control plane, etcd,
-kwok, promtool, a container registry, and find the Pub/Sub emulator of the installed Google
-Cloud SDK.
+kwok, promtool, a container registry, and find the Pub/Sub and Firestore emulators of the
+installed Google Cloud SDK.
 
 Every ``ensure_*`` is idempotent and cheap when warm: a tool folder is complete only once its
 ``manifest.json`` is written (last, atomically), and the binaries are checked against it on use.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -54,6 +55,7 @@ class Toolbox:
     kwokctl: Path
     docker_registry: Path
     pubsub_emulator: Path
+    firestore_emulator: Path
 
 
 def sha256_of(path: Path) -> str:
@@ -301,12 +303,15 @@ def ensure_docker_registry() -> Path:
     return folder / "docker-registry"
 
 
-# --- Pub/Sub emulator, from the installed Google Cloud SDK -------------------------------------
+# --- Pub/Sub and Firestore emulators, from the installed Google Cloud SDK -----------------------
+
+DEBIAN_SDK_ROOT = Path("/usr/lib/google-cloud-sdk")
 
 
-def find_pubsub_emulator() -> Path:
-    explicit = os.environ.get("GUNJ_PUBSUB_EMULATOR")
-    candidates = [Path(explicit)] if explicit else []
+@functools.cache
+def _cloud_sdk_roots() -> tuple[Path, ...]:
+    """Where the Google Cloud SDK may be: gcloud's own answer, then Debian's location."""
+    roots = []
     gcloud = shutil.which("gcloud")
     if gcloud:
         root = subprocess.run(
@@ -316,19 +321,43 @@ def find_pubsub_emulator() -> Path:
             check=False,
         ).stdout.strip()
         if root:
-            candidates.append(Path(root) / "platform/pubsub-emulator/bin/cloud-pubsub-emulator")
-    candidates.append(
-        Path("/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator")
-    )
+            roots.append(Path(root))
+    roots.append(DEBIAN_SDK_ROOT)
+    return tuple(roots)
+
+
+def _find_sdk_file(variable: str, member: str, what: str, install: str) -> Path:
+    """The SDK file ``member`` (or the file ``variable`` names), checked for Java to run it."""
+    explicit = os.environ.get(variable)
+    candidates = [Path(explicit)] if explicit else []
+    candidates += [root / member for root in _cloud_sdk_roots()]
     for candidate in candidates:
         if candidate.is_file():
             if shutil.which("java") is None:
-                raise ProvisionError("the Pub/Sub emulator needs Java 11+ on PATH")
+                raise ProvisionError(f"the {what} needs Java 11+ on PATH")
             return candidate
-    raise ProvisionError(
-        "Pub/Sub emulator not found: install the Google Cloud SDK component "
-        "(`gcloud components install pubsub-emulator` or Debian's "
-        "google-cloud-cli-pubsub-emulator) or set GUNJ_PUBSUB_EMULATOR"
+    raise ProvisionError(f"{what} not found: install {install} or set {variable}")
+
+
+def find_pubsub_emulator() -> Path:
+    return _find_sdk_file(
+        "GUNJ_PUBSUB_EMULATOR",
+        "platform/pubsub-emulator/bin/cloud-pubsub-emulator",
+        "Pub/Sub emulator",
+        "the Google Cloud SDK component (`gcloud components install pubsub-emulator` or "
+        "Debian's google-cloud-cli-pubsub-emulator)",
+    )
+
+
+def find_firestore_emulator() -> Path:
+    """The Firestore emulator's jar (run with java directly: the SDK's launcher script would
+    stay between the stack and the emulator's process)."""
+    return _find_sdk_file(
+        "GUNJ_FIRESTORE_EMULATOR",
+        "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar",
+        "Firestore emulator",
+        "the Google Cloud SDK component (`gcloud components install cloud-firestore-emulator` "
+        "or Debian's google-cloud-cli-firestore-emulator)",
     )
 
 
@@ -336,6 +365,7 @@ def provision() -> Toolbox:
     """Provision what the stack runs, cheapest first so a missing prerequisite fails fast
     (promtool, which only the tests use, is built when they first ask for it)."""
     emulator = find_pubsub_emulator()
+    firestore_emulator = find_firestore_emulator()
     helm = {major: ensure_helm(major) for major in sorted(pins.HELM_PINS)}
     registry = ensure_docker_registry()
     kwok = ensure_go_build(pins.KWOK)
@@ -352,6 +382,7 @@ def provision() -> Toolbox:
         kwokctl=kwok / "kwokctl",
         docker_registry=registry,
         pubsub_emulator=emulator,
+        firestore_emulator=firestore_emulator,
     )
 
 

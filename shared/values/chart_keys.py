@@ -12,8 +12,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
-import yaml
-
+from .. import yamlio
 from .templated import templated_charts
 
 # What many charts call their values, and what people call a chart's values as a whole.
@@ -59,7 +58,7 @@ def chart_value_names(component: str) -> frozenset[str]:
     names |= {p.tokens[0] for p in (chart.paths if chart else ()) if p.tokens[0] != "*"}
     defaults = resources.files(__package__).joinpath("defaults", f"{component}.yaml")
     if defaults.is_file():
-        names |= set(yaml.safe_load(defaults.read_text()) or {})
+        names |= set(yamlio.safe_load(defaults.read_text()) or {})
     return frozenset(names)
 
 

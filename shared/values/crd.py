@@ -1,7 +1,9 @@
 """The CustomResourceDefinition and the editor JSON schema, generated from the spec model.
 
 The checked-in files (``crd/``) are regenerated with ``gunj schema --write``; a test fails when
-they drift from the model. The CRD schema is structural, as the API server requires: references
+they drift from the model. Beside the CRD is the digest of what makes a served CRD current
+(:func:`schema_digest`), so that the engine's check of a cluster's CRD compares two digests
+instead of parsing the CRD's YAML in every process. The CRD schema is structural, as the API server requires: references
 inlined, ``anyOf [X, null]`` turned into ``nullable``, free-form maps kept with
 ``x-kubernetes-preserve-unknown-fields``, and no defaults (gunj applies its own, so an object
 reads the same whether or not the API server has seen it).
@@ -10,13 +12,16 @@ reads the same whether or not the API server has seen it).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .. import yamlio
 from .spec import ObservabilityPlatform
 from .spec.platform import API_VERSION, KIND
 
@@ -24,6 +29,7 @@ GROUP, VERSION = API_VERSION.split("/")
 PLURAL = "observabilityplatforms"
 CRD_NAME = f"{PLURAL}.{GROUP}"
 CRD_FILE = f"{CRD_NAME}.yaml"
+CRD_DIGEST_FILE = f"{CRD_NAME}.sha256"
 JSON_SCHEMA_FILE = "observabilityplatform.schema.json"
 _DROPPED = {"title", "default", "examples", "$defs", "discriminator"}
 
@@ -162,12 +168,41 @@ def render_crd() -> str:
     return header + yaml.safe_dump(custom_resource_definition(), sort_keys=False, width=100)
 
 
+def _integral(node: Any) -> Any:
+    """``node`` with every whole float an int: the API server writes ``1.0`` as ``1``."""
+    if isinstance(node, dict):
+        return {key: _integral(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_integral(item) for item in node]
+    if isinstance(node, float) and node.is_integer():
+        return int(node)
+    return node
+
+
+def schema_digest(spec: Mapping[str, Any]) -> str:
+    """The SHA-256 of what makes a CRD's ``spec`` current: its first version's schema and
+    printer columns, as canonical JSON (keys sorted, whole numbers as integers)."""
+    versions = spec.get("versions") or [{}]
+    first = versions[0] if isinstance(versions[0], dict) else {}
+    compared = _integral([first.get("schema"), first.get("additionalPrinterColumns")])
+    canonical = json.dumps(compared, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def render_crd_digest() -> str:
+    return schema_digest(custom_resource_definition()["spec"]) + "\n"
+
+
 def render_json_schema() -> str:
     return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
 
 
 def generated_files() -> dict[str, str]:
-    return {CRD_FILE: render_crd(), JSON_SCHEMA_FILE: render_json_schema()}
+    return {
+        CRD_FILE: render_crd(),
+        CRD_DIGEST_FILE: render_crd_digest(),
+        JSON_SCHEMA_FILE: render_json_schema(),
+    }
 
 
 def checked_in(name: str) -> str:
@@ -183,7 +218,12 @@ def write_generated(folder: Path) -> list[Path]:
     return written
 
 
+def crd_digest() -> str:
+    """The checked-in CRD's :func:`schema_digest`: a served CRD with another is not current."""
+    return checked_in(CRD_DIGEST_FILE).strip()
+
+
 def crd_manifest() -> dict[str, Any]:
     """The checked-in CRD, as the engine applies it to target clusters."""
-    document: dict[str, Any] = yaml.safe_load(checked_in(CRD_FILE))
+    document: dict[str, Any] = yamlio.safe_load(checked_in(CRD_FILE))
     return document

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from .. import yamlio
 from .problems import Problem, format_path
 from .spec import ObservabilityPlatform
 from .templated import templated_charts
@@ -118,7 +119,7 @@ def _documents(item: Any) -> list[Any] | str:
     if OPEN in item:
         return "is a template: which objects it makes is known only once it runs"
     try:
-        return [doc for doc in yaml.safe_load_all(item) if doc is not None]
+        return [doc for doc in yamlio.safe_load_all(item) if doc is not None]
     except yaml.YAMLError:
         return "is not YAML that gunj can read"
 

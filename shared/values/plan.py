@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from .. import yamlio
 from ..documents import MIB, DocumentError, DocumentLimits, load_document
 from .build import DERIVERS, PlatformContext
 from .merge import Values, effective, merge_all, set_path
@@ -45,7 +44,7 @@ class UpstreamChart:
 @functools.cache
 def _load_defaults(name: str) -> Any:
     text = resources.files(__package__).joinpath("defaults", f"{name}.yaml").read_text()
-    return yaml.safe_load(text) or {}
+    return yamlio.safe_load(text) or {}
 
 
 def default_values(component: str) -> Values:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-import yaml
+from .. import yamlio
 
 ANY_ITEM = "[*]"
 SUBTREE = "**"
@@ -69,5 +69,5 @@ def templated_charts() -> dict[str, TemplatedChart]:
                 for item in entry["paths"]
             ),
         )
-        for component, entry in yaml.safe_load(text)["charts"].items()
+        for component, entry in yamlio.safe_load(text)["charts"].items()
     }

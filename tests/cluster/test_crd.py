@@ -1,5 +1,6 @@
 """The generated CRD is accepted by a real API server (which checks it is structural), and
-platform documents stored through it come back unchanged (nothing pruned)."""
+platform documents stored through it come back unchanged (nothing pruned); the engine applies
+it again when the served one differs, and only then."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 import yaml
 from kubernetes import client
 
+from shared.engine import resource
 from shared.kube import ClusterAccess
 from shared.kube.errors import ApiError
 from shared.values import crd
@@ -90,3 +92,26 @@ def test_quantities_as_numbers_are_stored_as_written_and_read_as_kubernetes_prin
     spec = load_platform(yaml.safe_dump(stored)).spec.prometheus
     assert spec is not None and spec.resources is not None and spec.resources.requests
     assert spec.resources.requests.cpu == "500m"
+
+
+def test_a_crd_whose_schema_was_changed_is_applied_again_and_a_current_one_is_left(
+    installed_crd: None, cluster: ClusterAccess
+) -> None:
+    extensions = client.ApiextensionsV1Api(cluster.api)
+    wanted = [
+        c["name"] for c in crd.crd_manifest()["spec"]["versions"][0]["additionalPrinterColumns"]
+    ]
+    resource._CRD_CURRENT.clear()  # as a fresh process finds it
+    assert resource.ensure_crd(cluster) is False
+
+    served = extensions.read_custom_resource_definition(crd.CRD_NAME)
+    version = served.spec.versions[0]
+    version.additional_printer_columns = version.additional_printer_columns[:-1]
+    extensions.replace_custom_resource_definition(crd.CRD_NAME, served)
+    resource._CRD_CURRENT.clear()
+
+    assert resource.ensure_crd(cluster) is True
+    columns = extensions.read_custom_resource_definition(crd.CRD_NAME).spec.versions[0]
+    assert [c.name for c in columns.additional_printer_columns] == wanted
+    resource._CRD_CURRENT.clear()
+    assert resource.ensure_crd(cluster) is False

@@ -215,13 +215,15 @@ def test_each_identity_gets_only_its_own_permissions(module: dict[str, list[Any]
         == "${local.use_push ? local.triggered : {}}"
     )
     # Project-wide roles go only to the builder (to write build logs, which Cloud Logging grants
-    # on projects only), (Eventarc mode) the trigger identities, and the function identities on
-    # the projects of GKE clusters, to read their endpoints.
+    # on projects only), (Eventarc mode) the trigger identities, the function identities on
+    # the projects of GKE clusters, to read their endpoints, and the function identities on the
+    # fleet's database alone (a condition holds the grant to it: see the fleet store's test).
     project_roles = resources(module, "google_project_iam_member")
     assert set(project_roles) == {
         "builder_log_writer",
         "eventarc_receivers",
         "function_gke_endpoint_readers",
+        "function_fleet_users",
     }
     log_writer = project_roles["builder_log_writer"]
     assert (log_writer["role"], log_writer["member"]) == (
@@ -815,3 +817,25 @@ def test_the_bucket_key_is_in_the_functions_region(tmp_path: Path) -> None:
         )
         == []
     )
+
+
+def test_the_fleet_store_is_a_database_of_its_own_each_function_limited_to_it(
+    module: dict[str, list[Any]],
+) -> None:
+    database = resources(module, "google_firestore_database")["fleet"]
+    grants = resources(module, "google_project_iam_member")["function_fleet_users"]
+    environment = local(module, "function_environment")
+
+    assert database["name"] == "${var.name_prefix}-fleet"
+    assert database["type"] == "FIRESTORE_NATIVE"
+    assert database["delete_protection_state"] == "DELETE_PROTECTION_ENABLED"
+    # Every function may use documents of that database, and of no other database of the project.
+    assert grants["for_each"] == "${local.functions}"
+    assert grants["role"] == "roles/datastore.user"
+    condition = grants["condition"][0]["expression"]
+    fleet = "projects/${var.project_id}/databases/${google_firestore_database.fleet.name}"
+    assert f'resource.name == \\"{fleet}\\"' in condition
+    assert f'resource.name.startsWith(\\"{fleet}/\\")' in condition
+    assert environment["GUNJ_FLEET_PROJECT"] == "${var.project_id}"
+    assert environment["GUNJ_FLEET_DATABASE"] == "${google_firestore_database.fleet.name}"
+    assert environment["GUNJ_ROLLOUT_WAVES"] == '${join(",", var.rollout_waves)}'

@@ -23,8 +23,8 @@ def fake_stack(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Stack:
     """A stack whose kubeconfig is a real file, brought up and served without processes."""
     kubeconfig = folder / "kubeconfig"
     kubeconfig.write_text(kubeconfig_text())
-    running = Stack("local", folder, kubeconfig, {}, folder / "kubectl", Ports(1, 2, 3))
-    monkeypatch.setattr(stack, "up", lambda: running)
+    running = Stack("local", folder, kubeconfig, {}, folder / "kubectl", Ports(1, 2, 3, 4))
+    monkeypatch.setattr(stack, "up", lambda **_: running)
     ports = {function: 10 + n for n, function in enumerate([*names.TRIGGERS, "alertmanager"])}
     monkeypatch.setattr(serving, "serve", lambda _: serving.Served(ports, names.Topics("p")))
     monkeypatch.delenv("PUBSUB_EMULATOR_HOST", raising=False)  # serve sets it for the stack

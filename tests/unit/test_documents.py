@@ -1,5 +1,6 @@
 """The bounded document loader: each limit, each refused tag, duplicate keys by line and
-column, aliases that cost what they expand to, and messages that never quote the document."""
+column, aliases that cost what they expand to, and messages that never quote the document;
+each with libyaml's parser, which gunj uses where PyYAML has it, and with PyYAML's own."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 
+from shared import yamlio
 from shared.documents import DocumentError, DocumentLimits, load_document
+from shared.values.validation import InvalidPlatform, load_platform
+from tests import hostile
 
 LIMITS = DocumentLimits(
     max_bytes=64 * 1024,
@@ -20,6 +25,18 @@ LIMITS = DocumentLimits(
     max_number=20,
 )
 SECRET = "hunter2-secret-value"
+
+
+@pytest.fixture(autouse=True, params=["libyaml", "pure-python"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test with either parser: the limits hold on the events of both."""
+    if request.param == "libyaml":
+        # The machines gunj runs on install PyYAML's wheels, which hold libyaml.
+        assert yamlio.LIBYAML and yamlio.SafeLoader is yaml.CSafeLoader
+    else:
+        monkeypatch.setattr(yamlio, "SafeLoader", yaml.SafeLoader)
+        monkeypatch.setattr(yamlio, "LIBYAML", False)
+    return str(request.param)
 
 
 def refused(content: str | bytes, syntax: Any = "yaml") -> DocumentError:
@@ -239,3 +256,13 @@ def test_syntax_errors_say_where_and_never_what(content: str | bytes, where: str
 
     assert where in str(error)
     assert SECRET not in str(error) and "hunter2" not in str(error)
+
+
+@pytest.mark.parametrize("item", hostile.specs(), ids=lambda item: item.name)
+def test_hostile_specs_are_refused_naming_where_and_quoting_nothing(item: hostile.Hostile) -> None:
+    with pytest.raises(InvalidPlatform) as error:
+        load_platform(item.data)
+
+    said = "; ".join(str(problem) for problem in error.value.problems)
+    assert item.where in said
+    assert hostile.SECRET not in said

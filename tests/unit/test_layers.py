@@ -50,7 +50,16 @@ ALLOWED: dict[str, set[str]] = {
         "packaging",
     },
 }
-BASE = {"errors", "versions", "timestamps", "cache", "redaction", "labels", "documents"}
+BASE = {
+    "errors",
+    "versions",
+    "timestamps",
+    "cache",
+    "redaction",
+    "labels",
+    "documents",
+    "yamlio",
+}
 
 
 def _imported_packages(path: Path) -> set[str]:

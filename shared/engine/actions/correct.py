@@ -33,7 +33,7 @@ def run(ctx: EngineContext, step: Step) -> ActionResult:
         return ActionResult(
             Action.CORRECT, False, ctx.redactor(f"correction refused: {error}"), observed.revision
         )
-    passed, found = serving(ctx, step, deadline)
+    passed, found, _ = serving(ctx, step, deadline)
     verdict = "; ".join(found) if passed else "not serving yet: " + "; ".join(found)
     return ActionResult(
         Action.CORRECT, True, ctx.redactor(f"{'; '.join(done)}; {verdict}"), observed.revision

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
-
+from ... import yamlio
 from ...errors import GunjError
 from ...helm.process import latest_end
 from ...helm.releases import ReleaseStore
@@ -96,7 +95,7 @@ class NativeBackend:
             component=str(stored.labels.get(COMPONENT_LABEL, "")),
             chart=dict((payload.get("chart") or {}).get("metadata") or {}),
             values=dict(payload.get("config") or {}),
-            objects=[o for o in yaml.safe_load_all(payload.get("manifest") or "") if o],
+            objects=[o for o in yamlio.safe_load_all(payload.get("manifest") or "") if o],
             description=f"Rollback to {revision}",
         )
         self._deploy(ctx, earlier, dict(stored.labels), timeout, "pending-rollback")
@@ -122,7 +121,7 @@ class NativeBackend:
         )
         if deployed is not None:
             manifest = deployed.decode().get("manifest") or ""
-            apply_objects(ctx.access, [o for o in yaml.safe_load_all(manifest) if o])
+            apply_objects(ctx.access, [o for o in yamlio.safe_load_all(manifest) if o])
 
     def _deploy(
         self,

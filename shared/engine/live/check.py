@@ -150,7 +150,8 @@ class LiveChecker:
                 unchecked=tuple(u for _, u in results if u),
                 objects=len(release.objects),
             )
-        self.requests += look.requests
+        with self._lock:  # looks of components reconciled at the same time
+            self.requests += look.requests
         return states
 
     def forget(self, release: str, keys: Iterable[ObjectKey]) -> None:

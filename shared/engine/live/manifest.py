@@ -15,8 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
+from ... import yamlio
 from ...kube.keys import ObjectKey
 from ...labels import APP_MANAGED_BY_LABEL, HELM_NAMESPACE_ANNOTATION, HELM_RELEASE_ANNOTATION
 
@@ -43,11 +42,6 @@ class DesiredObject:
     """What the release's manager applies."""
     fingerprint: str
     """The digest of ``body``: the same object asked for the same way."""
-
-
-def _loader() -> type[yaml.SafeLoader]:
-    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return loader
 
 
 def _with_port_protocols(body: dict[str, Any]) -> None:
@@ -87,7 +81,7 @@ def parse(
     namespaced, None when the cluster serves no such kind: those are left out). With
     ``helm_release``, Helm's metadata is added as Helm adds it."""
     found: list[DesiredObject] = []
-    for document in yaml.load_all(manifest, Loader=_loader()):
+    for document in yamlio.safe_load_all(manifest):
         items = document.get("items") if isinstance(document, dict) else None
         for item in items if isinstance(items, list) else [document]:
             if not isinstance(item, dict) or not item.get("kind") or not item.get("metadata"):

@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from ... import yamlio
 from ...helm.releases import ReleaseStore
 from ...kube import ClusterAccess
 from ...kube.errors import ApiError
@@ -125,7 +126,7 @@ def pending_revision(
         if not history or history[-1].revision <= (after or 0) or not history[-1].status.pending:
             return None
         manifest = history[-1].decode().get("manifest") or ""
-        found.extend(o for o in yaml.safe_load_all(manifest) if isinstance(o, dict))
+        found.extend(o for o in yamlio.safe_load_all(manifest) if isinstance(o, dict))
         return found
 
     return objects

@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
+from ... import yamlio
 from ...kube import ClusterAccess
 from ...kube.errors import ApiError
 from ...kube.resources import KNOWN_KINDS, Kind
@@ -48,7 +47,7 @@ class Workload:
 
 def workloads(manifest: str, namespace: str) -> list[Workload]:
     """The workloads of a release's stored manifest."""
-    return workloads_of(yaml.safe_load_all(manifest), namespace)
+    return workloads_of(yamlio.safe_load_all(manifest), namespace)
 
 
 def workloads_of(objects: Iterable[Any], namespace: str) -> list[Workload]:

@@ -81,6 +81,9 @@ locals {
     GUNJ_REPOSITORY_MIRRORS    = jsonencode(var.repository_mirrors)
     GUNJ_ALLOWED_REPOSITORIES  = join(",", var.allowed_repositories)
     GUNJ_PLAIN_HTTP_REGISTRIES = ""
+    GUNJ_FLEET_PROJECT         = var.project_id
+    GUNJ_FLEET_DATABASE        = google_firestore_database.fleet.name
+    GUNJ_ROLLOUT_WAVES         = join(",", var.rollout_waves)
   }
 }
 

@@ -47,6 +47,7 @@ locals {
       namespaces     = c.namespaces
       serviceAccount = c.service_account
       alertTokens    = c.alert_token_hashes
+      wave           = c.wave
     }
   }
   cluster_registry = merge(
@@ -80,6 +81,7 @@ resource "google_project_service" "apis" {
     "cloudfunctions.googleapis.com",
     "cloudscheduler.googleapis.com",
     "eventarc.googleapis.com",
+    "firestore.googleapis.com",
     "monitoring.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",

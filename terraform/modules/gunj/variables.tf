@@ -69,7 +69,7 @@ variable "alertmanager_ingress" {
 }
 
 variable "clusters" {
-  description = "Clusters the functions manage, by name. A cluster without `gke` is reached through a kubeconfig kept in Secret Manager (`<prefix>-kubeconfig-<name>`; add its value with `gcloud secrets versions add`, never through Terraform). A cluster with `gke` (project, location, name defaulting to the key, endpoint public, private or dns) is reached with the functions' own identity: endpoint and CA from the GKE API, an access token as bearer token. `aliases` are other names alerts may use for the cluster; `allow_templates` lets its specs carry Helm template expressions in free-form configuration; `namespaces` (patterns with * and ?) are the only namespaces that may hold platforms; `service_account` is the ServiceAccount of each platform's namespace that its work acts as; `alert_token_hashes` are the SHA-256 hashes (`sha256:<hex>`, from `gunj clusters token`) of the Alertmanager tokens that may act on the cluster, never the tokens."
+  description = "Clusters the functions manage, by name. A cluster without `gke` is reached through a kubeconfig kept in Secret Manager (`<prefix>-kubeconfig-<name>`; add its value with `gcloud secrets versions add`, never through Terraform). A cluster with `gke` (project, location, name defaulting to the key, endpoint public, private or dns) is reached with the functions' own identity: endpoint and CA from the GKE API, an access token as bearer token. `aliases` are other names alerts may use for the cluster; `allow_templates` lets its specs carry Helm template expressions in free-form configuration; `namespaces` (patterns with * and ?) are the only namespaces that may hold platforms; `service_account` is the ServiceAccount of each platform's namespace that its work acts as; `alert_token_hashes` are the SHA-256 hashes (`sha256:<hex>`, from `gunj clusters token`) of the Alertmanager tokens that may act on the cluster, never the tokens; `wave` is the rollout wave it is in (one of `rollout_waves`; default the last)."
   type = map(object({
     gke = optional(object({
       project  = string
@@ -82,6 +82,7 @@ variable "clusters" {
     namespaces         = optional(list(string), [])
     service_account    = optional(string)
     alert_token_hashes = optional(list(string), [])
+    wave               = optional(string)
   }))
 
   validation {
@@ -362,4 +363,26 @@ variable "labels" {
   description = "Labels added to every resource that takes labels."
   type        = map(string)
   default     = {}
+}
+
+variable "fleet_location" {
+  description = "Location of the fleet's Firestore database (a region such as europe-west1, or a multi-region such as eur3). Null (the default): the functions' region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.fleet_location == null ? true : can(regex("^([a-z]+[0-9]|[a-z]+-[a-z]+[0-9]{1,2})$", var.fleet_location))
+    error_message = "fleet_location must be a Firestore location: a region (europe-west1) or a multi-region (eur3, nam5)."
+  }
+}
+
+variable "rollout_waves" {
+  description = "The rollout waves, in order: an upgrade goes to the clusters of one wave at a time (clusters[*].wave), the next only when every platform of the one before is Ready at the new version and has baked. Clusters without a wave are in the last."
+  type        = list(string)
+  default     = ["canary", "early", "main"]
+
+  validation {
+    condition     = length(var.rollout_waves) > 0 && length(distinct(var.rollout_waves)) == length(var.rollout_waves) && alltrue([for w in var.rollout_waves : can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", w))])
+    error_message = "rollout_waves must be distinct names of 1 to 63 letters, digits, '.', '_' or '-'."
+  }
 }
