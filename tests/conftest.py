@@ -168,17 +168,9 @@ def engine_helm3(local_stack: localstack.Stack, tmp_path: Path, engine_cache: Pa
 
 
 @pytest.fixture(scope="session")
-def firestore_host(local_stack: localstack.Stack) -> Iterator[str]:
-    """The Firestore emulator the fleet tests use: the local stack's (its environment names
-    it), or, on a stack without one, an emulator of the session's own."""
-    from tests.fleet_support import own_firestore_emulator
-
-    named = local_stack.environment().get("FIRESTORE_EMULATOR_HOST")
-    if named:
-        yield named
-        return
-    with own_firestore_emulator(unavailable) as host:
-        yield host
+def firestore_host(local_stack: localstack.Stack) -> str:
+    """The local stack's Firestore emulator, which the fleet tests use."""
+    return local_stack.firestore_host
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ import yaml
 
 from shared.cache import cache_root
 from shared.cli.main import main
-from shared.clusters import ClusterRegistry, KubeconfigFile, current_context_of
+from shared.clusters import current_context_of
 from shared.engine.reconciler import Reconciler
 from shared.engine.resource import read_platform
 from shared.engine.settings import EngineSettings
@@ -39,7 +39,6 @@ from shared.kube import ClusterAccess
 from shared.localstack.stack import Stack
 from shared.upgrades.catalog import RunCatalog
 from shared.upgrades.run import check_fleet
-from tests.conftest import IN_CI
 from tests.e2e.harness import ServedFunction, served_function
 from tests.engine_support import SMALL_PROMETHEUS, platform
 from tests.fleet_support import kubeconfig_of_silent_server
@@ -50,32 +49,16 @@ GOOD, BAD = "29.26.0", "29.27.0"
 
 
 @pytest.fixture
-def clusters(request: pytest.FixtureRequest, local_stack: Stack) -> dict[str, Path]:
+def clusters(fleet_stack: Stack) -> dict[str, Path]:
     """The kubeconfig of each of the stack's three clusters, by the name it is registered
-    under. A stack of one cluster (before ``gunj local up --clusters 3``) stands in for all
-    three under their names locally; under CI=true that fails."""
-    try:
-        fleet_stack = request.getfixturevalue("fleet_stack")
-        return {name: fleet_stack.kubeconfigs[name] for name in NAMES}
-    except pytest.FixtureLookupError:
-        pass
-    registry = ClusterRegistry.load()
-    found: dict[str, Path] = {}
-    for name in NAMES:
-        entry = next((c for c in registry.clusters() if c.name == name), None)
-        if entry is not None and isinstance(entry.target, KubeconfigFile):
-            found[name] = entry.target.path
-    if len(found) == len(NAMES):
-        return found
-    if IN_CI:
-        pytest.fail(f"CI=true: clusters {', '.join(NAMES)} are not all registered")
-    return dict.fromkeys(NAMES, local_stack.kubeconfig)
+    under."""
+    return {name: fleet_stack.kubeconfigs[name] for name in NAMES}
 
 
 @pytest.fixture
 def namespaces(clusters: dict[str, Path]) -> Iterator[dict[str, str]]:
-    """A namespace of the test's own in each cluster (distinct names: where one cluster
-    stands in for three, each name's platform is still a platform of its own)."""
+    """A namespace of the test's own in each cluster (named apart, so a platform names its
+    cluster in every listing)."""
     stem = uuid.uuid4().hex[:6]
     made = {name: f"t-fleet-{stem}-{index}" for index, name in enumerate(clusters)}
     for name, kubeconfig in clusters.items():
@@ -85,12 +68,11 @@ def namespaces(clusters: dict[str, Path]) -> Iterator[dict[str, str]]:
         ClusterAccess(kubeconfig).delete_namespace(made[name])
 
 
-def write_registry(folder: Path, clusters: dict[str, Path], **more: Path) -> Path:
-    path = folder / "fleet-clusters.yaml"
-    entries = {
-        name: {"kubeconfig": str(kubeconfig), "context": current_context_of(kubeconfig)}
-        for name, kubeconfig in {**clusters, **more}.items()
-    }
+def with_silent_cluster(registry: Path, kubeconfig: Path, folder: Path) -> Path:
+    """``registry`` with one more cluster, ``silent``, whose API server does not answer."""
+    entries = yaml.safe_load(registry.read_text())
+    entries["silent"] = {"kubeconfig": str(kubeconfig), "context": current_context_of(kubeconfig)}
+    path = folder / "with-silent.yaml"
     path.write_text(yaml.safe_dump(entries))
     return path
 
@@ -137,13 +119,14 @@ def spec_text(namespace: str, version: str) -> str:
 def test_the_fleet_view_lists_every_platform_and_names_the_cluster_that_does_not_answer(
     local_stack: Stack,
     clusters: dict[str, Path],
+    fleet_registry: Path,
     namespaces: dict[str, str],
     fleet_store: Store,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    registry = write_registry(tmp_path, clusters)
+    registry = fleet_registry
     env = {"GUNJ_CLUSTERS": str(registry), **store_environment(fleet_store)}
     with served_function(
         "reconcile", local_stack, tmp_path, helm=local_stack.helm[3], clusters=registry, env=env
@@ -162,7 +145,7 @@ def test_the_fleet_view_lists_every_platform_and_names_the_cluster_that_does_not
 
     with silent_server() as silent:
         dead = kubeconfig_of_silent_server(silent.url, tmp_path)
-        fleet = write_registry(tmp_path, clusters, silent=dead)
+        fleet = with_silent_cluster(registry, dead, tmp_path)
         monkeypatch.setenv("GUNJ_CLUSTERS", str(fleet))
 
         # From the store: every platform, as the functions last summarised it.
@@ -188,6 +171,8 @@ def test_the_fleet_view_lists_every_platform_and_names_the_cluster_that_does_not
         by_name = {c["name"]: c for c in summary["clusters"]}
         assert by_name["silent"]["reachable"] is False and by_name["silent"]["error"]
         assert all(by_name[name]["reachable"] for name in clusters)
+        waves = {name: by_name[name]["wave"] for name in clusters}
+        assert waves == {"local": "canary", "local-2": "early", "local-3": "main"}
         mine = [
             where
             for where in summary["versions"]["prometheus"][f"prometheus {GOOD}"]
@@ -218,10 +203,10 @@ def alert(cluster: str, namespace: str, starts: Any, fingerprint: str) -> dict[s
 
 @pytest.fixture
 def functions(
-    local_stack: Stack, clusters: dict[str, Path], fleet_store: Store, tmp_path: Path
+    local_stack: Stack, fleet_registry: Path, fleet_store: Store, tmp_path: Path
 ) -> Iterator[tuple[ServedFunction, ServedFunction, Path]]:
     """The rollback and reconcile functions, on the same topics, registry and store."""
-    registry = write_registry(tmp_path, clusters)
+    registry = fleet_registry
     env = {"GUNJ_CLUSTERS": str(registry), **store_environment(fleet_store)}
     topics = names.Topics(local_stack.pubsub_project, f"t{uuid.uuid4().hex[:8]}")
     helm = local_stack.helm[3]
@@ -246,7 +231,7 @@ def test_an_alert_rollback_on_one_cluster_holds_the_version_on_every_cluster_unt
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    rollback, reconcile, _registry = functions
+    rollback, reconcile, registry = functions
     a, b, c = NAMES
     cache = tmp_path / "engine-cache"
     engines = {n: engine_for(n, clusters[n], local_stack, fleet_store, cache) for n in NAMES}
@@ -329,11 +314,7 @@ def test_an_alert_rollback_on_one_cluster_holds_the_version_on_every_cluster_unt
     assert BAD in offered(None)
     assert BAD not in offered(fleet_store)
 
-    # Lifted on every cluster: the fleet's hold and local's own. (Each cluster named once:
-    # where one cluster stands in for three, its platforms are lifted once.)
-    once = {kubeconfig: name for name, kubeconfig in reversed(clusters.items())}
-    (tmp_path / "lift").mkdir()
-    each_once = write_registry(tmp_path / "lift", {n: k for k, n in once.items()})
+    # Lifted on every cluster: the fleet's hold and local's own.
     code, lifted = gunj(
         capsys,
         monkeypatch,
@@ -342,7 +323,7 @@ def test_an_alert_rollback_on_one_cluster_holds_the_version_on_every_cluster_unt
         "prometheus",
         BAD,
         "--fleet",
-        GUNJ_CLUSTERS=str(each_once),
+        GUNJ_CLUSTERS=str(registry),
         GUNJ_HELM_BINARY=str(local_stack.helm[3]),
         **store_environment(fleet_store),
     )
