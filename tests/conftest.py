@@ -169,7 +169,12 @@ def engine_helm3(local_stack: localstack.Stack, tmp_path: Path, engine_cache: Pa
 
 @pytest.fixture(scope="session")
 def firestore_host(local_stack: localstack.Stack) -> str:
-    """The local stack's Firestore emulator, which the fleet tests use."""
+    """The local stack's Firestore emulator, which the fleet tests use: asked once first, with
+    time to spare, since a freshly started emulator's JVM takes longer to answer its first
+    requests than the store's deadline allows a function."""
+    from tests.fleet_support import warm_up
+
+    warm_up(local_stack.firestore_host)
     return local_stack.firestore_host
 
 

@@ -11,6 +11,27 @@ import pytest
 from shared.fleet.settings import EMULATOR, PROJECT, FleetSettings
 from shared.fleet.store import Store
 
+WARM_UP_SECONDS = 120.0
+
+
+def warm_up(host: str) -> None:
+    """One write and one read on the emulator at ``host``, waiting as long as they take."""
+    import os
+
+    from google.cloud import firestore
+
+    saved = os.environ.get(EMULATOR)
+    os.environ[EMULATOR] = host
+    try:
+        client = firestore.Client(project="warm-up")
+        client.collection("warm-up").document("w").set({"at": 1}, timeout=WARM_UP_SECONDS)
+        client.collection("warm-up").get(timeout=WARM_UP_SECONDS)
+    finally:
+        if saved is None:
+            os.environ.pop(EMULATOR, None)
+        else:
+            os.environ[EMULATOR] = saved
+
 
 def store_of_own(host: str, monkeypatch: pytest.MonkeyPatch) -> Store:
     project = f"test-{uuid.uuid4().hex[:12]}"
