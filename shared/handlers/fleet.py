@@ -1,7 +1,7 @@
 """What the functions tell the fleet store after a platform's outcome, when a store is
 configured (:mod:`shared.fleet`): the platform's summary after every reconcile, resync and
 rollback, and, after an alert rolled a component back, the fleet-wide quarantine of what it
-returned from (and the halt of every rollout that brings it).
+returned from.
 
 The cluster stays the truth, and its work is done before the store is told: a store that is
 down or refuses fails nothing. What could not be written is said in the outcome's ``fleet``
@@ -11,7 +11,6 @@ its summary again.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -40,6 +39,8 @@ def record_summary(document: dict[str, Any], env: Mapping[str, str]) -> None:
         _record(store, cluster, namespace, name, removed=result == "removed", env=env)
     except GunjError as error:
         _note(document, f"the platform's fleet summary was not written: {error}")
+    except Exception as error:  # the platform's outcome stands; the text may quote a secret
+        _note(document, f"the platform's fleet summary was not written: {type(error).__name__}")
 
 
 def _record(
@@ -80,30 +81,17 @@ def quarantine_fleet_wide(outcome: Outcome, incident: str, env: Mapping[str, str
         )
         for entry in entries:
             quarantines.quarantine(store, entry)
-            _halt_rollouts(store, entry)
-    except GunjError as error:
+    except Exception as error:  # the rollback stands: an error here must not redeliver it
+        why = str(error) if isinstance(error, GunjError) else f"unexpected {type(error).__name__}"
         return replace(
             outcome,
             message=f"{outcome.message}. The fleet store was not told, so the other clusters "
-            f"do not hold it yet: {error}",
+            f"do not hold it yet: {why}",
         )
     if not entries:
         return outcome
     held = "; ".join(entry.describe() for entry in entries)
     return replace(outcome, message=f"{outcome.message}. Held on every cluster: {held}")
-
-
-def _halt_rollouts(store: Store, entry: quarantines.FleetQuarantine) -> None:
-    """Halt every running rollout that brings what ``entry`` holds (when this installation
-    has rollouts)."""
-    try:
-        rollouts = importlib.import_module("shared.fleet.rollouts")
-    except ModuleNotFoundError:
-        return
-    halt = getattr(rollouts, "halt_for_quarantine", None)
-    if halt is not None:
-        why = f"alert rollback of {entry.describe()} on {entry.cluster}/{entry.platform}"
-        halt(store, entry.component, entry.chart, entry.chart_version, why)
 
 
 def _note(document: dict[str, Any], note: str) -> None:
