@@ -13,6 +13,7 @@ Firestore emulator and the real functions under functions-framework:
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -340,3 +341,32 @@ def test_an_alert_rollback_on_one_cluster_holds_the_version_on_every_cluster_unt
     upgraded = reconcile.final(reconcile.publish(spec_text(namespaces[b], BAD), cluster=b))
     assert upgraded["result"] == "ready", upgraded
     assert release(b) == (2, BAD)
+
+
+def test_a_fleet_store_that_is_down_fails_no_platforms_work_and_the_outcome_says_so(
+    local_stack: Stack,
+    fleet_registry: Path,
+    namespaces: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as probe:  # a port of 127.0.0.1 nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        down = f"127.0.0.1:{probe.getsockname()[1]}"
+    env = {EMULATOR: down, PROJECT: "nobody-home"}
+    namespace = namespaces["local"]
+    helm = local_stack.helm[3]
+    with served_function(
+        "reconcile", local_stack, tmp_path, helm=helm, clusters=fleet_registry, env=env
+    ) as reconcile:
+        installed = reconcile.final(reconcile.publish(spec_text(namespace, GOOD), cluster="local"))
+        assert installed["result"] == "ready", installed
+        assert "the platform's fleet summary was not written" in installed["fleet"]
+        assert f"the emulator at {down}" in installed["fleet"]
+
+        # An upgrade: the fleet's quarantines cannot be checked, the platform's own rules
+        # hold, and the outcome says the fleet's were not checked.
+        upgraded = reconcile.final(reconcile.publish(spec_text(namespace, BAD), cluster="local"))
+        assert upgraded["result"] == "ready", upgraded
+        assert upgraded["components"][0]["chart_version"] == BAD
+        assert "fleet quarantines not checked" in upgraded["message"]
+        assert "fleet summary was not written" in upgraded["fleet"]
