@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 from shared.fleet import quarantines, summaries
 from shared.fleet.holds import StoreHolds
 from shared.fleet.settings import EMULATOR, PROJECT, FleetSettings
-from shared.fleet.store import Store, StoreUnavailable
+from shared.fleet.store import Store, StoreUnavailable, configured_store
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITERS = 6
@@ -183,3 +184,15 @@ def closed_port() -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_a_store_named_by_another_environment_than_the_process_is_reached(
+    firestore_host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command reaches the local stack's store from the stack's environment, not its own."""
+    monkeypatch.delenv(EMULATOR, raising=False)
+    env = {EMULATOR: firestore_host, PROJECT: f"test-{uuid.uuid4().hex[:12]}"}
+    store = configured_store(env)
+    assert store is not None
+    assert quarantines.quarantine(store, held("1.2.0", "local"))
+    assert [q.chart_version for q in quarantines.list_all(store)] == ["1.2.0"]
