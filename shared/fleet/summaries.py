@@ -54,12 +54,26 @@ def summary_of(cluster: str, stored: StoredPlatform, at: datetime | None = None)
         "ready": ready,
         "generation": stored.generation,
         "observedGeneration": status.observed_generation,
-        "specDigest": None,
+        "specDigest": _reconciled_spec_digest(stored),
         "components": components,
         "lastRollback": _last_rollback(stored),
         "deleting": stored.deleting,
         "updatedAt": at or now(),
     }
+
+
+def _reconciled_spec_digest(stored: StoredPlatform) -> str | None:
+    """The digest of the spec the status last reconciled (as a rollout of a spec names it),
+    when the status is of the spec the cluster holds now; else None."""
+    from ..engine.admission import spec_digest
+    from ..engine.resource import platform_of
+
+    if stored.status.observed_generation != stored.generation:
+        return None
+    try:
+        return spec_digest(platform_of(stored))
+    except ValueError:
+        return None
 
 
 def _bake_windows(stored: StoredPlatform) -> dict[str, timedelta]:

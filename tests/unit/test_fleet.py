@@ -6,7 +6,7 @@ tests/cluster/test_fleet_store.py.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,8 +15,9 @@ from google.api_core import exceptions
 from google.auth.exceptions import DefaultCredentialsError
 
 from shared.cli.fleet import FleetView, report_of
+from shared.engine.admission import spec_digest
 from shared.engine.quarantine import Held, why_held
-from shared.engine.resource import StoredPlatform
+from shared.engine.resource import StoredPlatform, platform_of
 from shared.fleet import quarantines, summaries
 from shared.fleet.store import StoreRefused, StoreUnavailable, _typed
 from shared.values.spec.status import PlatformStatus, QuarantinedVersion
@@ -184,6 +185,10 @@ def test_a_summary_says_what_the_status_says_and_when_the_change_bakes_until() -
         "bakeUntil": changed + timedelta(minutes=30),
     }
     assert summary["lastRollback"] is None and summary["updatedAt"] == SINCE
+    # The spec it reconciled, as a rollout of a spec names it; none while a newer one waits.
+    assert summary["specDigest"] == spec_digest(platform_of(platform))
+    newer = replace(platform, generation=5)
+    assert summaries.summary_of("local", newer, SINCE)["specDigest"] is None
 
 
 def test_an_older_summary_never_replaces_a_newer_one() -> None:
