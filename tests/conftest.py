@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from shared.clusters import ClusterRegistry, current_context_of
+from shared.fleet.store import Store
 from shared.helm import HelmClient
 from shared.kube import ClusterAccess
 from shared.localstack import clusters as localclusters
@@ -164,3 +165,23 @@ def engine_helm3(local_stack: localstack.Stack, tmp_path: Path, engine_cache: Pa
     """The reconcile engine with Helm 3 only, for what does not depend on Helm's major."""
     helm = HelmClient.for_path(local_stack.helm[3], home=tmp_path / "helm-home")
     return make_engine(helm, local_stack, tmp_path, engine_cache)
+
+
+@pytest.fixture(scope="session")
+def firestore_host(local_stack: localstack.Stack) -> str:
+    """The local stack's Firestore emulator, which the fleet tests use: asked once first, with
+    time to spare, since a freshly started emulator's JVM takes longer to answer its first
+    requests than the store's deadline allows a function."""
+    from tests.fleet_support import warm_up
+
+    warm_up(local_stack.firestore_host)
+    return local_stack.firestore_host
+
+
+@pytest.fixture
+def fleet_store(firestore_host: str, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """A fleet store of the test's own (a project id of its own: the emulator keeps projects
+    apart), named by the process environment as a function's would name it."""
+    from tests.fleet_support import store_of_own
+
+    return store_of_own(firestore_host, monkeypatch)

@@ -1,96 +1,51 @@
-"""The fleet store for tests: the Firestore emulator the environment names
-(``FIRESTORE_EMULATOR_HOST``, as the local stack's environment does), else one started here for
-the session on a free port of 127.0.0.1. Each test gets a project of its own, which the emulator
-keeps apart from every other."""
+"""Helpers of the fleet tests: a store of a test's own on the local stack's Firestore emulator,
+and a cluster whose API server does not answer."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
-from shared.fleet.settings import EMULATOR, FleetSettings
-from tests.conftest import unavailable
+from shared.fleet.settings import EMULATOR, PROJECT, FleetSettings
+from shared.fleet.store import Store
 
-if TYPE_CHECKING:
+WARM_UP_SECONDS = 120.0
+
+
+def warm_up(host: str) -> None:
+    """One write and one read on the emulator at ``host``, waiting as long as they take."""
+    import os
+
     from google.cloud import firestore
 
-START_SECONDS = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _answers(host: str) -> bool:
-    address, _, port = host.rpartition(":")
+    saved = os.environ.get(EMULATOR)
+    os.environ[EMULATOR] = host
     try:
-        with socket.create_connection((address, int(port)), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@contextmanager
-def emulator(variable: str, *command: str) -> Iterator[str]:
-    """The emulator ``variable`` names, else one started with ``gcloud COMMAND`` for as long
-    as the context lasts (``variable`` set meanwhile)."""
-    named = os.environ.get(variable, "").strip()
-    if named:
-        yield named
-        return
-    gcloud = shutil.which("gcloud")
-    if gcloud is None:
-        unavailable(f"no gcloud to start {' '.join(command)} with")
-    host = f"127.0.0.1:{_free_port()}"
-    process = subprocess.Popen(
-        [str(gcloud), *command, f"--host-port={host}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while not _answers(host):
-            if process.poll() is not None or time.monotonic() > deadline:
-                unavailable(f"{' '.join(command)} did not start")
-            time.sleep(0.5)
-        os.environ[variable] = host
-        yield host
+        client = firestore.Client(project="warm-up")
+        client.collection("warm-up").document("w").set({"at": 1}, timeout=WARM_UP_SECONDS)
+        client.collection("warm-up").get(timeout=WARM_UP_SECONDS)
     finally:
-        os.environ.pop(variable, None)
-        os.killpg(process.pid, 15)
-        process.wait(timeout=30)
+        if saved is None:
+            os.environ.pop(EMULATOR, None)
+        else:
+            os.environ[EMULATOR] = saved
 
 
-@pytest.fixture(scope="session")
-def firestore_host() -> Iterator[str]:
-    with emulator(EMULATOR, "emulators", "firestore", "start") as host:
-        yield host
+def store_of_own(host: str, monkeypatch: pytest.MonkeyPatch) -> Store:
+    project = f"test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv(EMULATOR, host)
+    monkeypatch.setenv(PROJECT, project)
+    settings = FleetSettings.from_environment()
+    assert settings is not None
+    return Store(settings)
 
 
-@pytest.fixture(scope="session")
-def pubsub_emulator() -> Iterator[str]:
-    """A Pub/Sub emulator: the one ``PUBSUB_EMULATOR_HOST`` names, else one of the test's."""
-    with emulator("PUBSUB_EMULATOR_HOST", "beta", "emulators", "pubsub", "start") as host:
-        yield host
+def kubeconfig_of_silent_server(url: str, folder: Path) -> Path:
+    """A kubeconfig whose cluster is the server at ``url`` (one that never answers)."""
+    from tests.unit.test_clusters import kubeconfig_text
 
-
-@pytest.fixture
-def fleet_settings(firestore_host: str) -> FleetSettings:
-    return FleetSettings(project=f"test-{uuid.uuid4().hex[:12]}", emulator=firestore_host)
-
-
-@pytest.fixture
-def fleet_store(fleet_settings: FleetSettings) -> firestore.Client:
-    return fleet_settings.client()
+    path = folder / "silent-kubeconfig.yaml"
+    path.write_text(kubeconfig_text().replace("https://127.0.0.1:6443", url))
+    return path

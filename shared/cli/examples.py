@@ -27,7 +27,10 @@ EXAMPLES: dict[tuple[str, ...], list[str]] = {
     ("status",): [
         "gunj status --cluster local",
         "gunj status monitoring/obs --cluster local --live -o yaml",
+        "gunj status",
+        "gunj status --live -o json",
     ],
+    ("fleet",): ["gunj fleet", "gunj fleet --live -o yaml"],
     ("resync",): ["gunj resync --cluster local", "gunj resync obs --cluster local -o json"],
     ("rollback",): [
         "gunj rollback obs grafana --cluster local",
@@ -40,6 +43,7 @@ EXAMPLES: dict[tuple[str, ...], list[str]] = {
     ("unquarantine",): [
         "gunj unquarantine obs grafana 8.5.1 --cluster local",
         "gunj unquarantine obs grafana 3f2a9c1e --cluster local",
+        "gunj unquarantine monitoring/obs tempo 1.2.0 --fleet",
     ],
     ("serve",): ["gunj serve", "gunj serve --resync-every 5m"],
     ("publish",): [

@@ -23,6 +23,7 @@ from . import (
     completion,
     conventions,
     examples,
+    fleet,
     local,
     package,
     platforms,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     pubsub.add_parsers(subparsers)
     upgrades.add_parser(subparsers)
     rollout.add_parser(subparsers)
+    fleet.add_parser(subparsers)
     package.add_parser(subparsers)
     local.add_parser(subparsers)
     clusters.add_parser(subparsers)

@@ -33,28 +33,41 @@ from ..kube.errors import ApiError
 from ..values.spec import COMPONENTS
 from ..values.spec.status import ComponentState
 from ..values.validation import InvalidPlatform, load_platform
-from .conventions import DONE, PERMANENT, add_output, emit, is_stdin, read_text, shown
+from . import fleet
+from .conventions import DONE, PERMANENT, USAGE, add_output, emit, is_stdin, read_text, shown
 from .table import print_table
 from .target import reconciler
 
 
 def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, *, fleet: str = "") -> argparse.ArgumentParser:
+        """``fleet``: what the command does without ``--cluster`` (else it is required)."""
         parser = subparsers.add_parser(name, help=help_text)
-        parser.add_argument("--cluster", required=True, help="a registered cluster (gunj clusters)")
+        parser.add_argument(
+            "--cluster",
+            required=not fleet,
+            help="a registered cluster (gunj clusters)"
+            + (f"; without it, {fleet}" if fleet else ""),
+        )
         add_output(parser)
         return parser
 
     apply = command("apply", "make a cluster match a platform spec, one safe step at a time")
     apply.add_argument("file", type=Path, help="the spec (- for standard input)")
     apply.set_defaults(handler=run_apply)
-    status = command("status", "show platforms' status, per component")
+    status = command(
+        "status",
+        "show platforms' status, per component",
+        fleet="every platform of every registered cluster (from the fleet store, or each "
+        "cluster asked with --live)",
+    )
     status.add_argument("platform", nargs="?", help="NAME or NAMESPACE/NAME (default: all)")
     status.add_argument(
         "--live",
         action="store_true",
         help="look at each component now (its releases and live objects), not at what the "
-        "last reconcile recorded; nothing is written",
+        "last reconcile recorded; nothing is written. Without --cluster: ask every cluster "
+        "now, not the fleet store",
     )
     status.set_defaults(handler=run_status)
     resync = command(
@@ -90,7 +103,9 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     uninstall.set_defaults(handler=run_uninstall)
     lift = command(
-        "unquarantine", "let reconcile apply a quarantined chart version (or values) again"
+        "unquarantine",
+        "let reconcile apply a quarantined chart version (or values) again",
+        fleet="--fleet is required",
     )
     lift.add_argument("platform", help="NAME or NAMESPACE/NAME")
     lift.add_argument("component", choices=COMPONENTS)
@@ -98,6 +113,12 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         "version",
         help="the chart version (lifts it, and any values of it held), or the digest of "
         "quarantined values as gunj status shows it",
+    )
+    lift.add_argument(
+        "--fleet",
+        action="store_true",
+        help="lift it on every cluster: the fleet-wide quarantine, and every platform's own "
+        "hold of it on each registered cluster that can be reached",
     )
     lift.set_defaults(handler=run_unquarantine)
 
@@ -125,6 +146,8 @@ def run_apply(arguments: argparse.Namespace) -> int:
 
 
 def run_status(arguments: argparse.Namespace) -> int:
+    if arguments.cluster is None:
+        return fleet.run_fleet_status(arguments)
     engine = _reconciler(arguments.cluster)
     if engine is None:
         return 1
@@ -276,12 +299,23 @@ def _confirm(platform: StoredPlatform, removed: list[dict[str, str]], cluster: s
 
 
 def run_unquarantine(arguments: argparse.Namespace) -> int:
-    return _on_platform(
+    if arguments.fleet:
+        return fleet.run_fleet_unquarantine(arguments)
+    if arguments.cluster is None:
+        print(
+            "gunj unquarantine: give --cluster, or --fleet to lift it on every cluster",
+            file=sys.stderr,
+        )
+        return USAGE
+    code = _on_platform(
         arguments,
         lambda engine, target: engine.unquarantine(
             target.namespace, target.name, arguments.component, arguments.version
         ),
     )
+    if note := fleet.still_held_note(arguments.component, arguments.version):
+        print(f"gunj unquarantine: {note}", file=sys.stderr)
+    return code
 
 
 def _on_platform(

@@ -21,6 +21,7 @@ from ..clusters.alerttokens import token_hash
 from ..engine.connect import reconciler_for
 from ..engine.reconciler import Reconciler
 from ..errors import GunjError
+from ..fleet.holds import holds_from_environment
 from ..helm.repositories import RepositorySettings
 from ..kube import ClusterAccess
 from ..localstack import clusters as localclusters
@@ -86,7 +87,7 @@ def reconciler(cluster: str) -> Reconciler:
     connection = registered.connect()
     env = _environment(connection.kubeconfig)
     env["GUNJ_HELM_BINARY"] = str(_helm_binary())
-    return reconciler_for(registered, env, connection=connection)
+    return reconciler_for(registered, env, connection=connection, fleet=holds_from_environment(env))
 
 
 def register(running: localstack.Stack) -> None:

@@ -11,6 +11,7 @@ from ..clusters import ClusterRegistry, RegistryError, UnknownCluster
 from ..upgrades.catalog import RunCatalog
 from ..upgrades.run import ClusterFailure, PlatformReport, check_fleet
 from .conventions import DONE, PERMANENT, TRANSIENT, add_output, emit
+from .fleet import fleet_store
 from .table import print_table
 from .target import access, repository_environment
 
@@ -40,7 +41,9 @@ def run(arguments: argparse.Namespace) -> int:
     catalog = RunCatalog.for_run(repository_environment(registry.get(clusters[0])), cache_root())
     # Each cluster is reached only when its turn comes: one that cannot be is reported with the
     # others' results, not in place of them.
-    reports, failed = check_fleet(clusters, access, catalog, platform=arguments.platform)
+    reports, failed = check_fleet(
+        clusters, access, catalog, platform=arguments.platform, fleet_store=fleet_store()
+    )
     if arguments.output != "table":
         document = {
             "platforms": [r.to_json() for r in reports],

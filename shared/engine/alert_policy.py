@@ -33,7 +33,8 @@ class AlertDecision:
     reason: str
 
 
-def _window(bake_window: str) -> timedelta:
+def bake_window_of(bake_window: str) -> timedelta:
+    """A spec's bake window (``remediation.bakeWindow``) as a length of time."""
     return duration_of(bake_window)
 
 
@@ -58,7 +59,7 @@ def decide_on_alert(  # noqa: PLR0911 - every refusal says why
         return AlertDecision(None, "the component is not installed: nothing to roll back")
     if record.last_changed is None or record.changed_revision is None:
         return AlertDecision(None, "gunj has not changed the component: nothing to roll back")
-    window = _window(bake_window)
+    window = bake_window_of(bake_window)
     fired = alert.started_at or now
     since = fired - record.last_changed
     if since < -START_TOLERANCE:

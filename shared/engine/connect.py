@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from ..clusters import ClusterConnection, RegisteredCluster
 from ..helm.repositories import RepositorySettings
 from ..redaction import Redactor
+from .quarantine import FleetHolds
 from .reconciler import Reconciler
 from .settings import EngineSettings
 
@@ -21,6 +22,7 @@ def reconciler_for(
     env: Mapping[str, str] | None = None,
     *,
     connection: ClusterConnection | None = None,
+    fleet: FleetHolds | None = None,
 ) -> Reconciler:
     env = os.environ if env is None else env
     connection = connection or cluster.connect()
@@ -37,4 +39,5 @@ def reconciler_for(
         secret_grant=cluster.secret_grant,
         cloud=cluster.cloud,
         keep_alive=connection,
+        fleet=fleet,
     )

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..redaction import Redactor
     from .backends import Backend
     from .live.check import LiveChecker
+    from .quarantine import FleetHolds
     from .resolution import VersionResolver
     from .settings import EngineSettings
 
@@ -43,6 +44,8 @@ class EngineParts(Protocol):
     events: EventRecorder
     live: LiveChecker
     """Looks at the live objects of the cluster's releases (remembers what it found right)."""
+    fleet: FleetHolds | None
+    """What every cluster of the fleet holds (None: no fleet store)."""
 
     @property
     def clock(self) -> Callable[[], datetime]:

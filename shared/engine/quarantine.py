@@ -5,6 +5,10 @@ quarantined versions; :class:`~.record.Recorder` stores it.
 An entry holds a whole chart version, or, with a digest, only one content of it (chart, version
 and values, as the engine compares them): the rollback kept the version and undid values alone,
 so holding the version would hold what runs now.
+
+With a fleet store, what an alert rolled back on any cluster is held here too
+(:class:`FleetHolds`): asked only when the spec asks for something other than what runs, that
+is when an install or upgrade is about to happen, never on the path where nothing changes.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from ..helm.releases import ObservedRelease
 from ..values.spec.status import QuarantinedVersion
@@ -25,6 +30,24 @@ changed and rolled back does not grow the status without end."""
 REASON_LENGTH = 500
 
 
+class FleetHolds(Protocol):
+    """What the fleet holds (:mod:`shared.fleet.holds`), for one piece of work."""
+
+    def why_held(self, component: str, chart: str, version: str, digest: str) -> str | None:
+        """Where and why the fleet holds ``version`` (or exactly this content) of ``chart``;
+        None when it does not, or when the store cannot say (then noted, see ``notes``)."""
+        ...
+
+    @property
+    def notes(self) -> list[str]:
+        """What could not be checked (the store unreachable), for the outcome."""
+        ...
+
+    def fresh(self) -> FleetHolds:
+        """The same store, with notes of its own (one per piece of work)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Held:
     """What is held for one component."""
@@ -33,13 +56,18 @@ class Held:
     """Chart versions held whole."""
     digests: Mapping[str, str] = field(default_factory=dict)
     """Content held, each digest with why."""
+    fleet: FleetHolds | None = field(default=None, compare=False)
+    """What every cluster holds (None: no fleet store)."""
 
 
-def held_for(entries: Sequence[QuarantinedVersion], component: str) -> Held:
+def held_for(
+    entries: Sequence[QuarantinedVersion], component: str, fleet: FleetHolds | None = None
+) -> Held:
     mine = [q for q in entries if q.component == component]
     return Held(
         frozenset(q.chart_version for q in mine if q.whole_version),
         {q.digest: q.reason for q in mine if q.digest},
+        fleet,
     )
 
 
@@ -56,7 +84,7 @@ def why_held(
         )
     why = held.digests.get(desired.digest)
     if why is None:
-        return None
+        return _held_by_fleet(desired, platform, held, kept)
     # A change of values alone was rolled back: the version stays allowed (it is what runs),
     # but exactly this content is not applied again until the spec changes.
     short = desired.digest[:SHORT_DIGEST]
@@ -64,6 +92,20 @@ def why_held(
         f"the spec asks for {desired.describe()} with the values a rollback returned from "
         f"(digest {short}: {why}), quarantined on this platform; {kept}; change the spec, or "
         f"lift it with `{lift} {short}`"
+    )
+
+
+def _held_by_fleet(desired: DesiredRelease, platform: str, held: Held, kept: str) -> str | None:
+    if held.fleet is None:
+        return None
+    where = held.fleet.why_held(desired.component, desired.chart, desired.version, desired.digest)
+    if where is None:
+        return None
+    lift = f"gunj unquarantine {desired.namespace}/{platform} {desired.component}"
+    return (
+        f"the spec asks for {desired.describe()}, quarantined fleet-wide ({where}); {kept}; "
+        f"name another version, or lift it on every cluster with `{lift} {desired.version} "
+        "--fleet`"
     )
 
 

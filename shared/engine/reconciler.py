@@ -44,6 +44,7 @@ from .guard import guarded
 from .holder import process_identity
 from .live.check import LiveChecker
 from .outcome import Outcome
+from .quarantine import FleetHolds
 from .request import Request
 from .resolution import VersionResolver
 from .resource import ensure_crd, platform_of, read_platform
@@ -73,6 +74,8 @@ class Reconciler:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     keep_alive: object = field(default=None, repr=False)
     """What must live as long as the reconciler (a connection's private kubeconfig)."""
+    fleet: FleetHolds | None = field(default=None, repr=False)
+    """What every cluster of the fleet holds (None: no fleet store, the cluster alone)."""
 
     def __post_init__(self) -> None:
         # Without a Helm binary the engine still runs native components; whatever needs Helm
@@ -153,7 +156,13 @@ class Reconciler:
                 raise refusal
 
             return guarded(self.scoped(), where, generation, started, refuse)
-        return guarded(parts, where, generation, started, lambda: work(parts))
+        outcome = guarded(parts, where, generation, started, lambda: work(parts))
+        if parts.fleet is not None and parts.fleet.notes:
+            # The fleet's holds could not be read: the platform's own held; say so.
+            outcome = replace(
+                outcome, message=f"{outcome.message} ({'; '.join(parts.fleet.notes)})"
+            )
+        return outcome
 
     def apply(self, platform: ObservabilityPlatform, request: Request | None = None) -> Outcome:
         """Make the cluster match ``platform``."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .backends import Backend
     from .live.check import LiveChecker
     from .parts import EngineParts
+    from .quarantine import FleetHolds
     from .resolution import VersionResolver
     from .settings import EngineSettings
 
@@ -48,6 +49,7 @@ class ReconcileParts:
     events: EventRecorder
     live: LiveChecker
     clock: Callable[[], datetime]
+    fleet: FleetHolds | None = None
 
 
 def one_reconcile(parts: EngineParts) -> ReconcileParts:
@@ -68,4 +70,5 @@ def one_reconcile(parts: EngineParts) -> ReconcileParts:
         events=parts.events.scrubbing_with(redactor),
         live=parts.live,
         clock=parts.clock,
+        fleet=parts.fleet.fresh() if parts.fleet is not None else None,
     )

@@ -197,7 +197,7 @@ def wanted_components(
         release = release_name(name, component)
         absent = ObservedRelease(release, namespace, ReleaseState.ABSENT)
         forms = {mode: found.get(release, absent) for mode, found in seen.items()}
-        held = held_for(recorder.status.quarantined_versions, component)
+        held = held_for(recorder.status.quarantined_versions, component, parts.fleet)
         plan = plans.get(component)
         if plan is None:
             present = [m for m, f in forms.items() if f.state is not ReleaseState.ABSENT]

@@ -51,8 +51,19 @@ class FleetSettings:
         return f"project {self.project} database {self.database} on {where}"
 
     def client(self) -> firestore.Client:
-        """A client for the store (the emulator when one is named: the library then uses no
-        credentials)."""
+        """A client for the store (the emulator when one is named: then with no credentials)."""
         from google.cloud import firestore
 
-        return firestore.Client(project=self.project, database=self.database)
+        if self.emulator is None:
+            return firestore.Client(project=self.project, database=self.database)
+        from google.auth.credentials import AnonymousCredentials
+
+        client = firestore.Client(
+            project=self.project,
+            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            database=self.database,
+        )
+        # The library takes the emulator from the process's environment only, and these
+        # settings may come from another one (a command reaching the local stack's store).
+        client._emulator_host = self.emulator
+        return client

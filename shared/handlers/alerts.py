@@ -17,6 +17,7 @@ from ..engine.request import Request
 from ..errors import GunjError
 from ..events.alerts import Alert
 from .deadline import Overran, run_until, work_deadline, work_seconds
+from .fleet import quarantine_fleet_wide, record_summary
 from .outcomes import unexpected
 from .reconcilers import access, reconciler, registry
 from .rollout_steps import after_alert
@@ -46,7 +47,7 @@ def judge(
             outcome = unexpected(error)
     # The version rolled back is quarantined on the platform: no rollout takes it further.
     halted = after_alert(outcome, since, env)
-    return {
+    document = {
         **outcome.to_json(),
         "duration": round(time.monotonic() - started, 3),
         "alert": alert.key,
@@ -54,6 +55,8 @@ def judge(
         "alert_source": alert.source,
         **({"rollouts_halted": halted} if halted else {}),
     }
+    record_summary(document, env)
+    return document
 
 
 def _act(alert: Alert, env: Mapping[str, str], started: float, allowed: Set[str] | None) -> Outcome:
@@ -77,4 +80,5 @@ def _act(alert: Alert, env: Mapping[str, str], started: float, allowed: Set[str]
     except GunjError as error:
         return Outcome("error", str(error), transient_error=error.transient)
     request = Request(source=alert.key, deadline=work_deadline(env, started))
-    return engine.roll_back_for_alert(target, alert, request)
+    outcome = engine.roll_back_for_alert(target, alert, request)
+    return quarantine_fleet_wide(outcome, alert.key, env)

@@ -35,6 +35,7 @@ from ..values.spec import ObservabilityPlatform
 from ..values.types import DNSLabel
 from ..values.validation import InvalidPlatform, load_platform
 from .deadline import Overran, run_until, work_deadline, work_seconds
+from .fleet import record_summary
 from .outcomes import report, request_headers, trace_of, unexpected
 from .reconcilers import reconciler
 from .rollout_steps import after_outcome
@@ -73,6 +74,7 @@ def handle(event: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "source": message.attributes.get("source") if message else None,
         "cluster": outcome.cluster or (message.attributes.get("cluster", "") if message else ""),
     }
+    record_summary(document, env)
     report(FUNCTION, document, trace=trace_of(event, request_headers()), env=env)
     # Reached only with a final outcome (a transient one raised): a platform that is now Ready
     # at a rollout's new version may be the last its wave waited for.

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..clusters import ClusterRegistry
 from ..engine.connect import reconciler_for
 from ..engine.reconciler import Reconciler
+from ..fleet.holds import holds_from_environment
 
 if TYPE_CHECKING:
     from ..kube import ClusterAccess
@@ -43,7 +44,7 @@ def reconciler(cluster: str, env: Mapping[str, str]) -> Reconciler:
         current = _RECONCILERS.get(registered.name)
         expires = getattr(current.keep_alive, "expires", None) if current else None
         if current is None or (expires is not None and expires - datetime.now(UTC) < RENEW_BEFORE):
-            current = reconciler_for(registered, env)
+            current = reconciler_for(registered, env, fleet=holds_from_environment(env))
             _RECONCILERS[registered.name] = current
         return current
 

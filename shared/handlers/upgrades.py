@@ -29,6 +29,7 @@ from ..engine.session import Session
 from ..errors import GunjError
 from ..events.log import log_line
 from ..events.pubsub import InvalidEvent, from_cloud_event
+from ..fleet.store import configured_store
 from ..helm.repositories import RepositorySettings
 from ..upgrades.catalog import RunCatalog
 from ..upgrades.run import PlatformReport, check_fleet, in_flight, proposed_spec
@@ -112,6 +113,7 @@ def _check(event: Any, env: Mapping[str, str], started: float) -> dict[str, Any]
         catalog,
         platform=platform,
         until=deadline - min(RECORD_SECONDS, (deadline - started) / 5),
+        fleet_store=configured_store(env),
     )
     out = publisher(env)
     rollouts = _rollouts(reports, names, env)

@@ -15,6 +15,8 @@ from kubernetes import client
 from ..engine.resource import StoredPlatform, list_platforms, platform_of
 from ..engine.sources import SecretSources
 from ..errors import GunjError
+from ..fleet import quarantines
+from ..fleet.store import FleetStoreError, Store
 from ..kube import ClusterAccess
 from ..kube.errors import ApiError
 from ..values.build import PlatformContext
@@ -92,9 +94,11 @@ def check_platform(
     kubernetes: Kubernetes,
     *,
     sources: SecretSources | None = None,
+    fleet: FleetQuarantined | None = None,
 ) -> PlatformReport:
     """``sources``: the platform's namespace in its cluster, for the repository credentials its
-    spec names (without it, a component that names some is reported as not checked)."""
+    spec names (without it, a component that names some is reported as not checked);
+    ``fleet``: what the fleet holds (None: no fleet store)."""
     report = PlatformReport(
         cluster, stored.namespace, stored.name, now, stored=stored, kubernetes=kubernetes
     )
@@ -117,6 +121,8 @@ def check_platform(
             for q in stored.status.quarantined_versions
             if q.component == component and q.whole_version
         ]
+        if fleet is not None:
+            quarantined += fleet.versions(component, plan.chart)
         report.components.append(
             check_component(
                 plan,
@@ -132,13 +138,34 @@ def check_platform(
     proposals = {c.component: c.proposal for c in report.components if c.proposal}
     if proposals:
         busy = in_flight(stored, now)
-        if busy is not None:
+        if fleet is not None and fleet.unreadable:
+            report.proposal_note = f"not proposed now: {fleet.unreadable}"
+        elif busy is not None:
             report.proposal_note = (
                 f"an automatic change (generation {busy.generation}) is still in flight"
             )
         else:
             report.proposal = proposals
     return report
+
+
+@dataclass(frozen=True)
+class FleetQuarantined:
+    """The chart versions held on every cluster (read once per check run), or why the fleet
+    store could not say: then no automatic upgrade is proposed, since it could bring one."""
+
+    held: tuple[quarantines.FleetQuarantine, ...] = ()
+    unreadable: str = ""
+
+    @classmethod
+    def read(cls, store: Store) -> FleetQuarantined:
+        try:
+            return cls(tuple(q for q in quarantines.list_all(store) if q.digest is None))
+        except FleetStoreError as error:
+            return cls(unreadable=f"the fleet's quarantines could not be read: {error}")
+
+    def versions(self, component: str, chart: str) -> list[str]:
+        return [q.chart_version for q in self.held if q.component == component and q.chart == chart]
 
 
 def kubernetes_version(access: ClusterAccess) -> Kubernetes:
@@ -181,12 +208,15 @@ def check_fleet(
     platform: str | None = None,
     now: datetime | None = None,
     until: float | None = None,
+    fleet_store: Store | None = None,
 ) -> tuple[list[PlatformReport], dict[str, ClusterFailure]]:
     """Reports for every platform (``platform``: only those named NAME or NAMESPACE/NAME),
     and the clusters that could not be read, with why. ``until``: the time.monotonic() after
     which no further cluster is read nor platform checked; the clusters left are reported as
-    not checked (the next run checks them)."""
+    not checked (the next run checks them). ``fleet_store``: versions quarantined fleet-wide
+    are offered nowhere."""
     now = now or datetime.now(UTC)
+    fleet = FleetQuarantined.read(fleet_store) if fleet_store is not None else None
     reports: list[PlatformReport] = []
     failed: dict[str, ClusterFailure] = {}
     for cluster in clusters:
@@ -224,6 +254,7 @@ def check_fleet(
                 now,
                 kubernetes,
                 sources=SecretSources(acting, stored.namespace),
+                fleet=fleet,
             )
             reports.append(report)
     return reports, failed

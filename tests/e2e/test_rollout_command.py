@@ -105,7 +105,7 @@ def gunj(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
 
 def test_a_spec_rollout_goes_out_one_wave_at_a_time(
     rollout_env: tuple[Topic, dict[str, str]],
-    fleet_store: firestore.Client,
+    fleet_client: firestore.Client,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -146,7 +146,7 @@ def test_a_spec_rollout_goes_out_one_wave_at_a_time(
 
     # The canary's platform reconciled the spec and is Ready: its outcome moves the rollout on.
     digest = spec_digest(load_platform(text))
-    fleet_store.collection("platforms").document(summary_key("local", "monitoring/obs")).set(
+    fleet_client.collection("platforms").document(summary_key("local", "monitoring/obs")).set(
         {"phase": "Ready", "ready": True, "specDigest": digest, "updatedAt": datetime.now(UTC)}
     )
     after_outcome("reconcile", {"cluster": "local", "platform": "monitoring/obs"}, env)
@@ -157,7 +157,7 @@ def test_a_spec_rollout_goes_out_one_wave_at_a_time(
 
     # Paused, the early wave's Ready platform starts no further wave.
     assert gunj(capsys, "rollout", "pause", rollout_id)[0] == 0
-    fleet_store.collection("platforms").document(summary_key("local-2", "monitoring/obs")).set(
+    fleet_client.collection("platforms").document(summary_key("local-2", "monitoring/obs")).set(
         {"phase": "Ready", "ready": True, "specDigest": digest, "updatedAt": datetime.now(UTC)}
     )
     after_outcome("reconcile", {"cluster": "local-2", "platform": "monitoring/obs"}, env)
@@ -172,7 +172,7 @@ def test_a_spec_rollout_goes_out_one_wave_at_a_time(
 
 def test_an_unknown_rollout_is_named(
     rollout_env: tuple[Topic, dict[str, str]],
-    fleet_store: firestore.Client,
+    fleet_client: firestore.Client,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["rollout", "pause", "no-such-rollout"]) == 1

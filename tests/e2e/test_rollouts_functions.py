@@ -80,7 +80,7 @@ def test_an_automatic_upgrade_goes_through_three_waves_in_order(
     fleet: dict[str, ClusterAccess],
     fleet_registry: Path,
     fleet_settings: FleetSettings,
-    fleet_store: firestore.Client,
+    fleet_client: firestore.Client,
 ) -> None:
     spec = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch", "minimumReleaseAge": 0}}
     names = ["local", "local-2", "local-3"]
@@ -110,7 +110,7 @@ def test_an_automatic_upgrade_goes_through_three_waves_in_order(
                 waves.append(summary["rollouts"]["tempo-tempo-2.2.4"]["wave"])
                 proposed.append([c for (c, _), r in reports(upgrades).items() if r["proposal"]])
                 if name is not None:  # its platform took the upgrade and is Ready
-                    ready_at(fleet_store, name, platform, "2.2.4")
+                    ready_at(fleet_client, name, platform, "2.2.4")
             held = reports(upgrades)
     finally:
         for name in names[1:]:
@@ -118,7 +118,7 @@ def test_an_automatic_upgrade_goes_through_three_waves_in_order(
 
     assert proposed == [["local"], ["local-2"], ["local-3"], []]
     assert waves == ["canary", "early", "main", None]
-    done = rollouts.get(fleet_store, "tempo-tempo-2.2.4")
+    done = rollouts.get(fleet_client, "tempo-tempo-2.2.4")
     assert done is not None and done.state == "done"
     assert [w.state for w in done.waves] == ["done", "done", "done"]
     # Each platform got its proposal once: the last check finds each one's in flight.
@@ -131,7 +131,7 @@ def test_an_alert_rollback_in_wave_one_halts_the_rollout_before_wave_two(
     tmp_path: Path,
     namespace: str,
     fleet_settings: FleetSettings,
-    fleet_store: firestore.Client,
+    fleet_client: firestore.Client,
 ) -> None:
     small = {**SMALL_PROMETHEUS, "chartVersion": "29.26.0"}
     assert engine_helm3.apply(platform(namespace, prometheus=small)).result == "ready"
@@ -141,7 +141,7 @@ def test_an_alert_rollback_in_wave_one_halts_the_rollout_before_wave_two(
     assert changed is not None
     # The canary wave of the rollout of 29.27.0 is applying: local got it.
     rollout, _ = rollouts.ensure_upgrade(
-        fleet_store,
+        fleet_client,
         "prometheus",
         "prometheus",
         "29.27.0",
@@ -149,7 +149,7 @@ def test_an_alert_rollback_in_wave_one_halts_the_rollout_before_wave_two(
         targets={"local": [f"{namespace}/obs"], "local-2": [f"{namespace}/obs"]},
     )
     out = Published()
-    assert rollouts.advance(fleet_store, rollout.id, rollouts.publisher_of_waves(out)).published
+    assert rollouts.advance(fleet_client, rollout.id, rollouts.publisher_of_waves(out)).published
     env = {
         "GUNJ_FLEET_PROJECT": fleet_settings.project,
         "FIRESTORE_EMULATOR_HOST": fleet_settings.emulator or "",
@@ -173,12 +173,12 @@ def test_an_alert_rollback_in_wave_one_halts_the_rollout_before_wave_two(
 
     assert outcome["result"] == "rolled-back", outcome
     assert outcome["rollouts_halted"] == [rollout.id]
-    halted = rollouts.get(fleet_store, rollout.id)
+    halted = rollouts.get(fleet_client, rollout.id)
     assert halted is not None and halted.state == "halted"
     assert halted.halted_by == f"alert rollback of prometheus 29.27.0 on local/{namespace}/obs"
     # Even with the canary Ready again, no step starts the second wave.
     later = rollouts.advance(
-        fleet_store,
+        fleet_client,
         rollout.id,
         rollouts.publisher_of_waves(out),
         now=datetime.now(UTC) + timedelta(days=1),

@@ -19,12 +19,14 @@ ALLOWED: dict[str, set[str]] = {
     "events": set(),
     "telemetry": set(),
     "clusters": {"kube"},
-    "fleet": {"clusters"},
     "native": {"values", "kube", "helm"},  # its revisions are kept in Helm's storage format
     "engine": {"values", "helm", "kube", "events", "clusters", "native"},
-    "upgrades": {"engine", "values", "helm", "kube", "events", "clusters", "fleet"},
+    # The fleet store: summaries of the platforms the engine keeps, quarantines it holds.
+    "fleet": {"engine", "values", "helm", "kube", "clusters"},
+    "upgrades": {"engine", "fleet", "values", "helm", "kube", "events", "clusters"},
     "handlers": {
         "engine",
+        "fleet",
         "upgrades",
         "values",
         "helm",
@@ -32,11 +34,11 @@ ALLOWED: dict[str, set[str]] = {
         "events",
         "clusters",
         "telemetry",
-        "fleet",
     },
     "localstack": {"helm", "kube", "clusters", "packaging", "handlers", "telemetry"},
     "cli": {
         "engine",
+        "fleet",
         "upgrades",
         "handlers",
         "values",
@@ -46,7 +48,6 @@ ALLOWED: dict[str, set[str]] = {
         "clusters",
         "localstack",
         "packaging",
-        "fleet",
     },
 }
 BASE = {
