@@ -98,7 +98,8 @@ def test_a_reconcile_that_loses_its_lease_changes_nothing_more(
         **SMALL_PROMETHEUS,
         "config": {"server": {"podAnnotations": {"gunj.io/ready-after": "6s"}}},
     }
-    spec = platform(namespace, prometheus=slow, tempo=SMALL_TEMPO)
+    # Grafana starts only once Prometheus has finished (Loki and Tempo would start beside it).
+    spec = platform(namespace, prometheus=slow, grafana={})
     leases = engine.access.coordination
 
     with ThreadPoolExecutor(1) as pool:
@@ -116,7 +117,7 @@ def test_a_reconcile_that_loses_its_lease_changes_nothing_more(
 
     assert outcome.result == "deferred", outcome
     assert "Lease" in outcome.message
-    assert engine.release(namespace, "obs-tempo").state is ReleaseState.ABSENT
+    assert engine.release(namespace, "obs-grafana").state is ReleaseState.ABSENT
     held = leases.read_namespaced_lease("gunj-obs", namespace)
     assert held.spec.holder_identity == "another-reconcile"  # left to its holder
 
