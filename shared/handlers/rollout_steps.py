@@ -8,32 +8,18 @@ out of reach is logged (the next tick takes the step)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GunjError
 from ..events.log import log_line
-from ..fleet.settings import FleetSettings
+from ..fleet.store import configured_store
 from .outcomes import publisher
 
 if TYPE_CHECKING:
-    from google.cloud import firestore
-
     from ..engine.outcome import Outcome
     from ..fleet.rollouts import Step
-
-
-@functools.cache
-def _client(settings: FleetSettings) -> firestore.Client:
-    return settings.client()
-
-
-def fleet_store(env: Mapping[str, str]) -> firestore.Client | None:
-    """The fleet store's client, one per process and store (None: no store configured)."""
-    settings = FleetSettings.from_environment(env)
-    return _client(settings) if settings is not None else None
 
 
 def _log(function: str, steps: list[Step], problem: str = "") -> None:
@@ -57,7 +43,7 @@ def _log(function: str, steps: list[Step], problem: str = "") -> None:
 def on_tick(function: str, env: Mapping[str, str]) -> dict[str, Any] | None:
     """A step of every running rollout (the resync tick's); what it did, for the tick's
     summary (None: no store)."""
-    store = fleet_store(env)
+    store = configured_store(env)
     if store is None:
         return None
     from ..fleet.rollouts import advance_running, publisher_of_waves
@@ -82,7 +68,7 @@ def after_outcome(function: str, document: Mapping[str, Any], env: Mapping[str, 
     cluster, platform = str(document.get("cluster") or ""), str(document.get("platform") or "")
     if not cluster or "/" not in platform:
         return
-    store = fleet_store(env)
+    store = configured_store(env)
     if store is None:
         return
     from ..fleet.rollouts import advance, publisher_of_waves, running_with
@@ -107,7 +93,7 @@ def after_alert(outcome: Outcome, since: datetime, env: Mapping[str, str]) -> li
     the rollouts halted."""
     if outcome.result != "rolled-back" or not outcome.cluster or "/" not in outcome.platform:
         return []
-    store = fleet_store(env)
+    store = configured_store(env)
     if store is None:
         return []
     from ..engine.resource import read_platform

@@ -37,7 +37,6 @@ from ..values.spec.status import UpgradeProposal, UpgradeSummary
 from .deadline import work_deadline
 from .outcomes import Redeliver, publisher, request_headers, trace_field, trace_of, unexpected
 from .reconcilers import access, reconciler, registry
-from .rollout_steps import fleet_store
 from .topics import REPORTS, SPECS
 
 FUNCTION = "upgrades"
@@ -164,7 +163,7 @@ def _rollouts(
     """With a fleet store: the automatic proposals become rollouts, and only those of clusters
     in their rollout's current wave stay in the reports (:mod:`shared.upgrades.rollouts`);
     every running rollout takes its step. What the rollouts did (None: no store)."""
-    store = fleet_store(env)
+    store = configured_store(env)
     if store is None:
         return None
     from ..clusters import RegistryError
