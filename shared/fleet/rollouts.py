@@ -304,15 +304,15 @@ def running_with(store: Store, cluster: str, platform: str) -> list[Rollout]:
 
 
 def halt_for_quarantine(
-    store: Store, component: str, chart: str | None, version: str, why: str
+    store: Store, component: str, chart: str, version: str, why: str
 ) -> list[str]:
-    """Halt every running or paused upgrade rollout of ``component`` (``chart``; None: any) to
+    """Halt every running or paused upgrade rollout of ``component`` (``chart``) to
     ``version``, quarantined now: the ids of those halted."""
     halted = []
     for found in list_all(store):
         if found.kind != "upgrade" or found.component != component:
             continue
-        if found.to_version != version or (chart is not None and found.chart != chart):
+        if found.to_version != version or found.chart != chart:
             continue
 
         def change(current: Rollout) -> bool:

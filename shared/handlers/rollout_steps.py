@@ -1,7 +1,8 @@
 """Where the functions move rollouts on (:mod:`shared.fleet.rollouts`), when a fleet store is
 configured: a step of every running rollout on the resync and upgrade-check ticks, a step of the
-rollouts whose current wave holds a platform after that platform's outcome, and the halt of the
-rollouts of a version an alert rolled back. Without a store none of this runs.
+rollouts whose current wave holds a platform after that platform's outcome. (The halt of the
+rollouts of a version an alert rolled back comes with its fleet-wide quarantine:
+:func:`.fleet.quarantine_fleet_wide`.) Without a store none of this runs.
 
 A rollout step never fails the event it runs in: the platform's own outcome stands, and a store
 out of reach is logged (the next tick takes the step)."""
@@ -9,7 +10,6 @@ out of reach is logged (the next tick takes the step)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GunjError
@@ -18,7 +18,6 @@ from ..fleet.store import configured_store
 from .outcomes import publisher
 
 if TYPE_CHECKING:
-    from ..engine.outcome import Outcome
     from ..fleet.rollouts import Step
 
 
@@ -85,38 +84,3 @@ def after_outcome(function: str, document: Mapping[str, Any], env: Mapping[str, 
         _log(function, [], f"unexpected {type(error).__name__}")
         return
     _log(function, steps)
-
-
-def after_alert(outcome: Outcome, since: datetime, env: Mapping[str, str]) -> list[str]:
-    """After an alert rolled a component back: halt every rollout of the version it
-    quarantined (read from the platform's status: each entry made since ``since``). The ids of
-    the rollouts halted."""
-    if outcome.result != "rolled-back" or not outcome.cluster or "/" not in outcome.platform:
-        return []
-    store = configured_store(env)
-    if store is None:
-        return []
-    from ..engine.resource import read_platform
-    from ..fleet.rollouts import halt_for_quarantine
-    from .reconcilers import access
-
-    namespace, name = outcome.platform.split("/", 1)
-    try:
-        stored = read_platform(access(outcome.cluster, env, namespace), namespace, name)
-        held = [q for q in stored.status.quarantined_versions if q.since >= since] if stored else []
-        halted: list[str] = []
-        for entry in held:
-            why = (
-                f"alert rollback of {entry.component} {entry.chart_version} on "
-                f"{outcome.cluster}/{outcome.platform}"
-            )
-            halted += halt_for_quarantine(store, entry.component, None, entry.chart_version, why)
-    except GunjError as error:
-        _log("rollback", [], f"rollouts not halted: {error}")
-        return []
-    except Exception as error:  # the alert's outcome stands; its text may hold a secret
-        _log("rollback", [], f"rollouts not halted: unexpected {type(error).__name__}")
-        return []
-    if halted:
-        log_line("NOTICE", f"rollback: rollouts halted: {', '.join(halted)}", function="rollback")
-    return halted

@@ -278,7 +278,7 @@ def test_a_check_of_other_clusters_asks_the_waves_clusters_to_be_checked(
 def test_a_halted_rollout_proposes_its_version_to_nobody(fleet_store: Store) -> None:
     waves = [ClusterWave(name, tuple(clusters)) for name, clusters in WAVES]
     rollout = new_rollout(fleet_store)
-    rollouts.halt_for_quarantine(fleet_store, "tempo", None, "2.2.4", "alert rollback")
+    rollouts.halt_for_quarantine(fleet_store, "tempo", "tempo", "2.2.4", "alert rollback")
     reports = [report("local")]
 
     gate_proposals(fleet_store, waves, reports, ["local"], Published())
