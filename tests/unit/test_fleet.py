@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from google.api_core import exceptions
 from google.auth.exceptions import DefaultCredentialsError
 
 from shared.cli.fleet import FleetView, report_of
+from shared.engine.action import Action
 from shared.engine.admission import spec_digest
+from shared.engine.decide import Decision
+from shared.engine.loop import ComponentRun, Forced, _hold
 from shared.engine.quarantine import Held, why_held
 from shared.engine.resource import StoredPlatform, platform_of
+from shared.engine.wanted import Wanted
 from shared.fleet import quarantines, summaries
 from shared.fleet.store import StoreRefused, StoreUnavailable, _typed
-from shared.values.spec.status import PlatformStatus, QuarantinedVersion
+from shared.values.spec.status import ComponentState, PlatformStatus, QuarantinedVersion
 from tests.unit.test_engine_decisions import desired, observed
 
 SINCE = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -260,3 +264,70 @@ def test_googles_errors_become_the_stores_transient_or_permanent_ones(
     assert str(typed).startswith("fleet store (project p) reading quarantines: ")
     assert typed.transient is (kind is StoreUnavailable)
     assert _typed(ValueError("a defect"), "x") is None
+
+
+@dataclass
+class QuarantineRecorder:
+    """What the loop's forced rollback records: the platform's own quarantines."""
+
+    status: PlatformStatus = field(default_factory=PlatformStatus)
+
+    def quarantine(
+        self,
+        component: str,
+        version: str,
+        *,
+        reason: str,
+        incident: str | None = None,
+        digest: str | None = None,
+    ) -> None:
+        entries = self.status.quarantined_versions
+        added = [
+            *entries,
+            QuarantinedVersion.model_validate(
+                {
+                    "component": component,
+                    "chartVersion": version,
+                    "reason": reason,
+                    "incident": incident,
+                    "digest": digest,
+                    "since": SINCE,
+                }
+            ),
+        ]
+        self.status = self.status.model_copy(update={"quarantined_versions": added})
+
+
+def test_a_forced_rollback_keeps_what_the_fleet_holds_for_the_rest_of_the_pass() -> None:
+    fleet = FleetHolding(quarantines.FleetHeld((entry("29.28.0"),)))
+    want = Wanted(
+        component="prometheus",
+        release="obs-prometheus",
+        first=observed(chart_version="29.27.0"),
+        desired=desired(version="29.28.0"),
+        held=Held(fleet=fleet),
+        backend=cast(Any, None),
+    )
+    forced = Forced(
+        Decision(Action.ROLLBACK, ComponentState.PROGRESSING, "alert"),
+        hold="PrometheusNotReady fired within the bake window",
+    )
+    recorder = QuarantineRecorder()
+    after = _hold(
+        cast(Any, recorder),
+        want,
+        forced,
+        observed(chart_version="29.27.0", content_digest="new"),
+        observed(chart_version="29.26.0", content_digest="old"),
+        run=ComponentRun("prometheus", ComponentState.PROGRESSING, ""),
+    )
+    # What the rollback returned from is held on this platform ...
+    assert after.held.versions == frozenset({"29.27.0"})
+    # ... and what every cluster holds is still held in the steps that follow.
+    why = why_held(
+        desired(version="29.28.0"),
+        observed(chart_version="29.26.0", content_digest="old"),
+        "obs",
+        after.held,
+    )
+    assert why is not None and "quarantined fleet-wide" in why
