@@ -20,10 +20,13 @@ from shared.engine.admission import spec_digest
 from shared.engine.decide import Decision
 from shared.engine.loop import ComponentRun, Forced, _hold
 from shared.engine.quarantine import Held, why_held
+from shared.engine.record import Recorder
 from shared.engine.resource import StoredPlatform, platform_of
 from shared.engine.wanted import Wanted
 from shared.fleet import quarantines, summaries
 from shared.fleet.store import StoreRefused, StoreUnavailable, _typed
+from shared.kube.events import ObjectRef
+from shared.redaction import Redactor
 from shared.values.spec.status import ComponentState, PlatformStatus, QuarantinedVersion
 from tests.unit.test_engine_decisions import desired, observed
 
@@ -267,35 +270,25 @@ def test_googles_errors_become_the_stores_transient_or_permanent_ones(
 
 
 @dataclass
-class QuarantineRecorder:
-    """What the loop's forced rollback records: the platform's own quarantines."""
+class Emitted:
+    """The Events a recorder sends, kept here instead of on a cluster."""
 
-    status: PlatformStatus = field(default_factory=PlatformStatus)
+    events: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def quarantine(
-        self,
-        component: str,
-        version: str,
-        *,
-        reason: str,
-        incident: str | None = None,
-        digest: str | None = None,
-    ) -> None:
-        entries = self.status.quarantined_versions
-        added = [
-            *entries,
-            QuarantinedVersion.model_validate(
-                {
-                    "component": component,
-                    "chartVersion": version,
-                    "reason": reason,
-                    "incident": incident,
-                    "digest": digest,
-                    "since": SINCE,
-                }
-            ),
-        ]
-        self.status = self.status.model_copy(update={"quarantined_versions": added})
+    def emit(self, about: ObjectRef, kind: str, reason: str, message: str) -> None:
+        self.events.append((kind, reason, message))
+
+
+def recorder() -> Recorder:
+    return Recorder(
+        PlatformStatus(),
+        about=ObjectRef("gunj.dev/v1", "ObservabilityPlatform", "monitoring", "obs"),
+        events=cast(Any, Emitted()),
+        redactor=Redactor(),
+        persist=lambda _status: None,
+        clock=lambda: SINCE,
+        generation=4,
+    )
 
 
 def test_a_forced_rollback_keeps_what_the_fleet_holds_for_the_rest_of_the_pass() -> None:
@@ -312,9 +305,8 @@ def test_a_forced_rollback_keeps_what_the_fleet_holds_for_the_rest_of_the_pass()
         Decision(Action.ROLLBACK, ComponentState.PROGRESSING, "alert"),
         hold="PrometheusNotReady fired within the bake window",
     )
-    recorder = QuarantineRecorder()
     after = _hold(
-        cast(Any, recorder),
+        recorder(),
         want,
         forced,
         observed(chart_version="29.27.0", content_digest="new"),

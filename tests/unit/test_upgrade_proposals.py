@@ -30,6 +30,7 @@ from shared.values.plan import DEFAULT_MODE_VARIABLE, ComponentPlan, plan_compon
 from shared.values.spec.status import ComponentStatus, PlatformStatus
 from shared.values.validation import validate
 from tests.servers import chart_repository
+from tests.unit.test_fleet import stored as platform_as_stored
 
 CLUSTER = Kubernetes("v1.34.4")
 GRAFANA = {"adminCredentials": {"existingSecret": "admin"}}
@@ -515,16 +516,7 @@ def test_a_helm_component_is_proposed_upgrades_though_the_process_default_is_nat
 
 def proposing(version: str) -> tuple[PlatformReport, StoredPlatform]:
     """A report proposing tempo ``version``, and its platform as stored (unchanged since)."""
-    stored = StoredPlatform(
-        name="obs",
-        namespace="monitoring",
-        uid="u",
-        generation=2,
-        published_generation=2,
-        spec={"tempo": {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch"}}},
-        status=PlatformStatus.model_validate({"components": {"tempo": running("2.2.3")}}),
-        deleting=False,
-    )
+    stored = platform_as_stored()
     report = PlatformReport(
         cluster="local",
         namespace="monitoring",
