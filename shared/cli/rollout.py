@@ -13,19 +13,17 @@ import argparse
 import os
 import sys
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..clusters import ClusterRegistry, RegistryError, UnknownCluster
 from ..errors import GunjError
 from ..fleet import rollouts
 from ..fleet.progress import Rollout, Wave, decide
-from ..fleet.settings import EMULATOR, PROJECT, FleetSettings
+from ..fleet.settings import EMULATOR, PROJECT
+from ..fleet.store import Store, configured_store
 from ..handlers import topics as names
 from .conventions import DONE, PERMANENT, add_output, duration, emit, input_path, read_text
 from .table import print_table
-
-if TYPE_CHECKING:
-    from google.cloud import firestore
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -85,20 +83,17 @@ def _local_environment() -> dict[str, str]:
     return stack.environment() if stack is not None else {}
 
 
-def store() -> firestore.Client:
+def store() -> Store:
     """The fleet store: the environment's, else the running local stack's."""
-    settings = FleetSettings.from_environment()
-    if settings is None:
-        local = _local_environment()
-        settings = FleetSettings.from_environment(local)
-        if settings is not None and settings.emulator:
-            os.environ[EMULATOR] = settings.emulator
-    if settings is None:
+    from .fleet import fleet_environment
+
+    found = configured_store(fleet_environment())
+    if found is None:
         raise GunjError(
             f"no fleet store: set {PROJECT} (and {EMULATOR} for the emulator), or run the "
             "local stack (gunj local up)"
         )
-    return settings.client()
+    return found
 
 
 def _publisher(arguments: argparse.Namespace) -> rollouts.Publisher:
@@ -219,7 +214,7 @@ def run_change(arguments: argparse.Namespace) -> int:
     return DONE
 
 
-def _show(fleet: firestore.Client, rollout: Rollout, output: str) -> None:
+def _show(fleet: Store, rollout: Rollout, output: str) -> None:
     summaries = rollouts.read_summaries(
         fleet, (m for wave in rollout.waves for m in rollout.members(wave))
     )

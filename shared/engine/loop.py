@@ -76,7 +76,11 @@ def _hold(
         want.component, version, reason=forced.hold, incident=forced.incident, digest=digest
     )
     run.quarantined_after = len(run.actions)
-    return replace(want, held=held_for(recorder.status.quarantined_versions, want.component))
+    # The fleet's holds stay: what the rollback returns to may be held on every cluster.
+    return replace(
+        want,
+        held=held_for(recorder.status.quarantined_versions, want.component, want.held.fleet),
+    )
 
 
 def _end(

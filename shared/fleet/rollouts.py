@@ -1,9 +1,9 @@
 """Rollouts in the fleet store (``rollouts/{id}``): creating them, every change to them, and the
 step that moves one on (:func:`advance`).
 
-Every write is a Firestore transaction that reads the document, changes it and adds one to its
-``revision``: two functions changing one rollout at once are serialised by the store (the
-loser's transaction runs again on what the winner wrote), so no change is lost. A wave's
+Every write goes through :meth:`.store.Store.change`: it reads the document, changes it, adds
+one to its ``revision`` and writes only over the version read; when another function wrote
+first, the change is worked out again on what that one wrote, so no change is lost. A wave's
 changes are published only by the step whose transaction moved the wave to ``applying``, after
 that transaction committed: a step that runs twice, or two at once, publish a wave once. If
 publishing fails the wave goes back to ``pending`` (when nothing else changed it since), and
@@ -25,36 +25,24 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from ..errors import GunjError
+from . import summaries as platform_summaries
 from .progress import Decision, Rollout, Wave, halt, steps, summary_key
-from .settings import CALL_TIMEOUT_SECONDS
-
-if TYPE_CHECKING:
-    from google.cloud import firestore
+from .store import KEEP, Keep, Store
 
 COLLECTION = "rollouts"
-SUMMARIES = "platforms"
 BAKE = "GUNJ_ROLLOUT_BAKE"
 """Seconds every wave of an automatic upgrade bakes once its platforms are Ready, besides each
 platform's own bake window (default 0: the platforms' own windows alone)."""
 SPECS = "platform-specs"
 CHECKS = "upgrade-checks"
-CONTENTION_SECONDS = 30.0
 _ID = re.compile(r"[^a-z0-9.+_-]+")
-
-
-class StoreUnavailable(GunjError):
-    """The fleet store did not answer in time or refused the call: worth trying again."""
-
-    transient = True
 
 
 class UnknownRollout(GunjError):
@@ -69,21 +57,6 @@ class Publisher(Protocol):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-T = TypeVar("T")
-
-
-def _calling(what: str, call: Callable[[], T]) -> T:
-    """``call`` with the store's failures as :class:`StoreUnavailable` naming ``what``."""
-    from google.api_core import exceptions
-
-    try:
-        return call()
-    except (exceptions.GoogleAPICallError, exceptions.RetryError) as error:
-        raise StoreUnavailable(
-            f"the fleet store could not be reached ({what}): {type(error).__name__}"
-        ) from None
 
 
 def upgrade_id(component: str, chart: str, version: str) -> str:
@@ -102,83 +75,40 @@ def bake_seconds(env: Mapping[str, str] | None = None) -> int:
     return int(raw) if raw.isdigit() else 0
 
 
-def _ref(store: firestore.Client, rollout_id: str) -> Any:
-    return store.collection(COLLECTION).document(rollout_id)
+def get(store: Store, rollout_id: str) -> Rollout | None:
+    document = store.read(COLLECTION, rollout_id)
+    return None if document is None else Rollout.from_document(document)
 
 
-def get(store: firestore.Client, rollout_id: str) -> Rollout | None:
-    snapshot = _calling(
-        f"reading rollout {rollout_id}",
-        lambda: _ref(store, rollout_id).get(timeout=CALL_TIMEOUT_SECONDS),
-    )
-    return Rollout.from_document(snapshot.to_dict() or {}) if snapshot.exists else None
-
-
-def list_all(store: firestore.Client) -> list[Rollout]:
-    documents = _calling(
-        "listing rollouts",
-        lambda: list(store.collection(COLLECTION).stream(timeout=CALL_TIMEOUT_SECONDS)),
-    )
-    rollouts = [Rollout.from_document(d.to_dict() or {}) for d in documents]
+def list_all(store: Store) -> list[Rollout]:
+    rollouts = [Rollout.from_document(document) for _id, document in store.list(COLLECTION)]
     return sorted(rollouts, key=lambda r: (r.created_at or datetime.min.replace(tzinfo=UTC), r.id))
 
 
-def _transaction(
-    store: firestore.Client,
-    rollout_id: str,
-    change: Callable[[Rollout | None], Rollout | None],
-    what: str,
+def _write(
+    store: Store, rollout_id: str, change: Callable[[Rollout | None], Rollout | None]
 ) -> tuple[Rollout | None, bool]:
-    """In one transaction: read the rollout (None: there is none), let ``change`` return it
-    changed (None: nothing to write), and write that with the next revision. ``change`` runs
-    again when another write came first, on what that one wrote: it must work out everything
-    from the rollout it is given. The rollout as stored afterwards, and whether it was
-    written."""
-    from google.cloud import firestore
+    """Read the rollout (None: there is none), let ``change`` return it changed (None: nothing
+    to write), and write that with the next revision, only over the version read
+    (:meth:`.store.Store.change`). ``change`` runs again when another write came first, on what
+    that one wrote: it must work out everything from the rollout it is given. The rollout as
+    stored afterwards, and whether it was written."""
 
-    ref = _ref(store, rollout_id)
-
-    @firestore.transactional
-    def attempt(transaction: firestore.Transaction) -> tuple[Rollout | None, bool]:
-        snapshot = ref.get(transaction=transaction, timeout=CALL_TIMEOUT_SECONDS)
-        current = Rollout.from_document(snapshot.to_dict() or {}) if snapshot.exists else None
-        changed = change(current)
+    def document(current: dict[str, Any] | None) -> dict[str, Any] | Keep:
+        rollout = None if current is None else Rollout.from_document(current)
+        changed = change(rollout)
         if changed is None:
-            return current, False
-        changed.revision = (current.revision if current else 0) + 1
+            return KEEP
+        changed.revision = (rollout.revision if rollout else 0) + 1
         changed.updated_at = _now()
-        transaction.set(ref, changed.to_document())
-        return changed, True
+        return changed.to_document()
 
-    result: tuple[Rollout | None, bool] = _calling(
-        what, lambda: _contended(lambda: attempt(store.transaction()))
-    )
-    return result
+    result = store.change(COLLECTION, rollout_id, document)
+    stored = None if result.after is None else Rollout.from_document(result.after)
+    return stored, result.written
 
 
-def _contended(run: Callable[[], T]) -> T:
-    """``run`` (a transaction), tried again after a random pause while other writers keep
-    winning, for up to :data:`CONTENTION_SECONDS`: the client library gives up after a few
-    immediate tries, which a handful of writers of one document outlast."""
-    from google.api_core import exceptions
-
-    deadline = time.monotonic() + CONTENTION_SECONDS
-    pause = 0.05
-    while True:
-        try:
-            return run()
-        except (ValueError, exceptions.Aborted) as error:
-            if isinstance(error, ValueError) and "transaction" not in str(error):
-                raise
-            if time.monotonic() + pause > deadline:
-                raise StoreUnavailable(
-                    "the fleet store: too many writers of one rollout at once; try again"
-                ) from None
-        time.sleep(random.uniform(pause / 2, pause))  # noqa: S311 - spreading writers apart
-        pause = min(pause * 2, 1.0)
-
-
-def create(store: firestore.Client, rollout: Rollout) -> tuple[Rollout, bool]:
+def create(store: Store, rollout: Rollout) -> tuple[Rollout, bool]:
     """Create ``rollout`` unless one with its id exists; the stored one, and whether it was
     created now."""
 
@@ -190,16 +120,14 @@ def create(store: firestore.Client, rollout: Rollout) -> tuple[Rollout, bool]:
         new.note(new.created_at, f"created: {new.describe()}")
         return new
 
-    stored, written = _transaction(store, rollout.id, change, f"creating rollout {rollout.id}")
+    stored, written = _write(store, rollout.id, change)
     if stored is None:  # pragma: no cover - a rollout is either there or written
         raise UnknownRollout(f"rollout {rollout.id} was not created")
     return stored, written
 
 
-def update(
-    store: firestore.Client, rollout_id: str, change: Callable[[Rollout], bool], what: str
-) -> Rollout:
-    """Apply ``change`` (True: it changed the rollout) in a transaction; the rollout as stored
+def update(store: Store, rollout_id: str, change: Callable[[Rollout], bool]) -> Rollout:
+    """Apply ``change`` (True: it changed the rollout) and write it; the rollout as stored
     afterwards. UnknownRollout when there is none."""
 
     def changed(current: Rollout | None) -> Rollout | None:
@@ -207,14 +135,14 @@ def update(
             raise UnknownRollout(f"no rollout {rollout_id!r} (gunj rollout status lists them)")
         return current if change(current) else None
 
-    stored, _ = _transaction(store, rollout_id, changed, f"{what} rollout {rollout_id}")
+    stored, _ = _write(store, rollout_id, changed)
     if stored is None:  # pragma: no cover - raised above
         raise UnknownRollout(rollout_id)
     return stored
 
 
 def ensure_upgrade(
-    store: firestore.Client,
+    store: Store,
     component: str,
     chart: str,
     version: str,
@@ -254,25 +182,22 @@ def ensure_upgrade(
         return current if added else None
 
     before = get(store, rollout_id)
-    stored, _ = _transaction(store, rollout_id, change, f"recording rollout {rollout_id}")
+    stored, _ = _write(store, rollout_id, change)
     if stored is None:  # pragma: no cover - written above
         raise UnknownRollout(rollout_id)
     return stored, before is None and stored.revision == 1
 
 
-def read_summaries(
-    store: firestore.Client, keys: Iterable[tuple[str, str]]
-) -> dict[str, dict[str, Any]]:
+def read_summaries(store: Store, keys: Iterable[tuple[str, str]]) -> dict[str, dict[str, Any]]:
     """The summaries of the platforms named (cluster, ``namespace/name``), by
-    :func:`.progress.summary_key`; one batched read. Those not in the store are left out."""
-    refs = [store.collection(SUMMARIES).document(summary_key(c, p)) for c, p in set(keys)]
-    if not refs:
-        return {}
-    snapshots = _calling(
-        "reading platform summaries",
-        lambda: list(store.get_all(refs, timeout=CALL_TIMEOUT_SECONDS)),
-    )
-    return {s.id: s.to_dict() or {} for s in snapshots if s.exists}
+    :func:`.progress.summary_key`. Those not in the store are left out."""
+    found: dict[str, dict[str, Any]] = {}
+    for cluster, platform in sorted(set(keys)):
+        namespace, _, name = platform.partition("/")
+        summary = platform_summaries.get(store, cluster, namespace, name)
+        if summary is not None:
+            found[summary_key(cluster, platform)] = summary
+    return found
 
 
 @dataclass
@@ -291,21 +216,21 @@ PublishWave = Callable[[Rollout, Wave], None]
 
 
 def advance(
-    store: firestore.Client,
+    store: Store,
     rollout_id: str,
     publish_wave: PublishWave,
     *,
     now: datetime | None = None,
 ) -> Step:
     """Take every step ``rollout_id`` can take now (:func:`.progress.steps`), write them in one
-    transaction, then publish each wave that transaction started. The summaries are read first,
+    write, then publish each wave that write started. The summaries are read first,
     outside the transaction: they are the platforms' own, written by their functions."""
     stored = get(store, rollout_id)
     if stored is None:
         raise UnknownRollout(f"no rollout {rollout_id!r}")
     summaries = read_summaries(store, (m for wave in stored.waves for m in stored.members(wave)))
     # Most steps change nothing (a wave still applying or baking): decided on the rollout as
-    # read, they need no transaction, which keeps the ticks' steps from contending.
+    # read, they need no write, which keeps the ticks' steps from contending.
     idle_taken, idle_stop = steps(
         Rollout.from_document(stored.to_document()), summaries, now or _now()
     )
@@ -314,7 +239,7 @@ def advance(
     outcome: dict[str, Any] = {}
 
     def change(current: Rollout | None) -> Rollout | None:
-        outcome.clear()  # a transaction run again decides again, from what is stored then
+        outcome.clear()  # a change run again decides again, from what is stored then
         if current is None:
             raise UnknownRollout(f"no rollout {rollout_id!r}")
         at = now or _now()
@@ -322,7 +247,7 @@ def advance(
         outcome.update(taken=taken, stopped=stopped)
         return current if taken else None
 
-    after, written = _transaction(store, rollout_id, change, f"advancing rollout {rollout_id}")
+    after, written = _write(store, rollout_id, change)
     assert after is not None  # noqa: S101 - change raises when there is none
     step = Step(after, outcome.get("taken", []), outcome.get("stopped"))
     if not written:
@@ -341,9 +266,7 @@ def advance(
     return step
 
 
-def _unstart(
-    store: firestore.Client, rollout_id: str, index: int, revision: int, why: str
-) -> Rollout:
+def _unstart(store: Store, rollout_id: str, index: int, revision: int, why: str) -> Rollout:
     """Put a wave whose changes could not be published back to ``pending``, unless the rollout
     changed since the step that started it (then that change decides)."""
 
@@ -354,11 +277,11 @@ def _unstart(
         current.note(_now(), f"wave {current.waves[index].name} not published: {why}")
         return True
 
-    return update(store, rollout_id, change, "unstarting a wave of")
+    return update(store, rollout_id, change)
 
 
 def advance_running(
-    store: firestore.Client, publish_wave: PublishWave, *, skip: Iterable[str] = ()
+    store: Store, publish_wave: PublishWave, *, skip: Iterable[str] = ()
 ) -> list[Step]:
     """A step of every running rollout but those in ``skip`` (the ticks take these)."""
     skipped = set(skip)
@@ -369,43 +292,27 @@ def advance_running(
     ]
 
 
-def running_with(store: firestore.Client, cluster: str, platform: str) -> list[Rollout]:
+def running_with(store: Store, cluster: str, platform: str) -> list[Rollout]:
     """The running rollouts whose current wave changes ``platform`` in ``cluster``."""
-    query = store.collection(COLLECTION).where(filter=_equal("state", "running"))
-    documents = _calling(
-        "finding running rollouts", lambda: list(query.stream(timeout=CALL_TIMEOUT_SECONDS))
-    )
     found = []
-    for rollout in (Rollout.from_document(d.to_dict() or {}) for d in documents):
-        if rollout.current >= len(rollout.waves):
+    for rollout in list_all(store):
+        if rollout.state != "running" or rollout.current >= len(rollout.waves):
             continue
         if (cluster, platform) in rollout.members(rollout.waves[rollout.current]):
             found.append(rollout)
     return found
 
 
-def _equal(field_path: str, value: str) -> Any:
-    from google.cloud.firestore_v1.base_query import FieldFilter
-
-    return FieldFilter(field_path, "==", value)
-
-
 def halt_for_quarantine(
-    store: firestore.Client, component: str, chart: str | None, version: str, why: str
+    store: Store, component: str, chart: str, version: str, why: str
 ) -> list[str]:
-    """Halt every running or paused upgrade rollout of ``component`` (``chart``; None: any) to
+    """Halt every running or paused upgrade rollout of ``component`` (``chart``) to
     ``version``, quarantined now: the ids of those halted."""
-    query = store.collection(COLLECTION).where(filter=_equal("component", component))
-    documents = _calling(
-        "finding rollouts to halt",
-        lambda: list(query.stream(timeout=CALL_TIMEOUT_SECONDS)),
-    )
     halted = []
-    for document in documents:
-        found = Rollout.from_document(document.to_dict() or {})
-        if found.kind != "upgrade" or found.to_version != version:
+    for found in list_all(store):
+        if found.kind != "upgrade" or found.component != component:
             continue
-        if chart is not None and found.chart != chart:
+        if found.to_version != version or found.chart != chart:
             continue
 
         def change(current: Rollout) -> bool:
@@ -415,12 +322,12 @@ def halt_for_quarantine(
             current.note(_now(), f"halted: {why}")
             return True
 
-        if update(store, found.id, change, "halting").state == "halted":
+        if update(store, found.id, change).state == "halted":
             halted.append(found.id)
     return halted
 
 
-def pause(store: firestore.Client, rollout_id: str) -> Rollout:
+def pause(store: Store, rollout_id: str) -> Rollout:
     def change(current: Rollout) -> bool:
         if current.state != "running":
             raise GunjError(f"rollout {rollout_id} is {current.state}: only a running one pauses")
@@ -428,10 +335,10 @@ def pause(store: firestore.Client, rollout_id: str) -> Rollout:
         current.note(_now(), "paused")
         return True
 
-    return update(store, rollout_id, change, "pausing")
+    return update(store, rollout_id, change)
 
 
-def resume(store: firestore.Client, rollout_id: str) -> Rollout:
+def resume(store: Store, rollout_id: str) -> Rollout:
     """A paused or halted rollout runs again (a halted one from the wave it halted in, whose
     changes are published again: the next step takes it from ``pending``)."""
 
@@ -446,10 +353,10 @@ def resume(store: firestore.Client, rollout_id: str) -> Rollout:
         current.note(_now(), "resumed")
         return True
 
-    return update(store, rollout_id, change, "resuming")
+    return update(store, rollout_id, change)
 
 
-def abort(store: firestore.Client, rollout_id: str) -> Rollout:
+def abort(store: Store, rollout_id: str) -> Rollout:
     """Stop for good: no later wave gets the change (what the earlier ones got stays)."""
 
     def change(current: Rollout) -> bool:
@@ -459,7 +366,7 @@ def abort(store: firestore.Client, rollout_id: str) -> Rollout:
         current.note(_now(), "aborted")
         return True
 
-    return update(store, rollout_id, change, "aborting")
+    return update(store, rollout_id, change)
 
 
 def publisher_of_waves(out: Publisher, *, checked_here: Iterable[str] = ()) -> PublishWave:

@@ -1,7 +1,7 @@
 """What the functions tell the fleet store after a platform's outcome, when a store is
 configured (:mod:`shared.fleet`): the platform's summary after every reconcile, resync and
 rollback, and, after an alert rolled a component back, the fleet-wide quarantine of what it
-returned from.
+returned from, with the halt of every rollout of that version.
 
 The cluster stays the truth, and its work is done before the store is told: a store that is
 down or refuses fails nothing. What could not be written is said in the outcome's ``fleet``
@@ -12,11 +12,12 @@ its summary again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..engine.outcome import Outcome
 from ..errors import GunjError
+from ..events.log import log_line
 from ..fleet import quarantines, summaries
 from ..fleet.store import Store, configured_store
 from .reconcilers import reconciler
@@ -59,21 +60,32 @@ def _record(
     summaries.record(store, summaries.summary_of(engine.cluster, stored))
 
 
-def quarantine_fleet_wide(outcome: Outcome, incident: str, env: Mapping[str, str]) -> Outcome:
+@dataclass(frozen=True)
+class FleetWide:
+    """An alert's outcome as the fleet store was told of it, and the rollouts it halted."""
+
+    outcome: Outcome
+    halted: tuple[str, ...] = ()
+
+
+def quarantine_fleet_wide(outcome: Outcome, incident: str, env: Mapping[str, str]) -> FleetWide:
     """After an alert rolled a component back (``outcome``), hold what it returned from on
-    every cluster: the platform's status names it (its quarantine with this ``incident``).
-    The outcome says what is held fleet-wide, or that the store could not be told."""
+    every cluster (the platform's status names it: its quarantine with this ``incident``) and
+    halt every upgrade rollout of that chart and version: no later wave gets it. The outcome
+    says what is held fleet-wide, or that the store could not be told."""
     store = configured_store(env)
     if store is None or outcome.result != "rolled-back" or "/" not in outcome.platform:
-        return outcome
+        return FleetWide(outcome)
     from ..engine.resource import read_platform
+    from ..fleet.rollouts import halt_for_quarantine
 
     namespace, name = outcome.platform.split("/", 1)
+    halted: list[str] = []
     try:
         engine = reconciler(outcome.cluster, env)
         stored = read_platform(engine.access, namespace, name)
         if stored is None:
-            return outcome
+            return FleetWide(outcome)
         charts = {c: r.chart for c, r in stored.status.components.items() if r.chart}
         recorded = [q for q in stored.status.quarantined_versions if q.incident == incident]
         entries = quarantines.from_platform_record(
@@ -81,17 +93,31 @@ def quarantine_fleet_wide(outcome: Outcome, incident: str, env: Mapping[str, str
         )
         for entry in entries:
             quarantines.quarantine(store, entry)
+            why = (
+                f"alert rollback of {entry.component} {entry.chart_version} on "
+                f"{entry.cluster}/{entry.platform}"
+            )
+            halted += halt_for_quarantine(
+                store, entry.component, entry.chart, entry.chart_version, why
+            )
     except Exception as error:  # the rollback stands: an error here must not redeliver it
         why = str(error) if isinstance(error, GunjError) else f"unexpected {type(error).__name__}"
-        return replace(
-            outcome,
-            message=f"{outcome.message}. The fleet store was not told, so the other clusters "
-            f"do not hold it yet: {why}",
+        return FleetWide(
+            replace(
+                outcome,
+                message=f"{outcome.message}. The fleet store was not told, so the other "
+                f"clusters do not hold it yet and its rollouts may go on: {why}",
+            ),
+            tuple(halted),
         )
     if not entries:
-        return outcome
+        return FleetWide(outcome)
     held = "; ".join(entry.describe() for entry in entries)
-    return replace(outcome, message=f"{outcome.message}. Held on every cluster: {held}")
+    message = f"{outcome.message}. Held on every cluster: {held}"
+    if halted:
+        log_line("NOTICE", f"rollback: rollouts halted: {', '.join(halted)}", function="rollback")
+        message += f". Rollouts halted: {', '.join(halted)}"
+    return FleetWide(replace(outcome, message=message), tuple(halted))
 
 
 def _note(document: dict[str, Any], note: str) -> None:

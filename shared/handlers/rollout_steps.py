@@ -1,39 +1,24 @@
 """Where the functions move rollouts on (:mod:`shared.fleet.rollouts`), when a fleet store is
 configured: a step of every running rollout on the resync and upgrade-check ticks, a step of the
-rollouts whose current wave holds a platform after that platform's outcome, and the halt of the
-rollouts of a version an alert rolled back. Without a store none of this runs.
+rollouts whose current wave holds a platform after that platform's outcome. (The halt of the
+rollouts of a version an alert rolled back comes with its fleet-wide quarantine:
+:func:`.fleet.quarantine_fleet_wide`.) Without a store none of this runs.
 
 A rollout step never fails the event it runs in: the platform's own outcome stands, and a store
 out of reach is logged (the next tick takes the step)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GunjError
 from ..events.log import log_line
-from ..fleet.settings import FleetSettings
+from ..fleet.store import configured_store
 from .outcomes import publisher
 
 if TYPE_CHECKING:
-    from google.cloud import firestore
-
-    from ..engine.outcome import Outcome
     from ..fleet.rollouts import Step
-
-
-@functools.cache
-def _client(settings: FleetSettings) -> firestore.Client:
-    return settings.client()
-
-
-def fleet_store(env: Mapping[str, str]) -> firestore.Client | None:
-    """The fleet store's client, one per process and store (None: no store configured)."""
-    settings = FleetSettings.from_environment(env)
-    return _client(settings) if settings is not None else None
 
 
 def _log(function: str, steps: list[Step], problem: str = "") -> None:
@@ -57,7 +42,7 @@ def _log(function: str, steps: list[Step], problem: str = "") -> None:
 def on_tick(function: str, env: Mapping[str, str]) -> dict[str, Any] | None:
     """A step of every running rollout (the resync tick's); what it did, for the tick's
     summary (None: no store)."""
-    store = fleet_store(env)
+    store = configured_store(env)
     if store is None:
         return None
     from ..fleet.rollouts import advance_running, publisher_of_waves
@@ -82,7 +67,7 @@ def after_outcome(function: str, document: Mapping[str, Any], env: Mapping[str, 
     cluster, platform = str(document.get("cluster") or ""), str(document.get("platform") or "")
     if not cluster or "/" not in platform:
         return
-    store = fleet_store(env)
+    store = configured_store(env)
     if store is None:
         return
     from ..fleet.rollouts import advance, publisher_of_waves, running_with
@@ -99,38 +84,3 @@ def after_outcome(function: str, document: Mapping[str, Any], env: Mapping[str, 
         _log(function, [], f"unexpected {type(error).__name__}")
         return
     _log(function, steps)
-
-
-def after_alert(outcome: Outcome, since: datetime, env: Mapping[str, str]) -> list[str]:
-    """After an alert rolled a component back: halt every rollout of the version it
-    quarantined (read from the platform's status: each entry made since ``since``). The ids of
-    the rollouts halted."""
-    if outcome.result != "rolled-back" or not outcome.cluster or "/" not in outcome.platform:
-        return []
-    store = fleet_store(env)
-    if store is None:
-        return []
-    from ..engine.resource import read_platform
-    from ..fleet.rollouts import halt_for_quarantine
-    from .reconcilers import access
-
-    namespace, name = outcome.platform.split("/", 1)
-    try:
-        stored = read_platform(access(outcome.cluster, env, namespace), namespace, name)
-        held = [q for q in stored.status.quarantined_versions if q.since >= since] if stored else []
-        halted: list[str] = []
-        for entry in held:
-            why = (
-                f"alert rollback of {entry.component} {entry.chart_version} on "
-                f"{outcome.cluster}/{outcome.platform}"
-            )
-            halted += halt_for_quarantine(store, entry.component, None, entry.chart_version, why)
-    except GunjError as error:
-        _log("rollback", [], f"rollouts not halted: {error}")
-        return []
-    except Exception as error:  # the alert's outcome stands; its text may hold a secret
-        _log("rollback", [], f"rollouts not halted: unexpected {type(error).__name__}")
-        return []
-    if halted:
-        log_line("NOTICE", f"rollback: rollouts halted: {', '.join(halted)}", function="rollback")
-    return halted

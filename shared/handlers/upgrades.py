@@ -32,12 +32,17 @@ from ..events.pubsub import InvalidEvent, from_cloud_event
 from ..fleet.store import configured_store
 from ..helm.repositories import RepositorySettings
 from ..upgrades.catalog import RunCatalog
-from ..upgrades.run import PlatformReport, check_fleet, in_flight, proposed_spec
+from ..upgrades.run import (
+    FleetQuarantined,
+    PlatformReport,
+    check_fleet,
+    in_flight,
+    proposed_spec,
+)
 from ..values.spec.status import UpgradeProposal, UpgradeSummary
 from .deadline import work_deadline
 from .outcomes import Redeliver, publisher, request_headers, trace_field, trace_of, unexpected
 from .reconcilers import access, reconciler, registry
-from .rollout_steps import fleet_store
 from .topics import REPORTS, SPECS
 
 FUNCTION = "upgrades"
@@ -164,7 +169,7 @@ def _rollouts(
     """With a fleet store: the automatic proposals become rollouts, and only those of clusters
     in their rollout's current wave stay in the reports (:mod:`shared.upgrades.rollouts`);
     every running rollout takes its step. What the rollouts did (None: no store)."""
-    store = fleet_store(env)
+    store = configured_store(env)
     if store is None:
         return None
     from ..clusters import RegistryError
@@ -202,17 +207,20 @@ def record_report(report: PlatformReport, env: Mapping[str, str]) -> int:
     The check read the platform earlier, without the Lease. Under it, the platform is read
     again, and the proposal is made only if it still stands: the spec is the one the check
     saw (a spec published since would be reverted by a proposal worked out from the old one),
-    no other proposal is in flight, and no proposed version has been quarantined since. The
+    no other proposal is in flight, and no proposed version has been quarantined since, on
+    the platform or, with a fleet store, on every cluster (read again under the Lease). The
     proposal is recorded in the status only once it is published, so a publish that fails
     leaves nothing that holds the next tick back."""
     engine = reconciler(report.cluster, env)
+    store = configured_store(env)
     published: list[UpgradeProposal] = []
 
     def work(session: Session) -> Outcome:
         stored = session.stored
         proposal = stored.status.upgrades.proposal if stored.status.upgrades else None
         if report.proposal:
-            if reason := _stale(report, stored):
+            fleet = FleetQuarantined.read(store) if store is not None else None
+            if reason := _stale(report, stored, fleet):
                 report.proposal_note = f"not proposed now: {reason}"
                 report.proposal = {}
             else:
@@ -239,9 +247,11 @@ def record_report(report: PlatformReport, env: Mapping[str, str]) -> int:
     return 0
 
 
-def _stale(report: PlatformReport, stored: StoredPlatform) -> str:
-    """Why the report's proposal no longer stands for the platform as it is now ("": it
-    does)."""
+def _stale(
+    report: PlatformReport, stored: StoredPlatform, fleet: FleetQuarantined | None = None
+) -> str:
+    """Why the report's proposal no longer stands for the platform as it is now, or for the
+    fleet's quarantines as read now (``fleet``; None: no fleet store) ("": it does)."""
     if report.stored is None:
         return "the check did not read the platform"
     if stored.spec != report.stored.spec:
@@ -260,6 +270,20 @@ def _stale(report: PlatformReport, stored: StoredPlatform) -> str:
     held = [f"{c} {v}" for c, v in report.proposal.items() if (c, v) in quarantined]
     if held:
         return f"quarantined since the check: {', '.join(held)}"
+    return _held_fleet_wide(report, fleet) if fleet is not None else ""
+
+
+def _held_fleet_wide(report: PlatformReport, fleet: FleetQuarantined) -> str:
+    """Why the fleet's quarantines hold the report's proposal back ("": they do not); a store
+    that could not be read holds it back too, since it could hold a proposed version."""
+    if fleet.unreadable:
+        return fleet.unreadable
+    charts = {c.component: c.chart for c in report.components}
+    held = [
+        f"{c} {v}" for c, v in report.proposal.items() if v in fleet.versions(c, charts.get(c, ""))
+    ]
+    if held:
+        return f"quarantined fleet-wide since the check: {', '.join(held)}"
     return ""
 
 

@@ -11,24 +11,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..clusters.waves import Wave as ClusterWave
 from ..fleet.progress import Rollout
 from ..fleet.rollouts import (
     Publisher,
     Step,
-    StoreUnavailable,
     advance,
     advance_running,
     ensure_upgrade,
     publisher_of_waves,
     upgrade_id,
 )
+from ..fleet.store import Store, StoreUnavailable
 from .run import PlatformReport
-
-if TYPE_CHECKING:
-    from google.cloud import firestore
 
 
 @dataclass
@@ -46,7 +42,7 @@ def _key(report: PlatformReport, component: str, version: str) -> tuple[str, str
 
 
 def gate_proposals(
-    store: firestore.Client,
+    store: Store,
     waves: Sequence[ClusterWave],
     reports: Iterable[PlatformReport],
     checked: Iterable[str],

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 import yaml
@@ -20,12 +20,9 @@ from shared.cli.main import main
 from shared.clusters import ClusterRegistry
 from shared.engine.admission import spec_digest
 from shared.fleet.progress import summary_key
-from shared.fleet.settings import FleetSettings
+from shared.fleet.store import Store
 from shared.handlers.rollout_steps import after_outcome
 from shared.values.validation import load_platform
-
-if TYPE_CHECKING:
-    from google.cloud import firestore
 
 SPEC = {
     "apiVersion": "observability.io/v1beta1",
@@ -76,7 +73,7 @@ class Topic:
 def rollout_env(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    fleet_settings: FleetSettings,
+    fleet_store: Store,
     pubsub_emulator: str,
 ) -> Iterator[tuple[Topic, dict[str, str]]]:
     registry_file = tmp_path / "clusters.yaml"
@@ -86,7 +83,7 @@ def rollout_env(
     project = f"rollout-{uuid.uuid4().hex[:8]}"
     env = {
         "GUNJ_CLUSTERS": str(registry_file),
-        "GUNJ_FLEET_PROJECT": fleet_settings.project,
+        "GUNJ_FLEET_PROJECT": fleet_store.settings.project,
         "GUNJ_PROJECT": project,
         "PUBSUB_EMULATOR_HOST": pubsub_emulator,
     }
@@ -105,7 +102,7 @@ def gunj(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
 
 def test_a_spec_rollout_goes_out_one_wave_at_a_time(
     rollout_env: tuple[Topic, dict[str, str]],
-    fleet_client: firestore.Client,
+    fleet_store: Store,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -146,7 +143,7 @@ def test_a_spec_rollout_goes_out_one_wave_at_a_time(
 
     # The canary's platform reconciled the spec and is Ready: its outcome moves the rollout on.
     digest = spec_digest(load_platform(text))
-    fleet_client.collection("platforms").document(summary_key("local", "monitoring/obs")).set(
+    fleet_store.document("platforms", summary_key("local", "monitoring/obs")).set(
         {"phase": "Ready", "ready": True, "specDigest": digest, "updatedAt": datetime.now(UTC)}
     )
     after_outcome("reconcile", {"cluster": "local", "platform": "monitoring/obs"}, env)
@@ -157,7 +154,7 @@ def test_a_spec_rollout_goes_out_one_wave_at_a_time(
 
     # Paused, the early wave's Ready platform starts no further wave.
     assert gunj(capsys, "rollout", "pause", rollout_id)[0] == 0
-    fleet_client.collection("platforms").document(summary_key("local-2", "monitoring/obs")).set(
+    fleet_store.document("platforms", summary_key("local-2", "monitoring/obs")).set(
         {"phase": "Ready", "ready": True, "specDigest": digest, "updatedAt": datetime.now(UTC)}
     )
     after_outcome("reconcile", {"cluster": "local-2", "platform": "monitoring/obs"}, env)
@@ -172,7 +169,7 @@ def test_a_spec_rollout_goes_out_one_wave_at_a_time(
 
 def test_an_unknown_rollout_is_named(
     rollout_env: tuple[Topic, dict[str, str]],
-    fleet_client: firestore.Client,
+    fleet_store: Store,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["rollout", "pause", "no-such-rollout"]) == 1

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shared.fleet import rollouts
 from shared.fleet.progress import summary_key
-from shared.fleet.settings import FleetSettings
+from shared.fleet.store import Store
 from shared.kube import ClusterAccess
 from shared.localstack.stack import Stack
 from tests.e2e.harness import ServedFunction, registry_file, served_function
@@ -25,9 +25,6 @@ from tests.e2e.test_alert_rollback import alertmanager
 from tests.e2e.test_rollouts_store import Published
 from tests.e2e.test_upgrade_checks import component, put_platform
 from tests.engine_support import SMALL_PROMETHEUS, Engine, platform
-
-if TYPE_CHECKING:
-    from google.cloud import firestore
 
 
 def reports(served: ServedFunction) -> dict[tuple[str, str], dict[str, Any]]:
@@ -58,10 +55,10 @@ def test_a_version_younger_than_the_minimum_release_age_is_not_proposed(
     assert tempo["why_not"].endswith("; proposed after 3d (upgradePolicy.minimumReleaseAge)")
 
 
-def ready_at(store: firestore.Client, cluster: str, platform: str, version: str) -> None:
+def ready_at(store: Store, cluster: str, platform: str, version: str) -> None:
     """The platform's summary as the reconcile records it after its upgrade: Ready, tempo at
     ``version``."""
-    store.collection("platforms").document(summary_key(cluster, platform)).set(
+    store.document("platforms", summary_key(cluster, platform)).set(
         {
             "cluster": cluster,
             "phase": "Ready",
@@ -79,16 +76,15 @@ def test_an_automatic_upgrade_goes_through_three_waves_in_order(
     namespace: str,
     fleet: dict[str, ClusterAccess],
     fleet_registry: Path,
-    fleet_settings: FleetSettings,
-    fleet_client: firestore.Client,
+    fleet_store: Store,
 ) -> None:
     spec = {"chartVersion": "2.2.3", "upgradePolicy": {"auto": "patch", "minimumReleaseAge": 0}}
     names = ["local", "local-2", "local-3"]
     for name in names:
         put_platform(fleet[name], namespace, "obs", {"tempo": spec}, {"tempo": "2.2.3"})
     env = {
-        "GUNJ_FLEET_PROJECT": fleet_settings.project,
-        "FIRESTORE_EMULATOR_HOST": fleet_settings.emulator or "",
+        "GUNJ_FLEET_PROJECT": fleet_store.settings.project,
+        "FIRESTORE_EMULATOR_HOST": fleet_store.settings.emulator or "",
     }
     platform = f"{namespace}/obs"
     tick = json.dumps({"platform": platform})
@@ -110,7 +106,7 @@ def test_an_automatic_upgrade_goes_through_three_waves_in_order(
                 waves.append(summary["rollouts"]["tempo-tempo-2.2.4"]["wave"])
                 proposed.append([c for (c, _), r in reports(upgrades).items() if r["proposal"]])
                 if name is not None:  # its platform took the upgrade and is Ready
-                    ready_at(fleet_client, name, platform, "2.2.4")
+                    ready_at(fleet_store, name, platform, "2.2.4")
             held = reports(upgrades)
     finally:
         for name in names[1:]:
@@ -118,7 +114,7 @@ def test_an_automatic_upgrade_goes_through_three_waves_in_order(
 
     assert proposed == [["local"], ["local-2"], ["local-3"], []]
     assert waves == ["canary", "early", "main", None]
-    done = rollouts.get(fleet_client, "tempo-tempo-2.2.4")
+    done = rollouts.get(fleet_store, "tempo-tempo-2.2.4")
     assert done is not None and done.state == "done"
     assert [w.state for w in done.waves] == ["done", "done", "done"]
     # Each platform got its proposal once: the last check finds each one's in flight.
@@ -130,8 +126,7 @@ def test_an_alert_rollback_in_wave_one_halts_the_rollout_before_wave_two(
     local_stack: Stack,
     tmp_path: Path,
     namespace: str,
-    fleet_settings: FleetSettings,
-    fleet_client: firestore.Client,
+    fleet_store: Store,
 ) -> None:
     small = {**SMALL_PROMETHEUS, "chartVersion": "29.26.0"}
     assert engine_helm3.apply(platform(namespace, prometheus=small)).result == "ready"
@@ -141,7 +136,7 @@ def test_an_alert_rollback_in_wave_one_halts_the_rollout_before_wave_two(
     assert changed is not None
     # The canary wave of the rollout of 29.27.0 is applying: local got it.
     rollout, _ = rollouts.ensure_upgrade(
-        fleet_client,
+        fleet_store,
         "prometheus",
         "prometheus",
         "29.27.0",
@@ -149,10 +144,10 @@ def test_an_alert_rollback_in_wave_one_halts_the_rollout_before_wave_two(
         targets={"local": [f"{namespace}/obs"], "local-2": [f"{namespace}/obs"]},
     )
     out = Published()
-    assert rollouts.advance(fleet_client, rollout.id, rollouts.publisher_of_waves(out)).published
+    assert rollouts.advance(fleet_store, rollout.id, rollouts.publisher_of_waves(out)).published
     env = {
-        "GUNJ_FLEET_PROJECT": fleet_settings.project,
-        "FIRESTORE_EMULATOR_HOST": fleet_settings.emulator or "",
+        "GUNJ_FLEET_PROJECT": fleet_store.settings.project,
+        "FIRESTORE_EMULATOR_HOST": fleet_store.settings.emulator or "",
     }
     labels = {
         "alertname": "PrometheusNotReady",
@@ -173,12 +168,12 @@ def test_an_alert_rollback_in_wave_one_halts_the_rollout_before_wave_two(
 
     assert outcome["result"] == "rolled-back", outcome
     assert outcome["rollouts_halted"] == [rollout.id]
-    halted = rollouts.get(fleet_client, rollout.id)
+    halted = rollouts.get(fleet_store, rollout.id)
     assert halted is not None and halted.state == "halted"
     assert halted.halted_by == f"alert rollback of prometheus 29.27.0 on local/{namespace}/obs"
     # Even with the canary Ready again, no step starts the second wave.
     later = rollouts.advance(
-        fleet_client,
+        fleet_store,
         rollout.id,
         rollouts.publisher_of_waves(out),
         now=datetime.now(UTC) + timedelta(days=1),

@@ -9,17 +9,15 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shared.clusters.waves import Wave as ClusterWave
 from shared.fleet import rollouts
 from shared.fleet.progress import Rollout, summary_key
+from shared.fleet.store import Store
 from shared.upgrades.check import ComponentCheck
 from shared.upgrades.rollouts import gate_proposals
 from shared.upgrades.run import PlatformReport
-
-if TYPE_CHECKING:
-    from google.cloud import firestore
 
 WAVES = [("canary", ["local"]), ("early", ["local-2"]), ("main", ["local-3"])]
 TARGETS = {c: ["monitoring/obs"] for _, (c,) in WAVES}
@@ -50,12 +48,10 @@ def at_once(calls: list[Callable[[], object]]) -> None:
             future.result()
 
 
-def write_summary(
-    store: firestore.Client, cluster: str, platform: str, version: str, **fields: Any
-) -> None:
+def write_summary(store: Store, cluster: str, platform: str, version: str, **fields: Any) -> None:
     """A platform's summary as the reconcile function records it (``platforms/{id}``)."""
     namespace, name = platform.split("/")
-    store.collection("platforms").document(summary_key(cluster, platform)).set(
+    store.document("platforms", summary_key(cluster, platform)).set(
         {
             "cluster": cluster,
             "namespace": namespace,
@@ -69,7 +65,7 @@ def write_summary(
     )
 
 
-def new_rollout(store: firestore.Client) -> Rollout:
+def new_rollout(store: Store) -> Rollout:
     rollout, created = rollouts.ensure_upgrade(
         store, "tempo", "tempo", "2.2.4", waves=WAVES, targets=TARGETS
     )
@@ -77,8 +73,8 @@ def new_rollout(store: firestore.Client) -> Rollout:
     return rollout
 
 
-def test_concurrent_changes_to_one_rollout_lose_nothing(fleet_client: firestore.Client) -> None:
-    rollout = new_rollout(fleet_client)
+def test_concurrent_changes_to_one_rollout_lose_nothing(fleet_store: Store) -> None:
+    rollout = new_rollout(fleet_store)
     writers, each = 2, 5
 
     def write(writer: int) -> None:
@@ -88,24 +84,24 @@ def test_concurrent_changes_to_one_rollout_lose_nothing(fleet_client: firestore.
                 current.note(datetime.now(UTC), what)
                 return True
 
-            rollouts.update(fleet_client, rollout.id, change, "noting")
+            rollouts.update(fleet_store, rollout.id, change)
 
     at_once([lambda w=w: write(w) for w in range(writers)])
 
-    stored = rollouts.get(fleet_client, rollout.id)
+    stored = rollouts.get(fleet_store, rollout.id)
     assert stored is not None
     assert stored.revision == 1 + writers * each
     notes = {entry["what"] for entry in stored.history}
     assert notes >= {f"writer {w} change {i}" for w in range(writers) for i in range(each)}
 
 
-def test_concurrent_steps_publish_a_wave_once(fleet_client: firestore.Client) -> None:
-    rollout = new_rollout(fleet_client)
+def test_concurrent_steps_publish_a_wave_once(fleet_store: Store) -> None:
+    rollout = new_rollout(fleet_store)
     out = Published()
     publish = rollouts.publisher_of_waves(out)
-    at_once([lambda: rollouts.advance(fleet_client, rollout.id, publish)] * 4)
+    at_once([lambda: rollouts.advance(fleet_store, rollout.id, publish)] * 4)
 
-    stored = rollouts.get(fleet_client, rollout.id)
+    stored = rollouts.get(fleet_store, rollout.id)
     assert stored is not None
     assert out.messages == [
         ("upgrade-checks", {}, {"clusters": ["local"], "rollout": "tempo-tempo-2.2.4"})
@@ -114,19 +110,19 @@ def test_concurrent_steps_publish_a_wave_once(fleet_client: firestore.Client) ->
 
 
 def test_concurrent_checks_create_one_rollout_and_keep_every_target(
-    fleet_client: firestore.Client,
+    fleet_store: Store,
 ) -> None:
     created: list[bool] = []
 
     def check(cluster: str) -> None:
         _, made = rollouts.ensure_upgrade(
-            fleet_client, "tempo", "tempo", "2.2.4", waves=WAVES, targets={cluster: ["a/obs"]}
+            fleet_store, "tempo", "tempo", "2.2.4", waves=WAVES, targets={cluster: ["a/obs"]}
         )
         created.append(made)
 
     at_once([lambda c=c: check(c) for c in ("local", "local-2", "local-3")])
 
-    stored = rollouts.get(fleet_client, "tempo-tempo-2.2.4")
+    stored = rollouts.get(fleet_store, "tempo-tempo-2.2.4")
     assert stored is not None
     assert sorted(created) == [False, False, True]
     assert stored.targets == {"local": ["a/obs"], "local-2": ["a/obs"], "local-3": ["a/obs"]}
@@ -134,22 +130,22 @@ def test_concurrent_checks_create_one_rollout_and_keep_every_target(
 
 
 def test_an_upgrade_rollout_goes_through_three_waves_in_order(
-    fleet_client: firestore.Client,
+    fleet_store: Store,
 ) -> None:
-    rollout = new_rollout(fleet_client)
+    rollout = new_rollout(fleet_store)
     out = Published()
     publish = rollouts.publisher_of_waves(out)
     for _, (cluster,) in WAVES:
-        write_summary(fleet_client, cluster, "monitoring/obs", "2.2.3")
+        write_summary(fleet_store, cluster, "monitoring/obs", "2.2.3")
 
     order: list[list[str]] = []
     for _, (cluster,) in WAVES:
-        step = rollouts.advance(fleet_client, rollout.id, publish)
+        step = rollouts.advance(fleet_store, rollout.id, publish)
         order.append(step.published)
         # Nothing moves while the wave's platform runs the old version.
-        assert rollouts.advance(fleet_client, rollout.id, publish).published == []
-        write_summary(fleet_client, cluster, "monitoring/obs", "2.2.4")
-    last = rollouts.advance(fleet_client, rollout.id, publish)
+        assert rollouts.advance(fleet_store, rollout.id, publish).published == []
+        write_summary(fleet_store, cluster, "monitoring/obs", "2.2.4")
+    last = rollouts.advance(fleet_store, rollout.id, publish)
 
     assert order == [["canary"], ["early"], ["main"]]
     assert [m[2]["clusters"] for m in out.messages] == [["local"], ["local-2"], ["local-3"]]
@@ -157,20 +153,20 @@ def test_an_upgrade_rollout_goes_through_three_waves_in_order(
     assert [w.state for w in last.rollout.waves] == ["done", "done", "done"]
 
 
-def test_the_next_wave_waits_for_the_bake(fleet_client: firestore.Client) -> None:
+def test_the_next_wave_waits_for_the_bake(fleet_store: Store) -> None:
     rollout, _ = rollouts.ensure_upgrade(
-        fleet_client, "tempo", "tempo", "2.2.4", waves=WAVES, targets=TARGETS, bake=600
+        fleet_store, "tempo", "tempo", "2.2.4", waves=WAVES, targets=TARGETS, bake=600
     )
     publish = rollouts.publisher_of_waves(Published())
-    rollouts.advance(fleet_client, rollout.id, publish)
-    write_summary(fleet_client, "local", "monitoring/obs", "2.2.4")
+    rollouts.advance(fleet_store, rollout.id, publish)
+    write_summary(fleet_store, "local", "monitoring/obs", "2.2.4")
 
-    baking = rollouts.advance(fleet_client, rollout.id, publish)
+    baking = rollouts.advance(fleet_store, rollout.id, publish)
     still = rollouts.advance(
-        fleet_client, rollout.id, publish, now=datetime.now(UTC) + timedelta(seconds=590)
+        fleet_store, rollout.id, publish, now=datetime.now(UTC) + timedelta(seconds=590)
     )
     baked = rollouts.advance(
-        fleet_client, rollout.id, publish, now=datetime.now(UTC) + timedelta(seconds=601)
+        fleet_store, rollout.id, publish, now=datetime.now(UTC) + timedelta(seconds=601)
     )
 
     assert baking.stopped_at is not None and baking.stopped_at.bake_until is not None
@@ -179,24 +175,24 @@ def test_the_next_wave_waits_for_the_bake(fleet_client: firestore.Client) -> Non
 
 
 def test_an_alert_rollback_in_wave_one_halts_the_rollout_before_wave_two(
-    fleet_client: firestore.Client,
+    fleet_store: Store,
 ) -> None:
-    rollout = new_rollout(fleet_client)
+    rollout = new_rollout(fleet_store)
     out = Published()
     publish = rollouts.publisher_of_waves(out)
-    rollouts.advance(fleet_client, rollout.id, publish)
+    rollouts.advance(fleet_store, rollout.id, publish)
 
     halted = rollouts.halt_for_quarantine(
-        fleet_client,
+        fleet_store,
         "tempo",
         "tempo",
         "2.2.4",
         "alert rollback of tempo 2.2.4 on local/monitoring/obs",
     )
     # The canary's platform even reports Ready at the version afterwards: nothing moves on.
-    write_summary(fleet_client, "local", "monitoring/obs", "2.2.4")
+    write_summary(fleet_store, "local", "monitoring/obs", "2.2.4")
     later = rollouts.advance(
-        fleet_client, rollout.id, publish, now=datetime.now(UTC) + timedelta(days=1)
+        fleet_store, rollout.id, publish, now=datetime.now(UTC) + timedelta(days=1)
     )
 
     assert halted == [rollout.id]
@@ -207,29 +203,29 @@ def test_an_alert_rollback_in_wave_one_halts_the_rollout_before_wave_two(
 
 
 def test_a_rollback_in_a_platforms_summary_halts_the_rollout_at_its_next_step(
-    fleet_client: firestore.Client,
+    fleet_store: Store,
 ) -> None:
-    rollout = new_rollout(fleet_client)
+    rollout = new_rollout(fleet_store)
     publish = rollouts.publisher_of_waves(Published())
-    rollouts.advance(fleet_client, rollout.id, publish)
+    rollouts.advance(fleet_store, rollout.id, publish)
     rolled = {"component": "tempo", "fromVersion": "2.2.4", "at": datetime.now(UTC)}
-    write_summary(fleet_client, "local", "monitoring/obs", "2.2.3", rollback=rolled)
+    write_summary(fleet_store, "local", "monitoring/obs", "2.2.3", rollback=rolled)
 
-    step = rollouts.advance(fleet_client, rollout.id, publish)
+    step = rollouts.advance(fleet_store, rollout.id, publish)
 
     assert step.rollout.state == "halted"
     assert step.published == []
 
 
-def test_pause_resume_and_abort(fleet_client: firestore.Client) -> None:
-    rollout = new_rollout(fleet_client)
+def test_pause_resume_and_abort(fleet_store: Store) -> None:
+    rollout = new_rollout(fleet_store)
     publish = rollouts.publisher_of_waves(Published())
 
-    rollouts.pause(fleet_client, rollout.id)
-    assert rollouts.advance(fleet_client, rollout.id, publish).published == []
-    rollouts.resume(fleet_client, rollout.id)
-    assert rollouts.advance(fleet_client, rollout.id, publish).published == ["canary"]
-    aborted = rollouts.abort(fleet_client, rollout.id)
+    rollouts.pause(fleet_store, rollout.id)
+    assert rollouts.advance(fleet_store, rollout.id, publish).published == []
+    rollouts.resume(fleet_store, rollout.id)
+    assert rollouts.advance(fleet_store, rollout.id, publish).published == ["canary"]
+    aborted = rollouts.abort(fleet_store, rollout.id)
 
     assert aborted.state == "aborted"
     assert [e["what"] for e in aborted.history][-4:] == [
@@ -248,13 +244,13 @@ def report(cluster: str, version: str = "2.2.4") -> PlatformReport:
 
 
 def test_the_upgrade_checks_proposals_reach_only_the_current_wave(
-    fleet_client: firestore.Client,
+    fleet_store: Store,
 ) -> None:
     waves = [ClusterWave(name, tuple(clusters)) for name, clusters in WAVES]
     reports = [report("local"), report("local-2"), report("local-3")]
     out = Published()
 
-    gated = gate_proposals(fleet_client, waves, reports, ["local", "local-2", "local-3"], out)
+    gated = gate_proposals(fleet_store, waves, reports, ["local", "local-2", "local-3"], out)
 
     assert [r.proposal for r in reports] == [{"tempo": "2.2.4"}, {}, {}]
     assert reports[1].proposal_note == (
@@ -266,26 +262,26 @@ def test_the_upgrade_checks_proposals_reach_only_the_current_wave(
 
 
 def test_a_check_of_other_clusters_asks_the_waves_clusters_to_be_checked(
-    fleet_client: firestore.Client,
+    fleet_store: Store,
 ) -> None:
     waves = [ClusterWave(name, tuple(clusters)) for name, clusters in WAVES]
     out = Published()
-    rollouts.ensure_upgrade(fleet_client, "tempo", "tempo", "2.2.4", waves=WAVES, targets=TARGETS)
+    rollouts.ensure_upgrade(fleet_store, "tempo", "tempo", "2.2.4", waves=WAVES, targets=TARGETS)
 
-    gate_proposals(fleet_client, waves, [report("local-3")], ["local-3"], out)
+    gate_proposals(fleet_store, waves, [report("local-3")], ["local-3"], out)
 
     assert out.messages == [
         ("upgrade-checks", {}, {"clusters": ["local"], "rollout": "tempo-tempo-2.2.4"})
     ]
 
 
-def test_a_halted_rollout_proposes_its_version_to_nobody(fleet_client: firestore.Client) -> None:
+def test_a_halted_rollout_proposes_its_version_to_nobody(fleet_store: Store) -> None:
     waves = [ClusterWave(name, tuple(clusters)) for name, clusters in WAVES]
-    rollout = new_rollout(fleet_client)
-    rollouts.halt_for_quarantine(fleet_client, "tempo", None, "2.2.4", "alert rollback")
+    rollout = new_rollout(fleet_store)
+    rollouts.halt_for_quarantine(fleet_store, "tempo", "tempo", "2.2.4", "alert rollback")
     reports = [report("local")]
 
-    gate_proposals(fleet_client, waves, reports, ["local"], Published())
+    gate_proposals(fleet_store, waves, reports, ["local"], Published())
 
     assert reports[0].proposal == {}
     assert reports[0].proposal_note == (

@@ -8,19 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from google.api_core import exceptions
 from google.auth.exceptions import DefaultCredentialsError
 
 from shared.cli.fleet import FleetView, report_of
+from shared.engine.action import Action
 from shared.engine.admission import spec_digest
+from shared.engine.decide import Decision
+from shared.engine.loop import ComponentRun, Forced, _hold
 from shared.engine.quarantine import Held, why_held
+from shared.engine.record import Recorder
 from shared.engine.resource import StoredPlatform, platform_of
+from shared.engine.wanted import Wanted
 from shared.fleet import quarantines, summaries
 from shared.fleet.store import StoreRefused, StoreUnavailable, _typed
-from shared.values.spec.status import PlatformStatus, QuarantinedVersion
+from shared.kube.events import ObjectRef
+from shared.redaction import Redactor
+from shared.values.spec.status import ComponentState, PlatformStatus, QuarantinedVersion
 from tests.unit.test_engine_decisions import desired, observed
 
 SINCE = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -260,3 +267,59 @@ def test_googles_errors_become_the_stores_transient_or_permanent_ones(
     assert str(typed).startswith("fleet store (project p) reading quarantines: ")
     assert typed.transient is (kind is StoreUnavailable)
     assert _typed(ValueError("a defect"), "x") is None
+
+
+@dataclass
+class Emitted:
+    """The Events a recorder sends, kept here instead of on a cluster."""
+
+    events: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def emit(self, about: ObjectRef, kind: str, reason: str, message: str) -> None:
+        self.events.append((kind, reason, message))
+
+
+def recorder() -> Recorder:
+    return Recorder(
+        PlatformStatus(),
+        about=ObjectRef("gunj.dev/v1", "ObservabilityPlatform", "monitoring", "obs"),
+        events=cast(Any, Emitted()),
+        redactor=Redactor(),
+        persist=lambda _status: None,
+        clock=lambda: SINCE,
+        generation=4,
+    )
+
+
+def test_a_forced_rollback_keeps_what_the_fleet_holds_for_the_rest_of_the_pass() -> None:
+    fleet = FleetHolding(quarantines.FleetHeld((entry("29.28.0"),)))
+    want = Wanted(
+        component="prometheus",
+        release="obs-prometheus",
+        first=observed(chart_version="29.27.0"),
+        desired=desired(version="29.28.0"),
+        held=Held(fleet=fleet),
+        backend=cast(Any, None),
+    )
+    forced = Forced(
+        Decision(Action.ROLLBACK, ComponentState.PROGRESSING, "alert"),
+        hold="PrometheusNotReady fired within the bake window",
+    )
+    after = _hold(
+        recorder(),
+        want,
+        forced,
+        observed(chart_version="29.27.0", content_digest="new"),
+        observed(chart_version="29.26.0", content_digest="old"),
+        run=ComponentRun("prometheus", ComponentState.PROGRESSING, ""),
+    )
+    # What the rollback returned from is held on this platform ...
+    assert after.held.versions == frozenset({"29.27.0"})
+    # ... and what every cluster holds is still held in the steps that follow.
+    why = why_held(
+        desired(version="29.28.0"),
+        observed(chart_version="29.26.0", content_digest="old"),
+        "obs",
+        after.held,
+    )
+    assert why is not None and "quarantined fleet-wide" in why

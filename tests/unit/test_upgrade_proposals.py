@@ -16,18 +16,21 @@ import pytest
 import yaml
 
 from shared.engine.resource import StoredPlatform
+from shared.fleet import quarantines
+from shared.handlers.upgrades import _stale
 from shared.helm import selection
 from shared.helm.repositories import RepositorySettings, known_repositories
 from shared.helm.selection import broken_rules, parse_rules
 from shared.helm.upgrade_notes import parse_notes
 from shared.upgrades.catalog import RunCatalog
 from shared.upgrades.check import ComponentCheck, Kubernetes, check_component, refuse_incompatible
-from shared.upgrades.run import PlatformReport, check_platform
+from shared.upgrades.run import FleetQuarantined, PlatformReport, check_platform
 from shared.values.build import PlatformContext
 from shared.values.plan import DEFAULT_MODE_VARIABLE, ComponentPlan, plan_component
 from shared.values.spec.status import ComponentStatus, PlatformStatus
 from shared.values.validation import validate
 from tests.servers import chart_repository
+from tests.unit.test_fleet import stored as platform_as_stored
 
 CLUSTER = Kubernetes("v1.34.4")
 GRAFANA = {"adminCredentials": {"existingSecret": "admin"}}
@@ -509,3 +512,47 @@ def test_a_helm_component_is_proposed_upgrades_though_the_process_default_is_nat
 
     (tempo,) = report.components
     assert (tempo.proposal, tempo.why_not) == ("2.2.4", "")
+
+
+def proposing(version: str) -> tuple[PlatformReport, StoredPlatform]:
+    """A report proposing tempo ``version``, and its platform as stored (unchanged since)."""
+    stored = platform_as_stored()
+    report = PlatformReport(
+        cluster="local",
+        namespace="monitoring",
+        name="obs",
+        checked_at=datetime.now(UTC),
+        components=[ComponentCheck("tempo", "grafana-community", "tempo", "2.2.3")],
+        proposal={"tempo": version},
+        stored=stored,
+    )
+    return report, stored
+
+
+def fleet_holding(version: str, chart: str = "tempo") -> FleetQuarantined:
+    return FleetQuarantined(
+        (
+            quarantines.FleetQuarantine(
+                component="tempo",
+                chart=chart,
+                chart_version=version,
+                reason="TempoNotReady fired within the bake window",
+                cluster="local-2",
+                platform="monitoring/obs",
+                incident="alertmanager/fp-1",
+            ),
+        )
+    )
+
+
+def test_a_version_quarantined_fleet_wide_since_the_check_is_not_proposed_under_the_lease() -> None:
+    report, stored = proposing("2.2.4")
+
+    assert _stale(report, stored, None) == ""
+    assert _stale(report, stored, fleet_holding("2.2.5")) == ""
+    assert _stale(report, stored, fleet_holding("2.2.4", chart="other")) == ""
+    assert _stale(report, stored, fleet_holding("2.2.4")) == (
+        "quarantined fleet-wide since the check: tempo 2.2.4"
+    )
+    unreadable = FleetQuarantined(unreadable="the fleet's quarantines could not be read: down")
+    assert _stale(report, stored, unreadable) == unreadable.unreadable
