@@ -22,6 +22,7 @@ from shared.engine.admission import spec_digest
 from shared.fleet.progress import summary_key
 from shared.fleet.store import Store
 from shared.handlers.rollout_steps import after_outcome
+from shared.localstack.stack import PUBSUB_PROJECT
 from shared.values.validation import load_platform
 
 SPEC = {
@@ -35,13 +36,14 @@ SPEC = {
 class Topic:
     """platform-specs in the emulator, with a subscription to read what was published."""
 
-    def __init__(self, project: str) -> None:
+    def __init__(self, project: str, prefix: str) -> None:
         from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
+        self.prefix = prefix
         self.publisher = pubsub_v1.PublisherClient()
         self.subscriber = pubsub_v1.SubscriberClient()
-        self.topic = self.publisher.topic_path(project, "platform-specs")
-        self.subscription = self.subscriber.subscription_path(project, "specs-read")
+        self.topic = self.publisher.topic_path(project, f"{prefix}-platform-specs")
+        self.subscription = self.subscriber.subscription_path(project, f"{prefix}-specs-read")
         self.publisher.create_topic(name=self.topic)
         self.subscriber.create_subscription(name=self.subscription, topic=self.topic)
 
@@ -80,16 +82,18 @@ def rollout_env(
     registry = ClusterRegistry.load({"GUNJ_CLUSTERS": str(registry_file)})
     for name, wave in (("local", "canary"), ("local-2", "early"), ("local-3", "main")):
         registry.register(name, tmp_path / f"{name}.yaml", name, wave=wave)
-    project = f"rollout-{uuid.uuid4().hex[:8]}"
+    # The emulator serves the stack's project only: the test's topics are its own by their prefix.
+    prefix = f"rollout-{uuid.uuid4().hex[:8]}"
     env = {
         "GUNJ_CLUSTERS": str(registry_file),
         "GUNJ_FLEET_PROJECT": fleet_store.settings.project,
-        "GUNJ_PROJECT": project,
+        "GUNJ_PROJECT": PUBSUB_PROJECT,
+        "GUNJ_TOPIC_PREFIX": prefix,
         "PUBSUB_EMULATOR_HOST": pubsub_emulator,
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    yield Topic(project), env
+    yield Topic(PUBSUB_PROJECT, prefix), env
 
 
 def gunj(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
@@ -119,7 +123,7 @@ def test_a_spec_rollout_goes_out_one_wave_at_a_time(
         "--project",
         project,
         "--topic-prefix",
-        "",
+        topic.prefix,
         "-o",
         "json",
     )
@@ -138,7 +142,16 @@ def test_a_spec_rollout_goes_out_one_wave_at_a_time(
     assert started["next"]["waiting"] == ["local/monitoring/obs: no summary in the fleet store yet"]
 
     # The same spec again is the same rollout: refused, nothing published.
-    code, _ = gunj(capsys, "rollout", "start", str(tmp_path / "spec.yaml"), "--project", project)
+    code, _ = gunj(
+        capsys,
+        "rollout",
+        "start",
+        str(tmp_path / "spec.yaml"),
+        "--project",
+        project,
+        "--topic-prefix",
+        topic.prefix,
+    )
     assert code == 1 and topic.published() == []
 
     # The canary's platform reconciled the spec and is Ready: its outcome moves the rollout on.
