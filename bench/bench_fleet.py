@@ -14,7 +14,8 @@ version (what the reconcile function records after the upgrade), waits the bake
 proposals published, and the API requests the three API servers served meanwhile (their own
 ``apiserver_request_total``, the clusters' controllers included); the rollout's writes (its
 revision). Then the time from an alert on a canary platform (a real Prometheus upgrade rolled
-back by the served rollback function) to the outcome with the rollout of that version halted.
+back by the served rollback function) to its outcome, which comes once the version is
+quarantined for the whole fleet and the rollout of that version halted.
 Prints figures; asserts nothing.
 """
 
@@ -22,12 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +35,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_resync import requests_served  # noqa: E402
-from shared.clusters import ClusterRegistry, current_context_of  # noqa: E402
 from shared.engine.resource import apply_platform, ensure_crd, write_status  # noqa: E402
-from shared.fleet import rollouts  # noqa: E402
-from shared.fleet.progress import summary_key  # noqa: E402
+from shared.fleet import quarantines, rollouts  # noqa: E402
 from shared.fleet.settings import FleetSettings  # noqa: E402
+from shared.fleet.store import Store  # noqa: E402
 from shared.helm import HelmClient  # noqa: E402
 from shared.kube import ClusterAccess  # noqa: E402
-from shared.localstack import clusters as localclusters  # noqa: E402
 from shared.localstack import stack as localstack  # noqa: E402
 from shared.values.spec.status import PlatformStatus  # noqa: E402
 from shared.values.validation import validate  # noqa: E402
 from tests.e2e.harness import served_function  # noqa: E402
 from tests.engine_support import SMALL_PROMETHEUS, make_engine, platform  # noqa: E402
+from tests.fleet_support import fleet_registry_file, ready_at  # noqa: E402
 
 CLUSTERS = 3
 TEMPO = {"upgradePolicy": {"auto": "minor", "minimumReleaseAge": 0}}
@@ -83,25 +82,8 @@ def populate(access: ClusterAccess, namespace: str, count: int) -> None:
 
 
 def registry_file(running: localstack.Stack, folder: Path) -> Path:
-    path = folder / "clusters.yaml"
-    registry = ClusterRegistry.load({"GUNJ_CLUSTERS": str(path)})
-    count = len(running.kubeconfigs)
-    for name, kubeconfig in running.kubeconfigs.items():
-        wave = localclusters.wave_of(name, count)
-        registry.register(name, kubeconfig, current_context_of(kubeconfig), wave=wave)
-    return path
-
-
-def ready_at(store: Any, cluster: str, platform_name: str, version: str) -> None:
-    store.collection("platforms").document(summary_key(cluster, platform_name)).set(
-        {
-            "cluster": cluster,
-            "phase": "Ready",
-            "ready": True,
-            "components": {"tempo": {"chart": "tempo", "chartVersion": version}},
-            "updatedAt": datetime.now(UTC),
-        }
-    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return fleet_registry_file(running.kubeconfigs, folder / "clusters.yaml")
 
 
 def main() -> None:
@@ -118,8 +100,7 @@ def main() -> None:
     settings = FleetSettings(
         project=f"bench-{uuid.uuid4().hex[:8]}", emulator=running.firestore_host
     )
-    os.environ["FIRESTORE_EMULATOR_HOST"] = running.firestore_host
-    store = settings.client()
+    store = Store(settings)
     env = {
         "GUNJ_FLEET_PROJECT": settings.project,
         "FIRESTORE_EMULATOR_HOST": running.firestore_host,
@@ -189,16 +170,22 @@ def main() -> None:
             f"  rollout {stored.id}: {stored.state}, {stored.revision} writes "
             f"({' '.join(f'{w.name}:{w.state}' for w in stored.waves)})"
         )
-    print(f"  alert on a canary platform -> rollout halted: {halt:.1f}s (the rollback included)")
+    print(
+        f"  alert on a canary platform -> rollout halted and the version quarantined on every "
+        f"cluster: {halt:.1f}s (the rollback included)"
+    )
     print(
         "\ncommand: .venv/bin/python bench/bench_fleet.py "
         f"--platforms {arguments.platforms} --bake {arguments.bake}"
     )
 
 
-def alert_to_halt(running: localstack.Stack, work: Path, store: Any, env: dict[str, str]) -> float:
+def alert_to_halt(
+    running: localstack.Stack, work: Path, store: Store, env: dict[str, str]
+) -> float:
     """Seconds from an alert about a canary platform's Prometheus upgrade to the rollback
-    function's outcome, which halts the rollout of that version."""
+    function's outcome, which quarantines the version fleet-wide and halts its rollout (the
+    outcome comes when both are written)."""
     from tests.e2e.test_alert_rollback import alertmanager
 
     (work / "engine").mkdir(parents=True, exist_ok=True)
@@ -241,6 +228,8 @@ def alert_to_halt(running: localstack.Stack, work: Path, store: Any, env: dict[s
         halted = rollouts.get(store, rollout.id)
         assert outcome.get("rollouts_halted") == [rollout.id], outcome
         assert halted is not None and halted.state == "halted"
+        held = quarantines.held(store, "prometheus", "prometheus")
+        assert "29.27.0" in held.versions, held
         return took
     finally:
         local.delete_namespace(namespace)

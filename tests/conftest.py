@@ -19,11 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.clusters import ClusterRegistry, current_context_of
 from shared.fleet.store import Store
 from shared.helm import HelmClient
 from shared.kube import ClusterAccess
-from shared.localstack import clusters as localclusters
 from shared.localstack import stack as localstack
 from shared.localstack import volumes
 from shared.localstack.processes import StartupError
@@ -95,13 +93,9 @@ def fleet_registry(fleet_stack: localstack.Stack, tmp_path: Path) -> Path:
     """A cluster registry file of the test's own naming every cluster of the stack, in the
     waves ``gunj local up`` registers them in (local canary, local-2 early, the others main);
     point ``GUNJ_CLUSTERS`` at it."""
-    path = tmp_path / "fleet-clusters.yaml"
-    registry = ClusterRegistry.load({"GUNJ_CLUSTERS": str(path)})
-    count = len(fleet_stack.kubeconfigs)
-    for name, kubeconfig in fleet_stack.kubeconfigs.items():
-        wave = localclusters.wave_of(name, count)
-        registry.register(name, kubeconfig, current_context_of(kubeconfig), wave=wave)
-    return path
+    from tests.fleet_support import fleet_registry_file
+
+    return fleet_registry_file(fleet_stack.kubeconfigs, tmp_path / "fleet-clusters.yaml")
 
 
 @pytest.fixture(scope="session")

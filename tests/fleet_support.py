@@ -1,15 +1,21 @@
-"""Helpers of the fleet tests: a store of a test's own on the local stack's Firestore emulator,
-and a cluster whose API server does not answer."""
+"""Helpers of the fleet tests (and of the fleet benchmark): a store of a test's own on the local
+stack's Firestore emulator, a registry of the stack's clusters in their waves, a platform's
+summary as the reconcile records it, and a cluster whose API server does not answer."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from shared.clusters import ClusterRegistry, current_context_of
+from shared.fleet.progress import summary_key
 from shared.fleet.settings import EMULATOR, PROJECT, FleetSettings
 from shared.fleet.store import Store
+from shared.localstack import clusters as localclusters
 
 WARM_UP_SECONDS = 120.0
 
@@ -49,3 +55,27 @@ def kubeconfig_of_silent_server(url: str, folder: Path) -> Path:
     path = folder / "silent-kubeconfig.yaml"
     path.write_text(kubeconfig_text().replace("https://127.0.0.1:6443", url))
     return path
+
+
+def fleet_registry_file(kubeconfigs: Mapping[str, Path], path: Path) -> Path:
+    """A cluster registry file at ``path`` naming each of the local stack's clusters
+    (``kubeconfigs`` by registered name), in the waves ``gunj local up`` registers them in."""
+    registry = ClusterRegistry.load({"GUNJ_CLUSTERS": str(path)})
+    for name, kubeconfig in kubeconfigs.items():
+        wave = localclusters.wave_of(name, len(kubeconfigs))
+        registry.register(name, kubeconfig, current_context_of(kubeconfig), wave=wave)
+    return path
+
+
+def ready_at(store: Store, cluster: str, platform: str, version: str) -> None:
+    """The platform's summary as the reconcile records it after its upgrade: Ready, tempo at
+    ``version``."""
+    store.document("platforms", summary_key(cluster, platform)).set(
+        {
+            "cluster": cluster,
+            "phase": "Ready",
+            "ready": True,
+            "components": {"tempo": {"chart": "tempo", "chartVersion": version}},
+            "updatedAt": datetime.now(UTC),
+        }
+    )

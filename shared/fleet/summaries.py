@@ -11,6 +11,7 @@ written again by the platform's next resync. A write never replaces a summary wi
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -120,8 +121,20 @@ def _newer(summary: dict[str, Any], existing: dict[str, Any]) -> bool:
     return not (isinstance(written, datetime) and isinstance(stored, datetime) and written < stored)
 
 
-def record(store: Store, summary: dict[str, Any]) -> bool:
-    """Write ``summary`` unless the store holds a newer one; whether it was written."""
+class Recorded(enum.Enum):
+    """What :func:`record` did; true when it wrote."""
+
+    KEPT = "kept"
+    CHANGED = "changed"
+    CREATED = "created"
+    """No summary of the platform was there: its first, or the first since the store was lost."""
+
+    def __bool__(self) -> bool:
+        return self is not Recorded.KEPT
+
+
+def record(store: Store, summary: dict[str, Any]) -> Recorded:
+    """Write ``summary`` unless the store holds a newer one, or one that says the same."""
     key = summary_id(summary["cluster"], summary["namespace"], summary["name"])
 
     def change(existing: dict[str, Any] | None) -> dict[str, Any] | Keep:
@@ -131,8 +144,10 @@ def record(store: Store, summary: dict[str, Any]) -> bool:
             return KEEP  # nothing new: a resync of a steady platform writes nothing
         return summary
 
-    written: bool = store.change(COLLECTION, key, change).written
-    return written
+    changed = store.change(COLLECTION, key, change)
+    if not changed.written:
+        return Recorded.KEPT
+    return Recorded.CREATED if changed.before is None else Recorded.CHANGED
 
 
 def _same(summary: dict[str, Any], existing: dict[str, Any]) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.outcome import Outcome
 from ..errors import GunjError
@@ -21,6 +21,9 @@ from ..events.log import log_line
 from ..fleet import quarantines, summaries
 from ..fleet.store import Store, configured_store
 from .reconcilers import reconciler
+
+if TYPE_CHECKING:
+    from ..engine.resource import StoredPlatform
 
 # Outcomes after which the platform's status cannot have changed, or its cluster was not
 # reached (the next outcome writes the summary).
@@ -57,7 +60,26 @@ def _record(
     if stored is None:
         summaries.forget(store, cluster, namespace, name)
         return
-    summaries.record(store, summaries.summary_of(engine.cluster, stored))
+    recorded = summaries.record(store, summaries.summary_of(engine.cluster, stored))
+    if recorded is summaries.Recorded.CREATED:
+        # The platform's first summary, or the first since the store was lost: what its alerts
+        # rolled back goes back into the fleet's quarantines (each is created once; one there
+        # already stands).
+        for entry in _alert_quarantines(engine.cluster, stored):
+            quarantines.quarantine(store, entry)
+
+
+def _alert_quarantines(
+    cluster: str, stored: StoredPlatform, incident: str | None = None
+) -> list[quarantines.FleetQuarantine]:
+    """The fleet quarantines ``stored``'s status records (those of ``incident`` alone, when
+    given)."""
+    charts = {c: r.chart for c, r in stored.status.components.items() if r.chart}
+    recorded = [
+        q for q in stored.status.quarantined_versions if incident is None or q.incident == incident
+    ]
+    platform = f"{stored.namespace}/{stored.name}"
+    return quarantines.from_platform_record(cluster, platform, charts, recorded)
 
 
 @dataclass(frozen=True)
@@ -86,11 +108,7 @@ def quarantine_fleet_wide(outcome: Outcome, incident: str, env: Mapping[str, str
         stored = read_platform(engine.access, namespace, name)
         if stored is None:
             return FleetWide(outcome)
-        charts = {c: r.chart for c, r in stored.status.components.items() if r.chart}
-        recorded = [q for q in stored.status.quarantined_versions if q.incident == incident]
-        entries = quarantines.from_platform_record(
-            engine.cluster, outcome.platform, charts, recorded
-        )
+        entries = _alert_quarantines(engine.cluster, stored, incident)
         for entry in entries:
             quarantines.quarantine(store, entry)
             why = (

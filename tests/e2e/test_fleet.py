@@ -34,6 +34,7 @@ from shared.fleet.holds import StoreHolds
 from shared.fleet.settings import EMULATOR, PROJECT
 from shared.fleet.store import Store
 from shared.handlers import topics as names
+from shared.handlers.fleet import record_summary
 from shared.helm.releases import ReleaseStore
 from shared.helm.repositories import RepositorySettings
 from shared.kube import ClusterAccess
@@ -315,6 +316,20 @@ def test_an_alert_rollback_on_one_cluster_holds_the_version_on_every_cluster_unt
     assert BAD in offered(None)
     assert BAD not in offered(fleet_store)
 
+    # The store is lost: the platform's first summary written again puts the quarantine back.
+    env = {
+        "GUNJ_CLUSTERS": str(registry),
+        "GUNJ_HELM_BINARY": str(local_stack.helm[3]),
+        **store_environment(fleet_store),
+    }
+    resynced = {"platform": f"{namespaces[a]}/obs", "cluster": a, "result": "ready"}
+    for collection in ("platforms", "quarantines"):
+        for document_id, _ in fleet_store.list(collection):
+            fleet_store.delete(collection, document_id)
+    record_summary(dict(resynced), env)
+    (again,) = quarantines.list_all(fleet_store)
+    assert (again.chart_version, again.cluster, again.incident) == (BAD, a, held.incident)
+
     # Lifted on every cluster: the fleet's hold and local's own.
     code, lifted = gunj(
         capsys,
@@ -336,6 +351,8 @@ def test_an_alert_rollback_on_one_cluster_holds_the_version_on_every_cluster_unt
     assert quarantines.list_all(fleet_store) == []
     after = read_platform(stored, namespaces[a], "obs")
     assert after is not None and after.status.quarantined_versions == []
+    record_summary(dict(resynced), env)  # a lifted quarantine does not come back
+    assert quarantines.list_all(fleet_store) == []
 
     # And applied where it was held.
     upgraded = reconcile.final(reconcile.publish(spec_text(namespaces[b], BAD), cluster=b))

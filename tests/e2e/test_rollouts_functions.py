@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from shared.fleet import rollouts
-from shared.fleet.progress import summary_key
 from shared.fleet.store import Store
 from shared.kube import ClusterAccess
 from shared.localstack.stack import Stack
@@ -25,6 +24,7 @@ from tests.e2e.test_alert_rollback import alertmanager
 from tests.e2e.test_rollouts_store import Published
 from tests.e2e.test_upgrade_checks import component, put_platform
 from tests.engine_support import SMALL_PROMETHEUS, Engine, platform
+from tests.fleet_support import ready_at
 
 
 def reports(served: ServedFunction) -> dict[tuple[str, str], dict[str, Any]]:
@@ -53,20 +53,6 @@ def test_a_version_younger_than_the_minimum_release_age_is_not_proposed(
     assert tempo["proposal"] is None
     assert tempo["why_not"].startswith("2.2.4 published ")
     assert tempo["why_not"].endswith("; proposed after 3d (upgradePolicy.minimumReleaseAge)")
-
-
-def ready_at(store: Store, cluster: str, platform: str, version: str) -> None:
-    """The platform's summary as the reconcile records it after its upgrade: Ready, tempo at
-    ``version``."""
-    store.document("platforms", summary_key(cluster, platform)).set(
-        {
-            "cluster": cluster,
-            "phase": "Ready",
-            "ready": True,
-            "components": {"tempo": {"chart": "tempo", "chartVersion": version}},
-            "updatedAt": datetime.now(UTC),
-        }
-    )
 
 
 def test_an_automatic_upgrade_goes_through_three_waves_in_order(
