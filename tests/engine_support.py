@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import os
 import stat
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,4 +145,5 @@ def cli_environment(stack: Stack, work: Path, helm: Path) -> dict[str, str]:
         "GUNJ_HELM_BINARY": str(helm),
         "GUNJ_LEASE_SECONDS": "5",
         "GUNJ_CACHE_DIR": str(work / "cache"),
+        "GUNJ_FLEET_PROJECT": f"fleet-{work.name}-{uuid.uuid4().hex[:8]}",
     }

@@ -22,6 +22,9 @@ from ..engine.connect import reconciler_for
 from ..engine.reconciler import Reconciler
 from ..errors import GunjError
 from ..fleet.holds import holds_from_environment
+from ..fleet.settings import DATABASE as FLEET_DATABASE
+from ..fleet.settings import EMULATOR as FLEET_EMULATOR
+from ..fleet.settings import PROJECT as FLEET_PROJECT
 from ..helm.repositories import RepositorySettings
 from ..kube import ClusterAccess
 from ..localstack import clusters as localclusters
@@ -56,7 +59,10 @@ def _environment(kubeconfig: Path) -> dict[str, str]:
         and "GUNJ_REPOSITORY_MIRRORS" not in env
         and kubeconfig.resolve() in {path.resolve() for path in running.kubeconfigs.values()}
     ):
+        # A fleet store the process names stays its own; the stack's is the default.
+        named = {k: env[k] for k in (FLEET_PROJECT, FLEET_DATABASE, FLEET_EMULATOR) if env.get(k)}
         env.update(running.environment())
+        env.update(named)
     return env
 
 

@@ -228,6 +228,9 @@ def served_function(
             "GUNJ_HELM_BINARY": str(helm),
             "GUNJ_CLUSTERS": str(clusters),
             "GUNJ_CACHE_DIR": str(folder / "cache"),
+            # A fleet store of the functions' own (the emulator keeps projects apart): what one
+            # test quarantines or rolls out is not held or gated in another's.
+            "GUNJ_FLEET_PROJECT": f"fleet-{topics.prefix}",
             **(env or {}),
         },
     )

@@ -446,6 +446,7 @@ def in_process(
             "GUNJ_TOPIC_PREFIX": topics.prefix,
             "GUNJ_CLUSTERS": str(registry_file(local_stack, tmp_path)),
             "GUNJ_CACHE_DIR": str(tmp_path / "cache"),
+            "GUNJ_FLEET_PROJECT": f"fleet-{topics.prefix}",
         },
     )
     subscriber = pubsub_v1.SubscriberClient()
