@@ -343,7 +343,12 @@ def test_gunj_upgrades_shows_the_table(
             "--platform",
             f"{namespace}/obs",
         ],
-        env={**os.environ, **local_stack.environment(), "GUNJ_CLUSTERS": str(clusters)},
+        env={
+            **os.environ,
+            **local_stack.environment(),
+            "GUNJ_CLUSTERS": str(clusters),
+            "GUNJ_FLEET_PROJECT": f"fleet-{namespace}",  # a fleet store of the test's own
+        },
         capture_output=True,
         text=True,
         check=False,
